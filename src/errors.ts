@@ -1,0 +1,59 @@
+/**
+ * Coded errors. Every error Parley raises on purpose carries a stable `code` (for logs and tests)
+ * and a `userMessage` — the one sentence a chat user may see. Unknown throws are converted at the
+ * edges with {@link toParleyError}, so a person never sees a stack trace.
+ */
+export type ErrorCode =
+  | 'config_invalid'
+  | 'store_unavailable'
+  | 'llm_unavailable'
+  | 'llm_error'
+  | 'mcp_unreachable'
+  | 'mcp_error'
+  | 'tool_not_found'
+  | 'tool_denied'
+  | 'bad_arguments'
+  | 'form_unsupported'
+  | 'interaction_not_found'
+  | 'interaction_expired'
+  | 'interaction_not_yours'
+  | 'interaction_used'
+  | 'invalid_submission'
+  | 'auth_required'
+  | 'internal';
+
+export class ParleyError extends Error {
+  override readonly name = 'ParleyError';
+  constructor(
+    readonly code: ErrorCode,
+    readonly userMessage: string,
+    options?: { cause?: unknown; detail?: string },
+  ) {
+    super(
+      options?.detail ?? userMessage,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+  }
+}
+
+export function isParleyError(err: unknown): err is ParleyError {
+  return err instanceof ParleyError;
+}
+
+/** Wraps anything thrown into a ParleyError, keeping a known one as it is. */
+export function toParleyError(
+  err: unknown,
+  fallback: { code: ErrorCode; userMessage: string } = {
+    code: 'internal',
+    userMessage: 'Something went wrong on my side. Please try again.',
+  },
+): ParleyError {
+  if (isParleyError(err)) return err;
+  return new ParleyError(fallback.code, fallback.userMessage, { cause: err, detail: describeError(err) });
+}
+
+/** A one-line description of an unknown error for logs (never shown to users). */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

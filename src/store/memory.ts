@@ -1,0 +1,101 @@
+/**
+ * In-memory store: the embedded default, for one process only. It honours TTLs (expired keys are
+ * dropped on read and swept periodically) so it behaves like Redis in everything but sharing.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../logger.js';
+import type { Store } from './store.js';
+
+export interface MemoryStoreOptions {
+  now?: () => number;
+  logger?: Logger;
+  /** Set to 'production' to get the one-time warning that state is not shared or kept. */
+  nodeEnv?: string;
+  sweepIntervalMs?: number;
+}
+
+let warnedProduction = false;
+
+export class MemoryStore implements Store {
+  private readonly data = new Map<string, { value: string; expiresAt: number }>();
+  private readonly bus = new EventEmitter();
+  private readonly now: () => number;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.bus.setMaxListeners(0);
+    if (options.nodeEnv === 'production' && !warnedProduction) {
+      warnedProduction = true;
+      options.logger?.warn(
+        'Using the in-memory store in production: state is lost on restart and not shared between processes. Set REDIS_URL.',
+      );
+    }
+    this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
+    this.sweeper.unref();
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.live(key)?.value;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.data.set(key, { value, expiresAt: this.now() + ttlMs });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.live(key)) return false;
+    this.data.set(key, { value, expiresAt: this.now() + ttlMs });
+    return true;
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    const entry = this.live(key);
+    this.data.delete(key);
+    return entry?.value;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.data.delete(key);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    // Asynchronous like Redis: a publisher never runs subscriber code on its own stack.
+    setImmediate(() => this.bus.emit(channel, message));
+  }
+
+  async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {
+    this.bus.on(channel, onMessage);
+    return async () => {
+      this.bus.off(channel, onMessage);
+    };
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.bus.removeAllListeners();
+  }
+
+  /** Number of live keys (for tests and the benchmark). */
+  size(): number {
+    this.sweep();
+    return this.data.size;
+  }
+
+  private live(key: string): { value: string; expiresAt: number } | undefined {
+    const entry = this.data.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.data.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.data) if (entry.expiresAt <= now) this.data.delete(key);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The store port: all durable state (sessions, pending interactions, paused turns, dedupe marks,
+ * leases) goes through it, so several Parley processes can share one Redis. Values are strings
+ * (callers keep JSON); every write carries a TTL so nothing grows without bound.
+ */
+export interface Store {
+  get(key: string): Promise<string | undefined>;
+  /** Writes `value` for `ttlMs` milliseconds. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Writes only when the key is absent; true when this call wrote it (dedupe marks, leases). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Reads and deletes in one atomic step: of two concurrent callers, only one gets the value. */
+  take(key: string): Promise<string | undefined>;
+  delete(key: string): Promise<void>;
+  /** Fire-and-forget message to every process subscribed to `channel`. */
+  publish(channel: string, message: string): Promise<void>;
+  /** Resolves once the subscription is active; the returned function ends it. */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  /** Throws a `store_unavailable` ParleyError when the store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** JSON helpers over a Store; a corrupt value reads as absent rather than crashing a turn. */
+export async function getJson<T>(store: Store, key: string): Promise<T | undefined> {
+  return parseJson<T>(await store.get(key));
+}
+
+export async function takeJson<T>(store: Store, key: string): Promise<T | undefined> {
+  return parseJson<T>(await store.take(key));
+}
+
+export function setJson(store: Store, key: string, value: unknown, ttlMs: number): Promise<void> {
+  return store.set(key, JSON.stringify(value), ttlMs);
+}
+
+function parseJson<T>(raw: string | undefined): T | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return undefined;
+  }
+}
