@@ -1,0 +1,135 @@
+/**
+ * The connection pool: one connection per (person, server), never shared between people. One
+ * connect attempt per key at a time (others await it), idle connections closed, a cap on the
+ * total (least recently used closed first), and a fresh connection after a server restart.
+ */
+import type { OAuthClientProvider } from '@modelcontextprotocol/client';
+import type { ServerConfig } from '../config.js';
+import { ParleyError, describeError, isParleyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { type ConnectionHooks, McpConnection } from './connection.js';
+
+export interface McpPoolOptions {
+  servers: ServerConfig[];
+  hooks: ConnectionHooks;
+  logger: Logger;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+  /** Supplies the OAuth provider for (person, server) when the server uses OAuth. */
+  authProviderFor?: (identity: string, server: ServerConfig) => OAuthClientProvider | undefined;
+  /** Builds connections; tests and the benchmark may count them. */
+  createConnection?: (options: ConstructorParameters<typeof McpConnection>[0]) => McpConnection;
+}
+
+export class McpPool {
+  private readonly live = new Map<string, McpConnection>();
+  private readonly connecting = new Map<string, Promise<McpConnection>>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: McpPoolOptions) {
+    this.sweeper = setInterval(() => void this.closeIdle(), Math.min(60_000, options.idleTimeoutMs));
+    this.sweeper.unref();
+  }
+
+  get servers(): ServerConfig[] {
+    return this.options.servers;
+  }
+
+  server(name: string): ServerConfig | undefined {
+    return this.options.servers.find((s) => s.name === name);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** The connection for (identity, server), connecting if needed. */
+  async get(identity: string, serverName: string): Promise<McpConnection> {
+    const server = this.server(serverName);
+    if (!server) throw new ParleyError('tool_not_found', `There is no MCP server called "${serverName}".`);
+    const key = `${identity}\u0000${server.name}`;
+    const existing = this.live.get(key);
+    if (existing?.isOpen) {
+      existing.lastUsed = Date.now();
+      return existing;
+    }
+    if (existing) this.live.delete(key);
+    const pending = this.connecting.get(key);
+    if (pending) return pending;
+    const attempt = this.open(key, identity, server).finally(() => this.connecting.delete(key));
+    this.connecting.set(key, attempt);
+    return attempt;
+  }
+
+  /** Drops a connection (after a transport failure) so the next `get` reconnects. */
+  async discard(identity: string, serverName: string): Promise<void> {
+    const key = `${identity}\u0000${serverName}`;
+    const conn = this.live.get(key);
+    this.live.delete(key);
+    await conn?.close();
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
+    const all = [...this.live.values()];
+    this.live.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+
+  private async open(key: string, identity: string, server: ServerConfig): Promise<McpConnection> {
+    const { hooks, logger, requestTimeoutMs } = this.options;
+    const authProvider = server.auth.type === 'oauth' ? this.options.authProviderFor?.(identity, server) : undefined;
+    const connOptions = {
+      server,
+      identity,
+      hooks,
+      logger,
+      requestTimeoutMs,
+      ...(authProvider && { authProvider }),
+    };
+    const conn = this.options.createConnection?.(connOptions) ?? new McpConnection(connOptions);
+    try {
+      await conn.connect();
+    } catch (err) {
+      if (isParleyError(err)) throw err;
+      logger.warn({ server: server.name, err: describeError(err) }, 'MCP connect failed');
+      throw new ParleyError(
+        'mcp_unreachable',
+        `I couldn’t reach the MCP server "${server.title ?? server.name}". It may be down; please try again later.`,
+        { cause: err, detail: describeError(err) },
+      );
+    }
+    await this.makeRoom();
+    this.live.set(key, conn);
+    return conn;
+  }
+
+  private async makeRoom(): Promise<void> {
+    while (this.live.size >= this.options.maxConnections) {
+      let oldestKey: string | undefined;
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const [k, c] of this.live) {
+        // A connection with a call in flight may be holding a person's open form: never evict it.
+        if (c.inFlight === 0 && c.lastUsed < oldest) {
+          oldest = c.lastUsed;
+          oldestKey = k;
+        }
+      }
+      if (oldestKey === undefined) return;
+      const victim = this.live.get(oldestKey);
+      this.live.delete(oldestKey);
+      await victim?.close();
+    }
+  }
+
+  private async closeIdle(): Promise<void> {
+    const cutoff = Date.now() - this.options.idleTimeoutMs;
+    for (const [k, c] of this.live) {
+      if (c.inFlight === 0 && c.lastUsed < cutoff) {
+        this.live.delete(k);
+        await c.close();
+      }
+    }
+  }
+}
