@@ -89,7 +89,8 @@ export class OpenAiLlm implements Llm {
       if (!choice) throw new Error('the model returned no choices');
       const toolCalls: LlmToolCall[] = [];
       for (const c of choice.message.tool_calls ?? []) {
-        if (c.type === 'function') toolCalls.push({ id: c.id, name: c.function.name, arguments: c.function.arguments });
+        if (c.type === 'function')
+          toolCalls.push({ id: c.id, name: c.function.name, arguments: c.function.arguments });
       }
       return { content: choice.message.content ?? null, toolCalls, model: res.model };
     } catch (err) {

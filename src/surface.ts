@@ -42,7 +42,14 @@ export interface ConfirmView {
   expiresAt: number;
 }
 
-export type InteractionOutcome = 'submitted' | 'declined' | 'cancelled' | 'expired' | 'confirmed' | 'opened' | 'done';
+export type InteractionOutcome =
+  | 'submitted'
+  | 'declined'
+  | 'cancelled'
+  | 'expired'
+  | 'confirmed'
+  | 'opened'
+  | 'done';
 
 export type OutboundMessage =
   | { kind: 'text'; text: string }

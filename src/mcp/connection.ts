@@ -5,23 +5,23 @@
  * server-initiated requests (legacy era) to the conversation whose call is in flight.
  */
 import {
+  type CallToolResult,
   Client,
-  type ElicitRequest,
-  type ElicitResult,
   type CreateMessageRequest,
   type CreateMessageResult,
-  type CallToolResult,
-  type Tool,
+  type ElicitRequest,
+  type ElicitResult,
+  isInputRequiredResult,
   type OAuthClientProvider,
   StreamableHTTPClientTransport,
   specTypeSchemas,
+  type Tool,
   withInputRequired,
-  isInputRequiredResult,
 } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
-import { ParleyError, describeError } from '../errors.js';
+import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export interface CallContext {
@@ -91,7 +91,8 @@ export class McpConnection {
     client.setRequestHandler('elicitation/create', async (request, ctx) => {
       const call = this.currentCall();
       if (!call) return { action: 'decline' };
-      const signal = (ctx as { mcpReq?: { signal?: AbortSignal } }).mcpReq?.signal ?? new AbortController().signal;
+      const signal =
+        (ctx as { mcpReq?: { signal?: AbortSignal } }).mcpReq?.signal ?? new AbortController().signal;
       return hooks.elicit(call, request.params, signal);
     });
     client.setRequestHandler('sampling/createMessage', async (request) => {
@@ -105,7 +106,8 @@ export class McpConnection {
     client.onclose = () => {
       this.closed = true;
     };
-    client.onerror = (err) => logger.debug({ server: server.name, err: describeError(err) }, 'MCP transport error');
+    client.onerror = (err) =>
+      logger.debug({ server: server.name, err: describeError(err) }, 'MCP transport error');
 
     const transport =
       'url' in server
@@ -191,7 +193,10 @@ export class McpConnection {
 
   private requireClient(): Client {
     if (!this.client || this.closed) {
-      throw new ParleyError('mcp_unreachable', `The connection to ${this.server.name} was closed. Please try again.`);
+      throw new ParleyError(
+        'mcp_unreachable',
+        `The connection to ${this.server.name} was closed. Please try again.`,
+      );
     }
     return this.client;
   }

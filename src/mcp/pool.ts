@@ -5,7 +5,7 @@
  */
 import type { OAuthClientProvider } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
-import { ParleyError, describeError, isParleyError } from '../errors.js';
+import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type ConnectionHooks, McpConnection } from './connection.js';
 
@@ -79,7 +79,8 @@ export class McpPool {
 
   private async open(key: string, identity: string, server: ServerConfig): Promise<McpConnection> {
     const { hooks, logger, requestTimeoutMs } = this.options;
-    const authProvider = server.auth.type === 'oauth' ? this.options.authProviderFor?.(identity, server) : undefined;
+    const authProvider =
+      server.auth.type === 'oauth' ? this.options.authProviderFor?.(identity, server) : undefined;
     const connOptions = {
       server,
       identity,
