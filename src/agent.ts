@@ -113,6 +113,8 @@ export class Agent {
   private readonly urlElicitations = new Map<string, Conversation>();
   private readonly opts: Required<Pick<AgentOptions, 'maxSteps' | 'samplingMaxTokens' | 'systemPrompt'>>;
   private unsubscribe: (() => Promise<void>) | undefined;
+  private busy = 0;
+  private idleWaiters: Array<() => void> = [];
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(options: AgentOptions) {
@@ -177,8 +179,28 @@ export class Agent {
 
   // ───────────────────────────── inbound: messages ─────────────────────────────
 
+  /** Resolves when this process has no turn running (a turn paused in the store counts as done). */
+  whenIdle(): Promise<void> {
+    if (this.busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async track<T>(work: () => Promise<T>): Promise<T> {
+    this.busy += 1;
+    try {
+      return await work();
+    } finally {
+      this.busy -= 1;
+      if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
   /** A message from a person. Never throws: failures become a clear reply. */
-  async handleMessage(conversation: Conversation, text: string): Promise<void> {
+  handleMessage(conversation: Conversation, text: string): Promise<void> {
+    return this.track(() => this.handleMessageNow(conversation, text));
+  }
+
+  private async handleMessageNow(conversation: Conversation, text: string): Promise<void> {
     try {
       const trimmed = text.trim();
       if (trimmed.startsWith('/')) return await this.command(conversation, trimmed);
@@ -384,7 +406,7 @@ export class Agent {
       return;
     }
     // Resume in the background: the adapter that delivered the answer must be able to ack now.
-    void this.resume(turn, answer).catch((err) => this.fail(turn.conversation, err));
+    void this.track(() => this.resume(turn, answer).catch((err) => this.fail(turn.conversation, err)));
   }
 
   private onDelivery(raw: string): void {

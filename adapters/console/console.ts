@@ -1,0 +1,262 @@
+/**
+ * The console adapter: a terminal chat and the embedded default. It only translates — lines in,
+ * neutral messages out — and asks forms field by field. It reads one line per input, so it works
+ * the same typed by a person or piped from a script.
+ */
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Agent, AnswerReply } from '../../src/agent.js';
+import type { Actor, Conversation } from '../../src/conversation.js';
+import type { FormField } from '../../src/interactions/form.js';
+import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } from '../../src/surface.js';
+
+export interface ConsoleAdapterConfig {
+  agent: Agent;
+  input: Readable;
+  output: Writable;
+  user?: string;
+  /** Show progress notes ("Running demo · echo…"). */
+  showProgress?: boolean;
+  /** Echo each input line after its prompt (for readable transcripts of piped input). */
+  echoInput?: boolean;
+}
+
+type Queued =
+  | { kind: 'form'; view: FormView }
+  | { kind: 'link'; view: LinkView }
+  | { kind: 'confirm'; view: ConfirmView };
+
+export class ConsoleAdapter implements ChatSurface {
+  readonly platform = 'console';
+  readonly conversation: Conversation;
+  private readonly actor: Actor;
+  private readonly queue: Queued[] = [];
+  private readonly closedIds = new Set<string>();
+  private arrival: (() => void) | undefined;
+  private readonly lines: string[] = [];
+  private lineWaiter: ((line: string | undefined) => void) | undefined;
+  private ended = false;
+  private rl: Interface | undefined;
+
+  constructor(private readonly config: ConsoleAdapterConfig) {
+    const user = config.user ?? 'you';
+    this.conversation = { platform: 'console', workspace: 'local', channel: 'terminal', user };
+    this.actor = { platform: 'console', workspace: 'local', user };
+  }
+
+  async post(_conversation: Conversation, message: OutboundMessage): Promise<void> {
+    switch (message.kind) {
+      case 'text':
+        this.write(`parley> ${message.text.replace(/\n/g, '\n        ')}\n`);
+        return;
+      case 'progress':
+        if (this.config.showProgress !== false) this.write(`        … ${message.text}\n`);
+        return;
+      case 'closed':
+        this.closedIds.add(message.id);
+        return;
+      default:
+        this.queue.push(message);
+        this.arrival?.();
+    }
+  }
+
+  /** Runs the chat until the input ends (EOF or /quit). */
+  async run(): Promise<void> {
+    const rl = createInterface({ input: this.config.input, terminal: false });
+    this.rl = rl;
+    rl.on('line', (line) => {
+      if (this.lineWaiter) {
+        const w = this.lineWaiter;
+        this.lineWaiter = undefined;
+        w(line);
+      } else this.lines.push(line);
+    });
+    rl.on('close', () => {
+      this.ended = true;
+      this.lineWaiter?.(undefined);
+    });
+    const { agent } = this.config;
+    this.write('Parley console — type a message, /help for commands, /quit to leave.\n');
+    for (;;) {
+      const next = this.queue.shift();
+      if (next) {
+        if (this.closedIds.has(next.view.id)) continue;
+        const keepGoing = await this.handleInteraction(next);
+        if (!keepGoing) break;
+        await this.settle();
+        continue;
+      }
+      const line = await this.ask('you> ');
+      if (line === undefined || line.trim() === '/quit') break;
+      if (!line.trim()) continue;
+      void agent.handleMessage(this.conversation, line);
+      await this.settle();
+    }
+    await agent.whenIdle();
+    rl.close();
+  }
+
+  /** Waits until the agent has nothing running or something needs the person. */
+  private settle(): Promise<void> {
+    if (this.queue.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.arrival = undefined;
+        resolve();
+      };
+      this.arrival = done;
+      void this.config.agent.whenIdle().then(done);
+    });
+  }
+
+  private async handleInteraction(item: Queued): Promise<boolean> {
+    if (item.kind === 'form') return this.fillForm(item.view);
+    if (item.kind === 'confirm') {
+      this.write(`\n⚠️  ${item.view.title}\n${indent(item.view.message)}\n`);
+      const answer = await this.ask('Confirm? [y/N] ');
+      if (answer === undefined) return false;
+      this.report(await this.config.agent.confirm(item.view.id, this.actor, /^y(es)?$/i.test(answer.trim())));
+      return true;
+    }
+    const view = item.view;
+    this.write(`\n🔗 ${view.origin}: ${view.message}\n   Link: ${view.url}\n   Host: ${view.host}\n`);
+    if (view.purpose === 'consent') {
+      const answer = await this.ask('Open this link? [y/N] ');
+      if (answer === undefined) return false;
+      if (/^y(es)?$/i.test(answer.trim())) {
+        const reply = await this.config.agent.openLink(view.id, this.actor);
+        if (reply.ok) this.write(`   Open it in your browser: ${view.url}\n`);
+        this.report(reply);
+      } else this.report(await this.config.agent.declineForm(view.id, this.actor, 'decline'));
+      return true;
+    }
+    const answer = await this.ask(
+      'Press Enter when you have finished in the browser (or type "no" to give up): ',
+    );
+    if (answer === undefined) return false;
+    if (/^n(o)?$/i.test(answer.trim()))
+      this.report(await this.config.agent.declineForm(view.id, this.actor, 'decline'));
+    else this.report(await this.config.agent.linkDone(view.id, this.actor));
+    return true;
+  }
+
+  private async fillForm(view: FormView): Promise<boolean> {
+    const { form } = view;
+    this.write(
+      `\n📝 ${form.title}\n${indent(form.message)}\n   (Enter keeps the default in [brackets]; type /decline or /cancel to stop.)\n`,
+    );
+    const values: Record<string, unknown> = {};
+    let fields = form.fields;
+    for (;;) {
+      for (const field of fields) {
+        const answer = await this.ask(`   ${fieldPrompt(field)}: `);
+        if (answer === undefined) {
+          this.report(await this.config.agent.declineForm(view.id, this.actor, 'cancel'));
+          return false;
+        }
+        const cmd = answer.trim().toLowerCase();
+        if (cmd === '/decline' || cmd === '/cancel') {
+          this.report(
+            await this.config.agent.declineForm(
+              view.id,
+              this.actor,
+              cmd === '/decline' ? 'decline' : 'cancel',
+            ),
+          );
+          return true;
+        }
+        if (answer.trim() === '' && field.default !== undefined) values[field.name] = field.default;
+        else values[field.name] = answer;
+      }
+      const reply = await this.config.agent.submitForm(view.id, this.actor, values);
+      if (reply.ok || reply.code !== 'invalid' || !reply.errors) {
+        this.report(reply);
+        return true;
+      }
+      const errors = reply.errors;
+      for (const [name, message] of Object.entries(errors)) {
+        const label = form.fields.find((f) => f.name === name)?.label ?? name;
+        this.write(`   ✗ ${label}: ${message}\n`);
+      }
+      fields = form.fields.filter((f) => f.name in errors);
+    }
+  }
+
+  private report(reply: AnswerReply): void {
+    if (!reply.ok) this.write(`parley> ${reply.message}\n`);
+  }
+
+  private ask(prompt: string): Promise<string | undefined> {
+    this.write(prompt);
+    const take = (line: string | undefined) => {
+      if (line === undefined) this.write('\n');
+      else if (this.config.echoInput) this.write(`${line}\n`);
+      return line;
+    };
+    const buffered = this.lines.shift();
+    if (buffered !== undefined) return Promise.resolve(take(buffered));
+    if (this.ended) return Promise.resolve(take(undefined));
+    return new Promise((resolve) => {
+      this.lineWaiter = (line) => resolve(take(line));
+    });
+  }
+
+  private write(text: string): void {
+    this.config.output.write(text);
+  }
+
+  close(): void {
+    this.rl?.close();
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `   ${l}`)
+    .join('\n');
+}
+
+function fieldPrompt(field: FormField): string {
+  const hints: string[] = [];
+  switch (field.kind) {
+    case 'select':
+      hints.push(
+        (field.options ?? [])
+          .map((o) => (o.label === o.value ? o.value : `${o.value}=${o.label}`))
+          .join(' | '),
+      );
+      break;
+    case 'multiselect':
+      hints.push(`comma-separated: ${(field.options ?? []).map((o) => o.value).join(', ')}`);
+      break;
+    case 'boolean':
+      hints.push('y/n');
+      break;
+    case 'date':
+      hints.push('YYYY-MM-DD');
+      break;
+    case 'datetime':
+      hints.push('YYYY-MM-DDTHH:MM');
+      break;
+    case 'number':
+    case 'integer':
+      if (field.minimum !== undefined || field.maximum !== undefined)
+        hints.push(`${field.minimum ?? ''}–${field.maximum ?? ''}`);
+      hints.push(field.kind);
+      break;
+    case 'email':
+    case 'url':
+      hints.push(field.kind);
+      break;
+    default:
+      if (field.maxLength !== undefined) hints.push(`≤${field.maxLength} chars`);
+  }
+  const def =
+    field.default === undefined
+      ? ''
+      : ` [${Array.isArray(field.default) ? field.default.join(',') : String(field.default)}]`;
+  const hint = hints.filter(Boolean).length ? ` (${hints.filter(Boolean).join('; ')})` : '';
+  return `${field.label}${field.required ? ' *' : ''}${hint}${def}`;
+}
