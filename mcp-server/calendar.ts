@@ -1,0 +1,133 @@
+/**
+ * The fake calendar behind `connect_calendar` and `calendar_events`. Consent happens out of band:
+ * the user opens the auth-mock's consent page in a browser (URL-mode elicitation) and the server
+ * learns the outcome by polling the auth-mock's status endpoint. Connections are remembered per
+ * caller (see `identity.ts`) in memory.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+export type ConsentDecision = 'approved' | 'denied' | 'timeout' | 'aborted';
+
+const statusSchema = z.object({ status: z.enum(['pending', 'approved', 'denied']) });
+
+export interface CalendarServiceOptions {
+  /** The auth-mock's issuer URL; it serves `/calendar/connect` and `/calendar/status/:id`. */
+  issuer: string;
+  /** How long to wait for the user to decide before giving up. */
+  waitMs: number;
+  pollMs?: number;
+  logger: Logger;
+}
+
+export interface CalendarEvent {
+  title: string;
+  start: string;
+  end: string;
+}
+
+export class CalendarService {
+  readonly issuer: string;
+  private readonly connected = new Set<string>();
+  /** Consent pages shown to a caller by `calendar_events` (the -32042 path), checked on retry. */
+  private readonly pending = new Map<string, string>();
+  // Aborted by close(), so no poll loop outlives the server.
+  private readonly lifetime = new AbortController();
+
+  constructor(private readonly options: CalendarServiceOptions) {
+    this.issuer = options.issuer.replace(/\/+$/, '');
+  }
+
+  newElicitationId(): string {
+    return randomUUID();
+  }
+
+  consentUrl(elicitationId: string): string {
+    return `${this.issuer}/calendar/connect?elicitation_id=${encodeURIComponent(elicitationId)}`;
+  }
+
+  isConnected(caller: string): boolean {
+    return this.connected.has(caller);
+  }
+
+  markConnected(caller: string): void {
+    this.connected.add(caller);
+    this.pending.delete(caller);
+  }
+
+  /** Remembers the consent page a caller was sent to, so a retry can check it. */
+  rememberPending(caller: string, elicitationId: string): void {
+    this.pending.set(caller, elicitationId);
+  }
+
+  pendingFor(caller: string): string | undefined {
+    return this.pending.get(caller);
+  }
+
+  /** One look at the consent status; network trouble reads as "pending". */
+  async status(elicitationId: string, signal?: AbortSignal): Promise<'pending' | 'approved' | 'denied'> {
+    const url = `${this.issuer}/calendar/status/${encodeURIComponent(elicitationId)}`;
+    try {
+      const res = await fetch(url, {
+        signal: anySignal([signal, this.lifetime.signal, AbortSignal.timeout(5000)]),
+      });
+      if (!res.ok) return 'pending';
+      const parsed = statusSchema.safeParse(await res.json());
+      return parsed.success ? parsed.data.status : 'pending';
+    } catch (err) {
+      this.options.logger.debug({ err, elicitationId }, 'calendar status check failed');
+      return 'pending';
+    }
+  }
+
+  /** Polls until the user approves or denies, the wait times out, or `signal` aborts. */
+  async waitForDecision(elicitationId: string, signal?: AbortSignal): Promise<ConsentDecision> {
+    const deadline = Date.now() + this.options.waitMs;
+    const stop = anySignal([signal, this.lifetime.signal]);
+    for (;;) {
+      if (stop.aborted) return 'aborted';
+      const status = await this.status(elicitationId, stop);
+      if (status !== 'pending') return status;
+      const left = deadline - Date.now();
+      if (left <= 0) return 'timeout';
+      await sleep(Math.min(this.options.pollMs ?? 250, left), stop);
+    }
+  }
+
+  /** A few made-up events, so a connected calendar has something to show. */
+  eventsFor(caller: string, now = new Date()): CalendarEvent[] {
+    const day = (offset: number, hour: number, minutes = 0): string => {
+      const d = new Date(now);
+      d.setUTCDate(d.getUTCDate() + offset);
+      d.setUTCHours(hour, minutes, 0, 0);
+      return d.toISOString();
+    };
+    const who = caller.startsWith('session:') || caller === 'anonymous' ? 'you' : caller;
+    return [
+      { title: `Stand-up with ${who}`, start: day(1, 9), end: day(1, 9, 15) },
+      { title: 'Parley demo review', start: day(1, 14), end: day(1, 15) },
+      { title: 'Ticket triage', start: day(2, 10, 30), end: day(2, 11, 30) },
+    ];
+  }
+
+  close(): void {
+    this.lifetime.abort();
+  }
+}
+
+function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal {
+  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
