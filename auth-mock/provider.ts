@@ -83,13 +83,23 @@ export function createDemoProvider(options: DemoProviderOptions): Provider {
         },
       };
     },
-    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
     scopes: [...OIDC_SCOPES],
     // OAuth 2.1: the authorization code flow only, always with PKCE S256 (oidc-provider accepts
     // no other method), also for confidential clients.
     responseTypes: ['code'],
     pkce: { required: () => true },
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    // MCP clients register with the `scope` they are about to ask for, e.g. "tickets:read". To
+    // oidc-provider a client's `scope` is an allow-list of its own (OpenID) scopes, so resource
+    // scopes there fail registration, and a narrow list would later block step-up. RFC 7591 lets
+    // a server replace requested metadata: this one registers clients without a scope restriction
+    // and decides scopes per authorization. (The validator runs before the built-in checks.)
+    extraClientMetadata: {
+      properties: ['scope'],
+      validator(_ctx, key, _value, metadata) {
+        if (key === 'scope') delete metadata.scope;
+      },
+    },
     clientDefaults: {
       // Clients that register without grant_types still get refresh tokens.
       grant_types: ['authorization_code', 'refresh_token'],

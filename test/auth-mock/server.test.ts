@@ -117,6 +117,18 @@ describe('demo auth server', () => {
     expect(registered.grant_types).toEqual(['authorization_code', 'refresh_token']);
   });
 
+  it('registers clients that name resource scopes (as the MCP SDK does) without restricting them', async () => {
+    const { status, client: registered } = await registerPublicClient(auth.url, {
+      scope: 'tickets:read offline_access',
+    });
+    expect(status).toBe(201);
+    expect(registered.scope).toBeUndefined();
+    // Step-up to a scope not named at registration still works.
+    const { code, verifier } = await autoApprovedCode(auth, registered, { scope: 'tickets:write calendar' });
+    const { body } = await redeem(auth, registered, code, verifier);
+    expect(body.scope).toBe('tickets:write calendar');
+  });
+
   it('gives clients that register without grant_types the refresh_token grant too', async () => {
     const { status, client: registered } = await registerPublicClient(auth.url, { grant_types: undefined });
     expect(status).toBe(201);
