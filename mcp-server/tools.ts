@@ -20,6 +20,7 @@ import {
   McpServer,
   ProtocolError,
   ProtocolErrorCode,
+  type RequestOptions,
   type RequestStateCodec,
   SdkError,
   SdkErrorCode,
@@ -401,7 +402,7 @@ export function createDemoMcpServer(deps: DemoServerDeps, era: Era): McpServer {
         try {
           answer = await ctx.mcpReq.elicitInput(
             { mode: 'url', message: CONSENT_MESSAGE, url: calendar.consentUrl(elicitationId), elicitationId },
-            { timeout: HUMAN_TIMEOUT_MS },
+            humanWait(ctx),
           );
         } catch (err) {
           return elicitationFailed(err);
@@ -613,7 +614,7 @@ export function createDemoMcpServer(deps: DemoServerDeps, era: Era): McpServer {
       let reply: { model: string; content: unknown };
       if (era === 'legacy') {
         try {
-          reply = await ctx.mcpReq.requestSampling(request, { timeout: HUMAN_TIMEOUT_MS });
+          reply = await ctx.mcpReq.requestSampling(request, humanWait(ctx));
         } catch (err) {
           logger.info({ err }, 'sampling failed; answering with the plain list');
           return plainList('Your client did not produce a summary.');
@@ -656,10 +657,7 @@ async function askLegacy(
   requestedSchema: RequestedSchema,
 ): Promise<Asked> {
   try {
-    const result = await ctx.mcpReq.elicitInput(
-      { mode: 'form', message, requestedSchema },
-      { timeout: HUMAN_TIMEOUT_MS },
-    );
+    const result = await ctx.mcpReq.elicitInput({ mode: 'form', message, requestedSchema }, humanWait(ctx));
     return { ok: true, answer: { action: result.action, content: result.content } };
   } catch (err) {
     return { ok: false, result: elicitationFailed(err, Object.keys(requestedSchema.properties)) };
@@ -805,4 +803,15 @@ export function createDemoServerDeps(options: DemoServerDepsOptions): DemoServer
     stateCodec: createFlowStateCodec(options.stateSecret),
     logger: options.logger,
   };
+}
+
+/**
+ * Options for a legacy server→client request made inside a tool call. The SDK's `ctx.mcpReq`
+ * helpers do not tie the request to the call by themselves, so without `relatedRequestId` it would
+ * go out on the session's standalone GET stream, which a client need not open; tied to the call it
+ * travels on the call's own SSE stream (and is stored for resumption there). People answer slowly,
+ * hence the long timeout; cancelling the call cancels the question.
+ */
+function humanWait(ctx: ServerContext): RequestOptions {
+  return { timeout: HUMAN_TIMEOUT_MS, relatedRequestId: ctx.mcpReq.id, signal: ctx.mcpReq.signal };
 }
