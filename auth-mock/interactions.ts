@@ -9,7 +9,13 @@
  * person would have used.
  */
 import { randomBytes } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  Router,
+} from 'express';
 import { errors, type Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { errorPage, PAGE_CSP, signInPage } from './pages.js';
@@ -190,7 +196,7 @@ class CookieJar {
  * redirect a person would have reached by signing in as the configured user and pressing Allow.
  * Provider errors (bad client, missing PKCE, unknown resource...) come back unchanged.
  */
-export function createAutoApproveHandler(deps: AutoApproveDeps) {
+export function createAutoApproveHandler(deps: AutoApproveDeps): RequestHandler {
   const { logger } = deps;
   const maxHops = deps.maxHops ?? 8;
   // Marks the robot's own requests so they reach the provider instead of this handler again.
