@@ -143,8 +143,7 @@ export function createInteractionRouter({ provider, logger }: InteractionRouterD
         await provider.interactionFinished(
           req,
           res,
-          // remember: false keeps the provider session to this browser session only.
-          { login: { accountId: user.id, remember: false }, consent: { grantId } },
+          { login: { accountId: user.id }, consent: { grantId } },
           { mergeWithLastSubmission: false },
         );
       } catch (err) {

@@ -8,7 +8,7 @@
  * `/token/revocation`, `/request` (PAR) and both discovery documents under `/.well-known/`.
  * Sign-in pages live in `interactions.ts`; this module only decides policy.
  */
-import { errors, interactionPolicy, type JWK, Provider } from 'oidc-provider';
+import { errors, type JWK, Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { MemoryStore } from './memory-adapter.js';
 import { errorPage, PAGE_CSP } from './pages.js';
@@ -53,26 +53,19 @@ export function createDemoProvider(options: DemoProviderOptions): Provider {
   const { logger } = options;
   const resourceScope = [...DEMO_SCOPES.keys()].join(' ');
 
-  // The default policy skips the login prompt when the browser already has a session. The demo
-  // asks who you are on every authorization instead, so switching between alice and bob is one
-  // click and a leftover session never signs you in as the wrong person silently. The page then
-  // settles login and consent together (see interactions.ts), which satisfies the consent prompt.
-  const policy = interactionPolicy.base();
-  policy
-    .get('login')
-    ?.checks.add(
-      new interactionPolicy.Check(
-        'parley_demo_pick_user',
-        'the demo asks which user to sign in as on every authorization',
-        (ctx) => !ctx.oidc.result?.login,
-      ),
-      0,
-    );
-
   const provider = new Provider(options.issuer, {
     adapter: options.store.adapterFor,
     jwks: { keys: options.signingKeys },
-    cookies: { keys: options.cookieKeys },
+    cookies: {
+      keys: options.cookieKeys,
+      // No single sign-on: the session cookie is scoped to a path no browser request uses, so it
+      // never comes back and every authorization starts signed out. The page then asks who you
+      // are each time, switching between alice and bob is one click, and a leftover session never
+      // signs anyone in as the wrong person (oidc-provider would otherwise interpose a logout
+      // step when the picked user differs from the session's). Login and consent are settled
+      // together on that page (see interactions.ts).
+      long: { path: '/parley-demo-no-single-sign-on' },
+    },
     async findAccount(_ctx, id) {
       const user = findDemoUser(id);
       if (!user) return undefined;
@@ -155,7 +148,6 @@ export function createDemoProvider(options: DemoProviderOptions): Provider {
       },
     },
     interactions: {
-      policy,
       url: async (_ctx, interaction) => interactionPath(interaction.uid),
     },
     // Browser-based MCP clients on this machine (an inspector, say) may call the token endpoint.

@@ -95,21 +95,38 @@ export async function tokenRequest(
   return { status: res.status, body: (await res.json()) as TokenResponse };
 }
 
-/** Just enough of a browser's cookie handling for one server: name → value, sent everywhere. */
+/** Just enough of a browser's cookie handling for one server: names, values and paths (RFC 6265 §5.1.4). */
 export class CookieJar {
-  readonly #cookies = new Map<string, string>();
+  readonly #cookies = new Map<string, { value: string; path: string }>();
 
   async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url);
     const headers = new Headers(init.headers);
-    if (this.#cookies.size) headers.set('cookie', [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    const matching = [...this.#cookies].filter(([, c]) => pathMatches(target.pathname, c.path));
+    if (matching.length) headers.set('cookie', matching.map(([name, c]) => `${name}=${c.value}`).join('; '));
+    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
+      const [pair = '', ...attributes] = line.split(';');
       const eq = pair.indexOf('=');
-      const value = pair.slice(eq + 1);
-      if (!value || /expires=thu, 01 jan 1970/i.test(line)) this.#cookies.delete(pair.slice(0, eq));
-      else this.#cookies.set(pair.slice(0, eq), value);
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const pathAttribute = attributes
+        .map((a) => a.trim())
+        .find((a) => a.toLowerCase().startsWith('path='))
+        ?.slice(5);
+      const path = pathAttribute?.startsWith('/')
+        ? pathAttribute
+        : target.pathname.slice(0, Math.max(1, target.pathname.lastIndexOf('/')));
+      if (!value || /expires=thu, 01 jan 1970/i.test(line)) this.#cookies.delete(name);
+      else this.#cookies.set(name, { value, path });
     }
     return res;
   }
+}
+
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  return (
+    requestPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/')
+  );
 }

@@ -357,8 +357,7 @@ describe('interactive sign-in', () => {
   });
 
   /** Starts an authorization in a fresh "browser" and returns it with the sign-in page path. */
-  async function startSignIn(scope = 'tickets:read tickets:write') {
-    const browser = new CookieJar();
+  async function startSignIn(scope = 'tickets:read tickets:write', browser = new CookieJar()) {
     const { verifier, challenge } = pkce();
     const res = await browser.fetch(
       authorizeUrl(auth.url, {
@@ -432,6 +431,29 @@ describe('interactive sign-in', () => {
       }),
     );
     expect(again.headers.get('location') ?? '').toMatch(/^\/interaction\//);
+  });
+
+  it('lets another user sign in from the same browser right after', async () => {
+    const sameBrowser = new CookieJar();
+    for (const user of ['bob', 'alice']) {
+      const { browser, verifier, page } = await startSignIn(undefined, sameBrowser);
+      const posted = await browser.fetch(`${auth.url}${page}/confirm`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ user, decision: 'allow' }),
+      });
+      const code =
+        (await callbackParams(await browser.fetch(posted.headers.get('location') ?? ''))).get('code') ?? '';
+      const { body } = await redeem(auth, client, code, verifier);
+      const { payload } = await jwtVerify(
+        body.access_token ?? '',
+        createRemoteJWKSet(new URL(`${auth.url}/jwks`)),
+        {
+          audience: MCP,
+        },
+      );
+      expect(payload.sub).toBe(user);
+    }
   });
 
   it('sends access_denied to the client when the person denies', async () => {
