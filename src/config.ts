@@ -60,6 +60,11 @@ const common = {
   tools: z
     .object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() })
     .default({}),
+  /**
+   * Protocol era: 'auto' negotiates 2026-07-28 when the server offers it; 'legacy' speaks
+   * 2025-11-25 only (for servers that mishandle the negotiation probe).
+   */
+  era: z.enum(['auto', 'legacy']).default('auto'),
   /** When to ask the person before a tool runs. */
   confirm: z.enum(['always', 'never', 'destructive']).default('destructive'),
 };

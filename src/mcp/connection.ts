@@ -85,7 +85,7 @@ export class McpConnection {
     const { server, hooks, logger } = this.options;
     const client = new Client(this.options.clientInfo ?? { name: 'parley', version: '0.1.0' }, {
       capabilities: { elicitation: { form: {}, url: {} }, sampling: {} },
-      versionNegotiation: { mode: 'auto' },
+      versionNegotiation: { mode: server.era === 'legacy' ? 'legacy' : 'auto' },
       inputRequired: { autoFulfill: false },
     });
     client.setRequestHandler('elicitation/create', async (request, ctx) => {
