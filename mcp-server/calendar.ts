@@ -76,22 +76,36 @@ export class CalendarService {
       const parsed = statusSchema.safeParse(await res.json());
       return parsed.success ? parsed.data.status : 'pending';
     } catch (err) {
-      this.options.logger.debug({ err, elicitationId }, 'calendar status check failed');
+      // The id is left out: whoever holds it can decide the consent.
+      this.options.logger.debug({ err }, 'calendar status check failed');
       return 'pending';
     }
   }
 
-  /** Polls until the user approves or denies, the wait times out, or `signal` aborts. */
-  async waitForDecision(elicitationId: string, signal?: AbortSignal): Promise<ConsentDecision> {
-    const deadline = Date.now() + this.options.waitMs;
+  /**
+   * Polls until the user approves or denies, the wait times out, or `signal` aborts. `onWaiting`
+   * is called about once a second with the time waited so far, so a caller can report progress.
+   */
+  async waitForDecision(
+    elicitationId: string,
+    signal?: AbortSignal,
+    onWaiting?: (waitedMs: number) => void | Promise<void>,
+  ): Promise<ConsentDecision> {
+    const started = Date.now();
+    const deadline = started + this.options.waitMs;
     const stop = anySignal([signal, this.lifetime.signal]);
+    let lastReport = started;
     for (;;) {
       if (stop.aborted) return 'aborted';
       const status = await this.status(elicitationId, stop);
       if (status !== 'pending') return status;
-      const left = deadline - Date.now();
-      if (left <= 0) return 'timeout';
-      await sleep(Math.min(this.options.pollMs ?? 250, left), stop);
+      const now = Date.now();
+      if (now >= deadline) return 'timeout';
+      if (onWaiting && now - lastReport >= 1000) {
+        lastReport = now;
+        await onWaiting(now - started);
+      }
+      await sleep(Math.min(this.options.pollMs ?? 250, deadline - now), stop);
     }
   }
 

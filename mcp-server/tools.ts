@@ -497,7 +497,25 @@ export function createDemoMcpServer(deps: DemoServerDeps, era: Era): McpServer {
     elicitationId: string,
     onApproved: () => CallToolResult,
   ): Promise<CallToolResult> {
-    const decision = await calendar.waitForDecision(elicitationId, ctx.mcpReq.signal);
+    // A client that asked for progress hears from us while the person decides, so it can keep
+    // the call open past its usual request timeout (resetTimeoutOnProgress).
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    const onWaiting =
+      progressToken === undefined
+        ? undefined
+        : async (waitedMs: number) => {
+            await ctx.mcpReq
+              .notify({
+                method: 'notifications/progress',
+                params: {
+                  progressToken,
+                  progress: Math.round(waitedMs / 1000),
+                  message: 'Waiting for you to allow or deny access on the consent page.',
+                },
+              })
+              .catch((err: unknown) => logger.debug({ err }, 'could not send progress'));
+          };
+    const decision = await calendar.waitForDecision(elicitationId, ctx.mcpReq.signal, onWaiting);
     switch (decision) {
       case 'approved':
         calendar.markConnected(caller);

@@ -25,7 +25,7 @@ function consentId(url: string, issuer: string): string {
 let fx: DemoServerFixture;
 const clients: Client[] = [];
 beforeEach(async () => {
-  fx = await startDemoServerFixture({ calendarWaitMs: 1500 });
+  fx = await startDemoServerFixture({ calendarWaitMs: 2000 });
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -86,6 +86,27 @@ describe.each(ERAS)('connect_calendar (URL mode), %s era', (era) => {
     const timedOut = await connectWith('accept-only');
     expect(timedOut.result.isError).toBe(true);
     expect(textOf(timedOut.result)).toContain('in time');
+  });
+
+  it('reports progress while the person decides, when the client asks for it', async () => {
+    const progress: number[] = [];
+    const client = await connectTestClient(fx.server.url, {
+      era,
+      onElicit: (params) => {
+        if (params.mode !== 'url') throw new Error('expected URL mode');
+        const id = consentId(params.url, fx.issuer.url);
+        setTimeout(() => fx.issuer.decide(id, 'approved'), 1400);
+        return { action: 'accept' };
+      },
+    });
+    clients.push(client);
+    const result = await client.callTool(
+      { name: 'connect_calendar', arguments: {} },
+      { onprogress: (p) => progress.push(p.progress), resetTimeoutOnProgress: true },
+    );
+    expect(textOf(result)).toBe('Calendar connected.');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress[0]).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a client that cannot open URLs', async () => {
