@@ -19,6 +19,7 @@ import {
   createMcpHandler,
   getOAuthProtectedResourceMetadataUrl,
   isInitializeRequest,
+  isJsonContentType,
   isLegacyRequest,
   type McpServer,
   validateHostHeader,
@@ -178,6 +179,11 @@ export async function startMcpServer(options: McpServerOptions = {}): Promise<De
       if (decision.authInfo) req.auth = decision.authInfo;
 
       if (req.method === 'POST') {
+        // Hand-wired routing must check the media type itself (the SDK's classifier does not).
+        if (!isJsonContentType(req.header('content-type'))) {
+          res.status(415).json(rpcError(-32000, 'Unsupported media type: send application/json.', undefined));
+          return;
+        }
         // The SDK's own classification; the body was parsed already, so hand it over.
         const probe = await toWebRequest(req, req.body ?? {});
         if (await isLegacyRequest(probe)) await handleLegacy(req, res);

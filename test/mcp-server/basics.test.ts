@@ -74,6 +74,39 @@ describe.each(ERAS)('over HTTP, %s era', (era) => {
   });
 });
 
+describe('malformed requests', () => {
+  it('answers a non-JSON body with 415 and broken JSON with a JSON-RPC parse error', async () => {
+    const wrongType = await fetch(fx.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', accept: 'application/json, text/event-stream' },
+      body: 'hello',
+    });
+    expect(wrongType.status).toBe(415);
+
+    const broken = await fetch(fx.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{"jsonrpc":',
+    });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32700 }, id: null });
+  });
+
+  it('answers an unknown session with 404 so a legacy client starts over', async () => {
+    const res = await fetch(fx.server.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': 'no-such-session',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }),
+    });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: -32001 }, id: 7 });
+  });
+});
+
 describe('Host header (DNS rebinding protection)', () => {
   const post = (host: string): Promise<number> => {
     const { port } = fx.server;
