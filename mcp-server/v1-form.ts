@@ -113,5 +113,10 @@ export function parseV1FormPayload(text: string): V1FormPayload | undefined {
     return undefined;
   }
   const parsed = v1FormPayloadSchema.safeParse(json);
-  return parsed.success ? (parsed.data as V1FormPayload) : undefined;
+  return parsed.success ? parsed.data : undefined;
 }
+
+// Compile-time guard: the zod schema and the TypeScript types describe the same payload, so the
+// two cannot drift apart unnoticed.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _typesAgree: Same<z.infer<typeof v1FormPayloadSchema>, V1FormPayload> = true;
