@@ -90,6 +90,11 @@ export class ConsoleAdapter implements ChatSurface {
       const line = await this.ask('you> ');
       if (line === undefined || line.trim() === '/quit') break;
       if (!line.trim()) continue;
+      // '#' lines are comments for scripted sessions: shown as headings, never sent.
+      if (line.startsWith('#')) {
+        this.write(`\n── ${line.replace(/^#+\s*/, '')} ──\n`);
+        continue;
+      }
       void agent.handleMessage(this.conversation, line);
       await this.settle();
     }
@@ -191,7 +196,9 @@ export class ConsoleAdapter implements ChatSurface {
     this.write(prompt);
     const take = (line: string | undefined) => {
       if (line === undefined) this.write('\n');
-      else if (this.config.echoInput) this.write(`${line}\n`);
+      // Piped input isn't echoed by a terminal: echo it so the transcript reads like a chat.
+      else if (this.config.echoInput ?? !(this.config.input as { isTTY?: boolean }).isTTY)
+        this.write(`${line}\n`);
       return line;
     };
     const buffered = this.lines.shift();

@@ -1,0 +1,175 @@
+/**
+ * The composition root: reads the environment once, starts what the environment asks for and
+ * wires real implementations into the core. `npm start` and `npm run demo` both go through here.
+ *
+ * With no credentials it runs the whole product locally: the demo auth server, the demo MCP
+ * server and the bot on the console adapter, with the in-memory store. REDIS_URL switches to
+ * Redis; Slack or Discord credentials add (and replace the console with) those adapters.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { ConsoleAdapter } from '../adapters/console/console.js';
+import { type AuthMock, startAuthMock } from '../auth-mock/server.js';
+import { type DemoMcpServer, startMcpServer } from '../mcp-server/server.js';
+import { Agent } from '../src/agent.js';
+import { DEFAULT_DEMO_MCP_URL, defaultServers, loadConfig } from '../src/config.js';
+import { ParleyHttpServer } from '../src/http.js';
+import { type Llm, OpenAiLlm } from '../src/llm.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import { createStore } from '../src/store/index.js';
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  input?: Readable;
+  output?: Writable;
+  /** Ports 0 for the demo servers and Parley's HTTP server (the demo and tests). */
+  ephemeralPorts?: boolean;
+  /** Replaces the LLM (the demo's deterministic stand-in when no API key is set). */
+  llm?: Llm;
+  /** Echo piped input lines into the transcript. */
+  echoInput?: boolean;
+  logger?: Logger;
+}
+
+export interface RunningParley {
+  agent: Agent;
+  http: ParleyHttpServer;
+  consoleAdapter?: ConsoleAdapter;
+  mcp?: DemoMcpServer;
+  auth?: AuthMock;
+  /** Resolves when the console chat ends (undefined without a console). */
+  done: Promise<void> | undefined;
+  stop(): Promise<void>;
+}
+
+function portError(what: string, variable: string, port: number, err: unknown): Error {
+  const code = (err as { code?: string }).code;
+  if (code === 'EADDRINUSE') {
+    return new Error(
+      `${what} could not listen on port ${port}: it is in use (another Parley running?). Set ${variable} to another port.`,
+    );
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export async function startParley(options: StartOptions = {}): Promise<RunningParley> {
+  const env = options.env ?? process.env;
+  const hasSlack = Boolean(env.SLACK_BOT_TOKEN && (env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET));
+  const hasDiscord = Boolean(env.DISCORD_TOKEN || env.DISCORD_PUBLIC_KEY);
+  const consoleMode = env.PARLEY_CONSOLE === '1' || (!hasSlack && !hasDiscord);
+  const logger =
+    options.logger ??
+    // In the terminal chat, logs would interleave with the conversation: warnings only, on stderr.
+    createLogger({ level: env.LOG_LEVEL ?? (consoleMode ? 'warn' : 'info'), destination: process.stderr });
+
+  const config = loadConfig(env);
+  const usingDemo = config.serversSource.startsWith('built-in') && env.PARLEY_DEMO_SERVERS !== 'off';
+
+  let auth: AuthMock | undefined;
+  let mcp: DemoMcpServer | undefined;
+  if (usingDemo) {
+    const authPort = options.ephemeralPorts ? 0 : Number(env.AUTH_PORT ?? 9000);
+    const mcpPort = options.ephemeralPorts ? 0 : Number(env.MCP_PORT ?? 3001);
+    const quiet = logger.child({ component: 'demo' }, { level: 'warn' });
+    auth = await startAuthMock({
+      port: authPort,
+      ...(env.AUTH_AUTO_APPROVE && { autoApprove: env.AUTH_AUTO_APPROVE }),
+      logger: quiet,
+    }).catch((err: unknown) => {
+      throw portError('The demo auth server', 'AUTH_PORT', authPort, err);
+    });
+    mcp = await startMcpServer({ port: mcpPort, authIssuer: auth.url, logger: quiet }).catch(
+      async (err: unknown) => {
+        await auth?.close();
+        throw portError('The demo MCP server', 'MCP_PORT', mcpPort, err);
+      },
+    );
+    auth.setResources([mcp.url]);
+    if (mcp.url !== DEFAULT_DEMO_MCP_URL) config.servers = defaultServers(mcp.url);
+  }
+
+  const store = createStore({
+    redisUrl: config.env.REDIS_URL,
+    prefix: config.env.REDIS_PREFIX,
+    logger,
+    nodeEnv: config.env.NODE_ENV,
+  });
+  const llm =
+    options.llm ??
+    (config.env.OPENAI_API_KEY
+      ? new OpenAiLlm({
+          apiKey: config.env.OPENAI_API_KEY,
+          baseURL: config.env.OPENAI_BASE_URL,
+          model: config.env.OPENAI_MODEL,
+        })
+      : undefined);
+  const agent = new Agent({
+    store,
+    servers: config.servers,
+    logger,
+    llm,
+    pendingTtlMs: config.env.PENDING_TTL_SECONDS * 1000,
+    sessionTtlMs: config.env.SESSION_TTL_SECONDS * 1000,
+    historyMaxTurns: config.env.HISTORY_MAX_TURNS,
+    historyTokenBudget: config.env.HISTORY_TOKEN_BUDGET,
+    maxSteps: config.env.LLM_MAX_STEPS,
+    samplingMaxTokens: config.env.SAMPLING_MAX_TOKENS,
+    requestTimeoutMs: config.env.MCP_REQUEST_TIMEOUT_MS,
+    idleTimeoutMs: config.env.MCP_IDLE_TIMEOUT_MS,
+    maxConnections: config.env.MCP_MAX_CONNECTIONS,
+  });
+  const http = new ParleyHttpServer({ store, logger, publicBaseUrl: config.publicBaseUrl });
+  const port = options.ephemeralPorts ? 0 : config.env.PORT;
+  await http.listen(port, config.env.HOST).catch((err: unknown) => {
+    throw portError('Parley', 'PORT', port, err);
+  });
+
+  let consoleAdapter: ConsoleAdapter | undefined;
+  if (consoleMode) {
+    consoleAdapter = new ConsoleAdapter({
+      agent,
+      input: options.input ?? process.stdin,
+      output: options.output ?? process.stdout,
+      ...(options.echoInput !== undefined && { echoInput: options.echoInput }),
+    });
+    agent.attach(consoleAdapter);
+  }
+  await agent.start();
+
+  const out = options.output ?? process.stdout;
+  if (consoleMode) {
+    out.write(
+      [
+        `Servers: ${config.servers.map((s) => ('url' in s ? `${s.name} (${s.url})` : s.name)).join(', ')} — from ${config.serversSource}`,
+        usingDemo && auth ? `Demo auth server: ${auth.url}` : '',
+        `Store: ${config.env.REDIS_URL ? 'Redis' : 'in memory (set REDIS_URL for Redis)'}`,
+        llm
+          ? `LLM: ${config.env.OPENAI_MODEL}`
+          : 'LLM: none (set OPENAI_API_KEY to chat in plain words; /tools and /call work without one)',
+        '',
+      ]
+        .filter((l, i, all) => l !== '' || i === all.length - 1)
+        .join('\n'),
+    );
+  }
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    consoleAdapter?.close();
+    await agent.stop();
+    await http.close();
+    await store.close();
+    await mcp?.close();
+    await auth?.close();
+  };
+  return {
+    agent,
+    http,
+    ...(consoleAdapter && { consoleAdapter }),
+    ...(mcp && { mcp }),
+    ...(auth && { auth }),
+    done: consoleAdapter?.run(),
+    stop,
+  };
+}
