@@ -34,6 +34,19 @@ export const envSchema = z.object({
   MCP_REQUEST_TIMEOUT_MS: int(600_000, 1000),
   MCP_IDLE_TIMEOUT_MS: int(15 * 60_000, 1000),
   MCP_MAX_CONNECTIONS: int(200, 1),
+  /** Slack: the bot token (xoxb-…) turns the Slack adapter on. */
+  SLACK_BOT_TOKEN: optionalString,
+  /** Slack Socket Mode: an app-level token (xapp-…) with `connections:write`. */
+  SLACK_APP_TOKEN: optionalString,
+  /** Slack HTTP mode: requests to /slack/events are verified with this secret. */
+  SLACK_SIGNING_SECRET: optionalString,
+  /** Any Slack-compatible Web API (the fake Slack, a proxy); must end with "/api/". */
+  SLACK_API_URL: z.url().default('https://slack.com/api/'),
+  /** The slash command as configured in the Slack app. */
+  SLACK_COMMAND: z
+    .string()
+    .regex(/^\/[a-z0-9_-]{1,31}$/, 'use a slash and up to 31 lowercase letters, digits, "-" or "_"')
+    .default('/parley'),
 });
 
 export type Env = z.infer<typeof envSchema>;
