@@ -47,6 +47,16 @@ export const envSchema = z.object({
     .string()
     .regex(/^\/[a-z0-9_-]{1,31}$/, 'use a slash and up to 31 lowercase letters, digits, "-" or "_"')
     .default('/parley'),
+  /** Discord gateway (mentions, DMs, and interactions when no endpoint URL is set): the bot token. */
+  DISCORD_TOKEN: optionalString,
+  /** Discord: the application id (interaction webhooks, command registration). */
+  DISCORD_APPLICATION_ID: optionalString,
+  /** Discord HTTP interactions endpoint (/discord/interactions) is verified with this Ed25519 key. */
+  DISCORD_PUBLIC_KEY: optionalString,
+  /** `npm run discord:register` registers slash commands to this guild only (instant updates). */
+  DISCORD_GUILD_ID: optionalString,
+  /** Any Discord-compatible REST base (the local fake, a proxy); the API version is appended. */
+  DISCORD_API_URL: z.url().default('https://discord.com/api'),
 });
 
 export type Env = z.infer<typeof envSchema>;
