@@ -90,7 +90,6 @@ interface TurnState {
 type StepResult = { done: true; content: string } | { done: false };
 
 const SEP = '__';
-const HEARTBEAT_MS = 5_000;
 const HELP = [
   '*Parley* puts MCP tools in this chat. Ask in plain words, or use:',
   '• `/tools` — list the tools I can use',
@@ -115,7 +114,6 @@ export class Agent {
   private unsubscribe: (() => Promise<void>) | undefined;
   private busy = 0;
   private idleWaiters: Array<() => void> = [];
-  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(options: AgentOptions) {
     this.store = options.store;
@@ -157,18 +155,17 @@ export class Agent {
     this.surfaces.set(surface.platform, surface);
   }
 
-  /** Subscribes to answers for this process and starts its liveness heartbeat. */
+  /**
+   * Subscribes to answers for this process. The subscription is also its liveness signal: an
+   * answer published to a process that has gone reaches no one, and the sender learns it at once.
+   */
   async start(): Promise<void> {
     this.unsubscribe = await this.store.subscribe(`proc:${this.processId}`, (raw) => this.onDelivery(raw));
-    await this.beat();
-    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
-    this.heartbeat.unref();
   }
 
   async stop(): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
     await this.unsubscribe?.().catch(() => undefined);
-    await this.store.delete(`alive:${this.processId}`).catch(() => undefined);
+    this.unsubscribe = undefined;
     for (const [id, w] of this.waiters) {
       clearTimeout(w.timer);
       w.resolve({ type: 'form', action: 'cancel' });
@@ -363,9 +360,19 @@ export class Agent {
       if ('error' in decision) return { ok: false, code: 'invalid', message: decision.error };
       const taken = await this.pending.take(id, decision.outcome, this.now());
       if (!taken) return { ok: false, code: 'used', message: 'This was already answered.' };
-      await this.post(record.conversation, { kind: 'closed', id, outcome: decision.outcome });
-      await this.deliver(taken, decision.answer);
-      return { ok: true };
+      const delivered = await this.deliver(taken, decision.answer);
+      await this.post(record.conversation, {
+        kind: 'closed',
+        id,
+        outcome: delivered ? decision.outcome : 'expired',
+      });
+      return delivered
+        ? { ok: true }
+        : {
+            ok: false,
+            code: 'expired',
+            message: 'This form expired before your answer arrived. Please ask again.',
+          };
     } catch (err) {
       const e = toParleyError(err);
       this.logger.warn({ code: e.code, err: e.message }, 'answer failed');
@@ -379,34 +386,24 @@ export class Agent {
     return { ok: false, code: 'expired', message: 'This form has expired. Please ask again.' };
   }
 
-  /** Routes an answer to whoever waits for it: a live handler (here or elsewhere) or a paused turn. */
-  private async deliver(record: PendingInteraction, answer: Answer): Promise<void> {
+  /**
+   * Routes an answer to whoever waits for it: a live handler (here or in another process) or a
+   * paused turn. False when no one waits any more (the owning process stopped, the turn expired).
+   */
+  private async deliver(record: PendingInteraction, answer: Answer): Promise<boolean> {
     if (record.route.type === 'live') {
-      if (record.route.processId === this.processId) {
-        this.resolveWaiter(record.id, answer);
-        return;
-      }
-      const alive = await this.store.get(`alive:${record.route.processId}`);
-      if (!alive) {
-        await this.say(
-          record.conversation,
-          'That form expired: the Parley process that was waiting for it has stopped. Please ask again.',
-        );
-        return;
-      }
-      await this.store.publish(`proc:${record.route.processId}`, JSON.stringify({ id: record.id, answer }));
-      return;
+      if (record.route.processId === this.processId) return this.resolveWaiter(record.id, answer);
+      const receivers = await this.store.publish(
+        `proc:${record.route.processId}`,
+        JSON.stringify({ id: record.id, answer }),
+      );
+      return receivers > 0;
     }
     const turn = await takeJson<TurnState>(this.store, `turn:${record.route.turnId}`);
-    if (!turn) {
-      await this.say(
-        record.conversation,
-        'That request expired before the answer arrived. Please ask again.',
-      );
-      return;
-    }
+    if (!turn) return false;
     // Resume in the background: the adapter that delivered the answer must be able to ack now.
     void this.track(() => this.resume(turn, answer).catch((err) => this.fail(turn.conversation, err)));
+    return true;
   }
 
   private onDelivery(raw: string): void {
@@ -418,16 +415,13 @@ export class Agent {
     }
   }
 
-  private resolveWaiter(id: string, answer: Answer): void {
+  private resolveWaiter(id: string, answer: Answer): boolean {
     const waiter = this.waiters.get(id);
-    if (!waiter) return;
+    if (!waiter) return false;
     clearTimeout(waiter.timer);
     this.waiters.delete(id);
     waiter.resolve(answer);
-  }
-
-  private async beat(): Promise<void> {
-    await this.store.set(`alive:${this.processId}`, '1', HEARTBEAT_MS * 3).catch(() => undefined);
+    return true;
   }
 
   // ───────────────────────────── turns ─────────────────────────────
@@ -865,8 +859,10 @@ export class Agent {
   }
 
   private async expire(id: string, conversation: Conversation): Promise<void> {
+    // The store's TTL may have dropped the record already; only an answer (a tombstone) means
+    // there is nothing to tell the person.
     const taken = await this.pending.take(id, 'expired', this.now()).catch(() => undefined);
-    if (!taken) return;
+    if (!taken && (await this.pending.tombstone(id).catch(() => undefined))) return;
     await this.post(conversation, { kind: 'closed', id, outcome: 'expired' });
     await this.say(
       conversation,

@@ -59,9 +59,11 @@ export class MemoryStore implements Store {
     this.data.delete(key);
   }
 
-  async publish(channel: string, message: string): Promise<void> {
+  async publish(channel: string, message: string): Promise<number> {
+    const receivers = this.bus.listenerCount(channel);
     // Asynchronous like Redis: a publisher never runs subscriber code on its own stack.
     setImmediate(() => this.bus.emit(channel, message));
+    return receivers;
   }
 
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {

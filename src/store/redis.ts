@@ -68,8 +68,8 @@ export class RedisStore implements Store {
     await this.run(() => this.client.del(this.k(key)));
   }
 
-  async publish(channel: string, message: string): Promise<void> {
-    await this.run(() => this.client.publish(this.k(channel), message));
+  async publish(channel: string, message: string): Promise<number> {
+    return this.run(() => this.client.publish(this.k(channel), message));
   }
 
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {

@@ -12,8 +12,8 @@ export interface Store {
   /** Reads and deletes in one atomic step: of two concurrent callers, only one gets the value. */
   take(key: string): Promise<string | undefined>;
   delete(key: string): Promise<void>;
-  /** Fire-and-forget message to every process subscribed to `channel`. */
-  publish(channel: string, message: string): Promise<void>;
+  /** Sends to every process subscribed to `channel`; resolves with how many received it. */
+  publish(channel: string, message: string): Promise<number>;
   /** Resolves once the subscription is active; the returned function ends it. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
   /** Throws a `store_unavailable` ParleyError when the store cannot be reached. */

@@ -47,10 +47,11 @@ describe.each(kinds)('%s store contract', (_kind, make) => {
   it('delivers published messages to subscribers until they unsubscribe', async () => {
     const got: string[] = [];
     const unsubscribe = await store.subscribe('chan', (m) => got.push(m));
-    await store.publish('chan', 'hello');
+    expect(await store.publish('chan', 'hello')).toBe(1);
     await expect.poll(() => got).toEqual(['hello']);
     await unsubscribe();
-    await store.publish('chan', 'after');
+    // No one listens any more, and the publisher is told so (how a dead owner is detected).
+    expect(await store.publish('chan', 'after')).toBe(0);
     await new Promise((r) => setTimeout(r, 50));
     expect(got).toEqual(['hello']);
   });

@@ -1,0 +1,384 @@
+/**
+ * Many users, several processes, and everything going wrong: two agents on one Redis, 50 people
+ * in the wizard at once, tampered/replayed/foreign/expired answers, schemas Parley can't show,
+ * LLM errors, an MCP server that is down, and Redis going away and coming back.
+ */
+import { createServer, type Server } from 'node:http';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Agent } from '../../src/agent.js';
+import { serverSchema } from '../../src/config.js';
+import { OpenAiLlm } from '../../src/llm.js';
+import { silentLogger } from '../../src/logger.js';
+import { RedisStore } from '../../src/store/index.js';
+import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
+import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
+import { startRedisProcess } from '../helpers/redis-process.js';
+import { startScriptedLlm } from '../helpers/scripted-llm.js';
+import { conv, RecordingSurface } from '../helpers/surface.js';
+
+let mcp: DemoMcp;
+const cleanups: Array<() => Promise<unknown>> = [];
+beforeAll(async () => {
+  mcp = await startDemoMcp({ logger: silentLogger() });
+  cleanups.push(() => mcp.close());
+});
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+/** A Parley process: its own agent, pool and surface, on a shared Redis prefix. */
+async function processOn(
+  prefix: string,
+  era: 'auto' | 'legacy',
+  extra: Partial<ConstructorParameters<typeof Agent>[0]> = {},
+) {
+  const store = new RedisStore({ url: redisUrl(), prefix });
+  const surface = new RecordingSurface();
+  const agent = new Agent({
+    store,
+    servers: [demoServerConfig(mcp.url, { era })],
+    logger: silentLogger(),
+    ...extra,
+  });
+  agent.attach(surface);
+  await agent.start();
+  cleanups.push(async () => {
+    await agent.stop();
+    await store.close();
+  });
+  return { agent, surface, store };
+}
+
+describe('several Parley processes on one Redis', () => {
+  it('an MRTR form shown by one process is answered through the other', async () => {
+    const prefix = testKeyPrefix('two-mrtr');
+    const a = await processOn(prefix, 'auto');
+    const b = await processOn(prefix, 'auto');
+    await a.agent.handleMessage(
+      conv('pat'),
+      '/call demo__create_ticket_v2 {"initial_description":"Cross-process"}',
+    );
+    const form = await a.surface.waitFor('pat', 'form');
+    expect(await b.agent.submitForm(form.id, conv('pat'), { reporter: 'Pat', priority: 'high' })).toEqual({
+      ok: true,
+    });
+    // The paused turn lives in Redis: process B resumes it and posts the result.
+    const text = await b.surface.waitForText('pat', /T-\d+/);
+    expect(text).toMatch(/Cross-process/);
+    expect(a.surface.texts('pat').some((t) => /T-\d+/.test(t))).toBe(false);
+  });
+
+  it('a legacy elicitation answered at the non-owner is delivered to the owner', async () => {
+    const prefix = testKeyPrefix('two-legacy');
+    const a = await processOn(prefix, 'legacy');
+    const b = await processOn(prefix, 'legacy');
+    const turn = a.agent.handleMessage(
+      conv('lee'),
+      '/call demo__create_ticket_v2 {"initial_description":"Held by A"}',
+    );
+    const form = await a.surface.waitFor('lee', 'form');
+    expect(await b.agent.submitForm(form.id, conv('lee'), { reporter: 'Lee', priority: 'low' })).toEqual({
+      ok: true,
+    });
+    await turn;
+    // The tool call was waiting in process A; A finishes it.
+    expect(await a.surface.waitForText('lee', /T-\d+/)).toMatch(/Held by A/);
+  });
+
+  it('with the owner stopped, the person is told the form expired', async () => {
+    const prefix = testKeyPrefix('owner-gone');
+    const a = await processOn(prefix, 'legacy');
+    const b = await processOn(prefix, 'legacy');
+    const turn = a.agent.handleMessage(
+      conv('max'),
+      '/call demo__create_ticket_v2 {"initial_description":"Orphan"}',
+    );
+    const form = await a.surface.waitFor('max', 'form');
+    await a.agent.stop();
+    await turn;
+    const reply = await b.agent.submitForm(form.id, conv('max'), { reporter: 'Max', priority: 'low' });
+    expect(reply).toMatchObject({ ok: false, code: 'expired', message: expect.stringMatching(/expired/) });
+    expect(b.surface.for('max')).toContainEqual({ kind: 'closed', id: form.id, outcome: 'expired' });
+  });
+});
+
+describe('50 people in the wizard at once', () => {
+  it.each(['auto', 'legacy'] as const)(
+    'each gets exactly their own answers (%s era)',
+    async (era) => {
+      const { agent, surface } = await processOn(testKeyPrefix(`crowd-${era}`), era);
+      const people = Array.from({ length: 50 }, (_, i) => `p${i}-${era}`);
+      const name = (u: string) => `Name ${u}`;
+      const runs = people.map(async (u, i) => {
+        const turn = agent.handleMessage(conv(u), '/call demo__book_appointment_v2 {}');
+        const f1 = await surface.waitFor(u, 'form', 1, 30_000);
+        expect(await agent.submitForm(f1.id, conv(u), { name: name(u) })).toEqual({ ok: true });
+        const f2 = await surface.waitFor(u, 'form', 2, 30_000);
+        expect(f2.form.message).toContain(name(u));
+        const slots = f2.form.fields.find((f) => f.name === 'slot')?.options ?? [];
+        const slot = slots[i % slots.length]?.value as string;
+        const date = `2026-12-${String((i % 28) + 1).padStart(2, '0')}`;
+        expect(await agent.submitForm(f2.id, conv(u), { date, slot })).toEqual({ ok: true });
+        const f3 = await surface.waitFor(u, 'form', 3, 30_000);
+        expect(await agent.submitForm(f3.id, conv(u), { confirm: true })).toEqual({ ok: true });
+        const done = await surface.waitForText(u, /Booked:/, 30_000);
+        expect(done).toBe(`Booked: ${name(u)} on ${date} at ${slot}.`);
+        await turn;
+      });
+      await Promise.all(runs);
+      // Nobody was shown anyone else's form.
+      for (const p of surface.posts) {
+        if (p.message.kind === 'form' && p.message.view.form.message.includes('Name ')) {
+          expect(p.message.view.form.message).toContain(name(p.conversation.user));
+        }
+      }
+    },
+    120_000,
+  );
+});
+
+describe('answers that must be refused', () => {
+  it('refuses tampered, foreign, replayed and expired answers, and the tool gets one answer', async () => {
+    const { agent, surface } = await processOn(testKeyPrefix('refuse'), 'auto', { pendingTtlMs: 1_500 });
+    await agent.handleMessage(conv('tia'), '/call demo__create_ticket_v2 {"initial_description":"Guarded"}');
+    const form = await surface.waitFor('tia', 'form');
+    const values = { reporter: 'Tia', priority: 'low' };
+
+    expect(await agent.submitForm('../../etc/passwd', conv('tia'), values)).toMatchObject({
+      ok: false,
+      code: 'expired',
+    });
+    expect(await agent.submitForm(`${form.id.slice(0, -1)}x`, conv('tia'), values)).toMatchObject({
+      ok: false,
+      code: 'expired',
+    });
+    expect(await agent.submitForm(form.id, conv('mallory'), values)).toEqual({
+      ok: false,
+      code: 'not_yours',
+      message: 'This form isn’t yours.',
+    });
+    expect(await agent.submitForm(form.id, { ...conv('tia'), workspace: 'OTHER' }, values)).toMatchObject({
+      code: 'not_yours',
+    });
+    expect(await agent.submitForm(form.id, conv('tia'), { reporter: 'Tia', priority: 'nope' })).toMatchObject(
+      {
+        ok: false,
+        code: 'invalid',
+        errors: { priority: expect.any(String) },
+      },
+    );
+
+    const both = await Promise.all([
+      agent.submitForm(form.id, conv('tia'), values),
+      agent.submitForm(form.id, conv('tia'), values),
+    ]);
+    expect(both.filter((r) => r.ok)).toHaveLength(1);
+    expect(both.find((r) => !r.ok)).toMatchObject({ code: 'used', message: 'This was already answered.' });
+    await surface.waitForText('tia', /T-\d+/);
+    expect(surface.texts('tia').filter((t) => /T-\d+/.test(t))).toHaveLength(1);
+
+    await agent.handleMessage(conv('tia'), '/call demo__create_ticket_v2 {"initial_description":"Too late"}');
+    const late = await surface.waitFor('tia', 'form', 2);
+    await new Promise((r) => setTimeout(r, 1_700));
+    expect(await agent.submitForm(late.id, conv('tia'), values)).toMatchObject({
+      ok: false,
+      code: 'expired',
+      message: /expired/,
+    });
+  });
+
+  it('a legacy form that expires tells the person and cancels the tool', async () => {
+    const { agent, surface } = await processOn(testKeyPrefix('expire-live'), 'legacy', { pendingTtlMs: 800 });
+    const turn = agent.handleMessage(
+      conv('eve'),
+      '/call demo__create_ticket_v2 {"initial_description":"Slow"}',
+    );
+    const form = await surface.waitFor('eve', 'form');
+    await surface.waitForText('eve', /expired/);
+    await turn;
+    expect(surface.for('eve')).toContainEqual({ kind: 'closed', id: form.id, outcome: 'expired' });
+    await surface.waitForText('eve', /cancelled/i);
+  });
+});
+
+/** A small real MCP server whose tools ask for forms Parley must refuse. */
+async function startOddServer(): Promise<{ url: string; close: () => Promise<void> }> {
+  const build = () => {
+    const server = new McpServer({ name: 'odd', version: '1.0.0' });
+    server.registerTool('nested_form', { inputSchema: z.object({}) }, async (_args, ctx) => {
+      const answer = ctx.mcpReq.inputResponses?.q as { action?: string } | undefined;
+      if (answer) return { content: [{ type: 'text', text: `server got: ${answer.action}` }] };
+      return inputRequired({
+        inputRequests: {
+          q: {
+            method: 'elicitation/create',
+            params: {
+              mode: 'form',
+              message: 'Address?',
+              requestedSchema: {
+                type: 'object',
+                properties: { address: { type: 'object', properties: {} } },
+              },
+            },
+          } as never,
+        },
+      });
+    });
+    server.registerTool('broken_v1', { inputSchema: z.object({}) }, async () => ({
+      content: [
+        {
+          type: 'text',
+          text: JSON.stringify({
+            type: 'elicitation',
+            elicitation_type: 'form',
+            fields: [{ name: 'x', type: 'hologram' }],
+          }),
+        },
+      ],
+    }));
+    server.registerTool('bad_link', { inputSchema: z.object({}) }, async (_args, ctx) => {
+      const answer = ctx.mcpReq.inputResponses?.l as { action?: string } | undefined;
+      if (answer) return { content: [{ type: 'text', text: `server got: ${answer.action}` }] };
+      return inputRequired({
+        inputRequests: {
+          l: {
+            method: 'elicitation/create',
+            params: { mode: 'url', message: 'Go', url: 'javascript:alert(1)', elicitationId: 'e1' },
+          } as never,
+        },
+      });
+    });
+    return server;
+  };
+  const handler = toNodeHandler(createMcpHandler(build, { legacy: 'reject' }));
+  const http: Server = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const addr = http.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    close: () =>
+      new Promise((r) => {
+        http.closeAllConnections();
+        http.close(() => r());
+      }),
+  };
+}
+
+describe('what Parley cannot show is declined with a reason', () => {
+  it('declines malformed and unsupported forms and unsafe links, and tells the person why', async () => {
+    const odd = await startOddServer();
+    cleanups.push(odd.close);
+    const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('odd') });
+    const surface = new RecordingSurface();
+    const agent = new Agent({
+      store,
+      servers: [serverSchema.parse({ name: 'odd', url: odd.url })],
+      logger: silentLogger(),
+    });
+    agent.attach(surface);
+    await agent.start();
+    cleanups.push(async () => {
+      await agent.stop();
+      await store.close();
+    });
+
+    await agent.handleMessage(conv('una'), '/call odd__nested_form {}');
+    expect(await surface.waitForText('una', /can’t show/)).toMatch(/unsupported type "object"/);
+    expect(await surface.waitForText('una', /server got/)).toBe('server got: decline');
+
+    await agent.handleMessage(conv('una'), '/call odd__broken_v1 {}');
+    expect(await surface.waitForText('una', /can't read/)).toMatch(/fields/);
+
+    await agent.handleMessage(conv('una'), '/call odd__bad_link {}');
+    expect(await surface.waitForText('una', /won’t show/)).toMatch(/http\(s\)/);
+    expect(surface.texts('una').at(-1)).toBe('server got: decline');
+    expect(surface.for('una').some((m) => m.kind === 'form' || m.kind === 'link')).toBe(false);
+  });
+});
+
+describe('failures outside Parley', () => {
+  it('an LLM error becomes a clear message, and the next turn works', async () => {
+    // Two failures: the client retries a 5xx once before giving up.
+    const llm = await startScriptedLlm([
+      { status: 500, error: 'model exploded' },
+      { status: 500, error: 'model exploded' },
+      { content: 'Back again.' },
+    ]);
+    cleanups.push(() => llm.close());
+    const { agent, surface } = await processOn(testKeyPrefix('llm-err'), 'auto', {
+      llm: new OpenAiLlm({ apiKey: 'k', baseURL: llm.baseURL, model: 'm' }),
+    });
+    await agent.handleMessage(conv('lou'), 'hello?');
+    const msg = await surface.waitForText('lou', /⚠️/);
+    expect(msg).toBe('⚠️ The language model is not answering right now. Please try again in a moment.');
+    expect(msg).not.toMatch(/exploded|Error:|at /);
+    await agent.handleMessage(conv('lou'), 'hello again');
+    await surface.waitForText('lou', /Back again\./);
+  });
+
+  it('an MCP server that is down gives a clear message', async () => {
+    const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('down') });
+    const surface = new RecordingSurface();
+    const agent = new Agent({
+      store,
+      servers: [serverSchema.parse({ name: 'gone', title: 'Gone server', url: 'http://127.0.0.1:9/mcp' })],
+      logger: silentLogger(),
+    });
+    agent.attach(surface);
+    await agent.start();
+    cleanups.push(async () => {
+      await agent.stop();
+      await store.close();
+    });
+    await agent.handleMessage(conv('dee'), '/tools');
+    expect(surface.texts('dee').at(-1)).toMatch(/couldn’t reach the MCP server "Gone server"/);
+    await agent.handleMessage(conv('dee'), '/call gone__echo {}');
+    expect(surface.texts('dee').at(-1)).toMatch(/^⚠️ I couldn’t reach the MCP server "Gone server"/);
+  });
+
+  it('Redis down: a clear message, and recovery when it returns', async () => {
+    const redis = await startRedisProcess();
+    cleanups.push(() => redis.stop());
+    const store = new RedisStore({ url: redis.url, prefix: 'rd:', maxReconnectDelayMs: 100 });
+    const surface = new RecordingSurface();
+    const agent = new Agent({ store, servers: [demoServerConfig(mcp.url)], logger: silentLogger() });
+    agent.attach(surface);
+    await agent.start();
+    cleanups.push(async () => {
+      await agent.stop();
+      await store.close();
+    });
+    await redis.stop();
+    await agent.handleMessage(
+      conv('ray'),
+      '/call demo__create_ticket_v2 {"initial_description":"No storage"}',
+    );
+    expect(await surface.waitForText('ray', /Storage is unavailable/)).toMatch(/^⚠️/);
+    expect(surface.for('ray').some((m) => m.kind === 'form')).toBe(false);
+
+    await redis.start();
+    await expect
+      .poll(
+        () =>
+          store.ping().then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 5_000 },
+      )
+      .toBe(true);
+    await agent.handleMessage(
+      conv('ray'),
+      '/call demo__create_ticket_v2 {"initial_description":"Storage back"}',
+    );
+    const form = await surface.waitFor('ray', 'form');
+    expect(await agent.submitForm(form.id, conv('ray'), { reporter: 'Ray', priority: 'low' })).toEqual({
+      ok: true,
+    });
+    await surface.waitForText('ray', /Storage back/);
+  });
+});
