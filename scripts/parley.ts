@@ -52,23 +52,27 @@ function portError(what: string, variable: string, port: number, err: unknown): 
 }
 
 export async function startParley(options: StartOptions = {}): Promise<RunningParley> {
-  const env = options.env ?? process.env;
+  const rawEnv = options.env ?? process.env;
+  const config = loadConfig(rawEnv);
+  const env = config.env;
   const hasSlack = Boolean(env.SLACK_BOT_TOKEN && (env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET));
   const hasDiscord = Boolean(env.DISCORD_TOKEN || env.DISCORD_PUBLIC_KEY);
   const consoleMode = env.PARLEY_CONSOLE === '1' || (!hasSlack && !hasDiscord);
   const logger =
     options.logger ??
     // In the terminal chat, logs would interleave with the conversation: warnings only, on stderr.
-    createLogger({ level: env.LOG_LEVEL ?? (consoleMode ? 'warn' : 'info'), destination: process.stderr });
+    createLogger({
+      level: rawEnv.LOG_LEVEL ? env.LOG_LEVEL : consoleMode ? 'warn' : 'info',
+      destination: process.stderr,
+    });
 
-  const config = loadConfig(env);
   const usingDemo = config.serversSource.startsWith('built-in') && env.PARLEY_DEMO_SERVERS !== 'off';
 
   let auth: AuthMock | undefined;
   let mcp: DemoMcpServer | undefined;
   if (usingDemo) {
-    const authPort = options.ephemeralPorts ? 0 : Number(env.AUTH_PORT ?? 9000);
-    const mcpPort = options.ephemeralPorts ? 0 : Number(env.MCP_PORT ?? 3001);
+    const authPort = options.ephemeralPorts ? 0 : env.AUTH_PORT;
+    const mcpPort = options.ephemeralPorts ? 0 : env.MCP_PORT;
     const quiet = logger.child({ component: 'demo' }, { level: 'warn' });
     auth = await startAuthMock({
       port: authPort,
@@ -88,18 +92,18 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   }
 
   const store = createStore({
-    redisUrl: config.env.REDIS_URL,
-    prefix: config.env.REDIS_PREFIX,
+    redisUrl: env.REDIS_URL,
+    prefix: env.REDIS_PREFIX,
     logger,
-    nodeEnv: config.env.NODE_ENV,
+    nodeEnv: env.NODE_ENV,
   });
   const llm =
     options.llm ??
-    (config.env.OPENAI_API_KEY
+    (env.OPENAI_API_KEY
       ? new OpenAiLlm({
-          apiKey: config.env.OPENAI_API_KEY,
-          baseURL: config.env.OPENAI_BASE_URL,
-          model: config.env.OPENAI_MODEL,
+          apiKey: env.OPENAI_API_KEY,
+          baseURL: env.OPENAI_BASE_URL,
+          model: env.OPENAI_MODEL,
         })
       : undefined);
   const agent = new Agent({
@@ -107,19 +111,19 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     servers: config.servers,
     logger,
     llm,
-    pendingTtlMs: config.env.PENDING_TTL_SECONDS * 1000,
-    sessionTtlMs: config.env.SESSION_TTL_SECONDS * 1000,
-    historyMaxTurns: config.env.HISTORY_MAX_TURNS,
-    historyTokenBudget: config.env.HISTORY_TOKEN_BUDGET,
-    maxSteps: config.env.LLM_MAX_STEPS,
-    samplingMaxTokens: config.env.SAMPLING_MAX_TOKENS,
-    requestTimeoutMs: config.env.MCP_REQUEST_TIMEOUT_MS,
-    idleTimeoutMs: config.env.MCP_IDLE_TIMEOUT_MS,
-    maxConnections: config.env.MCP_MAX_CONNECTIONS,
+    pendingTtlMs: env.PENDING_TTL_SECONDS * 1000,
+    sessionTtlMs: env.SESSION_TTL_SECONDS * 1000,
+    historyMaxTurns: env.HISTORY_MAX_TURNS,
+    historyTokenBudget: env.HISTORY_TOKEN_BUDGET,
+    maxSteps: env.LLM_MAX_STEPS,
+    samplingMaxTokens: env.SAMPLING_MAX_TOKENS,
+    requestTimeoutMs: env.MCP_REQUEST_TIMEOUT_MS,
+    idleTimeoutMs: env.MCP_IDLE_TIMEOUT_MS,
+    maxConnections: env.MCP_MAX_CONNECTIONS,
   });
   const http = new ParleyHttpServer({ store, logger, publicBaseUrl: config.publicBaseUrl });
-  const port = options.ephemeralPorts ? 0 : config.env.PORT;
-  await http.listen(port, config.env.HOST).catch((err: unknown) => {
+  const port = options.ephemeralPorts ? 0 : env.PORT;
+  await http.listen(port, env.HOST).catch((err: unknown) => {
     throw portError('Parley', 'PORT', port, err);
   });
 
@@ -141,9 +145,9 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
       [
         `Servers: ${config.servers.map((s) => ('url' in s ? `${s.name} (${s.url})` : s.name)).join(', ')} — from ${config.serversSource}`,
         usingDemo && auth ? `Demo auth server: ${auth.url}` : '',
-        `Store: ${config.env.REDIS_URL ? 'Redis' : 'in memory (set REDIS_URL for Redis)'}`,
+        `Store: ${env.REDIS_URL ? 'Redis' : 'in memory (set REDIS_URL for Redis)'}`,
         llm
-          ? `LLM: ${config.env.OPENAI_MODEL}`
+          ? `LLM: ${env.OPENAI_MODEL}`
           : 'LLM: none (set OPENAI_API_KEY to chat in plain words; /tools and /call work without one)',
         '',
       ]

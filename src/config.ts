@@ -34,6 +34,15 @@ export const envSchema = z.object({
   MCP_REQUEST_TIMEOUT_MS: int(600_000, 1000),
   MCP_IDLE_TIMEOUT_MS: int(15 * 60_000, 1000),
   MCP_MAX_CONNECTIONS: int(200, 1),
+  /** `1` keeps the console chat even when Slack or Discord credentials are set. */
+  PARLEY_CONSOLE: optionalString,
+  /** `off` stops `npm start` from running the demo servers with the built-in server list. */
+  PARLEY_DEMO_SERVERS: optionalString,
+  /** Ports of the demo servers `npm start` runs (their own variables, shared with their scripts). */
+  AUTH_PORT: int(9000),
+  MCP_PORT: int(3001),
+  /** Demo auth server: sign in as this demo user without a page (tests and scripted demos). */
+  AUTH_AUTO_APPROVE: optionalString,
   /** Slack: the bot token (xoxb-…) turns the Slack adapter on. */
   SLACK_BOT_TOKEN: optionalString,
   /** Slack Socket Mode: an app-level token (xapp-…) with `connections:write`. */
