@@ -1,0 +1,49 @@
+/**
+ * The hexagon's rule, checked: the core (`src/`) imports no adapter, no demo server and no entry
+ * point. Adapters depend on the core, never the other way round.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+const importsOf = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
+    (m) => (m[1] ?? m[2]) as string,
+  );
+
+describe('module boundaries', () => {
+  it('src/ never imports adapters/, mcp-server/, auth-mock/ or scripts/', () => {
+    const offenders: string[] = [];
+    const files = sources(join(root, 'src'));
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      for (const spec of importsOf(file)) {
+        if (/(^|\/)(adapters|mcp-server|auth-mock|scripts)\//.test(spec)) offenders.push(`${relative(root, file)} → ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('an adapter never imports another adapter', () => {
+    const offenders: string[] = [];
+    for (const adapter of readdirSync(join(root, 'adapters'))) {
+      for (const file of sources(join(root, 'adapters', adapter))) {
+        for (const spec of importsOf(file)) {
+          const other = /\.\.\/(console|slack|discord)\//.exec(spec)?.[1];
+          if (other && other !== adapter) offenders.push(`${relative(root, file)} → ${spec}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
