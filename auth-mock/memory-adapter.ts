@@ -53,7 +53,7 @@ export class MemoryStore {
   }
 
   /** The factory oidc-provider's `adapter` option expects: one adapter per model name. */
-  adapterFor = (model: string): Adapter => new MemoryModelAdapter(this, model);
+  adapterFor = (model: string): MemoryModelAdapter => new MemoryModelAdapter(this, model);
 
   get(key: string): AdapterPayload | undefined {
     const entry = this.#entries.get(key);
@@ -131,7 +131,8 @@ export class MemoryStore {
   }
 }
 
-class MemoryModelAdapter implements Adapter {
+/** One model's view of a {@link MemoryStore}; `expiresIn` is optional, as for clients. */
+export class MemoryModelAdapter implements Adapter {
   constructor(
     private readonly store: MemoryStore,
     private readonly model: string,

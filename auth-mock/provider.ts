@@ -8,14 +8,27 @@
  * `/token/revocation`, `/request` (PAR) and both discovery documents under `/.well-known/`.
  * Sign-in pages live in `interactions.ts`; this module only decides policy.
  */
-import { errors, type JWK, Provider } from 'oidc-provider';
+import { randomBytes } from 'node:crypto';
+import { type Configuration, errors, type JWK, Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { MemoryStore } from './memory-adapter.js';
 import { errorPage, PAGE_CSP } from './pages.js';
 import { DEMO_SCOPES, findDemoUser } from './users.js';
 
+type DefaultResourceHelper = NonNullable<
+  NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>['defaultResource']
+>;
+
 /** Scopes oidc-provider handles itself (OpenID Connect); every other scope belongs to a resource. */
 export const OIDC_SCOPES: readonly string[] = ['openid', 'offline_access'];
+
+const OPENID_DISCOVERY_PATH = '/.well-known/openid-configuration';
+const RFC8414_DISCOVERY_PATH = '/.well-known/oauth-authorization-server';
+
+/** Removes `scope` from a client registration request body (see `features.registration`). */
+function dropRequestedScope(body: Record<string, unknown> | undefined): void {
+  if (body && Object.hasOwn(body, 'scope')) delete body.scope;
+}
 
 /** Path of the interactive sign-in page for one interaction. */
 export function interactionPath(uid: string): string {
@@ -77,22 +90,11 @@ export function createDemoProvider(options: DemoProviderOptions): Provider {
       };
     },
     scopes: [...OIDC_SCOPES],
-    // OAuth 2.1: the authorization code flow only, always with PKCE S256 (oidc-provider accepts
-    // no other method), also for confidential clients.
+    // OAuth 2.1: the authorization code flow only, always with PKCE S256 (and no other method),
+    // also for confidential clients.
     responseTypes: ['code'],
-    pkce: { required: () => true },
+    pkce: { required: () => true, methods: ['S256'] },
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
-    // MCP clients register with the `scope` they are about to ask for, e.g. "tickets:read". To
-    // oidc-provider a client's `scope` is an allow-list of its own (OpenID) scopes, so resource
-    // scopes there fail registration, and a narrow list would later block step-up. RFC 7591 lets
-    // a server replace requested metadata: this one registers clients without a scope restriction
-    // and decides scopes per authorization. (The validator runs before the built-in checks.)
-    extraClientMetadata: {
-      properties: ['scope'],
-      validator(_ctx, key, _value, metadata) {
-        if (key === 'scope') delete metadata.scope;
-      },
-    },
     clientDefaults: {
       // Clients that register without grant_types still get refresh tokens.
       grant_types: ['authorization_code', 'refresh_token'],
@@ -118,16 +120,33 @@ export function createDemoProvider(options: DemoProviderOptions): Provider {
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: false },
-      registration: { enabled: true, initialAccessToken: false },
-      revocation: {
+      registration: {
         enabled: true,
-        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+        initialAccessToken: false,
+        // MCP clients register with the `scope` they are about to ask for, e.g. "tickets:read". To
+        // oidc-provider a client's `scope` is an allow-list of its own (OpenID) scopes, so resource
+        // scopes there fail registration, and a narrow list would later block step-up. RFC 7591
+        // lets a server replace requested metadata: this one registers clients without a scope
+        // restriction and decides scopes per authorization. oidc-provider 8 checks `scope` before
+        // any configurable client metadata validator runs, and its registration policies need
+        // initial access tokens; the one hook that sees the parsed registration body before the
+        // client is built is the id factory (lib/actions/registration.js reads the body after it).
+        idFactory(ctx) {
+          dropRequestedScope(ctx.oidc.body);
+          return randomBytes(16).toString('base64url');
+        },
       },
+      // oidc-provider 8 lets a client revoke only its own tokens (a fixed check in its revocation
+      // endpoint; there is no policy hook to configure).
+      revocation: { enabled: true },
       resourceIndicators: {
         enabled: true,
         // A client that names no resource gets the first accepted MCP server (RFC 8707 lets the
         // server pick a default); MCP clients always send one.
-        defaultResource: async (_ctx, _client, oneOf) => oneOf ?? options.resources()[0],
+        // (With no accepted resource there is no default: `undefined`. oidc-provider 8 handles that,
+        // its own default helper returns it, but @types/oidc-provider 8 types the result as required.)
+        defaultResource: (async (_ctx, _client, oneOf) =>
+          oneOf ?? options.resources()[0]) as DefaultResourceHelper,
         // Token and refresh requests without `resource` reuse the granted one, so the access
         // token is always a JWT for the MCP server, never an opaque userinfo token.
         useGrantedResource: async () => true,
@@ -163,13 +182,24 @@ export function createDemoProvider(options: DemoProviderOptions): Provider {
     },
   });
 
+  // oidc-provider 8 serves only the OpenID discovery document. RFC 8414 clients (the MCP SDK
+  // among them) look for `/.well-known/oauth-authorization-server`: route that path to the same
+  // document, CORS preflight included.
+  provider.use(async (ctx, next) => {
+    if (ctx.path !== RFC8414_DISCOVERY_PATH) return next();
+    ctx.path = OPENID_DISCOVERY_PATH;
+    try {
+      await next();
+    } finally {
+      ctx.path = RFC8414_DISCOVERY_PATH;
+    }
+  });
+
   // RFC 8414 asks the metadata to list the scopes clients may request; oidc-provider only lists
   // its own (OpenID) ones, and resource scopes do not belong in its `scopes` option.
   provider.use(async (ctx, next) => {
     await next();
-    const isDiscovery =
-      ctx.path === '/.well-known/oauth-authorization-server' ||
-      ctx.path === '/.well-known/openid-configuration';
+    const isDiscovery = ctx.path === RFC8414_DISCOVERY_PATH || ctx.path === OPENID_DISCOVERY_PATH;
     if (isDiscovery && ctx.status === 200 && typeof ctx.body === 'object' && ctx.body !== null) {
       ctx.body = { ...ctx.body, scopes_supported: [...OIDC_SCOPES, ...DEMO_SCOPES.keys()] };
     }
