@@ -17,9 +17,11 @@ function sources(dir: string): string[] {
 }
 
 const importsOf = (file: string) =>
-  [...readFileSync(file, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
-    (m) => (m[1] ?? m[2]) as string,
-  );
+  [
+    ...readFileSync(file, 'utf8').matchAll(
+      /(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+    ),
+  ].map((m) => (m[1] ?? m[2]) as string);
 
 describe('module boundaries', () => {
   it('src/ never imports adapters/, mcp-server/, auth-mock/ or scripts/', () => {
@@ -28,7 +30,8 @@ describe('module boundaries', () => {
     expect(files.length).toBeGreaterThan(10);
     for (const file of files) {
       for (const spec of importsOf(file)) {
-        if (/(^|\/)(adapters|mcp-server|auth-mock|scripts)\//.test(spec)) offenders.push(`${relative(root, file)} → ${spec}`);
+        if (/(^|\/)(adapters|mcp-server|auth-mock|scripts)\//.test(spec))
+          offenders.push(`${relative(root, file)} → ${spec}`);
       }
     }
     expect(offenders).toEqual([]);

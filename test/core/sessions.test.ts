@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/store/index.js';
 import { SessionStore } from '../../src/sessions.js';
+import { MemoryStore } from '../../src/store/index.js';
 import { conv } from '../helpers/surface.js';
 
 describe('session history', () => {
