@@ -1,0 +1,289 @@
+/**
+ * What comes in from Slack, turned into calls on the agent: mentions, DMs and the slash command
+ * become messages; button clicks, modal submits and closes become answers. Handlers ack at once
+ * (Slack wants it within 3 s) and run the agent's turn afterwards; a modal submit is the one place
+ * that waits for the core before acking, because its answer (inline errors) rides on the ack.
+ */
+import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
+import type { Agent, AnswerReply } from '../../src/agent.js';
+import type { Actor, Conversation } from '../../src/conversation.js';
+import type { Logger } from '../../src/logger.js';
+import type { Store } from '../../src/store/index.js';
+import {
+  ACTION,
+  errorsByBlock,
+  FORM_CALLBACK,
+  fieldForBlock,
+  formModal,
+  INPUT_ACTION,
+  type InputState,
+  noticeModal,
+  readSubmission,
+  suggestOptions,
+} from './blocks.js';
+import { errorText, keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
+
+export interface InboundOptions {
+  app: App;
+  agent: Agent;
+  store: Store;
+  surface: SlackSurface;
+  logger: Logger;
+  command: string;
+  botUserId: string;
+  dedupeTtlMs: number;
+  /** Runs a turn in the background, tracked for shutdown and tests. */
+  run: (conversation: Conversation, text: string) => void;
+}
+
+/** Slack's markup in incoming text, back to what the person typed. */
+export function cleanIncoming(text: string, botUserId?: string): string {
+  let s = text;
+  if (botUserId) s = s.replace(new RegExp(`<@${botUserId}(\\|[^>]*)?>`, 'g'), ' ');
+  s = s
+    .replace(/<(?:mailto:)?([^<>|]+)\|([^<>]*)>/g, (_m, target: string, label: string) =>
+      target.startsWith('http') || target.includes('@') ? target : label,
+    )
+    .replace(/<((?:https?:\/\/|mailto:)[^<>]+)>/g, (_m, url: string) => url.replace(/^mailto:/, ''))
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+  return s.trim();
+}
+
+/** Slack clients may turn quotes into curly ones, which would break `/call` JSON. */
+function straightenQuotes(s: string): string {
+  return s.replace(/[“”]/g, '"').replace(/[‘’]/g, "'");
+}
+
+/**
+ * `/parley <subcommand>` → the agent's text commands; anything else is a prompt. An empty
+ * command shows the help.
+ */
+export function mapSlashCommand(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return '/help';
+  const [first = '', ...rest] = trimmed.split(/\s+/);
+  const sub = first.toLowerCase().replace(/^\//, '');
+  const args = trimmed.slice(first.length).trim();
+  switch (sub) {
+    case 'help':
+    case 'tools':
+    case 'reset':
+      return rest.length === 0 ? `/${sub}` : trimmed;
+    case 'call':
+    case 'login':
+    case 'logout':
+      return straightenQuotes(`/${sub}${args ? ` ${args}` : ''}`);
+    default:
+      return trimmed;
+  }
+}
+
+/** Mentions and DMs may carry the agent's commands too (`@Parley /call …`). */
+function normalizeMessageText(text: string): string {
+  return text.startsWith('/') ? straightenQuotes(text) : text;
+}
+
+type AnyBody = Record<string, unknown> & {
+  team?: { id?: string } | null;
+  team_id?: string;
+  user?: { id: string; team_id?: string };
+};
+
+function workspaceOf(body: AnyBody): string {
+  return body.team?.id ?? body.user?.team_id ?? body.team_id ?? 'unknown';
+}
+
+function actorOf(body: AnyBody): Actor {
+  return { platform: PLATFORM, workspace: workspaceOf(body), user: body.user?.id ?? 'unknown' };
+}
+
+export function registerInbound(o: InboundOptions): void {
+  const { app, agent, store, surface, logger } = o;
+
+  /** True the first time Slack delivers this event (retries and the mention/DM overlap repeat it). */
+  async function firstDelivery(ids: string[]): Promise<boolean> {
+    for (const id of ids) {
+      if (!(await store.setIfAbsent(keys.seen(id), '1', o.dedupeTtlMs))) return false;
+    }
+    return true;
+  }
+
+  app.event('app_mention', async ({ event, body, context }) => {
+    if ('bot_id' in event && event.bot_id) return;
+    if (!event.user) return;
+    const eventId = (body as { event_id?: string }).event_id ?? `${event.channel}:${event.ts}`;
+    if (!(await firstDelivery([eventId, `msg:${event.channel}:${event.ts}`]))) {
+      logger.debug({ eventId, retry: context.retryNum }, 'duplicate Slack event ignored');
+      return;
+    }
+    const conversation: Conversation = {
+      platform: PLATFORM,
+      workspace: (body as { team_id?: string }).team_id ?? 'unknown',
+      channel: event.channel,
+      // The thread is the session: a mention at the top level starts one.
+      thread: event.thread_ts ?? event.ts,
+      user: event.user,
+    };
+    o.run(conversation, normalizeMessageText(cleanIncoming(event.text, o.botUserId)));
+  });
+
+  app.message(async ({ message, body, context }) => {
+    if (message.channel_type !== 'im') return;
+    if (message.subtype !== undefined || !('user' in message) || !message.user) return;
+    if ('bot_id' in message && message.bot_id) return;
+    const eventId = (body as { event_id?: string }).event_id ?? `${message.channel}:${message.ts}`;
+    if (!(await firstDelivery([eventId, `msg:${message.channel}:${message.ts}`]))) {
+      logger.debug({ eventId, retry: context.retryNum }, 'duplicate Slack event ignored');
+      return;
+    }
+    const conversation: Conversation = {
+      platform: PLATFORM,
+      workspace: (body as { team_id?: string }).team_id ?? 'unknown',
+      channel: message.channel,
+      ...('thread_ts' in message && message.thread_ts ? { thread: message.thread_ts } : {}),
+      user: message.user,
+    };
+    o.run(conversation, normalizeMessageText(cleanIncoming(message.text ?? '', o.botUserId)));
+  });
+
+  app.command(o.command, async ({ command, ack }) => {
+    const text = mapSlashCommand(command.text);
+    const slow = !/^\/(help|reset)$/.test(text);
+    await ack(slow ? { response_type: 'ephemeral', text: '⏳ Working on it…' } : undefined);
+    const conversation: Conversation = {
+      platform: PLATFORM,
+      workspace: command.team_id,
+      channel: command.channel_id,
+      user: command.user_id,
+    };
+    // Kept for channels the bot can't post in (see SlackSurface.send).
+    await store.set(keys.responseUrl(conversation), command.response_url, RESPONSE_URL_TTL_MS);
+    o.run(conversation, text);
+  });
+
+  // ───────────────────────────── buttons ─────────────────────────────
+
+  /** The clicked interaction id, and the click's response_url noted for ephemeral messages. */
+  async function clicked(body: BlockAction, action: ButtonAction): Promise<string> {
+    const id = action.value ?? '';
+    if (body.container?.is_ephemeral === true && body.response_url)
+      await surface.rememberResponseUrl(id, body.response_url);
+    return id;
+  }
+
+  /** Tells only the person who clicked why their click did nothing; rewrites stale messages. */
+  async function refused(body: BlockAction, id: string, reply: Extract<AnswerReply, { ok: false }>) {
+    if (reply.code === 'expired') await surface.close(id, 'expired', ephemeralUrl(body));
+    if (body.response_url)
+      await surface.respond(body.response_url, { text: reply.message, replace_original: false });
+  }
+
+  function ephemeralUrl(body: BlockAction): string | undefined {
+    return body.container?.is_ephemeral === true ? body.response_url : undefined;
+  }
+
+  function onButton(
+    actionId: string,
+    handle: (id: string, actor: Actor, body: BlockAction) => Promise<AnswerReply | undefined>,
+  ): void {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action }) => {
+      await ack();
+      try {
+        const id = await clicked(body, action);
+        const reply = await handle(id, actorOf(body as unknown as AnyBody), body);
+        if (reply && !reply.ok) await refused(body, id, reply);
+      } catch (err) {
+        logger.warn({ action: actionId, err: errorText(err) }, 'Slack button handler failed');
+      }
+    });
+  }
+
+  onButton(ACTION.formOpen, async (id, actor, body) => {
+    const found = await agent.interaction(id, actor);
+    if (!found.ok) return found;
+    const { record } = found;
+    if (record.kind !== 'form' || !record.form)
+      return { ok: false, code: 'invalid', message: 'This isn’t a form.' };
+    const built = formModal(id, record.form, record.origin);
+    if (!built.ok)
+      return { ok: false, code: 'invalid', message: `This form can’t be shown in Slack: ${built.reason}.` };
+    await app.client.views.open({ trigger_id: body.trigger_id, view: built.view });
+    return undefined;
+  });
+  onButton(ACTION.formDecline, (id, actor) => agent.declineForm(id, actor, 'decline'));
+  onButton(ACTION.confirmYes, (id, actor) => agent.confirm(id, actor, true));
+  onButton(ACTION.confirmNo, (id, actor) => agent.confirm(id, actor, false));
+  onButton(ACTION.linkOpen, async (id, actor) => {
+    // The browser opens the URL itself; for URL elicitation the click is also the consent.
+    const found = await agent.interaction(id, actor);
+    if (!found.ok) return found;
+    if (found.record.link?.purpose !== 'consent') return undefined;
+    return agent.openLink(id, actor);
+  });
+  onButton(ACTION.linkDone, (id, actor) => agent.linkDone(id, actor));
+  onButton(ACTION.linkDecline, (id, actor) => agent.declineForm(id, actor, 'decline'));
+
+  // ───────────────────────────── the form modal ─────────────────────────────
+
+  app.view<SlackViewAction>(
+    { callback_id: FORM_CALLBACK, type: 'view_submission' },
+    async ({ ack, body, view }) => {
+      const id = view.private_metadata;
+      const actor = actorOf(body as unknown as AnyBody);
+      try {
+        const found = await agent.interaction(id, actor);
+        if (!found.ok || !found.record.form) {
+          await ack({
+            response_action: 'update',
+            view: noticeModal(found.ok ? 'This isn’t a form.' : found.message),
+          });
+          return;
+        }
+        const form = found.record.form;
+        const values = readSubmission(form, view.state.values as Record<string, Record<string, InputState>>);
+        const reply = await agent.submitForm(id, actor, values);
+        if (reply.ok) {
+          await ack();
+          return;
+        }
+        const errors = reply.errors ? errorsByBlock(form, reply.errors) : {};
+        if (Object.keys(errors).length > 0) await ack({ response_action: 'errors', errors });
+        else await ack({ response_action: 'update', view: noticeModal(reply.message) });
+      } catch (err) {
+        logger.warn({ err: errorText(err) }, 'Slack form submit failed');
+        await ack({
+          response_action: 'update',
+          view: noticeModal('Something went wrong on my side. Please try again.'),
+        });
+      }
+    },
+  );
+
+  // notify_on_close: closing the modal is a cancel, which the tool hears about.
+  app.view<SlackViewAction>(
+    { callback_id: FORM_CALLBACK, type: 'view_closed' },
+    async ({ ack, body, view }) => {
+      await ack();
+      const reply = await agent.declineForm(
+        view.private_metadata,
+        actorOf(body as unknown as AnyBody),
+        'cancel',
+      );
+      if (!reply.ok) logger.debug({ code: reply.code }, 'modal closed after its form ended');
+    },
+  );
+
+  // Type-ahead for choices with more options than a static menu holds (external_select).
+  app.options(INPUT_ACTION, async ({ ack, body }) => {
+    const id = body.view?.private_metadata ?? '';
+    const found = await agent.interaction(id, actorOf(body as unknown as AnyBody));
+    const field = found.ok && found.record.form ? fieldForBlock(found.record.form, body.block_id) : undefined;
+    await ack({ options: field ? suggestOptions(field, body.value) : [] });
+  });
+
+  app.error(async (err) => {
+    logger.warn({ err: errorText(err) }, 'Slack listener failed');
+  });
+}

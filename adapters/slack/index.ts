@@ -1,0 +1,253 @@
+/**
+ * The Slack adapter: a Bolt app in Socket Mode (an app token; no public URL needed) or HTTP mode
+ * (a signing secret; `/slack/events` on Parley's own HTTP server, beside health and OAuth), and
+ * the {@link SlackSurface} that renders the core's neutral messages in Slack.
+ *
+ * Wiring (the composition root):
+ * ```ts
+ * const slack = createSlackAdapter({ agent, store, http, logger, ...slackSettingsFromEnv(env) });
+ * agent.attach(slack.surface);
+ * await agent.start();
+ * await slack.start();   // checks the token, connects Socket Mode
+ * …
+ * await slack.stop();
+ * ```
+ */
+import {
+  App,
+  ExpressReceiver,
+  LogLevel,
+  type Logger as SlackLogger,
+  SocketModeReceiver,
+  webApi,
+} from '@slack/bolt';
+import { type RequestHandler, Router } from 'express';
+import type { Agent } from '../../src/agent.js';
+import type { Env } from '../../src/config.js';
+import type { Conversation } from '../../src/conversation.js';
+import { ParleyError } from '../../src/errors.js';
+import type { ParleyHttpServer } from '../../src/http.js';
+import type { Logger } from '../../src/logger.js';
+import type { Store } from '../../src/store/index.js';
+import { registerInbound } from './inbound.js';
+import { errorText, SlackSurface } from './surface.js';
+
+export { SlackSurface } from './surface.js';
+
+export const SLACK_EVENTS_PATH = '/slack/events';
+export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
+
+/** What the environment decides (see {@link slackSettingsFromEnv}). */
+export interface SlackSettings {
+  /** xoxb-… */
+  botToken: string;
+  /** xapp-…: Socket Mode. Wins over the signing secret when both are set. */
+  appToken?: string | undefined;
+  /** HTTP mode: verifies requests to `/slack/events`. */
+  signingSecret?: string | undefined;
+  /** Default Slack's own; any Slack-compatible Web API (the fake Slack) works. */
+  apiUrl?: string | undefined;
+  /** Default `/parley`. */
+  command?: string | undefined;
+}
+
+export interface SlackAdapterConfig extends SlackSettings {
+  agent: Agent;
+  store: Store;
+  /** Parley's HTTP server: HTTP mode mounts `/slack/events` on it; long links get short redirects. */
+  http?: ParleyHttpServer | undefined;
+  logger: Logger;
+  /** How long a delivered event id is remembered against Slack's retries. Default 15 minutes. */
+  dedupeTtlMs?: number;
+  /** How long the agent keeps a pending interaction (shown as "expires in"). Default 15 minutes. */
+  pendingTtlMs?: number;
+  /** Web API retries. Default Slack's policy; tests pass 0 so a failure shows at once. */
+  retries?: number;
+}
+
+/** The Slack part of the environment, or undefined when Slack isn't configured. */
+export function slackSettingsFromEnv(env: Env): SlackSettings | undefined {
+  if (!env.SLACK_BOT_TOKEN) return undefined;
+  if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET)
+    throw new ParleyError(
+      'config_invalid',
+      'SLACK_BOT_TOKEN is set, but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is.',
+    );
+  return {
+    botToken: env.SLACK_BOT_TOKEN,
+    appToken: env.SLACK_APP_TOKEN,
+    signingSecret: env.SLACK_SIGNING_SECRET,
+    apiUrl: env.SLACK_API_URL,
+    command: env.SLACK_COMMAND,
+  };
+}
+
+/** Slack's SDK logs through Parley's logger, never below info (debug would print message payloads). */
+function slackLogger(logger: Logger): SlackLogger {
+  const log = logger.child({ component: 'slack' });
+  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : errorText(m))).join(' ');
+  return {
+    debug: () => undefined,
+    info: (...msg: unknown[]) => log.info(text(msg)),
+    warn: (...msg: unknown[]) => log.warn(text(msg)),
+    error: (...msg: unknown[]) => log.error(text(msg)),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}
+
+export class SlackAdapter {
+  readonly surface: SlackSurface;
+  readonly mode: 'socket' | 'http';
+  private app: App | undefined;
+  private socketReceiver: SocketModeReceiver | undefined;
+  private readonly expressReceiver: ExpressReceiver | undefined;
+  private readonly work = new Set<Promise<unknown>>();
+  private running = false;
+  private readonly apiUrl: string;
+  private readonly slackLog: SlackLogger;
+
+  constructor(private readonly config: SlackAdapterConfig) {
+    this.apiUrl = withSlash(config.apiUrl ?? DEFAULT_SLACK_API_URL);
+    this.slackLog = slackLogger(config.logger);
+    this.surface = new SlackSurface({
+      store: config.store,
+      logger: config.logger,
+      http: config.http,
+      track: (p) => this.track(p),
+      pendingTtlMs: config.pendingTtlMs ?? 15 * 60_000,
+    });
+    if (config.appToken) {
+      this.mode = 'socket';
+    } else if (config.signingSecret) {
+      this.mode = 'http';
+      if (!config.http)
+        throw new ParleyError(
+          'config_invalid',
+          'Slack HTTP mode needs Parley’s HTTP server to mount /slack/events on.',
+        );
+      // Mounted now, behind a gate, so the route sits before any catch-all added later; until
+      // start() it answers 503 and Slack retries.
+      const router = Router();
+      this.expressReceiver = new ExpressReceiver({
+        signingSecret: config.signingSecret,
+        endpoints: SLACK_EVENTS_PATH,
+        router,
+        logger: this.slackLog,
+      });
+      const gate: RequestHandler = (_req, res, next) => {
+        if (this.running) next();
+        else res.status(503).json({ ok: false, error: 'Parley’s Slack adapter is not running.' });
+      };
+      config.http.app.use(SLACK_EVENTS_PATH, gate);
+      config.http.app.use(router);
+    } else {
+      throw new ParleyError(
+        'config_invalid',
+        'The Slack adapter needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode).',
+      );
+    }
+  }
+
+  /** Checks the bot token, then listens (Socket Mode connects; HTTP mode opens the gate). */
+  async start(): Promise<void> {
+    const clientOptions = {
+      slackApiUrl: this.apiUrl,
+      logger: this.slackLog,
+      ...(this.config.retries !== undefined && { retryConfig: { retries: this.config.retries } }),
+    };
+    const probe = new webApi.WebClient(this.config.botToken, clientOptions);
+    let auth: webApi.AuthTestResponse;
+    try {
+      auth = await probe.auth.test();
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      throw new ParleyError(
+        'config_invalid',
+        code
+          ? `Slack refused SLACK_BOT_TOKEN (${code}). Check the token, or SLACK_API_URL (${this.apiUrl}).`
+          : `Slack could not be reached at ${this.apiUrl}: ${errorText(err)}`,
+        { cause: err },
+      );
+    }
+    const botUserId = auth.user_id ?? '';
+    const receiver =
+      this.mode === 'socket'
+        ? new SocketModeReceiver({
+            appToken: this.config.appToken as string,
+            logger: this.slackLog,
+            installerOptions: { clientOptions },
+          })
+        : (this.expressReceiver as ExpressReceiver);
+    this.socketReceiver = receiver instanceof SocketModeReceiver ? receiver : undefined;
+    // botId and botUserId given: Bolt skips its own auth.test.
+    const app = new App({
+      token: this.config.botToken,
+      botId: auth.bot_id ?? '',
+      botUserId,
+      receiver,
+      logger: this.slackLog,
+      clientOptions,
+    });
+    registerInbound({
+      app,
+      agent: this.config.agent,
+      store: this.config.store,
+      surface: this.surface,
+      logger: this.config.logger,
+      command: this.config.command ?? '/parley',
+      botUserId,
+      dedupeTtlMs: this.config.dedupeTtlMs ?? 15 * 60_000,
+      run: (conversation, text) => this.run(conversation, text),
+    });
+    this.surface.setClient(app.client);
+    this.app = app;
+    if (this.socketReceiver) await this.socketReceiver.start();
+    this.running = true;
+    this.config.logger.info(
+      { mode: this.mode, team: auth.team, bot: auth.user },
+      this.mode === 'socket'
+        ? 'Slack adapter connected (Socket Mode)'
+        : `Slack adapter listening on ${SLACK_EVENTS_PATH}`,
+    );
+  }
+
+  /** Stops listening and waits for message updates already under way. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.socketReceiver) await this.socketReceiver.stop().catch(() => undefined);
+    this.socketReceiver = undefined;
+    await this.idle();
+  }
+
+  /** Resolves when no background work (turns started here, message rewrites) is running. */
+  async idle(): Promise<void> {
+    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+  }
+
+  /** The Bolt app (after start), for tests and extensions. */
+  get bolt(): App | undefined {
+    return this.app;
+  }
+
+  private run(conversation: Conversation, text: string): void {
+    this.track(this.config.agent.handleMessage(conversation, text));
+  }
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) =>
+      this.config.logger.warn({ err: errorText(err) }, 'Slack background work failed'),
+    );
+    this.work.add(tracked);
+    void tracked.finally(() => this.work.delete(tracked));
+  }
+}
+
+export function createSlackAdapter(config: SlackAdapterConfig): SlackAdapter {
+  return new SlackAdapter(config);
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}

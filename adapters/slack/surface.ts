@@ -1,0 +1,301 @@
+/**
+ * The Slack side of the adapter port: renders the core's neutral messages as Slack messages.
+ *
+ * Where things go, decided from the conversation key alone (so any process can post):
+ * - a thread (mentions): answers, forms and confirmations in the thread; links privately
+ *   (ephemeral) in the thread, since sign-in and consent links belong to one person;
+ * - a DM with the bot: everything in the DM, which is already private;
+ * - a channel without a thread (the slash command): everything ephemeral to the person.
+ *
+ * State every process needs lives in the store: the "working" placeholder per session, and per
+ * interaction the message that offered it, so whichever process sees it end can rewrite it.
+ */
+import type { webApi } from '@slack/bolt';
+import type { Conversation } from '../../src/conversation.js';
+import { sessionKey } from '../../src/conversation.js';
+import type { ParleyHttpServer } from '../../src/http.js';
+import type { Logger } from '../../src/logger.js';
+import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
+import type { ChatSurface, InteractionOutcome, OutboundMessage } from '../../src/surface.js';
+import {
+  closedMessage,
+  confirmHeadline,
+  confirmMessage,
+  formHeadline,
+  formMessage,
+  LIMITS,
+  linkHeadline,
+  linkMessage,
+  type SlackMessage,
+} from './blocks.js';
+import { markdownToMrkdwn, splitText } from './mrkdwn.js';
+
+export const PLATFORM = 'slack';
+
+/** Where the message offering an interaction is, so it can be rewritten when the interaction ends. */
+export interface MessageRef {
+  channel: string;
+  user: string;
+  /** Set for ordinary messages (chat.update works on them). */
+  ts?: string;
+  /** Ephemeral messages can only be replaced through a response_url from a click on them. */
+  ephemeral: boolean;
+  responseUrl?: string;
+  headline: string;
+  outcome?: InteractionOutcome;
+}
+
+interface Placeholder {
+  channel: string;
+  ts: string;
+}
+
+export type Delivery = 'thread' | 'dm' | 'ephemeral';
+
+const REF_TTL_MS = 24 * 3600_000;
+const PLACEHOLDER_TTL_MS = 3600_000;
+/** Slack's response_url lives 30 minutes. */
+export const RESPONSE_URL_TTL_MS = 30 * 60_000;
+
+export const keys = {
+  ref: (id: string) => `slack:msg:${id}`,
+  placeholder: (c: Conversation) => `slack:ph:${sessionKey(c)}`,
+  responseUrl: (c: Conversation) => `slack:resp:${sessionKey(c)}`,
+  seen: (id: string) => `slack:seen:${id}`,
+};
+
+export function deliveryFor(c: Conversation): Delivery {
+  if (c.channel.startsWith('D')) return 'dm';
+  return c.thread ? 'thread' : 'ephemeral';
+}
+
+export interface SlackSurfaceOptions {
+  store: Store;
+  logger: Logger;
+  http?: ParleyHttpServer | undefined;
+  /** Background work (message rewrites) is tracked so tests and shutdown can wait for it. */
+  track: (work: Promise<unknown>) => void;
+  pendingTtlMs: number;
+  fetch?: typeof fetch;
+}
+
+export class SlackSurface implements ChatSurface {
+  readonly platform = PLATFORM;
+  private client: webApi.WebClient | undefined;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly options: SlackSurfaceOptions) {
+    this.fetchFn = options.fetch ?? globalThis.fetch;
+  }
+
+  /** Set once the adapter has checked the bot token. */
+  setClient(client: webApi.WebClient): void {
+    this.client = client;
+  }
+
+  private get web(): webApi.WebClient {
+    if (!this.client) throw new Error('The Slack adapter was not started, so it cannot post yet.');
+    return this.client;
+  }
+
+  async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
+    switch (message.kind) {
+      case 'text':
+        return this.postText(conversation, message.text);
+      case 'progress':
+        return this.postProgress(conversation, message.text);
+      case 'form':
+        await this.clearPlaceholder(conversation);
+        return this.postInteraction(
+          conversation,
+          message.view.id,
+          formMessage(message.view, conversation.user),
+          formHeadline(message.view),
+          deliveryFor(conversation) === 'ephemeral',
+        );
+      case 'confirm':
+        await this.clearPlaceholder(conversation);
+        return this.postInteraction(
+          conversation,
+          message.view.id,
+          confirmMessage(message.view, conversation.user),
+          confirmHeadline(message.view),
+          deliveryFor(conversation) === 'ephemeral',
+        );
+      case 'link': {
+        await this.clearPlaceholder(conversation);
+        const view = message.view;
+        const url =
+          view.url.length > LIMITS.buttonUrl && this.options.http
+            ? await this.options.http.shortLink(view.url, Math.max(60_000, view.expiresAt - Date.now()))
+            : view.url;
+        return this.postInteraction(
+          conversation,
+          view.id,
+          linkMessage(view, url),
+          linkHeadline(view),
+          // Links are personal (sign-in, consent): never a message others in the channel can see.
+          deliveryFor(conversation) !== 'dm',
+        );
+      }
+      case 'closed':
+        // Rewriting the old message must not hold up the answer that closed it (the ack waits).
+        this.options.track(
+          this.close(message.id, message.outcome).catch((err: unknown) =>
+            this.options.logger.warn(
+              { err: errorText(err), id: message.id },
+              'could not update a Slack message',
+            ),
+          ),
+        );
+        return;
+    }
+  }
+
+  /** Rewrites an interaction's message to say how it ended; buttons go away. */
+  async close(id: string, outcome: InteractionOutcome, viaResponseUrl?: string): Promise<void> {
+    const ref = await getJson<MessageRef>(this.options.store, keys.ref(id));
+    if (!ref) return;
+    const responseUrl = viaResponseUrl ?? ref.responseUrl;
+    const msg = closedMessage(ref.headline, outcome);
+    await setJson(this.options.store, keys.ref(id), { ...ref, outcome }, REF_TTL_MS);
+    if (!ref.ephemeral && ref.ts) {
+      await this.web.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks });
+    } else if (responseUrl) {
+      await this.respond(responseUrl, { ...msg, replace_original: true });
+    }
+  }
+
+  /** Notes the response_url of a click on an ephemeral message, the only way to rewrite it later. */
+  async rememberResponseUrl(id: string, responseUrl: string): Promise<void> {
+    const ref = await getJson<MessageRef>(this.options.store, keys.ref(id));
+    if (!ref?.ephemeral) return;
+    await setJson(this.options.store, keys.ref(id), { ...ref, responseUrl }, REF_TTL_MS);
+  }
+
+  async ref(id: string): Promise<MessageRef | undefined> {
+    return getJson<MessageRef>(this.options.store, keys.ref(id));
+  }
+
+  /** Posts to a response_url (ephemeral replies, replacing an ephemeral message). */
+  async respond(url: string, body: Record<string, unknown>): Promise<void> {
+    const res = await this.fetchFn(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', ...body }),
+    });
+    if (!res.ok) throw new Error(`Slack refused the response_url post (HTTP ${res.status}).`);
+  }
+
+  // ───────────────────────────── text and progress ─────────────────────────────
+
+  private async postText(c: Conversation, text: string): Promise<void> {
+    const chunks = splitText(markdownToMrkdwn(text));
+    const delivery = deliveryFor(c);
+    if (delivery === 'ephemeral') {
+      for (const chunk of chunks) await this.send(c, { text: chunk, blocks: [] }, true);
+      return;
+    }
+    // The first part replaces the "working" placeholder, so the answer appears once, where the
+    // person was looking.
+    const ph = await takeJson<Placeholder>(this.options.store, keys.placeholder(c));
+    let rest = chunks;
+    if (ph && chunks[0] !== undefined) {
+      try {
+        await this.web.chat.update({ channel: ph.channel, ts: ph.ts, text: chunks[0] });
+        rest = chunks.slice(1);
+      } catch (err) {
+        this.options.logger.debug({ err: errorText(err) }, 'placeholder update failed; posting instead');
+      }
+    }
+    for (const chunk of rest) await this.send(c, { text: chunk, blocks: [] }, false);
+  }
+
+  private async postProgress(c: Conversation, text: string): Promise<void> {
+    // A slash command's ack already says Parley is working; ephemeral messages can't be updated.
+    if (deliveryFor(c) === 'ephemeral') return;
+    const line = `⏳ ${markdownToMrkdwn(text)}`;
+    const ph = await getJson<Placeholder>(this.options.store, keys.placeholder(c));
+    if (ph) {
+      try {
+        await this.web.chat.update({ channel: ph.channel, ts: ph.ts, text: line });
+        return;
+      } catch (err) {
+        this.options.logger.debug({ err: errorText(err) }, 'placeholder update failed; posting a new one');
+      }
+    }
+    const ts = await this.send(c, { text: line, blocks: [] }, false);
+    if (ts)
+      await setJson(this.options.store, keys.placeholder(c), { channel: c.channel, ts }, PLACEHOLDER_TTL_MS);
+  }
+
+  /** Removes the placeholder before an interaction, so the thread reads in order. */
+  private async clearPlaceholder(c: Conversation): Promise<void> {
+    if (deliveryFor(c) === 'ephemeral') return;
+    const ph = await takeJson<Placeholder>(this.options.store, keys.placeholder(c));
+    if (!ph) return;
+    await this.web.chat.delete({ channel: ph.channel, ts: ph.ts }).catch((err: unknown) => {
+      this.options.logger.debug({ err: errorText(err) }, 'placeholder delete failed');
+    });
+  }
+
+  // ───────────────────────────── interactions ─────────────────────────────
+
+  private async postInteraction(
+    c: Conversation,
+    id: string,
+    msg: SlackMessage,
+    headline: string,
+    ephemeral: boolean,
+  ): Promise<void> {
+    const ts = await this.send(c, msg, ephemeral);
+    const ref: MessageRef = {
+      channel: c.channel,
+      user: c.user,
+      // Without a ts (ephemeral, or the response_url fallback) only a response_url can rewrite it.
+      ephemeral: ephemeral || !ts,
+      headline,
+      ...(!ephemeral && ts && { ts }),
+    };
+    await setJson(this.options.store, keys.ref(id), ref, REF_TTL_MS);
+  }
+
+  /** Posts in the conversation's place; returns the message ts (ordinary messages only). */
+  private async send(c: Conversation, msg: SlackMessage, ephemeral: boolean): Promise<string | undefined> {
+    const blocks = msg.blocks.length > 0 ? { blocks: msg.blocks } : {};
+    const thread = c.thread ? { thread_ts: c.thread } : {};
+    try {
+      if (ephemeral) {
+        await this.web.chat.postEphemeral({
+          channel: c.channel,
+          user: c.user,
+          text: msg.text,
+          ...blocks,
+          ...thread,
+        });
+        return undefined;
+      }
+      const res = await this.web.chat.postMessage({
+        channel: c.channel,
+        text: msg.text,
+        ...blocks,
+        ...thread,
+      });
+      return res.ts;
+    } catch (err) {
+      // A slash command in a channel the bot isn't in: its response_url still reaches the person.
+      const code = (err as { data?: { error?: string } }).data?.error;
+      const url =
+        code === 'channel_not_found' || code === 'not_in_channel'
+          ? await this.options.store.get(keys.responseUrl(c))
+          : undefined;
+      if (!url) throw err;
+      await this.respond(url, { text: msg.text, ...blocks, replace_original: false });
+      return undefined;
+    }
+  }
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,940 @@
+/**
+ * A local fake Slack: the one edge of the Slack adapter we can't run for real.
+ *
+ * - The Web API over HTTP (`apiUrl`, for `slackApiUrl`): records every call, keeps a model of the
+ *   messages and modals people would see, and checks every text, block and view against Slack's
+ *   limits (test/helpers/slack-limits.ts), answering `invalid_blocks` like Slack would.
+ * - Socket Mode: `apps.connections.open` returns this server's ws:// URL; envelopes are pushed
+ *   over the WebSocket and the app's acks read back.
+ * - HTTP mode: the same deliveries as signed requests to the app's `/slack/events`.
+ * - response_url endpoints, and trigger ids that expire after 3 s and work once.
+ *
+ * It plays both Slack's servers and its people: `mention`, `dm`, `command`, `click`,
+ * `submitView` and `closeView` produce the payloads Slack would send for those actions.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { checkErrors, checkMessage, checkOptions, checkView } from './slack-limits.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface ApiCall {
+  method: string;
+  args: Obj;
+  token: string | undefined;
+  at: number;
+}
+
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  /** Who wrote it: a person's id, or the bot's user id. */
+  author: string;
+  /** Set for ephemeral messages: only this person sees them. */
+  ephemeralTo?: string;
+  text: string;
+  blocks: Obj[];
+  deleted: boolean;
+  /** Every version, oldest first (chat.update and response_url replace add one). */
+  history: Array<{ text: string; blocks: Obj[] }>;
+}
+
+export interface FakeView {
+  id: string;
+  hash: string;
+  user: string;
+  view: Obj;
+  open: boolean;
+}
+
+export interface Ack {
+  /** What the app answered: the ack's payload (Socket Mode) or the HTTP response body. */
+  body: unknown;
+  status: number;
+  ms: number;
+}
+
+export interface HttpTarget {
+  url: string;
+  signingSecret: string;
+}
+
+export interface FakeSlackOptions {
+  port?: number;
+  host?: string;
+  teamId?: string;
+  botUserId?: string;
+  botId?: string;
+  botToken?: string;
+  appToken?: string;
+  /** Check every payload against Slack's limits (default true). */
+  validate?: boolean;
+}
+
+interface Trigger {
+  user: string;
+  expires: number;
+  used: boolean;
+}
+
+interface ResponseContext {
+  channel: string;
+  user: string;
+  threadTs?: string;
+  /** The message the action came from (replace_original rewrites it). */
+  messageTs?: string;
+  expires: number;
+  uses: number;
+}
+
+const TRIGGER_TTL_MS = 3_000;
+
+export class FakeSlack {
+  readonly teamId: string;
+  readonly botUserId: string;
+  readonly botId: string;
+  readonly botToken: string;
+  readonly appToken: string;
+  readonly calls: ApiCall[] = [];
+  readonly violations: string[] = [];
+  readonly messages: FakeMessage[] = [];
+  readonly views = new Map<string, FakeView>();
+  /** Envelopes sent over Socket Mode, with the app's ack (undefined until it acks). */
+  readonly envelopes: Array<{ id: string; type: string; payload: Obj; ack?: unknown }> = [];
+  private readonly triggers = new Map<string, Trigger>();
+  private readonly responseUrls = new Map<string, ResponseContext>();
+  private readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private readonly sockets = new Set<WebSocket>();
+  private readonly pendingAcks = new Map<string, (payload: unknown) => void>();
+  private socketWaiters: Array<() => void> = [];
+  private http: HttpTarget | undefined;
+  private seq = 0;
+  private lastTs = 0;
+  private readonly validate: boolean;
+  url = '';
+
+  private constructor(options: FakeSlackOptions) {
+    this.teamId = options.teamId ?? 'T0FAKE';
+    this.botUserId = options.botUserId ?? 'UBOT';
+    this.botId = options.botId ?? 'BBOT';
+    this.botToken = options.botToken ?? 'xoxb-fake-bot-token';
+    this.appToken = options.appToken ?? 'xapp-fake-app-token';
+    this.validate = options.validate ?? true;
+    this.server = createServer((req, res) => void this.route(req, res));
+    this.wss = new WebSocketServer({ noServer: true });
+    this.server.on('upgrade', (req, socket, head) => {
+      if (!req.url?.startsWith('/socket')) {
+        socket.destroy();
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws));
+    });
+  }
+
+  static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+    const fake = new FakeSlack(options);
+    await new Promise<void>((resolve) =>
+      fake.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+    );
+    const { port } = fake.server.address() as AddressInfo;
+    fake.url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+    return fake;
+  }
+
+  /** For `slackApiUrl` / SLACK_API_URL. */
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  /** Deliver to an HTTP-mode app from now on (signed requests), instead of Socket Mode. */
+  useHttp(target: HttpTarget | undefined): void {
+    this.http = target;
+  }
+
+  get socketCount(): number {
+    return this.sockets.size;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ───────────────────────────── people's actions ─────────────────────────────
+
+  /** `user` mentions the bot in `channel` (a new top-level message, or in a thread). */
+  async mention(
+    user: string,
+    channel: string,
+    text: string,
+    opts: { threadTs?: string; retryNum?: number } = {},
+  ) {
+    const ts = this.nextTs();
+    const full = `<@${this.botUserId}> ${text}`;
+    this.record({ channel, ts, author: user, text: full, ...(opts.threadTs && { threadTs: opts.threadTs }) });
+    const event = {
+      type: 'app_mention',
+      user,
+      text: full,
+      ts,
+      channel,
+      event_ts: ts,
+      ...(opts.threadTs && { thread_ts: opts.threadTs }),
+    };
+    const eventId = `Ev${randomBytes(5).toString('hex')}`;
+    const ack = await this.sendEvent(event, { eventId });
+    return { ts, eventId, event, ack };
+  }
+
+  /** `user` writes to the bot in their DM channel (`D-<user>`). */
+  async dm(user: string, text: string, opts: { threadTs?: string } = {}) {
+    const channel = this.dmChannel(user);
+    const ts = this.nextTs();
+    this.record({ channel, ts, author: user, text, ...(opts.threadTs && { threadTs: opts.threadTs }) });
+    const event = {
+      type: 'message',
+      channel_type: 'im',
+      user,
+      text,
+      ts,
+      channel,
+      event_ts: ts,
+      ...(opts.threadTs && { thread_ts: opts.threadTs }),
+    };
+    const eventId = `Ev${randomBytes(5).toString('hex')}`;
+    const ack = await this.sendEvent(event, { eventId });
+    return { ts, eventId, event, ack };
+  }
+
+  dmChannel(user: string): string {
+    return `D${user}`;
+  }
+
+  /** `user` runs a slash command in `channel`. */
+  async command(user: string, channel: string, text: string, command = '/parley'): Promise<Ack> {
+    const responseUrl = this.newResponseUrl({ channel, user });
+    const fields = {
+      token: 'verification-token-unused',
+      team_id: this.teamId,
+      team_domain: 'fake',
+      channel_id: channel,
+      channel_name: channel.toLowerCase(),
+      user_id: user,
+      user_name: user.toLowerCase(),
+      command,
+      text,
+      api_app_id: 'AFAKE',
+      is_enterprise_install: 'false',
+      response_url: responseUrl,
+      trigger_id: this.newTrigger(user),
+    };
+    const ack = await this.deliver('slash_commands', fields);
+    // A slash command's ack body is shown to the person as an ephemeral message.
+    if (isObj(ack.body) && typeof ack.body.text === 'string')
+      this.postEphemeralModel(
+        channel,
+        user,
+        ack.body.text,
+        Array.isArray(ack.body.blocks) ? ack.body.blocks : [],
+      );
+    return ack;
+  }
+
+  /** `user` clicks a button (by action id) on a message they can see. */
+  async click(user: string, message: FakeMessage, actionId: string): Promise<Ack & { triggerId: string }> {
+    const action = this.findElement(message.blocks, actionId);
+    if (!action) throw new Error(`No element "${actionId}" on message ${message.ts}.`);
+    const triggerId = this.newTrigger(user);
+    const payload = {
+      type: 'block_actions',
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
+      api_app_id: 'AFAKE',
+      token: 'verification-token-unused',
+      container: {
+        type: 'message',
+        message_ts: message.ts,
+        channel_id: message.channel,
+        is_ephemeral: message.ephemeralTo !== undefined,
+        ...(message.threadTs && { thread_ts: message.threadTs }),
+      },
+      trigger_id: triggerId,
+      team: { id: this.teamId, domain: 'fake' },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: message.channel, name: message.channel.toLowerCase() },
+      message: {
+        type: 'message',
+        ts: message.ts,
+        text: message.text,
+        blocks: message.blocks,
+        user: this.botUserId,
+      },
+      response_url: this.newResponseUrl({
+        channel: message.channel,
+        user,
+        messageTs: message.ts,
+        ...(message.threadTs && { threadTs: message.threadTs }),
+      }),
+      actions: [
+        {
+          ...action,
+          block_id: (this.findBlockOf(message.blocks, actionId)?.block_id as string | undefined) ?? 'b',
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
+      state: { values: {} },
+    };
+    const ack = await this.deliver('interactive', payload);
+    return { ...ack, triggerId };
+  }
+
+  /**
+   * `user` submits a modal. `values` are what the person typed or picked, by block id: strings
+   * for text, numbers (as typed), dates (YYYY-MM-DD) and date-times (ISO); option values or labels
+   * for choices (an array for multi-choices); 'true'/'false' for a single checkbox.
+   */
+  async submitView(
+    user: string,
+    viewId: string,
+    values: Record<string, string | string[] | undefined>,
+  ): Promise<Ack> {
+    const v = this.views.get(viewId);
+    if (!v) throw new Error(`No view ${viewId}.`);
+    const payload = {
+      type: 'view_submission',
+      team: { id: this.teamId, domain: 'fake' },
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
+      api_app_id: 'AFAKE',
+      token: 'verification-token-unused',
+      trigger_id: this.newTrigger(user),
+      view: { ...this.viewOutput(v), state: { values: this.stateFor(v.view, values) } },
+      response_urls: [],
+      is_enterprise_install: false,
+      enterprise: null,
+    };
+    const ack = await this.deliver('interactive', payload);
+    // A forged submit (someone else's view) changes nothing the owner sees.
+    if (user === v.user) this.applyViewResponse(v, ack.body);
+    else this.note(ackViewProblems(ack.body));
+    return ack;
+  }
+
+  /** `user` closes a modal with its close button. */
+  async closeView(user: string, viewId: string): Promise<Ack> {
+    const v = this.views.get(viewId);
+    if (!v) throw new Error(`No view ${viewId}.`);
+    v.open = false;
+    return this.deliver('interactive', {
+      type: 'view_closed',
+      team: { id: this.teamId, domain: 'fake' },
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
+      api_app_id: 'AFAKE',
+      token: 'verification-token-unused',
+      view: this.viewOutput(v),
+      is_cleared: false,
+      is_enterprise_install: false,
+      enterprise: null,
+    });
+  }
+
+  /** `user` types `query` into an external select of an open view. */
+  async suggest(user: string, viewId: string, blockId: string, query: string): Promise<Ack> {
+    const v = this.views.get(viewId);
+    if (!v) throw new Error(`No view ${viewId}.`);
+    const ack = await this.deliver('interactive', {
+      type: 'block_suggestion',
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
+      team: { id: this.teamId, domain: 'fake' },
+      api_app_id: 'AFAKE',
+      token: 'verification-token-unused',
+      container: { type: 'view', view_id: v.id },
+      view: this.viewOutput(v),
+      block_id: blockId,
+      action_id: 'value',
+      value: query,
+    });
+    if (this.validate) this.note(checkOptions(ack.body, 'block_suggestion response'));
+    return ack;
+  }
+
+  // ───────────────────────────── what people see ─────────────────────────────
+
+  /** Messages `user` can see in a channel or thread (ephemeral ones only if they are theirs). */
+  visibleTo(user: string, filter: (m: FakeMessage) => boolean = () => true): FakeMessage[] {
+    return this.messages.filter(
+      (m) => !m.deleted && (m.ephemeralTo === undefined || m.ephemeralTo === user) && filter(m),
+    );
+  }
+
+  /** Everything a message has said (all versions, text and block text), for matching. */
+  static said(m: FakeMessage): string[] {
+    return m.history.map((h) => [h.text, ...blockTexts(h.blocks)].join('\n'));
+  }
+
+  openViews(user: string): FakeView[] {
+    return [...this.views.values()].filter((v) => v.user === user && v.open);
+  }
+
+  callsOf(method: string): ApiCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  // ───────────────────────────── deliveries ─────────────────────────────
+
+  /** Delivers an Events API event (optionally as Slack's retry of an earlier delivery). */
+  sendEvent(event: Obj, opts: { eventId?: string; retryNum?: number } = {}): Promise<Ack> {
+    const body = {
+      token: 'verification-token-unused',
+      team_id: this.teamId,
+      api_app_id: 'AFAKE',
+      event,
+      type: 'event_callback',
+      event_id: opts.eventId ?? `Ev${randomBytes(5).toString('hex')}`,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [
+        {
+          enterprise_id: null,
+          team_id: this.teamId,
+          user_id: this.botUserId,
+          is_bot: true,
+          is_enterprise_install: false,
+        },
+      ],
+      is_ext_shared_channel: false,
+    };
+    return this.deliver('events_api', body, opts.retryNum);
+  }
+
+  /** Sends a payload the way the app is connected: Socket Mode envelope or signed HTTP request. */
+  async deliver(
+    type: 'events_api' | 'slash_commands' | 'interactive',
+    payload: Obj,
+    retryNum = 0,
+  ): Promise<Ack> {
+    const started = performance.now();
+    if (this.http) {
+      const { status, body } = await this.postSigned(type, payload, retryNum);
+      return { status, body, ms: performance.now() - started };
+    }
+    const ws = await this.socket();
+    const id = randomBytes(8).toString('hex');
+    const envelope = {
+      envelope_id: id,
+      type,
+      payload,
+      accepts_response_payload: type !== 'events_api',
+      retry_attempt: retryNum,
+      retry_reason: retryNum > 0 ? 'timeout' : '',
+    };
+    const record: (typeof this.envelopes)[number] = { id, type, payload };
+    this.envelopes.push(record);
+    const acked = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingAcks.delete(id);
+        reject(new Error(`The app did not ack envelope ${id} (${type}) within 3 s.`));
+      }, 3_000);
+      this.pendingAcks.set(id, (p) => {
+        clearTimeout(timer);
+        resolve(p);
+      });
+    });
+    ws.send(JSON.stringify(envelope));
+    const body = await acked;
+    record.ack = body;
+    return { status: 200, body, ms: performance.now() - started };
+  }
+
+  private async postSigned(
+    type: string,
+    payload: Obj,
+    retryNum: number,
+  ): Promise<{ status: number; body: unknown }> {
+    const target = this.http as HttpTarget;
+    let raw: string;
+    let contentType: string;
+    if (type === 'events_api') {
+      raw = JSON.stringify(payload);
+      contentType = 'application/json';
+    } else if (type === 'slash_commands') {
+      raw = new URLSearchParams(payload as Record<string, string>).toString();
+      contentType = 'application/x-www-form-urlencoded';
+    } else {
+      raw = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      contentType = 'application/x-www-form-urlencoded';
+    }
+    const res = await fetch(target.url, {
+      method: 'POST',
+      headers: {
+        'content-type': contentType,
+        ...signSlackRequest(target.signingSecret, raw),
+        ...(retryNum > 0 && {
+          'x-slack-retry-num': String(retryNum),
+          'x-slack-retry-reason': 'http_timeout',
+        }),
+      },
+      body: raw,
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Plain-text acks stay text.
+    }
+    return { status: res.status, body };
+  }
+
+  private socket(): Promise<WebSocket> {
+    const open = () => [...this.sockets].find((s) => s.readyState === WebSocket.OPEN);
+    const now = open();
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('No Socket Mode connection to the fake Slack.')),
+        5_000,
+      );
+      this.socketWaiters.push(() => {
+        const s = open();
+        if (!s) return;
+        clearTimeout(timer);
+        resolve(s);
+      });
+    });
+  }
+
+  private onSocket(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+    ws.on('message', (data) => {
+      let msg: unknown;
+      try {
+        msg = JSON.parse(String(data));
+      } catch {
+        this.violations.push('socket: the app sent a message that is not JSON');
+        return;
+      }
+      if (!isObj(msg) || typeof msg.envelope_id !== 'string') return;
+      const resolve = this.pendingAcks.get(msg.envelope_id);
+      this.pendingAcks.delete(msg.envelope_id);
+      resolve?.(msg.payload);
+    });
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: this.sockets.size,
+        debug_info: { host: 'fake-slack', approximate_connection_time: 3600 },
+        connection_info: { app_id: 'AFAKE' },
+      }),
+    );
+    for (const w of this.socketWaiters.splice(0)) w();
+  }
+
+  // ───────────────────────────── the Web API ─────────────────────────────
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', this.url);
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname.startsWith('/response/')) {
+      send(...this.onResponseUrl(url.pathname.slice('/response/'.length), raw));
+      return;
+    }
+    if (!url.pathname.startsWith('/api/')) {
+      send(404, { ok: false, error: 'not_found' });
+      return;
+    }
+    const method = url.pathname.slice('/api/'.length);
+    const args = parseArgs(raw, req.headers['content-type'] ?? '');
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ')
+      ? auth.slice(7)
+      : typeof args.token === 'string'
+        ? args.token
+        : undefined;
+    this.calls.push({ method, args, token, at: Date.now() });
+    send(200, this.api(method, args, token));
+  }
+
+  private api(method: string, args: Obj, token: string | undefined): Obj {
+    if (method === 'apps.connections.open') {
+      if (token !== this.appToken)
+        return { ok: false, error: token?.startsWith('xoxb-') ? 'not_allowed_token_type' : 'invalid_auth' };
+      return {
+        ok: true,
+        url: `${this.url.replace(/^http/, 'ws')}/socket?ticket=${randomBytes(6).toString('hex')}`,
+      };
+    }
+    if (token !== this.botToken) return { ok: false, error: 'invalid_auth' };
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://fake.slack.test/',
+          team: 'Fake Workspace',
+          user: 'parley',
+          team_id: this.teamId,
+          user_id: this.botUserId,
+          bot_id: this.botId,
+          is_enterprise_install: false,
+        };
+      case 'chat.postMessage': {
+        const bad = this.checked(
+          checkMessage({ text: args.text, blocks: parseMaybe(args.blocks) }, 'chat.postMessage'),
+        );
+        if (bad) return bad;
+        const channel = String(args.channel ?? '');
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        const ts = this.nextTs();
+        const thread = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
+        const m = this.record({
+          channel,
+          ts,
+          author: this.botUserId,
+          text: str(args.text),
+          blocks: blocksOf(args),
+          ...(thread && { threadTs: thread }),
+        });
+        return { ok: true, channel, ts, message: { type: 'message', text: m.text, ts, bot_id: this.botId } };
+      }
+      case 'chat.postEphemeral': {
+        const bad = this.checked(
+          checkMessage({ text: args.text, blocks: parseMaybe(args.blocks) }, 'chat.postEphemeral'),
+        );
+        if (bad) return bad;
+        const m = this.postEphemeralModel(
+          String(args.channel),
+          String(args.user),
+          str(args.text),
+          blocksOf(args),
+          typeof args.thread_ts === 'string' ? args.thread_ts : undefined,
+        );
+        return { ok: true, message_ts: m.ts };
+      }
+      case 'chat.update': {
+        const bad = this.checked(
+          checkMessage({ text: args.text, blocks: parseMaybe(args.blocks) }, 'chat.update'),
+        );
+        if (bad) return bad;
+        const m = this.messages.find((x) => x.channel === args.channel && x.ts === args.ts && !x.ephemeralTo);
+        if (!m || m.deleted) return { ok: false, error: 'message_not_found' };
+        if (m.author !== this.botUserId) return { ok: false, error: 'cant_update_message' };
+        // Slack keeps the old blocks when an update gives text only; Parley always means to replace.
+        m.text = str(args.text);
+        m.blocks = blocksOf(args);
+        m.history.push({ text: m.text, blocks: m.blocks });
+        return { ok: true, channel: m.channel, ts: m.ts, text: m.text };
+      }
+      case 'chat.delete': {
+        const m = this.messages.find((x) => x.channel === args.channel && x.ts === args.ts && !x.ephemeralTo);
+        if (!m || m.deleted) return { ok: false, error: 'message_not_found' };
+        m.deleted = true;
+        return { ok: true, channel: m.channel, ts: m.ts };
+      }
+      case 'views.open':
+      case 'views.push': {
+        const trigger = this.triggers.get(String(args.trigger_id));
+        if (!trigger) return { ok: false, error: 'invalid_trigger_id' };
+        if (trigger.used || trigger.expires < Date.now()) return { ok: false, error: 'expired_trigger_id' };
+        trigger.used = true;
+        const view = parseMaybe(args.view);
+        const bad = this.checked(checkView(view, method));
+        if (bad) return bad;
+        const v: FakeView = {
+          id: `V${++this.seq}`,
+          hash: randomBytes(4).toString('hex'),
+          user: trigger.user,
+          view: view as Obj,
+          open: true,
+        };
+        this.views.set(v.id, v);
+        return { ok: true, view: this.viewOutput(v) };
+      }
+      case 'views.update': {
+        const v = this.views.get(String(args.view_id));
+        if (!v) return { ok: false, error: 'not_found' };
+        if (args.hash !== undefined && args.hash !== v.hash) return { ok: false, error: 'hash_conflict' };
+        const view = parseMaybe(args.view);
+        const bad = this.checked(checkView(view, method));
+        if (bad) return bad;
+        v.view = view as Obj;
+        v.hash = randomBytes(4).toString('hex');
+        return { ok: true, view: this.viewOutput(v) };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  private checked(problems: string[]): Obj | undefined {
+    if (!this.validate || problems.length === 0) return undefined;
+    this.note(problems);
+    return { ok: false, error: 'invalid_blocks', errors: problems };
+  }
+
+  private note(problems: string[]): void {
+    if (this.validate) this.violations.push(...problems);
+  }
+
+  private onResponseUrl(id: string, raw: string): [number, Obj] {
+    const ctx = this.responseUrls.get(id);
+    if (!ctx || ctx.expires < Date.now()) return [404, { ok: false, error: 'expired_url' }];
+    if (++ctx.uses > 5) return [404, { ok: false, error: 'used_url' }];
+    const body = parseMaybe(raw);
+    if (!isObj(body)) return [400, { ok: false, error: 'invalid_payload' }];
+    this.calls.push({ method: 'response_url', args: body, token: undefined, at: Date.now() });
+    const problems = checkMessage(body, 'response_url');
+    if (this.validate && problems.length > 0) {
+      this.note(problems);
+      return [400, { ok: false, error: 'invalid_blocks' }];
+    }
+    const blocks = blocksOf(body);
+    if (body.replace_original === true || body.replace_original === 'true') {
+      const m = this.messages.find((x) => x.channel === ctx.channel && x.ts === ctx.messageTs);
+      if (!m) return [404, { ok: false, error: 'message_not_found' }];
+      m.text = str(body.text);
+      m.blocks = blocks;
+      m.history.push({ text: m.text, blocks });
+      return [200, { ok: true }];
+    }
+    if (body.response_type === 'in_channel') {
+      this.record({
+        channel: ctx.channel,
+        ts: this.nextTs(),
+        author: this.botUserId,
+        text: str(body.text),
+        blocks,
+        ...(ctx.threadTs && { threadTs: ctx.threadTs }),
+      });
+    } else {
+      this.postEphemeralModel(ctx.channel, ctx.user, str(body.text), blocks, ctx.threadTs);
+    }
+    return [200, { ok: true }];
+  }
+
+  // ───────────────────────────── model ─────────────────────────────
+
+  private record(m: Omit<FakeMessage, 'deleted' | 'history' | 'blocks'> & { blocks?: Obj[] }): FakeMessage {
+    const full: FakeMessage = {
+      ...m,
+      blocks: m.blocks ?? [],
+      deleted: false,
+      history: [{ text: m.text, blocks: m.blocks ?? [] }],
+    };
+    this.messages.push(full);
+    return full;
+  }
+
+  private postEphemeralModel(
+    channel: string,
+    user: string,
+    text: string,
+    blocks: unknown[],
+    threadTs?: string,
+  ): FakeMessage {
+    return this.record({
+      channel,
+      ts: this.nextTs(),
+      author: this.botUserId,
+      ephemeralTo: user,
+      text,
+      blocks: blocks.filter(isObj),
+      ...(threadTs && { threadTs }),
+    });
+  }
+
+  private applyViewResponse(v: FakeView, body: unknown): void {
+    if (!isObj(body) || body.response_action === undefined) {
+      v.open = false;
+      return;
+    }
+    switch (body.response_action) {
+      case 'errors':
+        this.note(checkErrors(body.errors, v.view, 'response_action errors'));
+        return;
+      case 'update':
+        this.note(checkView(body.view, 'response_action update'));
+        if (isObj(body.view)) v.view = body.view;
+        return;
+      case 'push':
+        this.note(checkView(body.view, 'response_action push'));
+        return;
+      case 'clear':
+        v.open = false;
+        return;
+      default:
+        this.note([`view_submission ack: unknown response_action "${String(body.response_action)}"`]);
+    }
+  }
+
+  private viewOutput(v: FakeView): Obj {
+    return {
+      ...v.view,
+      id: v.id,
+      hash: v.hash,
+      team_id: this.teamId,
+      app_id: 'AFAKE',
+      bot_id: this.botId,
+      root_view_id: v.id,
+      previous_view_id: null,
+      private_metadata: str(v.view.private_metadata),
+      callback_id: str(v.view.callback_id),
+      state: { values: {} },
+    };
+  }
+
+  /** Builds `view.state.values` from what the person entered, shaped per element like Slack's. */
+  private stateFor(view: Obj, values: Record<string, string | string[] | undefined>): Obj {
+    const out: Obj = {};
+    for (const b of Array.isArray(view.blocks) ? view.blocks : []) {
+      if (!isObj(b) || b.type !== 'input' || !isObj(b.element)) continue;
+      const el = b.element;
+      const blockId = String(b.block_id);
+      const given = values[blockId];
+      const type = String(el.type);
+      const one = Array.isArray(given) ? given[0] : given;
+      const options = (Array.isArray(el.options) ? el.options : []).filter(isObj);
+      const pick = (v: string) =>
+        options.find((o) => o.value === v || (isObj(o.text) && o.text.text === v)) ??
+        // External selects have no static list: Slack sends what the suggestion offered.
+        (type.includes('external') ? { text: { type: 'plain_text', text: v }, value: v } : undefined);
+      let state: Obj;
+      switch (type) {
+        case 'datepicker':
+          state = { selected_date: one || null };
+          break;
+        case 'datetimepicker':
+          state = { selected_date_time: one ? Math.floor(Date.parse(one) / 1000) : null };
+          break;
+        case 'static_select':
+        case 'external_select':
+        case 'radio_buttons':
+          state = { selected_option: one ? (pick(one) ?? null) : null };
+          break;
+        case 'checkboxes':
+        case 'multi_static_select':
+        case 'multi_external_select': {
+          const list = Array.isArray(given) ? given : given === undefined || given === '' ? [] : [given];
+          const single = options.length === 1 && options[0]?.value === 'true';
+          const chosen = single ? (list[0] === 'true' ? [options[0]] : []) : list.map(pick).filter(Boolean);
+          state = { selected_options: chosen };
+          break;
+        }
+        default:
+          state = { value: one === undefined || one === '' ? null : one };
+      }
+      out[blockId] = { [String(el.action_id)]: { type, ...state } };
+    }
+    return out;
+  }
+
+  private findElement(blocks: Obj[], actionId: string): Obj | undefined {
+    for (const b of blocks) {
+      const els = Array.isArray(b.elements) ? b.elements : isObj(b.accessory) ? [b.accessory] : [];
+      for (const e of els) if (isObj(e) && e.action_id === actionId) return e;
+    }
+    return undefined;
+  }
+
+  private findBlockOf(blocks: Obj[], actionId: string): Obj | undefined {
+    return blocks.find(
+      (b) => Array.isArray(b.elements) && b.elements.some((e) => isObj(e) && e.action_id === actionId),
+    );
+  }
+
+  private newTrigger(user: string): string {
+    const id = `${++this.seq}.${randomBytes(6).toString('hex')}`;
+    this.triggers.set(id, { user, expires: Date.now() + TRIGGER_TTL_MS, used: false });
+    return id;
+  }
+
+  private newResponseUrl(ctx: Omit<ResponseContext, 'expires' | 'uses'>): string {
+    const id = randomBytes(8).toString('hex');
+    this.responseUrls.set(id, { ...ctx, expires: Date.now() + 30 * 60_000, uses: 0 });
+    return `${this.url}/response/${id}`;
+  }
+
+  private nextTs(): string {
+    // Strictly increasing, like Slack's message timestamps.
+    const now = Date.now() * 1000;
+    this.lastTs = Math.max(now, this.lastTs + 1);
+    return `${Math.floor(this.lastTs / 1e6)}.${String(this.lastTs % 1e6).padStart(6, '0')}`;
+  }
+}
+
+function ackViewProblems(body: unknown): string[] {
+  return isObj(body) && body.view !== undefined ? checkView(body.view, 'view_submission ack') : [];
+}
+
+/** Slack's request signature headers for `raw` (v0, HMAC-SHA256). */
+export function signSlackRequest(
+  secret: string,
+  raw: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): Record<string, string> {
+  const sig = createHmac('sha256', secret).update(`v0:${timestamp}:${raw}`).digest('hex');
+  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': `v0=${sig}` };
+}
+
+/** All text inside blocks (sections, contexts, buttons), for matching what a person reads. */
+export function blockTexts(blocks: unknown[]): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (isObj(v)) {
+      if ((v.type === 'mrkdwn' || v.type === 'plain_text') && typeof v.text === 'string') out.push(v.text);
+      else for (const k of Object.keys(v)) if (k !== 'value' && k !== 'action_id') walk(v[k]);
+    }
+  };
+  walk(blocks);
+  return out;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      body += c;
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+function parseArgs(raw: string, contentType: string): Obj {
+  if (contentType.includes('application/json')) {
+    const parsed = parseMaybe(raw);
+    return isObj(parsed) ? parsed : {};
+  }
+  const out: Obj = {};
+  for (const [k, v] of new URLSearchParams(raw)) out[k] = v;
+  return out;
+}
+
+function parseMaybe(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+function blocksOf(args: Obj): Obj[] {
+  const b = parseMaybe(args.blocks);
+  return Array.isArray(b) ? b.filter(isObj) : [];
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
