@@ -17,7 +17,7 @@ import { findV1Payload, v1PayloadToForm } from './interactions/v1.js';
 import type { Llm, LlmMessage, LlmTool, LlmToolCall } from './llm.js';
 import type { Logger } from './logger.js';
 import type { CallContext, CallOutcome, ConnectionHooks, InputRequestMap } from './mcp/connection.js';
-import { McpPool } from './mcp/pool.js';
+import { isStaleConnectionError, McpPool } from './mcp/pool.js';
 import { SessionStore } from './sessions.js';
 import { getJson, type Store, setJson, takeJson } from './store/index.js';
 import type { ChatSurface, InteractionOutcome, OutboundMessage } from './surface.js';
@@ -572,13 +572,12 @@ export class Agent {
     const ctx: CallContext = { conversation: turn.conversation, server: server.name, tool };
     let outcome: CallOutcome;
     try {
-      const conn = await this.pool.get(identity, server.name);
-      outcome = await conn.callTool(ctx, tool, args, resume);
+      outcome = await this.pool.use(identity, server.name, (conn) => conn.callTool(ctx, tool, args, resume));
     } catch (err) {
       if (err instanceof UrlElicitationRequiredError) return this.askUrlRetry(turn, server, tool, err);
       if (isParleyError(err)) throw err;
       this.logger.warn({ server: server.name, tool, err: describeError(err) }, 'tool call failed');
-      if (isConnectionError(err)) await this.pool.discard(identity, server.name);
+      if (isStaleConnectionError(err)) await this.pool.discard(identity, server.name);
       return {
         done: true,
         content: `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
@@ -1026,11 +1025,6 @@ function truncate(text: string, max: number): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function isConnectionError(err: unknown): boolean {
-  const text = errorText(err);
-  return /ECONNREFUSED|ECONNRESET|fetch failed|socket|closed|Session not found|404/i.test(text);
 }
 
 export function safeUrl(url: string): boolean {

@@ -62,6 +62,26 @@ export class McpPool {
     return attempt;
   }
 
+  /**
+   * Runs `work` on the person's connection. When the connection turns out to be stale — the
+   * server restarted, the session is gone, a kept-alive socket was closed under us — it is
+   * replaced and `work` runs once more on the fresh one; any other error is the caller's.
+   */
+  async use<T>(identity: string, serverName: string, work: (conn: McpConnection) => Promise<T>): Promise<T> {
+    const conn = await this.get(identity, serverName);
+    try {
+      return await work(conn);
+    } catch (err) {
+      if (!isStaleConnectionError(err)) throw err;
+      this.options.logger.info(
+        { server: serverName, err: describeError(err) },
+        'stale MCP connection; reconnecting',
+      );
+      await this.discard(identity, serverName);
+      return work(await this.get(identity, serverName));
+    }
+  }
+
   /** Drops a connection (after a transport failure) so the next `get` reconnects. */
   async discard(identity: string, serverName: string): Promise<void> {
     const key = `${identity}\u0000${serverName}`;
@@ -89,9 +109,17 @@ export class McpPool {
       requestTimeoutMs,
       ...(authProvider && { authProvider }),
     };
-    const conn = this.options.createConnection?.(connOptions) ?? new McpConnection(connOptions);
+    const make = () => this.options.createConnection?.(connOptions) ?? new McpConnection(connOptions);
+    let conn = make();
     try {
-      await conn.connect();
+      try {
+        await conn.connect();
+      } catch (err) {
+        // A socket kept alive from before a server restart fails the first request: try once more.
+        if (!isStaleConnectionError(err)) throw err;
+        conn = make();
+        await conn.connect();
+      }
     } catch (err) {
       if (isParleyError(err)) throw err;
       logger.warn({ server: server.name, err: describeError(err) }, 'MCP connect failed');
@@ -133,4 +161,21 @@ export class McpPool {
       }
     }
   }
+}
+
+/**
+ * Errors that mean "this connection is dead", not "the tool failed": the request never got an
+ * answer (socket closed or reset, connection refused) or the server no longer knows the session.
+ */
+export function isStaleConnectionError(err: unknown): boolean {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
+    const x = e as { message?: unknown; code?: unknown; cause?: unknown };
+    parts.push(String(x.message ?? ''), String(x.code ?? ''));
+    e = x.cause;
+  }
+  const text = parts.join(' ');
+  return /fetch failed|ECONNRESET|ECONNREFUSED|EPIPE|UND_ERR_SOCKET|other side closed|Session not found|HTTP 404/i.test(
+    text,
+  );
 }

@@ -1,0 +1,114 @@
+/**
+ * The connection pool against the real demo MCP server: one connect per key at a time, never a
+ * shared connection between people, the cap with least-recently-used eviction, idle closing, and
+ * a fresh connection after the server restarts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/logger.js';
+import { McpConnection } from '../../src/mcp/connection.js';
+import { McpPool } from '../../src/mcp/pool.js';
+import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
+import { conv } from '../helpers/surface.js';
+
+const hooks = {
+  elicit: async () => ({ action: 'decline' as const }),
+  sample: async () => {
+    throw new Error('no sampling here');
+  },
+  elicitationComplete: () => undefined,
+};
+
+const toClose: Array<{ close(): Promise<unknown> } | { closeAll(): Promise<unknown> }> = [];
+afterEach(async () => {
+  for (const c of toClose.splice(0))
+    await ('closeAll' in c ? c.closeAll() : c.close()).catch(() => undefined);
+});
+
+function poolFor(mcp: DemoMcp, extra: Partial<ConstructorParameters<typeof McpPool>[0]> = {}) {
+  let connects = 0;
+  const pool = new McpPool({
+    servers: [demoServerConfig(mcp.url)],
+    hooks,
+    logger: silentLogger(),
+    requestTimeoutMs: 10_000,
+    idleTimeoutMs: 60_000,
+    maxConnections: 10,
+    createConnection: (options) => {
+      connects += 1;
+      return new McpConnection(options);
+    },
+    ...extra,
+  });
+  toClose.push(pool);
+  return { pool, connects: () => connects };
+}
+
+describe('MCP connection pool', () => {
+  it('connects once per (person, server) however many ask at once, and never shares between people', async () => {
+    const mcp = await startDemoMcp();
+    toClose.push(mcp);
+    const { pool, connects } = poolFor(mcp);
+    const same = await Promise.all(Array.from({ length: 10 }, () => pool.get('slack:T1:alice', 'demo')));
+    expect(new Set(same).size).toBe(1);
+    expect(connects()).toBe(1);
+    const bob = await pool.get('slack:T1:bob', 'demo');
+    expect(bob).not.toBe(same[0]);
+    expect(connects()).toBe(2);
+    // Tool lists are cached per connection.
+    const first = await bob.listTools();
+    expect(await bob.listTools()).toBe(first);
+  });
+
+  it('closes the least recently used connection at the cap, sparing one with a call in flight', async () => {
+    const mcp = await startDemoMcp();
+    toClose.push(mcp);
+    const { pool } = poolFor(mcp, { maxConnections: 2 });
+    const a = await pool.get('p:w:a', 'demo');
+    await new Promise((r) => setTimeout(r, 5));
+    const b = await pool.get('p:w:b', 'demo');
+    await new Promise((r) => setTimeout(r, 5));
+    await pool.get('p:w:c', 'demo');
+    expect(pool.size).toBe(2);
+    expect(a.isOpen).toBe(false);
+    expect(b.isOpen).toBe(true);
+  });
+
+  it('closes idle connections', async () => {
+    const mcp = await startDemoMcp();
+    toClose.push(mcp);
+    const { pool } = poolFor(mcp, { idleTimeoutMs: 1_000 });
+    const conn = await pool.get('p:w:idle', 'demo');
+    await expect.poll(() => conn.isOpen, { timeout: 5_000, interval: 100 }).toBe(false);
+    expect(pool.size).toBe(0);
+  });
+
+  it.each(['auto', 'legacy'] as const)('reconnects after the server restarts (%s era)', async (era) => {
+    const first = await startDemoMcp();
+    const port = first.port;
+    let connects = 0;
+    const pool = new McpPool({
+      servers: [demoServerConfig(first.url, { era })],
+      hooks,
+      logger: silentLogger(),
+      requestTimeoutMs: 10_000,
+      idleTimeoutMs: 60_000,
+      maxConnections: 10,
+      createConnection: (options) => {
+        connects += 1;
+        return new McpConnection(options);
+      },
+    });
+    toClose.push(pool);
+    const ctx = { conversation: conv('r'), server: 'demo', tool: 'echo' };
+    const echo = (message: string) => pool.use('p:w:r', 'demo', (c) => c.callTool(ctx, 'echo', { message }));
+    const text = (o: Awaited<ReturnType<typeof echo>>) =>
+      o.kind === 'result' ? JSON.stringify(o.result.content) : '';
+    expect(text(await echo('before'))).toContain('before');
+    await first.close();
+    const again = await startDemoMcp({ port });
+    toClose.push(again);
+    // The first call after the restart already succeeds: the stale connection is replaced.
+    expect(text(await echo('after'))).toContain('after');
+    expect(connects).toBeGreaterThanOrEqual(2);
+  });
+});
