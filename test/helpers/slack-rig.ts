@@ -219,3 +219,30 @@ export function actionElement(message: FakeMessage, actionId: string): Obj {
         if (isObj(e) && e.action_id === actionId) return e;
   throw new Error(`No "${actionId}" on message ${message.ts}.`);
 }
+
+/** What a modal shows pre-filled, in `submitView` form: submitting it accepts every default. */
+export function initialValues(view: FakeView): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const b of Array.isArray(view.view.blocks) ? view.view.blocks : []) {
+    if (!isObj(b) || b.type !== 'input' || !isObj(b.element)) continue;
+    const e = b.element;
+    const id = String(b.block_id);
+    if (typeof e.initial_value === 'string') out[id] = e.initial_value;
+    else if (typeof e.initial_date === 'string') out[id] = e.initial_date;
+    else if (typeof e.initial_date_time === 'number')
+      out[id] = new Date(e.initial_date_time * 1000).toISOString();
+    else if (isObj(e.initial_option)) out[id] = String(e.initial_option.value);
+    else if (Array.isArray(e.initial_options))
+      out[id] = e.initial_options.filter(isObj).map((o) => String(o.value));
+  }
+  return out;
+}
+
+/** The element of the input block `blockId` in a modal. */
+export function inputElement(view: FakeView, blockId: string): Obj {
+  const block = (Array.isArray(view.view.blocks) ? view.view.blocks : []).find(
+    (b): b is Obj => isObj(b) && b.block_id === blockId,
+  );
+  if (!block || !isObj(block.element)) throw new Error(`No input "${blockId}" in view ${view.id}.`);
+  return { ...block.element, optional: block.optional };
+}

@@ -1,0 +1,430 @@
+/**
+ * Every interaction pattern of the core, end to end through Slack: a person mentions the bot in a
+ * channel (or DMs it, or uses /parley), the real Bolt app receives it over Socket Mode from the
+ * fake Slack, the agent runs against the real demo MCP server, auth server and Redis with a
+ * scripted LLM, and the test reads what the person would see and clicks what they would click.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ACTION } from '../../adapters/slack/blocks.js';
+import { PLATFORM } from '../../adapters/slack/surface.js';
+import { startAuthMock } from '../../auth-mock/server.js';
+import { PendingStore } from '../../src/interactions/pending.js';
+import { OpenAiLlm } from '../../src/llm.js';
+import { silentLogger } from '../../src/logger.js';
+import { RedisStore } from '../../src/store/index.js';
+import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
+import { FakeSlack } from '../helpers/fake-slack.js';
+import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
+import { type ScriptedLlm, startScriptedLlm } from '../helpers/scripted-llm.js';
+import {
+  actionElement,
+  actionValue,
+  describeModal,
+  initialValues,
+  inputElement,
+  SlackRig,
+} from '../helpers/slack-rig.js';
+
+let auth: Awaited<ReturnType<typeof startAuthMock>>;
+let llm: ScriptedLlm;
+let mcp: DemoMcp;
+let store: RedisStore;
+let rig: SlackRig;
+let n = 0;
+const person = (label: string) => `U${label.toUpperCase()}${++n}`;
+
+beforeAll(async () => {
+  auth = await startAuthMock({ port: 0, autoApprove: 'alice', logger: silentLogger() });
+  llm = await startScriptedLlm();
+  mcp = await startDemoMcp({ authIssuer: auth.url, logger: silentLogger() });
+  auth.setResources([mcp.url]);
+  store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('slack-patterns') });
+  rig = await SlackRig.start({
+    mode: 'socket',
+    servers: [demoServerConfig(mcp.url)],
+    store,
+    llm: new OpenAiLlm({ apiKey: 'test', baseURL: llm.baseURL, model: 'scripted' }),
+  });
+});
+afterAll(async () => {
+  await rig?.close();
+  await store?.close();
+  await mcp?.close();
+  await auth?.close();
+  await llm?.close();
+});
+afterEach(() => {
+  // Every block, view and text the adapter sent was checked against Slack's limits.
+  expect(rig.slack.violations).toEqual([]);
+});
+
+describe('Slack over Socket Mode', () => {
+  it('connects the real Bolt app to the fake Slack over a WebSocket', () => {
+    expect(rig.slack.socketCount).toBe(1);
+    expect(rig.slack.callsOf('apps.connections.open')).toHaveLength(1);
+  });
+
+  it('echo: answers a mention in its thread, replacing the "working" placeholder', async () => {
+    const u = person('echo');
+    llm.push({ toolCalls: [{ name: 'demo__echo', arguments: { message: 'ping' } }] }, (req) => ({
+      content: `**The server said:** ${req.messages.at(-1)?.content}`,
+    }));
+    const { ts } = await rig.mention(u, 'please echo ping');
+    const text = await rig.waitForText(u, /The server said/);
+    expect(text).toMatch(/^\*The server said:\* .*ping/); // Markdown bold became mrkdwn bold
+    const answers = rig.seenBy(u);
+    expect(answers).toHaveLength(1);
+    const [answer] = answers;
+    expect(answer?.threadTs).toBe(ts);
+    expect(answer?.history[0]?.text).toMatch(/^⏳/);
+    expect(answer?.text).toMatch(/The server said/);
+  });
+
+  it('V1 payload: Fill in opens a modal, invalid values come back inline, then the tool completes', async () => {
+    const u = person('v1');
+    llm.push(
+      { toolCalls: [{ name: 'demo__create_ticket', arguments: { initial_description: 'Printer on fire' } }] },
+      (req) => ({ content: `Done: ${req.messages.at(-1)?.content}` }),
+    );
+    await rig.mention(u, 'file a ticket: printer on fire');
+    const message = await rig.waitForMessageWith(u, ACTION.formOpen);
+    expect(message.threadTs).toBeDefined();
+    const view = await rig.openForm(u, message);
+    expect(view.view.notify_on_close).toBe(true);
+    expect(view.view.private_metadata).toBe(actionValue(message, ACTION.formOpen));
+    const { fields } = describeModal(view);
+    expect(fields).toEqual(expect.arrayContaining(['reporter_name', 'priority']));
+    const bad = await rig.submit(u, view, { reporter_name: '', priority: 'high' });
+    expect(bad).toEqual({ ok: false, errors: { reporter_name: 'This field is required.' } });
+    expect(await rig.submit(u, view, { reporter_name: 'Ann', priority: 'high' })).toEqual({ ok: true });
+    expect(await rig.waitForText(u, /^Done:.*T-\d+/s)).toBeTruthy();
+    // The offer now says what happened, without buttons.
+    expect(message.text).toMatch(/Submitted/);
+    expect(message.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('survey: every field kind gets its Slack element, defaults pre-filled and accepted', async () => {
+    const u = person('survey');
+    await rig.mention(u, '/call demo__survey {}');
+    const view = await rig.openForm(u, await rig.waitForMessageWith(u, ACTION.formOpen));
+    const kinds = Object.fromEntries(
+      describeModal(view).fields.map((f) => [f, String(inputElement(view, f).type)]),
+    );
+    expect(kinds).toMatchObject({
+      name: 'plain_text_input',
+      email: 'email_text_input',
+      website: 'url_text_input',
+      birthday: 'datepicker',
+      satisfaction: 'number_input',
+      team_size: 'number_input',
+      subscribe: 'checkboxes',
+      color: 'radio_buttons',
+      languages: 'checkboxes',
+    });
+    expect(Object.values(kinds)).toContain('datetimepicker');
+    expect(inputElement(view, 'satisfaction')).toMatchObject({
+      is_decimal_allowed: true,
+      min_value: '0',
+      max_value: '10',
+    });
+    expect(inputElement(view, 'team_size')).toMatchObject({ is_decimal_allowed: false, initial_value: '5' });
+    // A required checkbox would force the box to be ticked.
+    expect(inputElement(view, 'subscribe').optional).toBe(true);
+    expect(await rig.submit(u, view, initialValues(view))).toEqual({ ok: true });
+    const echoed = await rig.waitForText(u, /"subscribe":true/);
+    expect(echoed).toMatch(/"name":"Ada Lovelace"/);
+    expect(echoed).toMatch(/"team_size":5/);
+  });
+
+  it('multi-step wizard: each step is offered in the same thread as the last one ends', async () => {
+    const u = person('wizard');
+    const { ts } = await rig.mention(u, '/call demo__book_appointment_v2 {}');
+    const m1 = await rig.waitForMessageWith(u, ACTION.formOpen, 1);
+    expect(await rig.submit(u, await rig.openForm(u, m1), { name: 'Dana' })).toEqual({ ok: true });
+    const m2 = await rig.waitForMessageWith(u, ACTION.formOpen, 2);
+    const v2 = await rig.openForm(u, m2);
+    const slot = describeModal(v2).options.slot?.[0] as string;
+    expect(await rig.submit(u, v2, { date: '2026-12-01', slot })).toEqual({ ok: true });
+    const m3 = await rig.waitForMessageWith(u, ACTION.formOpen, 3);
+    expect(await rig.submit(u, await rig.openForm(u, m3), { confirm: 'true' })).toEqual({ ok: true });
+    expect(await rig.waitForText(u, new RegExp(`Dana.*${slot}|${slot}.*Dana`, 's'))).toBeTruthy();
+    for (const m of [m1, m2, m3]) {
+      expect(m.threadTs).toBe(ts);
+      await expect.poll(() => m.text).toMatch(/Submitted/);
+    }
+  });
+
+  it('closing the modal cancels the form, and the offer says so', async () => {
+    const u = person('close');
+    await rig.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Wobbly"}');
+    const message = await rig.waitForMessageWith(u, ACTION.formOpen);
+    const view = await rig.openForm(u, message);
+    await rig.slack.closeView(u, view.id);
+    await expect.poll(() => message.text).toMatch(/Cancelled/);
+    expect(await rig.waitForText(u, /not created|cancel/i)).toBeTruthy();
+  });
+
+  it('two people in one channel: neither can open or answer the other’s form', async () => {
+    const ann = person('ann');
+    const bob = person('bob');
+    await rig.mention(ann, '/call demo__create_ticket_v2 {"initial_description":"Ann’s desk"}');
+    await rig.mention(bob, '/call demo__create_ticket_v2 {"initial_description":"Bob’s chair"}');
+    const annMsg = await rig.waitForMessageWith(ann, ACTION.formOpen);
+    await rig.waitForMessageWith(bob, ACTION.formOpen);
+    // Bob clicks Ann's button: no modal opens for him, and only he is told why.
+    const opened = rig.slack.callsOf('views.open').length;
+    const refused = await rig.clickAndSee(bob, annMsg, ACTION.formOpen);
+    expect(refused).toEqual({ ok: false, message: 'This form isn’t yours.' });
+    expect(rig.slack.callsOf('views.open')).toHaveLength(opened);
+    expect(rig.slack.openViews(bob)).toEqual([]);
+    expect(rig.slack.visibleTo(ann, (m) => m.text === 'This form isn’t yours.')).toEqual([]);
+    // A forged submit with Ann's form id is refused too, and Ann's form still works.
+    const annView = await rig.openForm(ann, annMsg);
+    const forged = await rig.submit(bob, annView, { reporter: 'Mallory', priority: 'urgent' });
+    expect(forged).toMatchObject({ ok: false, message: expect.stringMatching(/isn’t yours/) });
+    expect(await rig.submit(ann, annView, { reporter: 'Ann', priority: 'low' })).toEqual({ ok: true });
+    expect(await rig.waitForText(ann, /Ann’s desk|T-\d+/)).toBeTruthy();
+    expect(rig.textsSeenBy(bob).join('\n')).not.toMatch(/Ann’s desk/);
+  });
+
+  it('a retried event delivery is answered once', async () => {
+    const u = person('retry');
+    const channel = 'CRETRY';
+    const sent = await rig.mention(u, '/call demo__echo {"message":"only once"}', channel);
+    const retry = await rig.slack.sendEvent(sent.event, { eventId: sent.eventId, retryNum: 1 });
+    expect(retry.status).toBe(200);
+    await rig.waitForText(u, /only once/);
+    await rig.adapter.idle();
+    expect(rig.seenBy(u).filter((m) => /only once/.test(m.text))).toHaveLength(1);
+  });
+
+  it('destructive tools: Confirm / Cancel, for the owner only', async () => {
+    const u = person('confirm');
+    const other = person('other');
+    await rig.mention(
+      u,
+      '/call demo__create_ticket {"initial_description":"Old","reporter_name":"x","priority":"low"}',
+    );
+    const id = (/T-\d+/.exec(await rig.waitForText(u, /T-\d+/)) as RegExpExecArray)[0];
+    await rig.mention(u, `/call demo__delete_ticket {"id":"${id}"}`);
+    const c1 = await rig.waitForMessageWith(u, ACTION.confirmYes, 1);
+    expect(FakeSlack.said(c1)[0]).toMatch(/delete_ticket/);
+    expect(await rig.clickAndSee(other, c1, ACTION.confirmYes)).toMatchObject({
+      ok: false,
+      message: /isn’t yours/,
+    });
+    expect(await rig.clickAndSee(u, c1, ACTION.confirmNo)).toEqual({ ok: true });
+    await rig.waitForText(u, /didn’t run/);
+    await rig.mention(u, `/call demo__delete_ticket {"id":"${id}"}`);
+    const c2 = await rig.waitForMessageWith(u, ACTION.confirmYes, 2);
+    expect(await rig.clickAndSee(u, c2, ACTION.confirmYes)).toEqual({ ok: true });
+    expect(c2.text).toMatch(/Confirmed/);
+    await rig.waitForText(u, new RegExp(`${id}.*deleted|deleted.*${id}`, 'i'));
+  });
+
+  it('URL consent: a private link showing its host; the click is the consent', async () => {
+    const u = person('url');
+    const { ts } = await rig.mention(u, '/call demo__connect_calendar {}');
+    const link = await rig.waitForMessageWith(u, ACTION.linkOpen);
+    expect(link.ephemeralTo).toBe(u);
+    expect(link.threadTs).toBe(ts);
+    const button = actionElement(link, ACTION.linkOpen);
+    expect((button.text as { text: string }).text).toBe(`Open ${new URL(auth.url).host}`);
+    expect(String(button.url).startsWith(auth.url)).toBe(true);
+    expect(await rig.clickAndSee(u, link, ACTION.linkOpen)).toEqual({ ok: true });
+    expect(link.text).toMatch(/Link opened/);
+    expect((await fetch(String(button.url))).status).toBe(200); // the person's browser
+    await rig.waitForText(u, /calendar connected|already connected/i);
+  });
+
+  it('sampling: the server uses the LLM and the person is told', async () => {
+    const u = person('sampling');
+    llm.push({ content: 'A calm week: one ticket.' });
+    await rig.mention(u, '/call demo__summarize_tickets {}');
+    await rig.waitForText(u, /used the language model/);
+    await rig.waitForText(u, /A calm week|no tickets/i);
+  });
+
+  it('a direct message is answered in the DM, and long answers are split at Slack’s limits', async () => {
+    const u = person('dm');
+    const long = Array.from({ length: 120 }, (_, i) => `Paragraph ${i}: ${'words '.repeat(12)}`).join('\n\n');
+    llm.push({ content: long });
+    await rig.slack.dm(u, 'write me a lot');
+    await expect
+      .poll(
+        () =>
+          rig.seenBy(u).filter((m) => m.channel === rig.slack.dmChannel(u) && /Paragraph 119/.test(m.text))
+            .length,
+      )
+      .toBe(1);
+    const parts = rig.seenBy(u).filter((m) => /^Paragraph/.test(m.text));
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) {
+      expect(p.text.length).toBeLessThanOrEqual(4000);
+      expect(p.threadTs).toBeUndefined();
+    }
+    // Nothing lost or repeated: only the whitespace at the cuts differs.
+    const words = (s: string) => s.split(/\s+/).filter(Boolean);
+    expect(words(parts.map((p) => p.text).join(' '))).toEqual(words(long));
+  });
+
+  it('/parley: subcommands map to the agent’s commands; forms and answers are private', async () => {
+    const u = person('slash');
+    const channel = 'CSLASH';
+    const help = await rig.slack.command(u, channel, 'help');
+    expect(help.status).toBe(200);
+    await expect
+      .poll(() => rig.slack.visibleTo(u, (m) => /Parley.*puts MCP tools/s.test(m.text)).length)
+      .toBe(1);
+
+    const ack = await rig.slack.command(
+      u,
+      channel,
+      'call demo__create_ticket_v2 {“initial_description”:“Slash”}',
+    );
+    expect(ack.body).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/Working/) });
+    const message = await rig.waitForMessageWith(u, ACTION.formOpen);
+    expect(message.ephemeralTo).toBe(u);
+    const view = await rig.openForm(u, message);
+    expect(await rig.submit(u, view, { reporter: 'Sol', priority: 'low' })).toEqual({ ok: true });
+    // The ephemeral offer is rewritten through the click's response_url.
+    await expect.poll(() => message.text).toMatch(/Submitted/);
+    const answer = await rig.waitForText(u, /T-\d+/);
+    expect(rig.slack.visibleTo('USOMEONEELSE', (m) => m.channel === channel && m.text === answer)).toEqual(
+      [],
+    );
+  });
+});
+
+describe('Slack rendering of what the core can post', () => {
+  /** Stands in for the process that awaits an answer, and records what reaches it. */
+  const listener = {
+    id: 'slack-test-listener',
+    answers: [] as unknown[],
+    stop: async () => undefined as void,
+  };
+  beforeAll(async () => {
+    listener.stop = await store.subscribe(`proc:${listener.id}`, (raw) =>
+      listener.answers.push(JSON.parse(raw)),
+    );
+  });
+  afterAll(() => listener.stop());
+
+  it('a sign-in link is private, shows its host, and can be declined', async () => {
+    // The core's sign-in flow is being built in parallel: the pending record it will create is
+    // made here the same way (awaited by a live handler of this process), and posted through the
+    // adapter's surface.
+    const u = person('signin');
+    const conversation = {
+      platform: PLATFORM,
+      workspace: rig.slack.teamId,
+      channel: 'CSIGN',
+      thread: '1.000001',
+      user: u,
+    };
+    rig.follow(u, 'CSIGN', '1.000001');
+    const pending = new PendingStore(store, 60_000);
+    const url = `https://login.example.com/authorize?${'x'.repeat(3500)}`;
+    const record = await pending.create(
+      {
+        conversation,
+        kind: 'link',
+        origin: 'demo · sign-in',
+        route: { type: 'live', processId: listener.id },
+        link: {
+          url,
+          host: 'login.example.com',
+          message: 'Sign in to *demo* to use its tools.',
+          purpose: 'signin',
+        },
+      },
+      Date.now(),
+    );
+    await rig.adapter.surface.post(conversation, {
+      kind: 'link',
+      view: {
+        id: record.id,
+        url,
+        host: 'login.example.com',
+        message: record.link?.message ?? '',
+        origin: record.origin,
+        purpose: 'signin',
+        expiresAt: record.expiresAt,
+      },
+    });
+    const link = await rig.waitForMessageWith(u, ACTION.linkOpen);
+    expect(link.ephemeralTo).toBe(u);
+    const button = actionElement(link, ACTION.linkOpen);
+    expect((button.text as { text: string }).text).toBe('Open login.example.com');
+    // Longer than a Slack button takes: a short redirect on Parley's own server.
+    expect(String(button.url)).toMatch(/^http:\/\/127\.0\.0\.1\/l\/[\w-]{22}$/);
+    expect(link.blocks.some((b) => JSON.stringify(b).includes(ACTION.linkDone))).toBe(false);
+    expect(await rig.clickAndSee(u, link, ACTION.linkDecline)).toEqual({ ok: true });
+    expect(link.text).toMatch(/Declined/);
+    await expect
+      .poll(() => listener.answers)
+      .toContainEqual({ id: record.id, answer: { type: 'link', action: 'decline' } });
+  });
+
+  it('a choice with more than 100 options uses type-ahead, and long values travel by index', async () => {
+    const u = person('many');
+    const conversation = {
+      platform: PLATFORM,
+      workspace: rig.slack.teamId,
+      channel: 'CMANY',
+      thread: '2.000001',
+      user: u,
+    };
+    rig.follow(u, 'CMANY', '2.000001');
+    const options = Array.from({ length: 150 }, (_, i) => ({
+      value: `option-${i}-${'v'.repeat(80)}`,
+      label: `City number ${i} ${'with a very long name '.repeat(4)}`,
+    }));
+    const form = {
+      title: 'A very long form title that Slack would reject',
+      message: 'Pick one.',
+      fields: [{ name: 'city', kind: 'select' as const, label: 'City', required: true, options }],
+    };
+    const record = await new PendingStore(store, 60_000).create(
+      {
+        conversation,
+        kind: 'form',
+        origin: 'demo · cities',
+        route: { type: 'live', processId: listener.id },
+        form,
+      },
+      Date.now(),
+    );
+    await rig.adapter.surface.post(conversation, {
+      kind: 'form',
+      view: { id: record.id, form, origin: record.origin, expiresAt: record.expiresAt },
+    });
+    const view = await rig.openForm(u, await rig.waitForMessageWith(u, ACTION.formOpen));
+    expect((view.view.title as { text: string }).text).toBe('A very long form title…');
+    expect(inputElement(view, 'city').type).toBe('external_select');
+    const suggested = await rig.slack.suggest(u, view.id, 'city', 'number 14');
+    const list = (suggested.body as { options: Array<{ value: string; text: { text: string } }> }).options;
+    expect(list.map((o) => o.value)).toEqual([
+      '#14',
+      '#140',
+      '#141',
+      '#142',
+      '#143',
+      '#144',
+      '#145',
+      '#146',
+      '#147',
+      '#148',
+      '#149',
+    ]);
+    expect(list[0]?.text.text.length).toBeLessThanOrEqual(75);
+    expect(await rig.submit(u, view, { city: '#141' })).toEqual({ ok: true });
+    // The core got the real option value back, validated against the original options.
+    await expect
+      .poll(() => listener.answers)
+      .toContainEqual({
+        id: record.id,
+        answer: { type: 'form', action: 'accept', content: { city: options[141]?.value } },
+      });
+  });
+});
