@@ -7,6 +7,7 @@
  * needs no account); with a key, the configured model answers.
  */
 import { PassThrough, Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import type { Llm, LlmReply, LlmRequest } from '../src/llm.js';
 import { startParley } from './parley.js';
 
@@ -26,7 +27,7 @@ class DemoModel implements Llm {
 }
 
 /** The script, one input per line; '#' lines are headings the console prints (see ConsoleAdapter). */
-const SCRIPT = `
+export const SCRIPT = `
 # 1. A plain tool call
 /call demo__echo {"message":"Hello from the Parley demo"}
 # 2. V1 legacy form payload: the tool returns a form, Parley asks, then calls it again
@@ -72,7 +73,7 @@ y
 /quit
 `;
 
-const EXPECT: Array<[string, RegExp]> = [
+export const EXPECT: Array<[string, RegExp]> = [
   ['echo', /Hello from the Parley demo/],
   ['V1 ticket', /Created ticket T-1001/],
   ['V2 ticket', /T-1002/],
@@ -86,7 +87,22 @@ const EXPECT: Array<[string, RegExp]> = [
   ],
 ];
 
-async function main(): Promise<void> {
+export interface WalkthroughResult {
+  transcript: string;
+  /** Steps whose result never appeared. */
+  missing: string[];
+}
+
+/**
+ * Plays {@link SCRIPT} through the console adapter of a full Parley (demo servers, HTTP server,
+ * agent) configured by `env`, writing the transcript to `write`.
+ */
+export async function runWalkthrough(options: {
+  env: Record<string, string | undefined>;
+  llm?: Llm;
+  write?: (text: string) => void;
+  extraLines?: string[];
+}): Promise<WalkthroughResult> {
   const input = new PassThrough();
   let transcript = '';
   const browserVisits = new Set<string>();
@@ -94,32 +110,41 @@ async function main(): Promise<void> {
     write(chunk: Buffer, _enc, done) {
       const text = chunk.toString();
       transcript += text;
-      process.stdout.write(text);
+      options.write?.(text);
       // Play the person's browser: open a link once they consented to it.
       for (const m of transcript.matchAll(/Open it in your browser: (\S+)/g)) {
         const url = m[1] as string;
         if (browserVisits.has(url)) continue;
         browserVisits.add(url);
-        process.stdout.write(`        (the demo's browser opens ${url})\n`);
+        options.write?.(`        (the demo's browser opens ${url})\n`);
         void fetch(url).catch(() => undefined);
       }
       done();
     },
   });
   const parley = await startParley({
-    env: { ...process.env, PARLEY_CONSOLE: '1', AUTH_AUTO_APPROVE: process.env.AUTH_AUTO_APPROVE ?? 'alice' },
+    env: { ...options.env, PARLEY_CONSOLE: '1', AUTH_AUTO_APPROVE: options.env.AUTH_AUTO_APPROVE ?? 'alice' },
     input,
     output,
     ephemeralPorts: true,
     echoInput: true,
-    ...(!process.env.OPENAI_API_KEY && { llm: new DemoModel() }),
+    ...(options.llm && { llm: options.llm }),
   });
   // '#' lines are headings: the console prints them when it reaches them, between steps.
-  for (const line of SCRIPT.split('\n').slice(1, -1)) input.write(`${line}\n`);
+  const lines = SCRIPT.split('\n').slice(1, -2);
+  for (const line of [...lines, ...(options.extraLines ?? []), '/quit']) input.write(`${line}\n`);
   input.end();
   await parley.done;
   await parley.stop();
-  const missing = EXPECT.filter(([, re]) => !re.test(transcript)).map(([name]) => name);
+  return { transcript, missing: EXPECT.filter(([, re]) => !re.test(transcript)).map(([name]) => name) };
+}
+
+async function main(): Promise<void> {
+  const { missing } = await runWalkthrough({
+    env: process.env,
+    write: (text) => process.stdout.write(text),
+    ...(!process.env.OPENAI_API_KEY && { llm: new DemoModel() }),
+  });
   if (missing.length > 0) {
     process.stderr.write(`\nDemo incomplete: no result for ${missing.join(', ')}.\n`);
     process.exit(1);
@@ -128,7 +153,10 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`Demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// Run only as the entry point, so tests can import the walkthrough.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`Demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

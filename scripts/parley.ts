@@ -73,7 +73,9 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   if (usingDemo) {
     const authPort = options.ephemeralPorts ? 0 : env.AUTH_PORT;
     const mcpPort = options.ephemeralPorts ? 0 : env.MCP_PORT;
-    const quiet = logger.child({ component: 'demo' }, { level: 'warn' });
+    // The demo servers only speak up for warnings — unless Parley's own level is quieter still.
+    const quiet = logger.child({ component: 'demo' });
+    if (quiet.levelVal < 40) quiet.level = 'warn';
     auth = await startAuthMock({
       port: authPort,
       ...(env.AUTH_AUTO_APPROVE && { autoApprove: env.AUTH_AUTO_APPROVE }),
