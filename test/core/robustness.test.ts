@@ -268,6 +268,32 @@ async function startOddServer(): Promise<{ url: string; close: () => Promise<voi
   };
 }
 
+describe('confirmation policy per server', () => {
+  it.each([
+    ['never', 'delete_ticket', false],
+    ['always', 'echo', true],
+    ['destructive', 'echo', false],
+  ] as const)('confirm: %s — %s asks first: %s', async (confirm, tool, asks) => {
+    const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix(`confirm-${confirm}`) });
+    const surface = new RecordingSurface();
+    const agent = new Agent({
+      store,
+      servers: [demoServerConfig(mcp.url, { confirm })],
+      logger: silentLogger(),
+    });
+    agent.attach(surface);
+    await agent.start();
+    cleanups.push(async () => {
+      await agent.stop();
+      await store.close();
+    });
+    const args = tool === 'echo' ? '{"message":"policy"}' : '{"id":"T-9999"}';
+    await agent.handleMessage(conv('pol'), `/call demo__${tool} ${args}`);
+    expect(surface.for('pol').some((m) => m.kind === 'confirm')).toBe(asks);
+    if (!asks) expect(surface.texts('pol').at(-1)).toMatch(tool === 'echo' ? /policy/ : /T-9999/);
+  });
+});
+
 describe('what Parley cannot show is declined with a reason', () => {
   it('declines malformed and unsupported forms and unsafe links, and tells the person why', async () => {
     const odd = await startOddServer();
