@@ -298,17 +298,18 @@ describe('Slack over Socket Mode', () => {
 
 describe('Slack rendering of what the core can post', () => {
   /** Stands in for the process that awaits an answer, and records what reaches it. */
-  const listener = {
+  const listener: { id: string; answers: unknown[]; stop?: () => Promise<void> } = {
     id: 'slack-test-listener',
-    answers: [] as unknown[],
-    stop: async () => undefined as void,
+    answers: [],
   };
   beforeAll(async () => {
     listener.stop = await store.subscribe(`proc:${listener.id}`, (raw) =>
       listener.answers.push(JSON.parse(raw)),
     );
   });
-  afterAll(() => listener.stop());
+  afterAll(async () => {
+    await listener.stop?.();
+  });
 
   it('a sign-in link is private, shows its host, and can be declined', async () => {
     // The core's sign-in flow is being built in parallel: the pending record it will create is
@@ -426,5 +427,51 @@ describe('Slack rendering of what the core can post', () => {
         id: record.id,
         answer: { type: 'form', action: 'accept', content: { city: options[141]?.value } },
       });
+  });
+});
+
+describe('Slack with a legacy-era server (answers reach a live request)', () => {
+  let legacyMcp: DemoMcp;
+  let legacyRig: SlackRig;
+  beforeAll(async () => {
+    // A server of its own: the calendar connection made above must not skip the link step here.
+    legacyMcp = await startDemoMcp({ authIssuer: auth.url, logger: silentLogger() });
+    auth.setResources([mcp.url, legacyMcp.url]);
+    legacyRig = await SlackRig.start({
+      mode: 'socket',
+      servers: [demoServerConfig(legacyMcp.url, { era: 'legacy' })],
+      store,
+    });
+  });
+  afterAll(async () => {
+    await legacyRig?.close();
+    await legacyMcp?.close();
+  });
+  afterEach(() => {
+    expect(legacyRig.slack.violations).toEqual([]);
+  });
+
+  it('a form submitted in Slack answers the server’s waiting elicitation', async () => {
+    const u = person('live');
+    await legacyRig.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Live one"}');
+    const message = await legacyRig.waitForMessageWith(u, ACTION.formOpen);
+    const view = await legacyRig.openForm(u, message);
+    expect(await legacyRig.submit(u, view, { reporter: 'Liv', priority: 'urgent' })).toEqual({ ok: true });
+    expect(await legacyRig.waitForText(u, /T-\d+/)).toMatch(/urgent/i);
+    await expect.poll(() => message.text).toMatch(/Submitted/);
+  });
+
+  it('-32042: a private link with a Done button; Done retries the call', async () => {
+    const u = person('retrylink');
+    await legacyRig.mention(u, '/call demo__calendar_events {}');
+    const link = await legacyRig.waitForMessageWith(u, ACTION.linkOpen);
+    expect(link.ephemeralTo).toBe(u);
+    const url = String(actionElement(link, ACTION.linkOpen).url);
+    // Opening a retry link is not an answer: the person says when they are done.
+    await legacyRig.slack.click(u, link, ACTION.linkOpen);
+    await fetch(url);
+    expect(await legacyRig.clickAndSee(u, link, ACTION.linkDone)).toEqual({ ok: true });
+    expect(link.text).toMatch(/Done/);
+    await legacyRig.waitForText(u, /Stand-up/);
   });
 });
