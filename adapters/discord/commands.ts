@@ -1,0 +1,78 @@
+/**
+ * Parley's slash commands, built with discord.js builders. Each maps onto one of the agent's text
+ * commands (see {@link commandText}); `npm run discord:register` sends these definitions to
+ * Discord.
+ */
+import {
+  ApplicationIntegrationType,
+  InteractionContextType,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  SlashCommandBuilder,
+} from 'discord.js';
+
+const everywhere = (b: SlashCommandBuilder) =>
+  b
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
+    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
+
+export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
+  return [
+    everywhere(new SlashCommandBuilder())
+      .setName('ask')
+      .setDescription('Ask Parley; it uses MCP tools when they help.')
+      .addStringOption((o) =>
+        o.setName('prompt').setDescription('What you want').setRequired(true).setMaxLength(4000),
+      ),
+    everywhere(new SlashCommandBuilder())
+      .setName('tools')
+      .setDescription('List the MCP tools Parley can use.'),
+    everywhere(new SlashCommandBuilder())
+      .setName('call')
+      .setDescription('Call an MCP tool directly.')
+      .addStringOption((o) =>
+        o.setName('tool').setDescription('server__tool').setRequired(true).setAutocomplete(true),
+      )
+      .addStringOption((o) =>
+        o
+          .setName('args')
+          .setDescription('Arguments as a JSON object, e.g. {"message":"hi"}')
+          .setRequired(false),
+      ),
+    everywhere(new SlashCommandBuilder())
+      .setName('login')
+      .setDescription('Sign in to an MCP server.')
+      .addStringOption((o) =>
+        o.setName('server').setDescription('Server name').setRequired(true).setAutocomplete(true),
+      ),
+    everywhere(new SlashCommandBuilder())
+      .setName('logout')
+      .setDescription('Sign out of an MCP server.')
+      .addStringOption((o) =>
+        o.setName('server').setDescription('Server name').setRequired(true).setAutocomplete(true),
+      ),
+    everywhere(new SlashCommandBuilder()).setName('reset').setDescription('Forget this conversation.'),
+  ].map((b) => b.toJSON());
+}
+
+/** Commands whose answers only the person who ran them should see. */
+export const PRIVATE_COMMANDS = new Set(['tools', 'login', 'logout', 'reset']);
+
+/** The agent's text for a slash command and its options; undefined for commands we don't know. */
+export function commandText(name: string, options: Record<string, string>): string | undefined {
+  switch (name) {
+    case 'ask':
+      return options.prompt ?? '';
+    case 'tools':
+      return '/tools';
+    case 'reset':
+      return '/reset';
+    case 'call':
+      return `/call ${options.tool ?? ''} ${options.args ?? ''}`.trim();
+    case 'login':
+      return `/login ${options.server ?? ''}`.trim();
+    case 'logout':
+      return `/logout ${options.server ?? ''}`.trim();
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The Discord adapter's public face: `createDiscordAdapter(config)` builds a {@link DiscordAdapter}
+ * (a `ChatSurface`) and attaches it to the agent; `start()` mounts the HTTP endpoint and logs in
+ * to the gateway as configured, `stop()` lets in-flight events finish and disconnects.
+ */
+import type { Env } from '../../src/config.js';
+import { DiscordAdapter, type DiscordAdapterConfig } from './adapter.js';
+
+export { DiscordAdapter, type DiscordAdapterConfig } from './adapter.js';
+export { commandDefinitions } from './commands.js';
+
+export function createDiscordAdapter(config: DiscordAdapterConfig): DiscordAdapter {
+  const adapter = new DiscordAdapter(config);
+  config.agent.attach(adapter);
+  return adapter;
+}
+
+/**
+ * The adapter's settings from the environment, or undefined when Discord is not configured (no
+ * application id, or neither a bot token nor a public key).
+ */
+export function discordSettingsFromEnv(
+  env: Env,
+): Pick<DiscordAdapterConfig, 'applicationId' | 'token' | 'publicKey' | 'apiUrl'> | undefined {
+  if (!env.DISCORD_APPLICATION_ID) {
+    if (env.DISCORD_TOKEN || env.DISCORD_PUBLIC_KEY)
+      throw new Error('DISCORD_TOKEN or DISCORD_PUBLIC_KEY is set, but DISCORD_APPLICATION_ID is missing.');
+    return undefined;
+  }
+  if (!env.DISCORD_TOKEN && !env.DISCORD_PUBLIC_KEY)
+    throw new Error(
+      'DISCORD_APPLICATION_ID is set: also set DISCORD_TOKEN (gateway) and/or DISCORD_PUBLIC_KEY (HTTP interactions).',
+    );
+  return {
+    applicationId: env.DISCORD_APPLICATION_ID,
+    token: env.DISCORD_TOKEN,
+    publicKey: env.DISCORD_PUBLIC_KEY,
+    apiUrl: env.DISCORD_API_URL,
+  };
+}

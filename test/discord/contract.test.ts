@@ -1,0 +1,123 @@
+/**
+ * The Discord adapter passes the shared adapter contract through Discord's edge: `/call` as a
+ * slash command, other text as a mention, and every answer as the button click or modal submit
+ * Discord would deliver, over the gateway. What a person sees is read back from the fake Discord.
+ */
+import { expect } from 'vitest';
+import { runAdapterContract } from '../contract/adapter-contract.js';
+import type { AdapterHarness, ContractSubmitResult, ContractWorld, ShownForm } from '../contract/harness.js';
+import {
+  buttonId,
+  buttonLabels,
+  type DiscordWorld,
+  modalInputs,
+  startDiscordWorld,
+} from '../helpers/discord-world.js';
+import type { FakeChannel, FakeMessage } from '../helpers/fake-discord.js';
+
+type Json = Record<string, unknown>;
+
+interface FormRef {
+  message: FakeMessage;
+}
+
+async function discordHarness(world: ContractWorld): Promise<AdapterHarness> {
+  const w: DiscordWorld = await startDiscordWorld({ ...world, transport: 'gateway' });
+  const { fake } = w;
+  const channels = new Map<string, FakeChannel>();
+  const channelOf = (user: string) => {
+    let ch = channels.get(user);
+    if (!ch) {
+      ch = fake.guildChannel();
+      channels.set(user, ch);
+    }
+    return ch;
+  };
+  const scope = (user: string) => [channelOf(user).id];
+  const shows = (label: string) => (m: FakeMessage) => buttonLabels(m, 'shown').includes(label);
+
+  /** What a click led to: an ephemeral refusal, or nothing to complain about. */
+  const outcome = (click: Json): ContractSubmitResult => {
+    const refusal = [fake.original(click), ...fake.followUpsOf(click)].find(
+      (m): m is FakeMessage => m?.ephemeral === true && m.content !== '',
+    );
+    return refusal ? { ok: false, message: refusal.content } : { ok: true };
+  };
+
+  return {
+    async say(user, text) {
+      const channel = channelOf(user);
+      const call = /^\/call\s+(\S+)\s*([\s\S]*)$/.exec(text);
+      if (call) {
+        await w.command(user, channel, 'call', {
+          tool: call[1] as string,
+          ...(call[2] && { args: call[2] }),
+        });
+        return;
+      }
+      await w.say(user, channel, text);
+    },
+    async waitForText(user, pattern) {
+      const m = await w.waitForMessage(
+        user,
+        scope(user),
+        (x) => x.shownComponents.length === 0 && !x.deferred && pattern.test(x.content),
+      );
+      return m.content;
+    },
+    async waitForForm(user, nth = 1) {
+      const message = await w.waitForMessage(user, scope(user), shows('Fill in'), nth);
+      // The person opens the form to see it: the first page's modal names its fields.
+      const open = await w.click(user, message, 'Fill in');
+      const modal = fake.response(open)?.data as Json;
+      const inputs = modalInputs(modal);
+      const options = Object.fromEntries(
+        inputs.filter((i) => i.options.length > 0).map((i) => [i.id, i.options]),
+      );
+      return { ref: { message } satisfies FormRef, fields: inputs.map((i) => i.id), options };
+    },
+    async submitForm(actor, form: ShownForm, values) {
+      const { message } = form.ref as FormRef;
+      const result = await w.fillForm(actor, message, values, 'Fill in');
+      if (result.ok) return { ok: true };
+      return result.errors
+        ? { ok: false, errors: result.errors }
+        : { ok: false, message: result.message ?? '' };
+    },
+    async declineForm(actor, form) {
+      const { message } = form.ref as FormRef;
+      return outcome(await w.click(actor, message, 'Decline'));
+    },
+    async waitForConfirm(user, nth = 1) {
+      const message = await w.waitForMessage(user, scope(user), shows('Approve'), nth);
+      return { ref: message, text: message.content };
+    },
+    async answerConfirm(actor, confirm, yes) {
+      const message = confirm.ref as FakeMessage;
+      return outcome(await w.click(actor, message, yes ? 'Approve' : 'Cancel'));
+    },
+    async waitForLink(user, nth = 1) {
+      const message = await w.waitForMessage(user, scope(user), shows('Open link'), nth);
+      const url = /`(https?:\/\/[^`]+)`/.exec(message.content)?.[1] ?? '';
+      const host = /on \*\*([^*]+)\*\*/.exec(message.content)?.[1] ?? '';
+      buttonId(message, 'Open link');
+      return { ref: message, url, host };
+    },
+    async openLink(actor, link) {
+      const click = await w.click(actor, link.ref as FakeMessage, 'Open link');
+      const reply = fake.original(click);
+      const opened =
+        reply && (reply.components[0]?.components as Json[] | undefined)?.some((b) => b.style === 5);
+      return opened ? { ok: true } : { ok: false, message: reply?.content ?? '' };
+    },
+    async close() {
+      const violations = [...fake.violations];
+      if (process.env.DISCORD_DUMP) console.log(JSON.stringify(fake.calls, null, 1));
+      await w.close();
+      // Every payload of every scenario met Discord's limits (the fake checks each call).
+      expect(violations).toEqual([]);
+    },
+  };
+}
+
+runAdapterContract('discord', discordHarness, { multiUser: true, canReplay: true });
