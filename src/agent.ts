@@ -20,7 +20,7 @@ import type { CallContext, CallOutcome, ConnectionHooks, InputRequestMap } from 
 import { isStaleConnectionError, McpPool } from './mcp/pool.js';
 import { SessionStore } from './sessions.js';
 import { getJson, type Store, setJson, takeJson } from './store/index.js';
-import type { ChatSurface, InteractionOutcome, OutboundMessage } from './surface.js';
+import type { ChatSurface, InteractionOutcome, LinkView, OutboundMessage } from './surface.js';
 
 export interface AgentOptions {
   store: Store;
@@ -550,7 +550,7 @@ export class Agent {
       return this.pause(turn, { type: 'confirm', interactionId: record.id });
     }
     await this.post(turn.conversation, { kind: 'progress', text: `Running ${server.name} · ${tool.name}…` });
-    return this.invoke(turn, call, server, target.tool, args);
+    return this.invoke(turn, server, target.tool, args);
   }
 
   private needsConfirmation(server: ServerConfig, tool: Tool): boolean {
@@ -562,7 +562,6 @@ export class Agent {
   /** Calls the tool (possibly resuming an MRTR round) and turns every outcome into a step. */
   private async invoke(
     turn: TurnState,
-    call: LlmToolCall,
     server: ServerConfig,
     tool: string,
     args: Record<string, unknown>,
@@ -584,7 +583,7 @@ export class Agent {
       };
     }
     if (outcome.kind === 'input_required') {
-      return this.nextInputRound(turn, server, tool, outcome.inputRequests, outcome.requestState, {});
+      return this.nextInputRound(turn, server, tool, args, outcome.inputRequests, outcome.requestState, {});
     }
     const v1 = findV1Payload(outcome.result.content);
     if (v1 && 'error' in v1) {
@@ -621,13 +620,13 @@ export class Agent {
             kind: 'progress',
             text: `Running ${server.name} · ${target.tool}…`,
           });
-          return this.invoke(turn, call, server, target.tool, args);
+          return this.invoke(turn, server, target.tool, args);
         }
         await this.say(turn.conversation, `Okay — I didn’t run ${target.tool}.`);
         return { done: true, content: 'The person declined; the tool was not run.' };
       case 'v1':
         if (answer.type === 'form' && answer.action === 'accept') {
-          return this.invoke(turn, call, server, target.tool, { ...args, ...answer.content });
+          return this.invoke(turn, server, target.tool, { ...args, ...answer.content });
         }
         return {
           done: true,
@@ -635,7 +634,7 @@ export class Agent {
         };
       case 'url_retry':
         if (answer.type === 'link' && answer.action === 'done')
-          return this.invoke(turn, call, server, target.tool, args);
+          return this.invoke(turn, server, target.tool, args);
         return { done: true, content: 'The person did not complete the required link step.' };
       case 'mrtr': {
         const answers = { ...wait.answers, [wait.key]: toInputResponse(answer) };
@@ -643,11 +642,10 @@ export class Agent {
           turn,
           server,
           target.tool,
+          args,
           wait.inputRequests,
           wait.requestState,
           answers,
-          call,
-          args,
         );
       }
     }
@@ -661,11 +659,10 @@ export class Agent {
     turn: TurnState,
     server: ServerConfig,
     tool: string,
+    args: Record<string, unknown>,
     inputRequests: InputRequestMap,
     requestState: string | undefined,
     answers: Record<string, unknown>,
-    call?: LlmToolCall,
-    args?: Record<string, unknown>,
   ): Promise<StepResult> {
     const origin = `${server.name} · ${tool}`;
     for (const [key, req] of Object.entries(inputRequests)) {
@@ -707,10 +704,7 @@ export class Agent {
         answers,
       });
     }
-    const head = call ?? turn.queue[0];
-    const callArgs = args ?? (head ? (JSON.parse(head.arguments || '{}') as Record<string, unknown>) : {});
-    if (!head) return { done: true, content: 'Error: lost track of the tool call.' };
-    return this.invoke(turn, head, server, tool, callArgs, { inputResponses: answers, requestState });
+    return this.invoke(turn, server, tool, args, { inputResponses: answers, requestState });
   }
 
   private async askUrlRetry(
@@ -726,28 +720,16 @@ export class Agent {
     const first = links[0] as (typeof links)[number];
     const url = first.url;
     const message = links.map((l) => `${l.message}\n${l.url}`).join('\n\n');
-    const record = await this.pending.create(
+    const record = await this.showLink(
+      turn.conversation,
+      `${server.name} · ${tool}`,
+      { type: 'turn', turnId: turn.id },
       {
-        conversation: turn.conversation,
-        kind: 'link',
-        origin: `${server.name} · ${tool}`,
-        route: { type: 'turn', turnId: turn.id },
-        link: { url, host: hostOf(url), message, purpose: 'retry' },
-      },
-      this.now(),
-    );
-    await this.post(turn.conversation, {
-      kind: 'link',
-      view: {
-        id: record.id,
         url,
-        host: hostOf(url),
         message,
-        origin: record.origin,
         purpose: 'retry',
-        expiresAt: record.expiresAt,
       },
-    });
+    );
     return this.pause(turn, { type: 'url_retry', interactionId: record.id });
   }
 
@@ -763,6 +745,26 @@ export class Agent {
     await this.post(conversation, {
       kind: 'form',
       view: { id: record.id, form, origin, expiresAt: record.expiresAt },
+    });
+    return record;
+  }
+
+  /** Stores a link step and shows it; the host is shown next to the full URL on every surface. */
+  private async showLink(
+    conversation: Conversation,
+    origin: string,
+    route: PendingInteraction['route'],
+    link: { url: string; message: string; purpose: LinkView['purpose']; elicitationId?: string },
+  ): Promise<PendingInteraction> {
+    const host = hostOf(link.url);
+    const record = await this.pending.create(
+      { conversation, kind: 'link', origin, route, link: { ...link, host } },
+      this.now(),
+    );
+    const { url, message, purpose } = link;
+    await this.post(conversation, {
+      kind: 'link',
+      view: { id: record.id, url, host, message, origin, purpose, expiresAt: record.expiresAt },
     });
     return record;
   }
@@ -785,35 +787,13 @@ export class Agent {
         return { ok: false };
       }
       const elicitationId = typeof params.elicitationId === 'string' ? params.elicitationId : undefined;
-      const record = await this.pending.create(
-        {
-          conversation,
-          kind: 'link',
-          origin,
-          route,
-          link: {
-            url,
-            host: hostOf(url),
-            message,
-            purpose: 'consent',
-            ...(elicitationId && { elicitationId }),
-          },
-        },
-        this.now(),
-      );
-      if (elicitationId) this.urlElicitations.set(elicitationId, conversation);
-      await this.post(conversation, {
-        kind: 'link',
-        view: {
-          id: record.id,
-          url,
-          host: hostOf(url),
-          message,
-          origin,
-          purpose: 'consent',
-          expiresAt: record.expiresAt,
-        },
+      const record = await this.showLink(conversation, origin, route, {
+        url,
+        message,
+        purpose: 'consent',
+        ...(elicitationId && { elicitationId }),
       });
+      if (elicitationId) this.urlElicitations.set(elicitationId, conversation);
       return { ok: true, id: record.id };
     }
     const converted = schemaToForm(params.requestedSchema, message, origin);
