@@ -7,9 +7,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
+import { freePort } from './helpers/redis-process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,18 +20,6 @@ declare module 'vitest' {
 
 const INSTALL_HINT =
   'redis-server not found: set REDIS_URL to a running Redis, or install one (apt-get install redis-server / brew install redis).';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForRedis(url: string, child: ChildProcess | undefined): Promise<void> {
   const deadline = Date.now() + 10_000;

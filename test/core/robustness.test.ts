@@ -9,7 +9,7 @@ import { createMcpHandler, inputRequired, McpServer } from '@modelcontextprotoco
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent } from '../../src/agent.js';
-import { serverSchema } from '../../src/config.js';
+import { type ServerConfig, serverSchema } from '../../src/config.js';
 import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
@@ -29,20 +29,13 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
-/** A Parley process: its own agent, pool and surface, on a shared Redis prefix. */
-async function processOn(
-  prefix: string,
-  era: 'auto' | 'legacy',
-  extra: Partial<ConstructorParameters<typeof Agent>[0]> = {},
-) {
-  const store = new RedisStore({ url: redisUrl(), prefix });
+type AgentExtras = Partial<ConstructorParameters<typeof Agent>[0]>;
+
+/** A Parley process: its own agent, pool and surface, on a Redis prefix it may share. */
+async function agentOn(prefix: string, servers: ServerConfig[], extra: AgentExtras = {}, redis = redisUrl()) {
+  const store = new RedisStore({ url: redis, prefix, maxReconnectDelayMs: 100 });
   const surface = new RecordingSurface();
-  const agent = new Agent({
-    store,
-    servers: [demoServerConfig(mcp.url, { era })],
-    logger: silentLogger(),
-    ...extra,
-  });
+  const agent = new Agent({ store, servers, logger: silentLogger(), ...extra });
   agent.attach(surface);
   await agent.start();
   cleanups.push(async () => {
@@ -51,6 +44,9 @@ async function processOn(
   });
   return { agent, surface, store };
 }
+
+const processOn = (prefix: string, era: 'auto' | 'legacy', extra: AgentExtras = {}) =>
+  agentOn(prefix, [demoServerConfig(mcp.url, { era })], extra);
 
 describe('several Parley processes on one Redis', () => {
   it('an MRTR form shown by one process is answered through the other', async () => {
@@ -274,19 +270,9 @@ describe('confirmation policy per server', () => {
     ['always', 'echo', true],
     ['destructive', 'echo', false],
   ] as const)('confirm: %s — %s asks first: %s', async (confirm, tool, asks) => {
-    const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix(`confirm-${confirm}`) });
-    const surface = new RecordingSurface();
-    const agent = new Agent({
-      store,
-      servers: [demoServerConfig(mcp.url, { confirm })],
-      logger: silentLogger(),
-    });
-    agent.attach(surface);
-    await agent.start();
-    cleanups.push(async () => {
-      await agent.stop();
-      await store.close();
-    });
+    const { agent, surface } = await agentOn(testKeyPrefix(`confirm-${confirm}`), [
+      demoServerConfig(mcp.url, { confirm }),
+    ]);
     const args = tool === 'echo' ? '{"message":"policy"}' : '{"id":"T-9999"}';
     await agent.handleMessage(conv('pol'), `/call demo__${tool} ${args}`);
     expect(surface.for('pol').some((m) => m.kind === 'confirm')).toBe(asks);
@@ -298,19 +284,9 @@ describe('what Parley cannot show is declined with a reason', () => {
   it('declines malformed and unsupported forms and unsafe links, and tells the person why', async () => {
     const odd = await startOddServer();
     cleanups.push(odd.close);
-    const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('odd') });
-    const surface = new RecordingSurface();
-    const agent = new Agent({
-      store,
-      servers: [serverSchema.parse({ name: 'odd', url: odd.url })],
-      logger: silentLogger(),
-    });
-    agent.attach(surface);
-    await agent.start();
-    cleanups.push(async () => {
-      await agent.stop();
-      await store.close();
-    });
+    const { agent, surface } = await agentOn(testKeyPrefix('odd'), [
+      serverSchema.parse({ name: 'odd', url: odd.url }),
+    ]);
 
     await agent.handleMessage(conv('una'), '/call odd__nested_form {}');
     expect(await surface.waitForText('una', /can’t show/)).toMatch(/unsupported type "object"/);
@@ -347,19 +323,9 @@ describe('failures outside Parley', () => {
   });
 
   it('an MCP server that is down gives a clear message', async () => {
-    const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('down') });
-    const surface = new RecordingSurface();
-    const agent = new Agent({
-      store,
-      servers: [serverSchema.parse({ name: 'gone', title: 'Gone server', url: 'http://127.0.0.1:9/mcp' })],
-      logger: silentLogger(),
-    });
-    agent.attach(surface);
-    await agent.start();
-    cleanups.push(async () => {
-      await agent.stop();
-      await store.close();
-    });
+    const { agent, surface } = await agentOn(testKeyPrefix('down'), [
+      serverSchema.parse({ name: 'gone', title: 'Gone server', url: 'http://127.0.0.1:9/mcp' }),
+    ]);
     await agent.handleMessage(conv('dee'), '/tools');
     expect(surface.texts('dee').at(-1)).toMatch(/couldn’t reach the MCP server "Gone server"/);
     await agent.handleMessage(conv('dee'), '/call gone__echo {}');
@@ -369,15 +335,7 @@ describe('failures outside Parley', () => {
   it('Redis down: a clear message, and recovery when it returns', async () => {
     const redis = await startRedisProcess();
     cleanups.push(() => redis.stop());
-    const store = new RedisStore({ url: redis.url, prefix: 'rd:', maxReconnectDelayMs: 100 });
-    const surface = new RecordingSurface();
-    const agent = new Agent({ store, servers: [demoServerConfig(mcp.url)], logger: silentLogger() });
-    agent.attach(surface);
-    await agent.start();
-    cleanups.push(async () => {
-      await agent.stop();
-      await store.close();
-    });
+    const { agent, surface, store } = await agentOn('rd:', [demoServerConfig(mcp.url)], {}, redis.url);
     await redis.stop();
     await agent.handleMessage(
       conv('ray'),
