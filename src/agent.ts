@@ -109,7 +109,8 @@ export class Agent {
   private readonly now: () => number;
   private readonly surfaces = new Map<string, ChatSurface>();
   private readonly waiters = new Map<string, { resolve: (a: Answer) => void; timer: NodeJS.Timeout }>();
-  private readonly urlElicitations = new Map<string, Conversation>();
+  /** URL elicitations awaiting their completion notice (in memory: it only words a message). */
+  private readonly urlElicitations = new Map<string, { conversation: Conversation; until: number }>();
   private readonly opts: Required<Pick<AgentOptions, 'maxSteps' | 'samplingMaxTokens' | 'systemPrompt'>>;
   private unsubscribe: (() => Promise<void>) | undefined;
   private busy = 0;
@@ -793,7 +794,7 @@ export class Agent {
         purpose: 'consent',
         ...(elicitationId && { elicitationId }),
       });
-      if (elicitationId) this.urlElicitations.set(elicitationId, conversation);
+      if (elicitationId) this.rememberUrlElicitation(elicitationId, conversation);
       return { ok: true, id: record.id };
     }
     const converted = schemaToForm(params.requestedSchema, message, origin);
@@ -880,9 +881,16 @@ export class Agent {
     return { role: 'assistant', model: reply.model, content: { type: 'text', text: reply.content ?? '' } };
   }
 
+  private rememberUrlElicitation(elicitationId: string, conversation: Conversation): void {
+    // Completions that never come must not pile up: forget any older than the interaction TTL.
+    const now = this.now();
+    for (const [id, entry] of this.urlElicitations) if (entry.until < now) this.urlElicitations.delete(id);
+    this.urlElicitations.set(elicitationId, { conversation, until: now + this.pending.ttl });
+  }
+
   private onElicitationComplete(elicitationId: string): void {
     // Unknown ids are ignored, as the spec requires.
-    const conversation = this.urlElicitations.get(elicitationId);
+    const conversation = this.urlElicitations.get(elicitationId)?.conversation;
     if (!conversation) return;
     this.urlElicitations.delete(elicitationId);
     void this.say(conversation, '✅ The link step is complete.').catch(() => undefined);
