@@ -51,6 +51,9 @@ export interface FakeView {
   open: boolean;
 }
 
+/** What changed in the fake's model (for the interactive `npm run fake-slack`). */
+export type FakeChange = { kind: 'message'; message: FakeMessage } | { kind: 'view'; view: FakeView };
+
 export interface Ack {
   /** What the app answered: the ack's payload (Socket Mode) or the HTTP response body. */
   body: unknown;
@@ -116,6 +119,7 @@ export class FakeSlack {
   private seq = 0;
   private lastTs = 0;
   private readonly validate: boolean;
+  private readonly watchers = new Set<(change: FakeChange) => void>();
   url = '';
 
   private constructor(options: FakeSlackOptions) {
@@ -154,6 +158,16 @@ export class FakeSlack {
   /** Deliver to an HTTP-mode app from now on (signed requests), instead of Socket Mode. */
   useHttp(target: HttpTarget | undefined): void {
     this.http = target;
+  }
+
+  /** Calls `fn` on every new or changed message and view; returns a function that stops it. */
+  watch(fn: (change: FakeChange) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  private changed(change: FakeChange): void {
+    for (const w of this.watchers) w(change);
   }
 
   get socketCount(): number {
@@ -632,12 +646,14 @@ export class FakeSlack {
         m.text = str(args.text);
         m.blocks = blocksOf(args);
         m.history.push({ text: m.text, blocks: m.blocks });
+        this.changed({ kind: 'message', message: m });
         return { ok: true, channel: m.channel, ts: m.ts, text: m.text };
       }
       case 'chat.delete': {
         const m = this.messages.find((x) => x.channel === args.channel && x.ts === args.ts && !x.ephemeralTo);
         if (!m || m.deleted) return { ok: false, error: 'message_not_found' };
         m.deleted = true;
+        this.changed({ kind: 'message', message: m });
         return { ok: true, channel: m.channel, ts: m.ts };
       }
       case 'views.open':
@@ -657,6 +673,7 @@ export class FakeSlack {
           open: true,
         };
         this.views.set(v.id, v);
+        this.changed({ kind: 'view', view: v });
         return { ok: true, view: this.viewOutput(v) };
       }
       case 'views.update': {
@@ -668,6 +685,7 @@ export class FakeSlack {
         if (bad) return bad;
         v.view = view as Obj;
         v.hash = randomBytes(4).toString('hex');
+        this.changed({ kind: 'view', view: v });
         return { ok: true, view: this.viewOutput(v) };
       }
       default:
@@ -704,6 +722,7 @@ export class FakeSlack {
       m.text = str(body.text);
       m.blocks = blocks;
       m.history.push({ text: m.text, blocks });
+      this.changed({ kind: 'message', message: m });
       return [200, { ok: true }];
     }
     if (body.response_type === 'in_channel') {
@@ -731,6 +750,7 @@ export class FakeSlack {
       history: [{ text: m.text, blocks: m.blocks ?? [] }],
     };
     this.messages.push(full);
+    this.changed({ kind: 'message', message: full });
     return full;
   }
 
@@ -764,6 +784,7 @@ export class FakeSlack {
       case 'update':
         this.note(checkView(body.view, 'response_action update'));
         if (isObj(body.view)) v.view = body.view;
+        this.changed({ kind: 'view', view: v });
         return;
       case 'push':
         this.note(checkView(body.view, 'response_action push'));
