@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import type { CallToolResult, CreateMessageResult, ElicitResult, Tool } from '@modelcontextprotocol/client';
 import { UrlElicitationRequiredError } from '@modelcontextprotocol/client';
+import { isSignInRequired } from './auth/provider.js';
+import type { SignInOutcome, SignInService } from './auth/signin.js';
 import type { ServerConfig } from './config.js';
 import { type Actor, type Conversation, identityKey, sameActor } from './conversation.js';
 import { describeError, isParleyError, ParleyError, toParleyError } from './errors.js';
@@ -41,6 +43,8 @@ export interface AgentOptions {
   systemPrompt?: string;
   /** Pool hook for OAuth providers (sign-in), filled in by the auth layer. */
   authProviderFor?: ConstructorParameters<typeof McpPool>[0]['authProviderFor'];
+  /** Per-person OAuth sign-in (src/auth): providers for the pool, sign-in links, /login etc. */
+  signIn?: SignInService | undefined;
 }
 
 /** What an adapter gets back when it forwards a person's answer. */
@@ -71,7 +75,9 @@ type Wait =
       answers: Record<string, unknown>;
     }
   | { type: 'confirm'; interactionId: string }
-  | { type: 'url_retry'; interactionId: string };
+  | { type: 'url_retry'; interactionId: string }
+  /** The server wants the person to sign in; the OAuth callback resumes the call. */
+  | { type: 'signin'; interactionId: string };
 
 interface TurnState {
   id: string;
@@ -94,6 +100,8 @@ const HELP = [
   '*Parley* puts MCP tools in this chat. Ask in plain words, or use:',
   '• `/tools` — list the tools I can use',
   '• `/call <tool> {json}` — call a tool directly, e.g. `/call demo__echo {"message":"hi"}`',
+  '• `/login <server>` · `/logout <server>` — sign in to (or out of) a server that needs your account',
+  '• `/whoami` — which servers you are signed in to',
   '• `/reset` — forget this conversation',
   '• `/help` — this message',
 ].join('\n');
@@ -106,6 +114,7 @@ export class Agent {
   private readonly sessions: SessionStore;
   private readonly logger: Logger;
   private readonly llm: Llm | undefined;
+  private readonly signIn: SignInService | undefined;
   private readonly now: () => number;
   private readonly surfaces = new Map<string, ChatSurface>();
   private readonly waiters = new Map<string, { resolve: (a: Answer) => void; timer: NodeJS.Timeout }>();
@@ -120,6 +129,7 @@ export class Agent {
     this.store = options.store;
     this.logger = options.logger;
     this.llm = options.llm;
+    this.signIn = options.signIn;
     this.now = options.now ?? Date.now;
     this.processId = options.processId ?? randomBytes(6).toString('hex');
     this.pending = new PendingStore(this.store, options.pendingTtlMs ?? 15 * 60_000);
@@ -149,6 +159,11 @@ export class Agent {
       idleTimeoutMs: options.idleTimeoutMs ?? 15 * 60_000,
       maxConnections: options.maxConnections ?? 200,
       ...(options.authProviderFor && { authProviderFor: options.authProviderFor }),
+      ...(!options.authProviderFor &&
+        options.signIn && {
+          authProviderFor: (identity: string, server: ServerConfig) =>
+            options.signIn?.providerFor(identity, server),
+        }),
     });
   }
 
@@ -266,6 +281,23 @@ export class Agent {
           userText: text,
         };
         await this.runTurn(turn);
+        return;
+      }
+      case '/login':
+      case '/logout':
+      case '/whoami': {
+        if (!this.signIn) {
+          await this.say(conversation, 'Sign-in isn’t set up here, so there is nothing to sign in to.');
+          return;
+        }
+        const command = cmd.toLowerCase() as '/login' | '/logout' | '/whoami';
+        const route = { type: 'live', processId: this.processId } as const;
+        for (const m of await this.signIn.command(conversation, command, rest[0], route))
+          await this.post(conversation, m);
+        // Signed out: the next call must not reuse a session opened with the old account.
+        if (command === '/logout')
+          for (const s of this.signIn.servers)
+            if (!rest[0] || s.name === rest[0]) await this.pool.discard(identityKey(conversation), s.name);
         return;
       }
       default:
@@ -520,8 +552,15 @@ export class Agent {
     } catch {
       return { done: true, content: `Error: the arguments for ${call.name} must be a JSON object.` };
     }
-    const conn = await this.pool.get(identityKey(turn.conversation), server.name);
-    const tool = (await conn.listTools()).find((t) => t.name === target.tool);
+    let tool: Tool | undefined;
+    try {
+      const conn = await this.pool.get(identityKey(turn.conversation), server.name);
+      tool = (await conn.listTools()).find((t) => t.name === target.tool);
+    } catch (err) {
+      // Most servers that need an account want it before they even list their tools.
+      if (this.signIn && isSignInRequired(err)) return this.askSignIn(turn, server);
+      throw err;
+    }
     if (!tool) return { done: true, content: `Error: ${server.name} has no tool called "${target.tool}".` };
 
     if (!turn.confirmed.includes(call.id) && this.needsConfirmation(server, tool)) {
@@ -574,6 +613,7 @@ export class Agent {
     try {
       outcome = await this.pool.use(identity, server.name, (conn) => conn.callTool(ctx, tool, args, resume));
     } catch (err) {
+      if (this.signIn && isSignInRequired(err)) return this.askSignIn(turn, server);
       if (err instanceof UrlElicitationRequiredError) return this.askUrlRetry(turn, server, tool, err);
       if (isParleyError(err)) throw err;
       this.logger.warn({ server: server.name, tool, err: describeError(err) }, 'tool call failed');
@@ -637,6 +677,13 @@ export class Agent {
         if (answer.type === 'link' && answer.action === 'done')
           return this.invoke(turn, server, target.tool, args);
         return { done: true, content: 'The person did not complete the required link step.' };
+      case 'signin':
+        // Signed in: run the call from the top (tool list, confirmation) with the new tokens.
+        if (answer.type === 'link' && answer.action === 'done') return this.executeCall(turn, call);
+        return {
+          done: true,
+          content: `The person did not sign in to ${server.name}, so ${target.tool} was not run.`,
+        };
       case 'mrtr': {
         const answers = { ...wait.answers, [wait.key]: toInputResponse(answer) };
         return this.nextInputRound(
@@ -706,6 +753,41 @@ export class Agent {
       });
     }
     return this.invoke(turn, server, tool, args, { inputResponses: answers, requestState });
+  }
+
+  /** Posts the person's sign-in link (or re-sends the open one) and pauses the turn for it. */
+  private async askSignIn(turn: TurnState, server: ServerConfig): Promise<StepResult> {
+    const signIn = this.signIn as SignInService;
+    const callKey = `${turn.id}:${turn.queue[0]?.id ?? ''}`;
+    const route = { type: 'turn', turnId: turn.id } as const;
+    const asked = await signIn.requestSignIn(turn.conversation, server.name, route, callKey);
+    if (!asked.ok) {
+      await this.say(turn.conversation, `⚠️ ${asked.message}`);
+      return { done: true, content: `Error: ${asked.message}` };
+    }
+    await this.post(turn.conversation, { kind: 'link', view: asked.view });
+    return this.pause(turn, { type: 'signin', interactionId: asked.view.id });
+  }
+
+  /**
+   * A sign-in finished (the OAuth callback, in whichever process received it): tells the people
+   * waiting, closes their sign-in links and resumes the turns that paused for it.
+   */
+  async resumeAfterSignIn(outcome: SignInOutcome): Promise<void> {
+    for (const conversation of outcome.notify) {
+      const text = outcome.ok
+        ? `✅ You’re signed in to *${outcome.title}*.`
+        : `⚠️ ${outcome.message ?? `Signing in to ${outcome.title} didn’t work.`}`;
+      await this.say(conversation, text).catch(() => undefined);
+    }
+    const result = outcome.ok ? 'done' : 'cancelled';
+    for (const waiter of outcome.waiters) {
+      const taken = await this.pending.take(waiter.interactionId, result, this.now());
+      if (!taken) continue; // answered otherwise (declined, expired) meanwhile
+      await this.post(taken.conversation, { kind: 'closed', id: taken.id, outcome: result });
+      if (taken.route.type === 'turn')
+        await this.deliver(taken, { type: 'link', action: outcome.ok ? 'done' : 'cancel' });
+    }
   }
 
   private async askUrlRetry(

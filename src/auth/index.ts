@@ -1,0 +1,23 @@
+/** Sign-in (OAuth for MCP servers, per chat user). See signin.ts for the shape of it. */
+export { SecretBox } from './crypto.js';
+export { type FollowOptions, type FollowResult, followSignInLink } from './headless.js';
+export {
+  isOAuthServer,
+  isSignInRequired,
+  type OAuthServerConfig,
+  SignInRequiredError,
+  StoreOAuthProvider,
+  scopeCovers,
+} from './provider.js';
+export { mountSignInRoutes, type SignInRoutesDeps } from './routes.js';
+export { DEFAULT_SECRET_FILE, loadSignInSecret, type SignInSecret } from './secret.js';
+export {
+  CALLBACK_PATH,
+  type CallbackResult,
+  CLIENT_METADATA_PATH,
+  type SignInOutcome,
+  type SignInRequest,
+  SignInService,
+  type SignInServiceOptions,
+} from './signin.js';
+export { type SignInFlow, SignInVault, type SignInWaiter, type StoredTokens } from './vault.js';

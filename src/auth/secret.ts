@@ -1,0 +1,65 @@
+/**
+ * Where the sign-in encryption key comes from. PARLEY_SECRET wins; otherwise the embedded default
+ * keeps a generated secret in a file (`.parley/secret` in the working directory, mode 0600) and
+ * says where, so tokens stay readable across restarts without anyone having to configure a key.
+ * The secret itself is never logged.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ParleyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { randomToken } from './crypto.js';
+
+export const DEFAULT_SECRET_FILE = '.parley/secret';
+
+export interface SignInSecret {
+  secret: string;
+  /** Where it came from, for the start-up banner: never the value. */
+  source: 'PARLEY_SECRET' | 'file' | 'generated';
+  path?: string;
+}
+
+export function loadSignInSecret(options: {
+  /** PARLEY_SECRET. */
+  secret?: string | undefined;
+  /** PARLEY_SECRET_FILE; relative paths are resolved against `cwd`. */
+  file?: string | undefined;
+  cwd?: string;
+  logger?: Logger;
+}): SignInSecret {
+  if (options.secret) {
+    if (options.secret.length < 16)
+      throw new ParleyError('config_invalid', 'PARLEY_SECRET must be at least 16 characters long.');
+    return { secret: options.secret, source: 'PARLEY_SECRET' };
+  }
+  const path = resolve(options.cwd ?? process.cwd(), options.file ?? DEFAULT_SECRET_FILE);
+  if (existsSync(path)) {
+    const secret = readFileSync(path, 'utf8').trim();
+    if (secret.length < 16)
+      throw new ParleyError(
+        'config_invalid',
+        `The sign-in secret in ${path} is too short (at least 16 characters). Delete the file to generate a new one (everyone signs in again), or set PARLEY_SECRET.`,
+      );
+    options.logger?.info({ path }, 'sign-in secret read from file');
+    return { secret, source: 'file', path };
+  }
+  const secret = randomToken(32);
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // `wx`: never overwrite a secret another process has just written.
+    writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadSignInSecret(options);
+    throw new ParleyError(
+      'config_invalid',
+      `I couldn't write a new sign-in secret to ${path}. Set PARLEY_SECRET, or PARLEY_SECRET_FILE to a writable path.`,
+      { cause: err },
+    );
+  }
+  options.logger?.warn(
+    { path },
+    'generated a sign-in secret (encrypts stored tokens); keep this file, or set PARLEY_SECRET, or everyone must sign in again',
+  );
+  return { secret, source: 'generated', path };
+}

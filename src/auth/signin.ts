@@ -1,0 +1,465 @@
+/**
+ * Sign-in (OAuth for MCP servers, per chat user): the piece the agent, the pool and the HTTP
+ * callback share. It hands the pool one {@link StoreOAuthProvider} per (person, server), turns a
+ * recorded sign-in into a private link for the person (re-sending an open one rather than
+ * starting a second), answers `/login`, `/logout` and `/whoami`, and finishes the flow when the
+ * browser comes back to `/oauth/callback` — in whichever process receives it.
+ *
+ * `state` is single use, expires with the link, and leads to exactly one (person, server) flow:
+ * the token exchange runs with that person's PKCE verifier and client registration, so a code
+ * obtained through anyone else's link cannot be redeemed into their account.
+ */
+import { auth, type FetchLike, type OAuthClientProvider } from '@modelcontextprotocol/client';
+import type { ServerConfig } from '../config.js';
+import { type Conversation, identityKey, sessionKey } from '../conversation.js';
+import { describeError } from '../errors.js';
+import { type PendingRoute, PendingStore } from '../interactions/pending.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
+import type { LinkView, OutboundMessage } from '../surface.js';
+import { digest, SecretBox } from './crypto.js';
+import {
+  isOAuthServer,
+  type OAuthServerConfig,
+  type ProviderContext,
+  SignInRequiredError,
+  StoreOAuthProvider,
+} from './provider.js';
+import { SignInVault, type SignInWaiter } from './vault.js';
+
+export const CALLBACK_PATH = '/oauth/callback';
+export const CLIENT_METADATA_PATH = '/oauth/client-metadata.json';
+
+export interface SignInServiceOptions {
+  store: Store;
+  /** PARLEY_SECRET (or the generated one): the key for tokens at rest. */
+  secret: string;
+  servers: ServerConfig[];
+  /** Parley's public URL; a function when it is known only once the HTTP server listens. */
+  publicBaseUrl: string | (() => string);
+  logger: Logger;
+  /** How long a sign-in link works; keep it equal to the pending-interaction TTL. Default 15 min. */
+  flowTtlMs?: number;
+  /**
+   * Where Parley's client ID metadata document is served, when not at
+   * `<PUBLIC_BASE_URL>/oauth/client-metadata.json`. Only an https URL is ever used.
+   */
+  clientMetadataUrl?: string | undefined;
+  /** Sign-ins one tool call may ask for (step-up included) before Parley gives up. Default 3. */
+  maxSignInsPerCall?: number;
+  now?: () => number;
+  /** For the token requests Parley makes itself (callback exchange, refresh). */
+  fetch?: FetchLike;
+}
+
+/** The end of a sign-in, for the agent to tell people and resume what waited for it. */
+export interface SignInOutcome {
+  ok: boolean;
+  server: string;
+  title: string;
+  /** For the chat, when `ok` is false. */
+  message?: string;
+  waiters: SignInWaiter[];
+  /** The distinct conversations to tell (one message each). */
+  notify: Conversation[];
+}
+
+export type CallbackResult =
+  | { ok: true; outcome: SignInOutcome; heading: string; message: string }
+  | {
+      ok: false;
+      reason: 'missing' | 'unknown' | 'used' | 'superseded' | 'denied' | 'failed';
+      heading: string;
+      message: string;
+      /** Present when someone waited for this sign-in and must be told it ended. */
+      outcome?: SignInOutcome;
+    };
+
+export type SignInRequest = { ok: true; view: LinkView; resent: boolean } | { ok: false; message: string };
+
+export class SignInService {
+  readonly vault: SignInVault;
+  private readonly options: SignInServiceOptions;
+  private readonly pending: PendingStore;
+  private readonly now: () => number;
+  private readonly flowTtlMs: number;
+
+  constructor(options: SignInServiceOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.flowTtlMs = options.flowTtlMs ?? 15 * 60_000;
+    this.vault = new SignInVault(options.store, new SecretBox(options.secret), options.logger);
+    this.pending = new PendingStore(options.store, this.flowTtlMs);
+  }
+
+  get publicBaseUrl(): string {
+    const base = this.options.publicBaseUrl;
+    return (typeof base === 'function' ? base() : base).replace(/\/+$/, '');
+  }
+
+  get redirectUrl(): string {
+    return `${this.publicBaseUrl}${CALLBACK_PATH}`;
+  }
+
+  /** The CIMD URL, when Parley can offer one (the spec requires https). */
+  get clientMetadataUrl(): string | undefined {
+    const url = this.options.clientMetadataUrl ?? `${this.publicBaseUrl}${CLIENT_METADATA_PATH}`;
+    return url.startsWith('https://') ? url : undefined;
+  }
+
+  /** Servers that use sign-in. */
+  get servers(): OAuthServerConfig[] {
+    return this.options.servers.filter(isOAuthServer);
+  }
+
+  /** The pool hook: a provider for (person, server), or undefined when the server needs none. */
+  providerFor(identity: string, server: ServerConfig): OAuthClientProvider | undefined {
+    return isOAuthServer(server) ? new StoreOAuthProvider(this.context(identity, server)) : undefined;
+  }
+
+  /** The client ID metadata document served at {@link CLIENT_METADATA_PATH}. */
+  clientMetadataDocument(): Record<string, unknown> {
+    return {
+      client_id: this.options.clientMetadataUrl ?? `${this.publicBaseUrl}${CLIENT_METADATA_PATH}`,
+      client_name: 'Parley',
+      client_uri: this.publicBaseUrl,
+      redirect_uris: [this.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  /**
+   * Turns the recorded sign-in for (person, server) into a link view for the person, and records
+   * who waits for it. `callKey` (turn + tool call) bounds how often one call may ask.
+   */
+  async requestSignIn(
+    conversation: Conversation,
+    serverName: string,
+    route: PendingRoute,
+    callKey?: string,
+  ): Promise<SignInRequest> {
+    const server = this.servers.find((s) => s.name === serverName);
+    if (!server) return { ok: false, message: `${serverName} doesn’t use sign-in.` };
+    const title = server.title ?? server.name;
+    const identity = identityKey(conversation);
+    if (callKey) {
+      const max = this.options.maxSignInsPerCall ?? 3;
+      const key = `oauth:attempts:${digest(callKey)}`;
+      const count = Number((await this.options.store.get(key)) ?? '0') + 1;
+      await this.options.store.set(key, String(count), this.flowTtlMs * 2);
+      if (count > max)
+        return {
+          ok: false,
+          message: `${title} still refuses access after ${max} sign-ins, so I stopped asking. The account may lack the permission this needs.`,
+        };
+    }
+    let flow = await this.vault.getFlow(identity, server.name, this.now());
+    if (!flow) {
+      // The server refused us without the SDK starting a sign-in (say, a 401 right after a
+      // refresh): start one now.
+      const started = await this.startSignIn(identity, server, true);
+      if (started === 'authorized')
+        return { ok: false, message: `${title} accepted the stored sign-in again; please retry.` };
+      if (started !== 'redirect') return { ok: false, message: started.message };
+      flow = await this.vault.getFlow(identity, server.name, this.now());
+      if (!flow) return { ok: false, message: `I couldn’t start signing in to ${title}. Please try again.` };
+    }
+    const resent = flow.waiters.length > 0;
+    const host = hostOf(flow.url);
+    const message = resent
+      ? `You still have a sign-in waiting for *${title}* — here is the same link again. It is only for you.`
+      : `Sign in to *${title}* to continue (at ${host}). The link is only for you and works once; I’ll carry on by myself afterwards.`;
+    const record = await this.pending.create(
+      {
+        conversation,
+        kind: 'link',
+        origin: `${server.name} · sign-in`,
+        route,
+        link: { url: flow.url, host, message, purpose: 'signin' },
+      },
+      this.now(),
+    );
+    const release = await this.vault.lease(identity, server.name, 'flow', { ttlMs: 5_000, waitMs: 3_000 });
+    try {
+      const current = await this.vault.getFlow(identity, server.name, this.now());
+      // Replaced meanwhile (a larger scope): the new flow carries the waiters over, so join that.
+      const target = current ?? flow;
+      target.waiters.push({ conversation, interactionId: record.id });
+      await this.vault.putFlow(identity, server.name, target, this.now());
+      flow = target;
+    } finally {
+      await release?.();
+    }
+    return {
+      ok: true,
+      resent,
+      view: {
+        id: record.id,
+        url: flow.url,
+        host: hostOf(flow.url),
+        message,
+        origin: record.origin,
+        purpose: 'signin',
+        expiresAt: Math.min(record.expiresAt, flow.expiresAt),
+      },
+    };
+  }
+
+  /** `/login`, `/logout` and `/whoami`: the messages to post back to the person. */
+  async command(
+    conversation: Conversation,
+    command: '/login' | '/logout' | '/whoami',
+    arg: string | undefined,
+    route: PendingRoute,
+  ): Promise<OutboundMessage[]> {
+    const text = (t: string): OutboundMessage[] => [{ kind: 'text', text: t }];
+    const servers = this.servers;
+    if (servers.length === 0) return text('None of my MCP servers uses sign-in.');
+    const identity = identityKey(conversation);
+    if (command === '/whoami') return text(await this.describeStatus(identity));
+
+    const name = arg ?? (servers.length === 1 ? servers[0]?.name : undefined);
+    const server = servers.find((s) => s.name === name);
+    if (!server) {
+      const list = servers.map((s) => `\`${s.name}\``).join(', ');
+      return text(
+        name
+          ? `\`${name}\` isn’t a server I sign in to. Servers with sign-in: ${list}.`
+          : `Usage: \`${command} <server>\` — servers with sign-in: ${list}.`,
+      );
+    }
+    const title = server.title ?? server.name;
+    if (command === '/logout') {
+      const had = await this.signOut(identity, server.name);
+      return text(
+        had
+          ? `Signed out of *${title}*: I’ve forgotten your tokens for it.`
+          : `You weren’t signed in to *${title}*.`,
+      );
+    }
+    if (await this.vault.getTokens(identity, server.name))
+      return text(
+        `You’re already signed in to *${title}*. To sign in as someone else, use \`/logout ${server.name}\` first.`,
+      );
+    const started = await this.startSignIn(identity, server, false);
+    if (started === 'authorized') return text(`✅ You’re signed in to *${title}*.`);
+    if (started !== 'redirect') return text(`⚠️ ${started.message}`);
+    const asked = await this.requestSignIn(conversation, server.name, route);
+    return asked.ok ? [{ kind: 'link', view: asked.view }] : text(`⚠️ ${asked.message}`);
+  }
+
+  /** Forgets the person's tokens and any open sign-in for the server. True when there was one. */
+  async signOut(identity: string, serverName: string): Promise<boolean> {
+    const tokens = await this.vault.getTokens(identity, serverName);
+    const flow = await this.vault.getFlow(identity, serverName, this.now());
+    await this.vault.delete(identity, serverName, 'tokens');
+    if (flow) await this.vault.dropFlow(identity, serverName, flow);
+    return Boolean(tokens || flow);
+  }
+
+  /** Which servers the person is signed in to (never the tokens themselves). */
+  async describeStatus(identity: string): Promise<string> {
+    const lines: string[] = [];
+    for (const server of this.servers) {
+      const title = `*${server.title ?? server.name}* (\`${server.name}\`)`;
+      const stored = await this.vault.getTokens(identity, server.name);
+      if (stored) {
+        const scope = stored.tokens.scope ? ` — access: ${stored.tokens.scope}` : '';
+        lines.push(`• ${title}: signed in${scope}`);
+      } else if (await this.vault.getFlow(identity, server.name, this.now())) {
+        lines.push(`• ${title}: a sign-in link is waiting for you`);
+      } else {
+        lines.push(`• ${title}: not signed in — \`/login ${server.name}\``);
+      }
+    }
+    return ['Your sign-ins:', ...lines].join('\n');
+  }
+
+  /**
+   * Finishes a sign-in from the browser's callback query. Refusals (missing, unknown, reused,
+   * replaced `state`) store nothing and touch no one's flow.
+   */
+  async completeCallback(params: URLSearchParams): Promise<CallbackResult> {
+    const state = params.get('state') ?? '';
+    if (!state || state.length > 512)
+      return {
+        ok: false,
+        reason: 'missing',
+        heading: 'This sign-in link is incomplete',
+        message:
+          'The address is missing its sign-in state, so I can’t tell which sign-in it belongs to. Start again from the chat.',
+      };
+    const index = await this.vault.takeState(state);
+    if (!index) {
+      const used = await this.vault.stateUsed(state);
+      if (used === 'superseded')
+        return {
+          ok: false,
+          reason: 'superseded',
+          heading: 'This sign-in link was replaced',
+          message: 'A newer sign-in link was sent to you in the chat. Please use that one.',
+        };
+      if (used)
+        return {
+          ok: false,
+          reason: 'used',
+          heading: 'This sign-in link was already used',
+          message:
+            'Each sign-in link works once. If you are not signed in yet, ask again in the chat for a new link.',
+        };
+      return {
+        ok: false,
+        reason: 'unknown',
+        heading: 'This sign-in link has expired',
+        message:
+          'It is no longer valid (sign-in links work once, for a limited time). Ask again in the chat for a fresh link.',
+      };
+    }
+    await this.vault.markStateUsed(state, 'used');
+    const server = this.servers.find((s) => s.name === index.server);
+    const release = await this.vault.lease(index.identity, index.server, 'flow', {
+      ttlMs: 5_000,
+      waitMs: 3_000,
+    });
+    let flow: Awaited<ReturnType<SignInVault['getFlow']>>;
+    try {
+      flow = await this.vault.getFlow(index.identity, index.server, this.now());
+      if (flow && digest(flow.state) === digest(state))
+        await this.vault.dropFlow(index.identity, index.server, flow);
+      else flow = undefined;
+    } finally {
+      await release?.();
+    }
+    if (!server || !flow)
+      return {
+        ok: false,
+        reason: 'unknown',
+        heading: 'This sign-in link has expired',
+        message: 'It is no longer valid. Ask again in the chat for a fresh link.',
+      };
+    const title = server.title ?? server.name;
+    // Only the person the flow belongs to is told or resumed.
+    const waiters = flow.waiters.filter((w) => identityKey(w.conversation) === index.identity);
+    const outcome = (ok: boolean, message?: string): SignInOutcome => ({
+      ok,
+      server: server.name,
+      title,
+      ...(message && { message }),
+      waiters,
+      notify: distinctConversations(waiters),
+    });
+
+    const error = params.get('error');
+    if (error) {
+      // The rest of an error response is not shown: it may come from anyone who can craft a URL.
+      const denied = error === 'access_denied';
+      const message = denied
+        ? `Sign-in to ${title} was cancelled, so I didn’t go on with that request.`
+        : `Signing in to ${title} didn’t work (the sign-in server answered “${/^[a-z_]{1,40}$/.test(error) ? error : 'error'}”). Ask again for a new link.`;
+      this.options.logger.info(
+        { server: server.name, error: error.slice(0, 40) },
+        'sign-in refused at the authorization server',
+      );
+      return {
+        ok: false,
+        reason: 'denied',
+        heading: denied ? 'Sign-in cancelled' : 'Sign-in failed',
+        message: denied
+          ? `You didn’t allow access to ${title}, so nothing was saved.`
+          : `${title}’s sign-in server reported a problem, so nothing was saved. Ask again in the chat.`,
+        outcome: outcome(false, message),
+      };
+    }
+    const code = params.get('code');
+    try {
+      if (!code) throw new Error('the callback carries no authorization code');
+      const provider = new StoreOAuthProvider(this.context(index.identity, server), {
+        verifier: flow.verifier,
+      });
+      const iss = params.get('iss');
+      const result = await auth(provider, {
+        serverUrl: server.url,
+        authorizationCode: code,
+        ...(iss !== null && { iss }),
+        ...(flow.scope && { scope: flow.scope }),
+        ...(this.options.fetch && { fetchFn: this.options.fetch }),
+      });
+      if (result !== 'AUTHORIZED') throw new Error(`the token exchange ended with ${result}`);
+    } catch (err) {
+      this.options.logger.warn(
+        { server: server.name, err: describeError(err) },
+        'sign-in token exchange failed',
+      );
+      return {
+        ok: false,
+        reason: 'failed',
+        heading: 'Sign-in failed',
+        message: `${title} didn’t accept this sign-in, so nothing was saved. Ask again in the chat for a new link.`,
+        outcome: outcome(
+          false,
+          `Signing in to ${title} didn’t work: its sign-in server refused it. Ask again for a new link.`,
+        ),
+      };
+    }
+    this.options.logger.info({ server: server.name }, 'signed in');
+    return {
+      ok: true,
+      outcome: outcome(true),
+      heading: 'You’re signed in',
+      message: `You’re signed in to ${title}. Parley is carrying on with your request in the chat.`,
+    };
+  }
+
+  /** Runs the SDK's flow without a server challenge: 'redirect' when a sign-in link is ready. */
+  private async startSignIn(
+    identity: string,
+    server: OAuthServerConfig,
+    force: boolean,
+  ): Promise<'redirect' | 'authorized' | { message: string }> {
+    const provider = new StoreOAuthProvider(this.context(identity, server));
+    try {
+      const result = await auth(provider, {
+        serverUrl: server.url,
+        ...(force && { forceReauthorization: true }),
+        ...(this.options.fetch && { fetchFn: this.options.fetch }),
+      });
+      return result === 'AUTHORIZED' ? 'authorized' : 'redirect';
+    } catch (err) {
+      if (err instanceof SignInRequiredError) return 'redirect';
+      this.options.logger.warn({ server: server.name, err: describeError(err) }, 'could not start a sign-in');
+      return {
+        message: `I couldn’t start signing in to ${server.title ?? server.name}: its authorization server didn’t answer as expected.`,
+      };
+    }
+  }
+
+  private context(identity: string, server: OAuthServerConfig): ProviderContext {
+    return {
+      vault: this.vault,
+      identity,
+      server,
+      redirectUrl: this.redirectUrl,
+      clientMetadataUrl: this.clientMetadataUrl,
+      flowTtlMs: this.flowTtlMs,
+      now: this.now,
+      logger: this.options.logger,
+      fetch: this.options.fetch,
+    };
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+function distinctConversations(waiters: SignInWaiter[]): Conversation[] {
+  const seen = new Map<string, Conversation>();
+  for (const w of waiters) seen.set(sessionKey(w.conversation), w.conversation);
+  return [...seen.values()];
+}

@@ -1,0 +1,195 @@
+/**
+ * Sign-in state per (person, server) in the shared store, encrypted: the client registration,
+ * tokens, discovery results and the sign-in in progress (PKCE verifier, `state`, who waits for
+ * it). Any Parley process on the same store can finish a sign-in another one started.
+ *
+ * Keys name the person and server (`oauth:<identity>:<server>:<part>`), values are sealed with
+ * that key as associated data. `state` is found through its SHA-256 only, so the store never holds
+ * a usable `state` outside the sealed flow record.
+ */
+import type {
+  OAuthDiscoveryState,
+  StoredOAuthClientInformation,
+  StoredOAuthTokens,
+} from '@modelcontextprotocol/client';
+import type { Conversation } from '../conversation.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
+import { digest, randomToken, type SecretBox } from './crypto.js';
+
+/** How long credentials are kept without use; every refresh or sign-in writes them again. */
+export const CREDENTIAL_TTL_MS = 90 * 24 * 3600_000;
+
+export interface StoredTokens {
+  tokens: StoredOAuthTokens;
+  /** When they were saved: `expires_in` counts from about then. */
+  savedAt: number;
+}
+
+/** Someone waiting for a sign-in: a paused turn or a `/login`, each with its pending link. */
+export interface SignInWaiter {
+  conversation: Conversation;
+  interactionId: string;
+}
+
+/** A sign-in in progress. At most one per (person, server): a second request re-sends its link. */
+export interface SignInFlow {
+  state: string;
+  verifier: string;
+  /** The authorization URL the person opens. */
+  url: string;
+  scope?: string;
+  clientId?: string;
+  createdAt: number;
+  expiresAt: number;
+  waiters: SignInWaiter[];
+}
+
+/** What the `state` index points at. */
+export interface StateIndex {
+  identity: string;
+  server: string;
+}
+
+type Part = 'client' | 'tokens' | 'discovery' | 'flow';
+
+export class SignInVault {
+  private warnedUnreadable = false;
+
+  constructor(
+    readonly store: Store,
+    private readonly box: SecretBox,
+    private readonly logger?: Logger,
+  ) {}
+
+  getClient(identity: string, server: string): Promise<StoredOAuthClientInformation | undefined> {
+    return this.get(identity, server, 'client');
+  }
+
+  putClient(identity: string, server: string, info: StoredOAuthClientInformation): Promise<void> {
+    return this.put(identity, server, 'client', info, CREDENTIAL_TTL_MS);
+  }
+
+  getTokens(identity: string, server: string): Promise<StoredTokens | undefined> {
+    return this.get(identity, server, 'tokens');
+  }
+
+  putTokens(identity: string, server: string, tokens: StoredTokens): Promise<void> {
+    return this.put(identity, server, 'tokens', tokens, CREDENTIAL_TTL_MS);
+  }
+
+  getDiscovery(identity: string, server: string): Promise<OAuthDiscoveryState | undefined> {
+    return this.get(identity, server, 'discovery');
+  }
+
+  putDiscovery(identity: string, server: string, state: OAuthDiscoveryState): Promise<void> {
+    return this.put(identity, server, 'discovery', state, CREDENTIAL_TTL_MS);
+  }
+
+  /** The live sign-in, if it has not expired. */
+  async getFlow(identity: string, server: string, now: number): Promise<SignInFlow | undefined> {
+    const flow = await this.get<SignInFlow>(identity, server, 'flow');
+    return flow && flow.expiresAt > now ? flow : undefined;
+  }
+
+  /** Writes the flow and its `state` index with the flow's remaining lifetime. */
+  async putFlow(identity: string, server: string, flow: SignInFlow, now: number): Promise<void> {
+    const ttl = Math.max(1, flow.expiresAt - now);
+    await this.put(identity, server, 'flow', flow, ttl);
+    await this.store.set(
+      stateKey(flow.state),
+      JSON.stringify({ identity, server } satisfies StateIndex),
+      ttl,
+    );
+  }
+
+  /** Ends a flow: its `state` stops working. */
+  async dropFlow(identity: string, server: string, flow: SignInFlow | undefined): Promise<void> {
+    await this.delete(identity, server, 'flow');
+    if (flow) await this.store.delete(stateKey(flow.state));
+  }
+
+  /** Consumes a `state` once: of two callbacks with it, only one gets the index. */
+  async takeState(state: string): Promise<StateIndex | undefined> {
+    const raw = await this.store.take(stateKey(state));
+    if (raw === undefined) return undefined;
+    try {
+      return JSON.parse(raw) as StateIndex;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Marks a `state` as used, so a replay is told so rather than "unknown". */
+  markStateUsed(state: string, outcome: string): Promise<void> {
+    return this.store.set(`oauth:used:${digest(state)}`, outcome, 24 * 3600_000);
+  }
+
+  async stateUsed(state: string): Promise<string | undefined> {
+    return this.store.get(`oauth:used:${digest(state)}`);
+  }
+
+  delete(identity: string, server: string, part: Part): Promise<void> {
+    return this.store.delete(this.key(identity, server, part));
+  }
+
+  /**
+   * A short exclusive lease for (person, server, purpose): a token refresh or a change to the
+   * sign-in flow. Waits up to `waitMs` for another holder; undefined when it never came free.
+   */
+  async lease(
+    identity: string,
+    server: string,
+    purpose: 'refresh' | 'flow',
+    options: { ttlMs?: number; waitMs?: number } = {},
+  ): Promise<(() => Promise<void>) | undefined> {
+    const key = `oauth:${identity}:${server}:lease-${purpose}`;
+    const ttlMs = options.ttlMs ?? 10_000;
+    const deadline = Date.now() + (options.waitMs ?? 5_000);
+    const mine = randomToken(12);
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      if (await this.store.setIfAbsent(key, mine, ttlMs)) {
+        return async () => {
+          // Only the holder releases; an expired lease may already belong to someone else.
+          if ((await this.store.get(key)) === mine) await this.store.delete(key);
+        };
+      }
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  private key(identity: string, server: string, part: Part): string {
+    return `oauth:${identity}:${server}:${part}`;
+  }
+
+  private async get<T>(identity: string, server: string, part: Part): Promise<T | undefined> {
+    const key = this.key(identity, server, part);
+    const sealed = await this.store.get(key);
+    if (sealed === undefined) return undefined;
+    const plain = this.box.open(sealed, key);
+    if (plain === undefined) {
+      if (!this.warnedUnreadable) {
+        this.warnedUnreadable = true;
+        this.logger?.warn(
+          'stored sign-in data could not be decrypted (was PARLEY_SECRET changed?); treating it as signed out',
+        );
+      }
+      return undefined;
+    }
+    try {
+      return JSON.parse(plain) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private put(identity: string, server: string, part: Part, value: unknown, ttlMs: number): Promise<void> {
+    const key = this.key(identity, server, part);
+    return this.store.set(key, this.box.seal(JSON.stringify(value), key), ttlMs);
+  }
+}
+
+function stateKey(state: string): string {
+  return `oauth:state:${digest(state)}`;
+}

@@ -1,0 +1,130 @@
+/**
+ * A whole sign-in stack for tests, all real: the demo auth server (auto-approve), the demo MCP
+ * server, Redis, and one or more Parley "processes" — each an Agent with the sign-in service and
+ * its own HTTP server serving /oauth/callback — sharing one store prefix.
+ */
+import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
+import { Agent } from '../../src/agent.js';
+import { mountSignInRoutes, SignInService } from '../../src/auth/index.js';
+import type { ServerConfig } from '../../src/config.js';
+import { ParleyHttpServer } from '../../src/http.js';
+import { type Logger, silentLogger } from '../../src/logger.js';
+import { RedisStore } from '../../src/store/index.js';
+import type { ChatSurface } from '../../src/surface.js';
+import { type DemoMcp, demoServerConfig, startDemoMcp } from './demo.js';
+import { redisUrl, testKeyPrefix } from './redis.js';
+
+export const TEST_SECRET = 'test-secret-for-sign-in-0123456789';
+
+export interface ParleyProcess {
+  agent: Agent;
+  signIn: SignInService;
+  http: ParleyHttpServer;
+  store: RedisStore;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface AuthStackOptions {
+  autoApprove?: string;
+  accessTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
+  era?: 'auto' | 'legacy';
+  flowTtlMs?: number;
+  label?: string;
+}
+
+export interface AuthStack {
+  auth: AuthMock;
+  mcp: DemoMcp;
+  server: ServerConfig;
+  prefix: string;
+  /** Starts another Parley process on the same store; stopped by `close`. */
+  startProcess(options?: {
+    surface?: ChatSurface;
+    fetch?: typeof fetch;
+    secret?: string;
+    logger?: Logger;
+  }): Promise<ParleyProcess>;
+  close(): Promise<void>;
+}
+
+export async function startAuthStack(options: AuthStackOptions = {}): Promise<AuthStack> {
+  const logger = silentLogger();
+  const auth = await startAuthMock({
+    port: 0,
+    autoApprove: options.autoApprove ?? 'alice',
+    resources: [],
+    logger,
+    ...(options.accessTokenTtlSeconds !== undefined && {
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+    }),
+    ...(options.refreshTokenTtlSeconds !== undefined && {
+      refreshTokenTtlSeconds: options.refreshTokenTtlSeconds,
+    }),
+  });
+  const mcp = await startDemoMcp({ authIssuer: auth.url, logger });
+  auth.setResources([mcp.url]);
+  const server = demoServerConfig(mcp.url, {
+    title: 'Parley demo',
+    era: options.era ?? 'auto',
+    auth: { type: 'oauth' },
+  });
+  const prefix = testKeyPrefix(options.label ?? 'signin');
+  const processes: ParleyProcess[] = [];
+
+  async function startProcess(
+    p: { surface?: ChatSurface; fetch?: typeof fetch; secret?: string; logger?: Logger } = {},
+  ): Promise<ParleyProcess> {
+    const store = new RedisStore({ url: redisUrl(), prefix });
+    const http = new ParleyHttpServer({ store, logger, publicBaseUrl: 'http://127.0.0.1' });
+    const port = await http.listen(0, '127.0.0.1');
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const signIn = new SignInService({
+      store,
+      secret: p.secret ?? TEST_SECRET,
+      servers: [server],
+      publicBaseUrl: baseUrl,
+      logger: p.logger ?? logger,
+      ...(options.flowTtlMs !== undefined && { flowTtlMs: options.flowTtlMs }),
+      ...(p.fetch && { fetch: p.fetch }),
+    });
+    const agent = new Agent({
+      store,
+      servers: [server],
+      logger,
+      signIn,
+      ...(options.flowTtlMs !== undefined && { pendingTtlMs: options.flowTtlMs }),
+    });
+    if (p.surface) agent.attach(p.surface);
+    mountSignInRoutes(http.app, { signIn, agent, logger });
+    await agent.start();
+    const proc: ParleyProcess = {
+      agent,
+      signIn,
+      http,
+      store,
+      baseUrl,
+      async stop() {
+        await agent.stop();
+        await http.close();
+        await store.close();
+      },
+    };
+    processes.push(proc);
+    return proc;
+  }
+
+  return {
+    auth,
+    mcp,
+    server,
+    prefix,
+    startProcess,
+    async close() {
+      for (const p of processes.splice(0)) await p.stop().catch(() => undefined);
+      await mcp.close();
+      await auth.close();
+    },
+  };
+}
