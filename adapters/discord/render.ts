@@ -133,10 +133,14 @@ export function consentMessage(view: LinkView, ownerMention: string | undefined)
   };
 }
 
-function linkIntro(view: LinkView): string {
+function linkIntro(view: LinkView, opts: { hideLinks?: boolean } = {}): string {
   const verb = view.purpose === 'signin' ? 'needs you to sign in' : 'needs you to finish a step';
   const done = view.purpose === 'retry' ? '\nPress **Done** when you have finished.' : '';
-  return `🔐 **${view.origin}** ${verb} on **${view.host}**.\n${clipText(view.message, 1200)}${done}`;
+  // The core's message may carry the links themselves; a shared channel must not show them.
+  const message = opts.hideLinks
+    ? view.message.replace(/https?:\/\/\S+/g, '🔒 (private link)')
+    : view.message;
+  return `🔐 **${view.origin}** ${verb} on **${view.host}**.\n${clipText(message, 1200)}${done}`;
 }
 
 /**
@@ -166,7 +170,7 @@ export function revealMessage(view: LinkView, ownerMention: string): MessageBody
   if (view.purpose === 'retry') buttons.push(button(buttonId('done', view.id), 'Done', ButtonStyle.Success));
   buttons.push(button(buttonId('decline', view.id), 'Decline', ButtonStyle.Secondary));
   return {
-    content: `${linkIntro(view)}\n-# The link is only for ${ownerMention}: press **Show my link**.`,
+    content: `${linkIntro(view, { hideLinks: true })}\n-# The link is only for ${ownerMention}: press **Show my link**.`,
     components: [row(...buttons)],
     allowed_mentions: noMentions(),
   };

@@ -1,7 +1,8 @@
 /**
  * The Discord adapter passes the shared adapter contract through Discord's edge: `/call` as a
  * slash command, other text as a mention, and every answer as the button click or modal submit
- * Discord would deliver, over the gateway. What a person sees is read back from the fake Discord.
+ * Discord would deliver — over the gateway, and over the HTTP interactions endpoint. What a person
+ * sees is read back from the fake Discord.
  */
 import { expect } from 'vitest';
 import { runAdapterContract } from '../contract/adapter-contract.js';
@@ -12,6 +13,7 @@ import {
   type DiscordWorld,
   modalInputs,
   startDiscordWorld,
+  type Transport,
 } from '../helpers/discord-world.js';
 import type { FakeChannel, FakeMessage } from '../helpers/fake-discord.js';
 
@@ -21,8 +23,8 @@ interface FormRef {
   message: FakeMessage;
 }
 
-async function discordHarness(world: ContractWorld): Promise<AdapterHarness> {
-  const w: DiscordWorld = await startDiscordWorld({ ...world, transport: 'gateway' });
+async function discordHarness(world: ContractWorld, transport: Transport): Promise<AdapterHarness> {
+  const w: DiscordWorld = await startDiscordWorld({ ...world, transport });
   const { fake } = w;
   const channels = new Map<string, FakeChannel>();
   const channelOf = (user: string) => {
@@ -120,4 +122,12 @@ async function discordHarness(world: ContractWorld): Promise<AdapterHarness> {
   };
 }
 
-runAdapterContract('discord', discordHarness, { multiUser: true, canReplay: true });
+// Interactions over the gateway, and again over the signed HTTP endpoint: the same handlers.
+runAdapterContract('discord-gateway', (world) => discordHarness(world, 'gateway'), {
+  multiUser: true,
+  canReplay: true,
+});
+runAdapterContract('discord-http', (world) => discordHarness(world, 'http'), {
+  multiUser: true,
+  canReplay: true,
+});

@@ -142,11 +142,10 @@ export async function startDiscordWorld(options: DiscordWorldOptions): Promise<D
     postSigned(baseUrl, privateKey, body, opts.badSignature ?? false);
 
   async function deliver(payload: Json): Promise<void> {
-    if (options.transport === 'gateway' || payload.type === undefined) {
-      const event =
-        payload.type === undefined
-          ? GatewayDispatchEvents.MessageCreate
-          : GatewayDispatchEvents.InteractionCreate;
+    // Messages only ever come over the gateway; interactions over the transport under test.
+    const isMessage = 'author' in payload;
+    if (options.transport === 'gateway' || isMessage) {
+      const event = isMessage ? GatewayDispatchEvents.MessageCreate : GatewayDispatchEvents.InteractionCreate;
       // What discord.js's WebSocketManager does with a dispatch from a shard.
       client.ws.emit(event, payload, 0);
     } else {
