@@ -66,6 +66,19 @@ export const envSchema = z.object({
   DISCORD_GUILD_ID: optionalString,
   /** Any Discord-compatible REST base (the local fake, a proxy); the API version is appended. */
   DISCORD_API_URL: z.url().default('https://discord.com/api'),
+  /** Sign-in: encrypts stored tokens (≥ 16 characters). Unset, one is generated into PARLEY_SECRET_FILE. */
+  PARLEY_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: 'use at least 16 characters',
+  }),
+  /** Sign-in: where the generated secret is kept when PARLEY_SECRET is unset (mode 0600). */
+  PARLEY_SECRET_FILE: z.string().trim().min(1).default('.parley/secret'),
+  /** Sign-in: Parley's client ID metadata document, when not served at PUBLIC_BASE_URL (https only). */
+  PARLEY_CLIENT_METADATA_URL: z
+    .url()
+    .refine((v) => v.startsWith('https://'), { message: 'must be an https URL' })
+    .optional(),
+  /** Console: `1` follows sign-in links headlessly (the demo auth server with AUTH_AUTO_APPROVE). */
+  PARLEY_FOLLOW_SIGNIN_LINKS: optionalString.transform((v) => v === '1' || v === 'true'),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -6,6 +6,7 @@
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Agent, AnswerReply } from '../../src/agent.js';
+import { followSignInLink } from '../../src/auth/headless.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
 import type { FormField } from '../../src/interactions/form.js';
 import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } from '../../src/surface.js';
@@ -19,6 +20,11 @@ export interface ConsoleAdapterConfig {
   showProgress?: boolean;
   /** Echo each input line after its prompt (for readable transcripts of piped input). */
   echoInput?: boolean;
+  /**
+   * Follow sign-in links headlessly instead of waiting for a browser (PARLEY_FOLLOW_SIGNIN_LINKS=1):
+   * only useful against an authorization server that signs in without a person (AUTH_AUTO_APPROVE).
+   */
+  followSignInLinks?: boolean;
 }
 
 type Queued =
@@ -126,6 +132,7 @@ export class ConsoleAdapter implements ChatSurface {
     }
     const view = item.view;
     this.write(`\n🔗 ${view.origin}: ${view.message}\n   Link: ${view.url}\n   Host: ${view.host}\n`);
+    if (view.purpose === 'signin') return this.signIn(view);
     if (view.purpose === 'consent') {
       const answer = await this.ask('Open this link? [y/N] ');
       if (answer === undefined) return false;
@@ -143,6 +150,25 @@ export class ConsoleAdapter implements ChatSurface {
     if (/^n(o)?$/i.test(answer.trim()))
       this.report(await this.config.agent.declineForm(view.id, this.actor, 'decline'));
     else this.report(await this.config.agent.linkDone(view.id, this.actor));
+    return true;
+  }
+
+  /** The OAuth callback resumes the turn by itself: nothing to ask, unless following headlessly. */
+  private async signIn(view: LinkView): Promise<boolean> {
+    if (!this.config.followSignInLinks) {
+      this.write('   Open the link in your browser to sign in; I’ll carry on by myself once you have.\n');
+      return true;
+    }
+    this.write('   Following the sign-in link headlessly (PARLEY_FOLLOW_SIGNIN_LINKS)…\n');
+    try {
+      const page = await followSignInLink(view.url);
+      if (!page.ok)
+        this.write(`   The sign-in ended on an error page (${page.status}): ${page.text.slice(0, 200)}\n`);
+    } catch (err) {
+      this.write(
+        `   I couldn’t follow the sign-in link: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+    }
     return true;
   }
 

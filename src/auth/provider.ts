@@ -202,6 +202,8 @@ export class StoreOAuthProvider implements OAuthClientProvider {
   }
 
   async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
+    // A refused callback must cost the person nothing they already had.
+    if (this.exchangeVerifier) return;
     const { vault, identity, server } = this.ctx;
     if (scope === 'all' || scope === 'client') await vault.delete(identity, server.name, 'client');
     if (scope === 'all' || scope === 'tokens') {

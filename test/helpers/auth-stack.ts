@@ -34,18 +34,23 @@ export interface AuthStackOptions {
   label?: string;
 }
 
+export interface ProcessOptions {
+  surface?: ChatSurface;
+  /** For the token requests Parley makes itself (tests count refreshes with it). */
+  fetch?: typeof fetch;
+  secret?: string;
+  logger?: Logger;
+  /** Several processes behind one public URL share it (the callback may reach any of them). */
+  publicBaseUrl?: string;
+}
+
 export interface AuthStack {
   auth: AuthMock;
   mcp: DemoMcp;
   server: ServerConfig;
   prefix: string;
   /** Starts another Parley process on the same store; stopped by `close`. */
-  startProcess(options?: {
-    surface?: ChatSurface;
-    fetch?: typeof fetch;
-    secret?: string;
-    logger?: Logger;
-  }): Promise<ParleyProcess>;
+  startProcess(options?: ProcessOptions): Promise<ParleyProcess>;
   close(): Promise<void>;
 }
 
@@ -73,9 +78,7 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
   const prefix = testKeyPrefix(options.label ?? 'signin');
   const processes: ParleyProcess[] = [];
 
-  async function startProcess(
-    p: { surface?: ChatSurface; fetch?: typeof fetch; secret?: string; logger?: Logger } = {},
-  ): Promise<ParleyProcess> {
+  async function startProcess(p: ProcessOptions = {}): Promise<ParleyProcess> {
     const store = new RedisStore({ url: redisUrl(), prefix });
     const http = new ParleyHttpServer({ store, logger, publicBaseUrl: 'http://127.0.0.1' });
     const port = await http.listen(0, '127.0.0.1');
@@ -84,7 +87,7 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
       store,
       secret: p.secret ?? TEST_SECRET,
       servers: [server],
-      publicBaseUrl: baseUrl,
+      publicBaseUrl: p.publicBaseUrl ?? baseUrl,
       logger: p.logger ?? logger,
       ...(options.flowTtlMs !== undefined && { flowTtlMs: options.flowTtlMs }),
       ...(p.fetch && { fetch: p.fetch }),
