@@ -213,7 +213,11 @@ export class DiscordAdapter implements ChatSurface {
     this.started = false;
   }
 
-  /** Resolves when no inbound event is being handled (tests wait on it after injecting one). */
+  /**
+   * Resolves when every inbound event has been handled: acknowledged, and its own answers sent.
+   * The turns they start are the agent's (`agent.whenIdle()`): a legacy-era turn can wait for a
+   * person for minutes, and stopping must not wait for it.
+   */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
@@ -224,6 +228,14 @@ export class DiscordAdapter implements ChatSurface {
     );
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** Starts the agent's turn for a message or command, outside the event's own handling. */
+  private startTurn(conversation: Conversation, text: string, after?: () => Promise<void>): void {
+    void this.agent
+      .handleMessage(conversation, text)
+      .then(after)
+      .catch((err: unknown) => this.logger.warn({ err: describeError(err) }, 'discord turn failed'));
   }
 
   // ───────────────────────────── the HTTP endpoint ─────────────────────────────
@@ -322,7 +334,7 @@ export class DiscordAdapter implements ChatSurface {
       }
     }
     await this.saveRoute(conversation, route);
-    await this.agent.handleMessage(conversation, text);
+    this.startTurn(conversation, text);
   }
 
   private async threadParent(channelId: string): Promise<string | undefined> {
@@ -441,12 +453,12 @@ export class DiscordAdapter implements ChatSurface {
       original: 'open',
       channelId: i.channel?.id ?? i.channel_id ?? '',
     });
-    await this.agent.handleMessage(conversation, text);
-    // The turn may end without a word for this reply (e.g. only closed interactions): never leave
-    // Discord's "thinking…" behind.
-    const route = await this.loadRoute(conversation);
-    if (route.type === 'interaction' && route.token === i.token && route.original === 'open')
-      await this.editWebhook(i.application_id, i.token, '@original', body('✅ Done.')).catch(() => undefined);
+    // The turn may end without a word for this reply: never leave Discord's "thinking…" behind.
+    this.startTurn(conversation, text, async () => {
+      const route = await this.loadRoute(conversation);
+      if (route.type === 'interaction' && route.token === i.token && route.original === 'open')
+        await this.editWebhook(i.application_id, i.token, '@original', body('✅ Done.'));
+    });
   }
 
   private async onAutocomplete(

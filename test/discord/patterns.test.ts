@@ -448,6 +448,21 @@ describe('links that are personal (retry and sign-in)', () => {
     expect(w.fake.messages.get(mine.id)?.components).toEqual([]);
   });
 
+  it('legacy era: a server-initiated form is answered page by page while the tool call waits', async () => {
+    const ch = w.fake.guildChannel();
+    await w.command('lea', ch, 'call', {
+      tool: 'demo__create_ticket_v2',
+      args: '{"initial_description":"Legacy lamp"}',
+    });
+    const form = await w.waitForMessage('lea', [ch.id], shows('Fill in'));
+    const bad = await w.fillForm('lea', form, { reporter: 'Lea', priority: 'high', due_date: 'tomorrow' });
+    expect(bad).toMatchObject({ ok: false, errors: { due_date: expect.stringMatching(/YYYY-MM-DD/) } });
+    const fix = await w.waitForMessage('lea', [ch.id], (m) => m.ephemeral && shows('Fix')(m));
+    expect(await w.fillForm('lea', fix, { due_date: '2026-12-24' }, 'Fix')).toMatchObject({ ok: true });
+    const done = await w.waitForMessage('lea', [ch.id], text(/T-\d+: Legacy lamp/));
+    expect(done.content).toMatch(/high/);
+  });
+
   // The core's sign-in flow (issue 4) isn't in yet: these render a 'signin' LinkView directly.
   it('sign-in links go out privately; a link over 512 characters goes through /l/:id', async () => {
     const longUrl = `${auth.url}/authorize?${'scope=a+b&'.repeat(60)}state=xyz`;
