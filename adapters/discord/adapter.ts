@@ -156,6 +156,7 @@ export class DiscordAdapter implements ChatSurface {
   private readonly toolCache = new Map<string, { at: number; names: string[] }>();
   private readonly ownsClient: boolean;
   private started = false;
+  private listening = false;
 
   constructor(private readonly config: DiscordAdapterConfig) {
     this.agent = config.agent;
@@ -177,29 +178,39 @@ export class DiscordAdapter implements ChatSurface {
         rest: { ...(config.apiUrl && { api: config.apiUrl }), ...config.rest },
       } satisfies ClientOptions);
     if (config.token) this.client.rest.setToken(config.token);
+    if (config.publicKey) {
+      if (!config.http)
+        throw new Error(
+          'DISCORD_PUBLIC_KEY is set, but no HTTP server was given to mount /discord/interactions on.',
+        );
+      // Mounted now, so the route comes before any catch-all added later; it answers 503 until
+      // start().
+      this.mountHttp(config.http, config.publicKey);
+    }
   }
 
   /** Mounts the HTTP endpoint, listens to the gateway and logs in when configured to. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    if (this.config.publicKey) {
-      if (!this.config.http)
-        throw new Error(
-          'DISCORD_PUBLIC_KEY is set, but no HTTP server was given to mount /discord/interactions on.',
+    if (!this.listening) {
+      this.listening = true;
+      // Raw dispatches, so both edges feed the same handlers with the same payloads.
+      this.client.ws.on(GatewayDispatchEvents.MessageCreate, (data: GatewayMessageCreateDispatchData) => {
+        if (this.started) this.track(this.onMessage(data));
+      });
+      this.client.ws.on(GatewayDispatchEvents.InteractionCreate, (data: APIInteraction) => {
+        if (!this.started) return;
+        this.track(
+          this.handleInteraction(data, async (body) => {
+            await this.client.rest.post(Routes.interactionCallback(data.id, data.token), {
+              body,
+              auth: false,
+            });
+          }),
         );
-      this.mountHttp(this.config.http, this.config.publicKey);
+      });
     }
-    this.client.ws.on(GatewayDispatchEvents.MessageCreate, (data: GatewayMessageCreateDispatchData) => {
-      this.track(this.onMessage(data));
-    });
-    this.client.ws.on(GatewayDispatchEvents.InteractionCreate, (data: APIInteraction) => {
-      this.track(
-        this.handleInteraction(data, async (body) => {
-          await this.client.rest.post(Routes.interactionCallback(data.id, data.token), { body, auth: false });
-        }),
-      );
-    });
     const gateway = this.config.gateway ?? (Boolean(this.config.token) && this.ownsClient);
     if (gateway) {
       if (!this.config.token) throw new Error('The Discord gateway needs DISCORD_TOKEN.');
@@ -246,6 +257,10 @@ export class DiscordAdapter implements ChatSurface {
       '/discord/interactions',
       express.raw({ type: () => true, limit: '1mb' }),
       (req: Request, res: Response) => {
+        if (!this.started) {
+          res.status(503).json({ error: 'Parley’s Discord adapter is not running.' });
+          return;
+        }
         const body: unknown = req.body;
         if (!Buffer.isBuffer(body)) {
           this.logger.error(

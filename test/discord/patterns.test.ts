@@ -289,6 +289,19 @@ describe('over the gateway', () => {
     expect(w.fake.messages.get(consent.id)?.components).toEqual([]);
   });
 
+  it('sampling: the server uses the configured LLM and the person is told', async () => {
+    const ch = w.fake.guildChannel();
+    await w.command('sue', ch, 'call', {
+      tool: 'demo__create_ticket',
+      args: '{"initial_description":"Coffee machine","reporter_name":"Sue","priority":"low"}',
+    });
+    await w.waitForMessage('sue', [ch.id], text(/T-\d+/));
+    llm.push({ content: 'A calm week: one ticket.' });
+    await w.command('sue', ch, 'call', { tool: 'demo__summarize_tickets' });
+    await w.waitForMessage('sue', [ch.id], text(/used the language model/));
+    await w.waitForMessage('sue', [ch.id], text(/A calm week/));
+  });
+
   it('a form Discord cannot show is declined with the reason', async () => {
     const dm = w.fake.dmChannel('otto');
     const conversation: Conversation = {
