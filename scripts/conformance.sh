@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# `npm run conformance`: the official MCP conformance suite's client scenarios against Parley's
+# real MCP client layer (scripts/conformance-client.ts: the bot's pool, sign-in provider and
+# handlers, headless).
+#
+# The suite needs Node 22; it runs through `npx -y -p node@22 …`, so the machine's Node stays as it
+# is — and the client itself runs on the machine's Node, the one Parley supports.
+#
+#   npm run conformance                  # the core scenarios below
+#   npm run conformance -- sse-retry     # just these scenarios
+#
+# Scenarios listed in scripts/conformance-expected-failures.json ({"scenario": "reason"}) may
+# fail; one that passes while listed fails the run, so the list never goes stale. The last line
+# is the summary: `conformance: N passed, N failed, N expected failures`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+SUITE_PACKAGE="@modelcontextprotocol/conformance@0.1.x"
+
+if [ -z "${PARLEY_CONFORMANCE_INNER:-}" ]; then
+  PARLEY_NODE="$(command -v node)"
+  export PARLEY_CONFORMANCE_INNER=1 PARLEY_NODE
+  export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+  # Re-run this script with Node 22 and the suite on PATH (first run downloads both).
+  npx -y -p node@22 -p "$SUITE_PACKAGE" -- bash "$0" "$@"
+  status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then
+    echo "conformance: could not run the suite (npx exited with $status)"
+  fi
+  exit "$status"
+fi
+
+# The core suite's client scenarios (0.1.x): the basics, then every auth/* scenario in it.
+CORE=(
+  initialize
+  tools_call
+  elicitation-sep1034-client-defaults
+  sse-retry
+  auth/metadata-default
+  auth/metadata-var1
+  auth/metadata-var2
+  auth/metadata-var3
+  auth/basic-cimd
+  auth/scope-from-www-authenticate
+  auth/scope-from-scopes-supported
+  auth/scope-omitted-when-undefined
+  auth/scope-step-up
+  auth/scope-retry-limit
+  auth/token-endpoint-auth-basic
+  auth/token-endpoint-auth-post
+  auth/token-endpoint-auth-none
+  auth/pre-registration
+)
+if [ "$#" -gt 0 ]; then scenarios=("$@"); else scenarios=("${CORE[@]}"); fi
+
+expected_reason() {
+  "$PARLEY_NODE" -e '
+    const list = JSON.parse(require("fs").readFileSync("scripts/conformance-expected-failures.json", "utf8"));
+    const reason = list[process.argv[1]];
+    if (reason) process.stdout.write(String(reason));
+  ' "$1"
+}
+
+echo "Conformance suite $(conformance --version 2>/dev/null || echo "$SUITE_PACKAGE") on $(node --version); client on $("$PARLEY_NODE" --version)"
+client="$PARLEY_NODE --import tsx scripts/conformance-client.ts"
+log_dir="$(mktemp -d)"
+passed=0 failed=0 expected=0
+failures=()
+for scenario in "${scenarios[@]}"; do
+  log="$log_dir/${scenario//\//_}.log"
+  conformance client --command "$client" --scenario "$scenario" >"$log" 2>&1
+  code=$?
+  reason="$(expected_reason "$scenario")"
+  if [ "$code" -eq 0 ] && [ -z "$reason" ]; then
+    passed=$((passed + 1))
+    echo "  ✓ $scenario"
+  elif [ "$code" -ne 0 ] && [ -n "$reason" ]; then
+    expected=$((expected + 1))
+    echo "  ~ $scenario (expected failure: $reason)"
+  else
+    failed=$((failed + 1))
+    failures+=("$scenario")
+    if [ "$code" -eq 0 ]; then
+      echo "  ✗ $scenario passes but is listed in scripts/conformance-expected-failures.json: remove it"
+    else
+      echo "  ✗ $scenario — the suite's output:"
+      sed 's/^/      /' "$log"
+    fi
+  fi
+done
+rm -rf "$log_dir"
+echo "conformance: ${passed} passed, ${failed} failed, ${expected} expected failures"
+[ "$failed" -eq 0 ]
