@@ -563,6 +563,7 @@ export class DiscordAdapter implements ChatSurface {
           type: InteractionResponseType.DeferredChannelMessageWithSource,
           data: { flags: MessageFlags.Ephemeral },
         });
+        await this.answerable(id, actor);
         const reply = await this.agent.openLink(id, actor);
         if (!reply.ok || !reply.url) {
           await this.editWebhook(
@@ -589,6 +590,7 @@ export class DiscordAdapter implements ChatSurface {
       case 'done': {
         await respond({ type: InteractionResponseType.DeferredMessageUpdate });
         let reply: AnswerReply;
+        await this.answerable(id, actor);
         if (parsed.action === 'decline') reply = await this.agent.declineForm(id, actor, 'decline');
         else if (parsed.action === 'done') reply = await this.agent.linkDone(id, actor);
         else reply = await this.agent.confirm(id, actor, parsed.action === 'yes');
@@ -637,6 +639,7 @@ export class DiscordAdapter implements ChatSurface {
       await this.trackMessage(id, this.webhookRef(i, sent.id), message.content, got.record.expiresAt);
       return;
     }
+    await this.answerable(id, actor);
     const reply = await this.agent.submitForm(id, actor, state.values);
     if (reply.ok) {
       await this.refreshRoute(i);
@@ -752,14 +755,22 @@ export class DiscordAdapter implements ChatSurface {
    */
   private async declineUnshowable(c: Conversation, id: string, reason: string): Promise<void> {
     await this.send(c, body(`⚠️ ${reason}`)).catch(() => undefined);
+    await this.answerable(id, c);
+    await this.agent.declineForm(id, c, 'decline');
+  }
+
+  /**
+   * Waits (briefly) until an answer to `id` would reach someone. The core shows an interaction
+   * before it stores the paused turn that waits for it, so an answer in that gap would find no
+   * one; a person can hardly click that fast, but a retried delivery or a second process can.
+   */
+  private async answerable(id: string, actor: Actor): Promise<void> {
     for (let attempt = 0; attempt < 50; attempt++) {
-      await new Promise((r) => setTimeout(r, attempt === 0 ? 0 : 40));
-      const got = await this.agent.interaction(id, c);
+      const got = await this.agent.interaction(id, actor);
       if (!got.ok) return;
       const route = got.record.route;
-      if (route.type === 'turn' && !(await this.agent.paused(route.turnId))) continue;
-      const reply = await this.agent.declineForm(id, c, 'decline');
-      if (reply.ok || reply.code !== 'expired') return;
+      if (route.type !== 'turn' || (await this.agent.paused(route.turnId))) return;
+      await new Promise((r) => setTimeout(r, 40));
     }
   }
 
