@@ -11,6 +11,7 @@ export {
 } from './provider.js';
 export { mountSignInRoutes, type SignInRoutesDeps } from './routes.js';
 export { DEFAULT_SECRET_FILE, loadSignInSecret, type SignInSecret } from './secret.js';
+export { type CreateSignInOptions, createSignIn } from './setup.js';
 export {
   CALLBACK_PATH,
   type CallbackResult,

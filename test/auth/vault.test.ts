@@ -7,10 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followSignInLink, loadSignInSecret, SecretBox, SignInVault } from '../../src/auth/index.js';
+import {
+  createSignIn,
+  followSignInLink,
+  loadSignInSecret,
+  SecretBox,
+  SignInVault,
+} from '../../src/auth/index.js';
+import { loadConfig, serverSchema } from '../../src/config.js';
 import { identityKey } from '../../src/conversation.js';
-import { createLogger } from '../../src/logger.js';
-import { RedisStore } from '../../src/store/index.js';
+import { createLogger, silentLogger } from '../../src/logger.js';
+import { MemoryStore, RedisStore } from '../../src/store/index.js';
 import { type AuthStack, type ParleyProcess, startAuthStack, TEST_SECRET } from '../helpers/auth-stack.js';
 import { newRedis, redisUrl } from '../helpers/redis.js';
 import { conv, RecordingSurface } from '../helpers/surface.js';
@@ -58,6 +65,35 @@ describe('the sign-in secret', () => {
       source: 'PARLEY_SECRET',
     });
     expect(() => loadSignInSecret({ cwd, secret: 'too-short' })).toThrow(/16 characters/);
+  });
+
+  it('is only made when a server uses OAuth, from the parsed environment', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'parley-secret-'));
+    const env = loadConfig({ PARLEY_SECRET_FILE: 'keys/parley.key' }, { cwd }).env;
+    const store = new MemoryStore();
+    const base = { env, store, logger: silentLogger(), publicBaseUrl: 'https://parley.example', cwd };
+    const open = serverSchema.parse({ name: 'open', url: 'http://127.0.0.1:1/mcp' });
+    expect(createSignIn({ ...base, servers: [open] })).toBeUndefined();
+    expect(() => statSync(join(cwd, 'keys'))).toThrow();
+
+    const oauth = serverSchema.parse({
+      name: 'demo',
+      url: 'http://127.0.0.1:1/mcp',
+      auth: { type: 'oauth' },
+    });
+    const signIn = createSignIn({ ...base, servers: [open, oauth] });
+    expect(signIn?.servers.map((s) => s.name)).toEqual(['demo']);
+    expect(statSync(join(cwd, 'keys', 'parley.key')).mode & 0o777).toBe(0o600);
+    // https is required for a client ID metadata document; plain http falls back to registration.
+    expect(signIn?.clientMetadataUrl).toBe('https://parley.example/oauth/client-metadata.json');
+    expect(signIn?.redirectUrl).toBe('https://parley.example/oauth/callback');
+    const local = createSignIn({ ...base, servers: [oauth], publicBaseUrl: 'http://127.0.0.1:3000' });
+    expect(local?.clientMetadataUrl).toBeUndefined();
+    expect(() => loadConfig({ PARLEY_SECRET: 'short' }, { cwd })).toThrow(/PARLEY_SECRET/);
+    expect(loadConfig({ PARLEY_FOLLOW_SIGNIN_LINKS: '1' }, { cwd }).env.PARLEY_FOLLOW_SIGNIN_LINKS).toBe(
+      true,
+    );
+    void store.close();
   });
 });
 
@@ -127,5 +163,45 @@ describe('tokens in the store', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('never reach the logs, and neither do codes or states', async () => {
+    let log = '';
+    const logger = createLogger({
+      level: 'trace',
+      destination: new Writable({
+        write(chunk, _enc, done) {
+          log += String(chunk);
+          done();
+        },
+      }),
+    });
+    const s = new RecordingSurface();
+    const q = await stack.startProcess({ surface: s, logger });
+    const u = 'logged';
+    await q.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    const link = new URL((await s.waitFor(u, 'link')).url);
+    const atCallback = new URL(
+      (await followSignInLink(link.href, { stopAt: `${q.baseUrl}/oauth/callback` })).url,
+    );
+    expect((await fetch(atCallback)).status).toBe(200);
+    await s.waitForText(u, /^alice$/);
+    // A refused replay logs too.
+    expect((await fetch(atCallback)).status).toBe(400);
+
+    const identity = identityKey(conv(u));
+    const stored = await q.signIn.vault.getTokens(identity, 'demo');
+    const client = await q.signIn.vault.getClient(identity, 'demo');
+    const secrets = [
+      stored?.tokens.access_token,
+      stored?.tokens.refresh_token,
+      client?.client_secret,
+      atCallback.searchParams.get('code'),
+      link.searchParams.get('state'),
+      link.searchParams.get('code_challenge'),
+    ].filter((v): v is string => typeof v === 'string' && v.length > 0);
+    expect(secrets.length).toBeGreaterThanOrEqual(5);
+    expect(log).toMatch(/"msg":"signed in"/);
+    for (const secret of secrets) expect(log).not.toContain(secret);
   });
 });

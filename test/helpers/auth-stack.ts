@@ -55,12 +55,12 @@ export interface AuthStack {
 }
 
 export async function startAuthStack(options: AuthStackOptions = {}): Promise<AuthStack> {
-  const logger = silentLogger();
+  const quiet = silentLogger();
   const auth = await startAuthMock({
     port: 0,
     autoApprove: options.autoApprove ?? 'alice',
     resources: [],
-    logger,
+    logger: quiet,
     ...(options.accessTokenTtlSeconds !== undefined && {
       accessTokenTtlSeconds: options.accessTokenTtlSeconds,
     }),
@@ -68,7 +68,7 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
       refreshTokenTtlSeconds: options.refreshTokenTtlSeconds,
     }),
   });
-  const mcp = await startDemoMcp({ authIssuer: auth.url, logger });
+  const mcp = await startDemoMcp({ authIssuer: auth.url, logger: quiet });
   auth.setResources([mcp.url]);
   const server = demoServerConfig(mcp.url, {
     title: 'Parley demo',
@@ -80,6 +80,7 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
 
   async function startProcess(p: ProcessOptions = {}): Promise<ParleyProcess> {
     const store = new RedisStore({ url: redisUrl(), prefix });
+    const logger = p.logger ?? quiet;
     const http = new ParleyHttpServer({ store, logger, publicBaseUrl: 'http://127.0.0.1' });
     const port = await http.listen(0, '127.0.0.1');
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -88,7 +89,7 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
       secret: p.secret ?? TEST_SECRET,
       servers: [server],
       publicBaseUrl: p.publicBaseUrl ?? baseUrl,
-      logger: p.logger ?? logger,
+      logger,
       ...(options.flowTtlMs !== undefined && { flowTtlMs: options.flowTtlMs }),
       ...(p.fetch && { fetch: p.fetch }),
     });
