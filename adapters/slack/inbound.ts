@@ -57,8 +57,8 @@ function straightenQuotes(s: string): string {
 }
 
 /**
- * `/parley <subcommand>` → the agent's text commands; anything else is a prompt. An empty
- * command shows the help.
+ * `/parley <subcommand>` → the agent's text commands (help, tools, call, login, logout, whoami,
+ * reset); anything else is a prompt. An empty command shows the help.
  */
 export function mapSlashCommand(text: string): string {
   const trimmed = text.trim();
@@ -70,6 +70,7 @@ export function mapSlashCommand(text: string): string {
     case 'help':
     case 'tools':
     case 'reset':
+    case 'whoami':
       return rest.length === 0 ? `/${sub}` : trimmed;
     case 'call':
     case 'login':
@@ -150,7 +151,7 @@ export function registerInbound(o: InboundOptions): void {
 
   app.command(o.command, async ({ command, ack }) => {
     const text = mapSlashCommand(command.text);
-    const slow = !/^\/(help|reset)$/.test(text);
+    const slow = !/^\/(help|reset|whoami)$/.test(text);
     await ack(slow ? { response_type: 'ephemeral', text: '⏳ Working on it…' } : undefined);
     const conversation: Conversation = {
       platform: PLATFORM,

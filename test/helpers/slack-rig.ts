@@ -22,6 +22,8 @@ export interface SlackRigOptions {
   store: Store;
   llm?: Llm | undefined;
   pendingTtlMs?: number;
+  /** An agent and HTTP server the test already runs (e.g. with sign-in); the rig adds Slack. */
+  existing?: { agent: Agent; http: ParleyHttpServer; baseUrl: string };
 }
 
 type Obj = Record<string, unknown>;
@@ -39,19 +41,26 @@ export class SlackRig {
     readonly http: ParleyHttpServer,
     readonly adapter: SlackAdapter,
     readonly httpUrl: string,
+    /** False when the agent and HTTP server came from the test (which stops them). */
+    private readonly ownsAgent: boolean,
   ) {}
 
   static async start(options: SlackRigOptions): Promise<SlackRig> {
     const slack = await FakeSlack.start();
     const logger = silentLogger();
-    const agent = new Agent({
-      store: options.store,
-      servers: options.servers,
-      logger,
-      llm: options.llm,
-      ...(options.pendingTtlMs !== undefined && { pendingTtlMs: options.pendingTtlMs }),
-    });
-    const http = new ParleyHttpServer({ store: options.store, logger, publicBaseUrl: 'http://127.0.0.1' });
+    const own = options.existing === undefined;
+    const agent =
+      options.existing?.agent ??
+      new Agent({
+        store: options.store,
+        servers: options.servers,
+        logger,
+        llm: options.llm,
+        ...(options.pendingTtlMs !== undefined && { pendingTtlMs: options.pendingTtlMs }),
+      });
+    const http =
+      options.existing?.http ??
+      new ParleyHttpServer({ store: options.store, logger, publicBaseUrl: 'http://127.0.0.1' });
     const adapter = createSlackAdapter({
       agent,
       store: options.store,
@@ -63,19 +72,20 @@ export class SlackRig {
       retries: 0,
     });
     agent.attach(adapter.surface);
-    const port = await http.listen(0, '127.0.0.1');
-    const httpUrl = `http://127.0.0.1:${port}`;
+    const httpUrl = options.existing?.baseUrl ?? `http://127.0.0.1:${await http.listen(0, '127.0.0.1')}`;
     if (options.mode === 'http')
       slack.useHttp({ url: `${httpUrl}${SLACK_EVENTS_PATH}`, signingSecret: SIGNING_SECRET });
-    await agent.start();
+    if (own) await agent.start();
     await adapter.start();
-    return new SlackRig(slack, agent, http, adapter, httpUrl);
+    return new SlackRig(slack, agent, http, adapter, httpUrl, own);
   }
 
   async close(): Promise<void> {
     await this.adapter.stop();
-    await this.agent.stop();
-    await this.http.close();
+    if (this.ownsAgent) {
+      await this.agent.stop();
+      await this.http.close();
+    }
     await this.slack.close();
   }
 

@@ -276,6 +276,7 @@ describe('text', () => {
     expect(mapSlashCommand('call demo__echo {“message”:“hi”}')).toBe('/call demo__echo {"message":"hi"}');
     expect(mapSlashCommand('login demo')).toBe('/login demo');
     expect(mapSlashCommand('logout demo')).toBe('/logout demo');
+    expect(mapSlashCommand('whoami')).toBe('/whoami');
     expect(mapSlashCommand('what tools help with tickets?')).toBe('what tools help with tickets?');
   });
 
