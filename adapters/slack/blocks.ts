@@ -117,7 +117,12 @@ export function formMessage(view: FormView, owner: string, now = Date.now()): Sl
     };
   }
   return {
-    text: clip(`${view.origin} needs a few details: ${view.form.title}`, LIMITS.fallbackText),
+    text: clip(
+      view.form.title === view.origin
+        ? `${view.origin} needs a few details.`
+        : `${view.origin} needs a few details: ${view.form.title}`,
+      LIMITS.fallbackText,
+    ),
     blocks: [
       section(`${headline}${body}`),
       context(
@@ -216,7 +221,8 @@ const OUTCOME_TEXT: Record<InteractionOutcome, string> = {
 export function closedMessage(headline: string, outcome: InteractionOutcome): SlackMessage {
   const status = OUTCOME_TEXT[outcome] ?? outcome;
   return {
-    text: clip(`${headline.replace(/[*_]/g, '')} — ${status}`, LIMITS.fallbackText),
+    // The fallback is plain text: only the bold markers go (underscores are part of tool names).
+    text: clip(`${headline.replace(/\*/g, '')} — ${status}`, LIMITS.fallbackText),
     blocks: [section(headline), context(status)],
   };
 }

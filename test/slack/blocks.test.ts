@@ -214,6 +214,12 @@ describe('messages', () => {
     ];
     for (const m of messages) expect(checkMessage(m)).toEqual([]);
   });
+
+  it('an ended interaction keeps its headline, says what happened, and loses its buttons', () => {
+    const closed = closedMessage('📝 *demo · create_ticket*', 'submitted');
+    expect(closed.text).toBe('📝 demo · create_ticket — ✅ Submitted');
+    expect(closed.blocks.map((b) => b.type)).toEqual(['section', 'context']);
+  });
 });
 
 describe('text', () => {
