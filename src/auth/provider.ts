@@ -107,21 +107,40 @@ export class StoreOAuthProvider implements OAuthClientProvider {
 
   // ── client identity: pre-registered, else what registration (or CIMD) produced ──
 
-  async clientInformation(): Promise<StoredOAuthClientInformation | undefined> {
+  async clientInformation(
+    ctx?: OAuthClientInformationContext,
+  ): Promise<StoredOAuthClientInformation | undefined> {
     const { auth } = this.ctx.server;
+    const stored = await this.ctx.vault.getClient(this.ctx.identity, this.ctx.server.name);
     if (auth.clientId) {
+      // The configured credentials, stamped with the authorization server they were first used
+      // with (trust on first use), so the SDK never sends them to another one.
+      let issuer = stored?.client_id === auth.clientId ? stored.issuer : undefined;
+      if (!issuer && ctx?.issuer) {
+        issuer = ctx.issuer;
+        await this.saveClientInformation({ client_id: auth.clientId, issuer });
+      }
       return {
         client_id: auth.clientId,
         ...(auth.clientSecret && { client_secret: auth.clientSecret }),
         redirect_uris: [this.ctx.redirectUrl],
+        ...(issuer && { issuer }),
       };
     }
-    return this.ctx.vault.getClient(this.ctx.identity, this.ctx.server.name);
+    return stored;
   }
 
   async saveClientInformation(info: StoredOAuthClientInformation): Promise<void> {
-    // Pre-registered credentials live in the config; only registrations are stored.
-    if (this.ctx.server.auth.clientId) return;
+    const { auth } = this.ctx.server;
+    if (auth.clientId) {
+      // Pre-registered credentials live in the config: keep only the issuer stamp, no secret.
+      if (info.client_id === auth.clientId && info.issuer)
+        await this.ctx.vault.putClient(this.ctx.identity, this.ctx.server.name, {
+          client_id: info.client_id,
+          issuer: info.issuer,
+        });
+      return;
+    }
     await this.ctx.vault.putClient(this.ctx.identity, this.ctx.server.name, info);
   }
 

@@ -104,6 +104,43 @@ describe('sign-in flows', () => {
     await surface.waitForText(u, /`\/login <server>`.*\n.*`\/whoami`/);
   });
 
+  it('uses pre-registered client credentials from the server config instead of registering', async () => {
+    // Register Parley by hand, as an administrator would, for a process on a known URL.
+    const other = new RecordingSurface();
+    const reg = await fetch(`${stack.auth.url}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Parley (pre-registered)',
+        redirect_uris: [`${p.baseUrl}/oauth/callback`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      }),
+    });
+    const client = (await reg.json()) as { client_id: string; client_secret: string };
+    expect(client.client_secret).toEqual(expect.any(String));
+    const server = {
+      ...stack.server,
+      auth: { type: 'oauth' as const, clientId: client.client_id, clientSecret: client.client_secret },
+    };
+    const p2 = await stack.startProcess({ surface: other, publicBaseUrl: p.baseUrl, server });
+    const u = 'preregistered';
+    await p2.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    const link = new URL((await other.waitFor(u, 'link')).url);
+    expect(link.searchParams.get('client_id')).toBe(client.client_id);
+    const atCallback = new URL(
+      (await followSignInLink(link.href, { stopAt: `${p.baseUrl}/oauth/callback` })).url,
+    );
+    expect((await fetch(`${p2.baseUrl}${atCallback.pathname}${atCallback.search}`)).status).toBe(200);
+    await other.waitForText(u, /^alice$/);
+    // The credentials stay in the config: only the issuer they belong to is remembered.
+    expect(await p2.signIn.vault.getClient(identityKey(conv(u)), 'demo')).toEqual({
+      client_id: client.client_id,
+      issuer: stack.auth.url,
+    });
+  });
+
   it('serves Parley’s client ID metadata document', async () => {
     const res = await fetch(`${p.baseUrl}/oauth/client-metadata.json`);
     expect(res.status).toBe(200);

@@ -42,6 +42,8 @@ export interface ProcessOptions {
   logger?: Logger;
   /** Several processes behind one public URL share it (the callback may reach any of them). */
   publicBaseUrl?: string;
+  /** The demo server's entry with other settings (say, pre-registered OAuth credentials). */
+  server?: ServerConfig;
 }
 
 export interface AuthStack {
@@ -84,10 +86,11 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
     const http = new ParleyHttpServer({ store, logger, publicBaseUrl: 'http://127.0.0.1' });
     const port = await http.listen(0, '127.0.0.1');
     const baseUrl = `http://127.0.0.1:${port}`;
+    const servers = [p.server ?? server];
     const signIn = new SignInService({
       store,
       secret: p.secret ?? TEST_SECRET,
-      servers: [server],
+      servers,
       publicBaseUrl: p.publicBaseUrl ?? baseUrl,
       logger,
       ...(options.flowTtlMs !== undefined && { flowTtlMs: options.flowTtlMs }),
@@ -95,7 +98,7 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
     });
     const agent = new Agent({
       store,
-      servers: [server],
+      servers,
       logger,
       signIn,
       ...(options.flowTtlMs !== undefined && { pendingTtlMs: options.flowTtlMs }),
