@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
+import { followSignInLink } from '../../src/auth/headless.js';
 import type { Conversation } from '../../src/conversation.js';
 import { PendingStore } from '../../src/interactions/pending.js';
 import { OpenAiLlm } from '../../src/llm.js';
@@ -526,5 +527,78 @@ describe('links that are personal (retry and sign-in)', () => {
         .visibleTo('nosy', [ch.id])
         .some((m) => m.id === privateLink.id || m.content.includes('authorize')),
     ).toBe(false);
+  });
+});
+
+describe('sign-in (the core’s per-person OAuth)', () => {
+  let w: DiscordWorld;
+  let signAuth: AuthMock;
+  let signMcp: DemoMcp;
+  beforeAll(async () => {
+    // The demo auth server signs in as "alice" whoever follows the link (auto-approve).
+    signAuth = await startAuthMock({ port: 0, autoApprove: 'alice', resources: [], logger: silentLogger() });
+    signMcp = await startDemoMcp({ authIssuer: signAuth.url, logger: silentLogger() });
+    signAuth.setResources([signMcp.url]);
+    const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('discord-signin') });
+    stores.push(store);
+    w = await startDiscordWorld({
+      servers: [demoServerConfig(signMcp.url, { title: 'Parley demo', auth: { type: 'oauth' } })],
+      store,
+      transport: 'http',
+      signInSecret: 'discord-test-secret-0123456789abcdef',
+    });
+  });
+  afterAll(async () => {
+    await w?.close();
+    await signMcp?.close();
+    await signAuth?.close();
+  });
+  afterEach(() => {
+    expect(w.fake.violations).toEqual([]);
+  });
+
+  const linkOf = (m: FakeMessage) => String(buttons(m).find((b) => b.style === 5)?.url ?? '');
+
+  it('a public /call that needs a sign-in: the link comes privately, and the call completes after it', async () => {
+    const ch = w.fake.guildChannel();
+    await w.command('alice', ch, 'call', { tool: 'demo__whoami' });
+    const offer = await w.waitForMessage('alice', [ch.id], (m) => m.ephemeral && linkOf(m) !== '');
+    expect(buttonLabels(offer)).toEqual([expect.stringMatching(/^Sign in on /), 'Decline']);
+    const url = linkOf(offer);
+    // Discord's 512-character cap on link buttons: long authorization URLs go through /l/:id.
+    expect(url.length).toBeLessThanOrEqual(512);
+    expect(url.startsWith(signAuth.url) || url.startsWith(`${w.baseUrl}/l/`)).toBe(true);
+    // Nobody else in the channel sees the link.
+    expect(
+      w.fake
+        .visibleTo('bystander', [ch.id])
+        .some((m) => m.id === offer.id || m.content.includes('authorize')),
+    ).toBe(false);
+    const followed = await followSignInLink(url);
+    expect(followed.ok).toBe(true);
+    await w.waitForMessage('alice', [ch.id], text(/signed in to \*Parley demo\*/));
+    await w.waitForMessage('alice', [ch.id], text(/alice/));
+    expect(w.fake.messages.get(offer.id)?.components).toEqual([]);
+  });
+
+  it('/login from a mention in a shared channel: “Show my link” reveals it to its owner only', async () => {
+    const ch = w.fake.guildChannel();
+    await w.say('alice', ch, '/logout demo');
+    await w.waitForMessage('alice', [ch.id], text(/Signed out of|weren’t signed in to/));
+    await w.say('alice', ch, '/login demo');
+    const step = await w.waitForMessage('alice', [ch.id], shows('Show my link'));
+    expect(step.content).not.toMatch(/https?:\/\//);
+    const peek = await w.click('mallory', step, 'Show my link');
+    expect(w.fake.original(peek)?.content).toMatch(/isn’t yours/);
+    const reveal = await w.click('alice', step, 'Show my link');
+    const mine = w.fake.original(reveal) as FakeMessage;
+    expect(mine.ephemeral).toBe(true);
+    expect((await followSignInLink(linkOf(mine))).ok).toBe(true);
+    await w.waitForMessage(
+      'alice',
+      [ch.id],
+      (m) => text(/signed in to \*Parley demo\*/)(m) && m.id !== step.id,
+    );
+    expect(w.fake.messages.get(step.id)?.components).toEqual([]);
   });
 });

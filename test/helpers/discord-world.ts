@@ -11,6 +11,8 @@ import { Client, GatewayDispatchEvents } from 'discord.js';
 import { expect } from 'vitest';
 import { createDiscordAdapter, type DiscordAdapter } from '../../adapters/discord/index.js';
 import { Agent } from '../../src/agent.js';
+import { mountSignInRoutes } from '../../src/auth/routes.js';
+import { SignInService } from '../../src/auth/signin.js';
 import type { ServerConfig } from '../../src/config.js';
 import { ParleyHttpServer } from '../../src/http.js';
 import type { Llm } from '../../src/llm.js';
@@ -29,6 +31,8 @@ export interface DiscordWorldOptions {
   llm?: Llm | undefined;
   /** How interactions reach the adapter (messages always come over the gateway). */
   transport: Transport;
+  /** Turns on the core's sign-in (OAuth per person) with this secret, callback on this server. */
+  signInSecret?: string;
 }
 
 export interface ModalResult {
@@ -121,7 +125,23 @@ export async function startDiscordWorld(options: DiscordWorldOptions): Promise<D
   const baseUrl = `http://127.0.0.1:${port}`;
   const logger = silentLogger();
   const http = new ParleyHttpServer({ store: options.store, logger, publicBaseUrl: baseUrl });
-  const agent = new Agent({ store: options.store, servers: options.servers, logger, llm: options.llm });
+  const signIn = options.signInSecret
+    ? new SignInService({
+        store: options.store,
+        secret: options.signInSecret,
+        servers: options.servers,
+        publicBaseUrl: baseUrl,
+        logger,
+      })
+    : undefined;
+  const agent = new Agent({
+    store: options.store,
+    servers: options.servers,
+    logger,
+    llm: options.llm,
+    signIn,
+  });
+  if (signIn) mountSignInRoutes(http.app, { signIn, agent, logger });
   // A real client that never logs in: its REST calls go to the fake, and dispatches are injected.
   const client = new Client({ intents: [], rest: { api: fake.api, makeRequest: fetch, retries: 0 } });
   const adapter = createDiscordAdapter({
