@@ -1,13 +1,16 @@
 /**
  * The Discord adapter's public face: `createDiscordAdapter(config)` builds a {@link DiscordAdapter}
- * (a `ChatSurface`) and attaches it to the agent; `start()` mounts the HTTP endpoint and logs in
- * to the gateway as configured, `stop()` lets in-flight events finish and disconnects.
+ * (a `ChatSurface`), attaches it to the agent and, with a public key, mounts
+ * `/discord/interactions` on Parley's HTTP server (answering 503 until started); `start()` begins
+ * handling events and logs in to the gateway when a bot token is given; `stop()` lets in-flight
+ * events finish and disconnects.
  */
 import type { Env } from '../../src/config.js';
 import { DiscordAdapter, type DiscordAdapterConfig } from './adapter.js';
 
 export { DiscordAdapter, type DiscordAdapterConfig } from './adapter.js';
 export { commandDefinitions } from './commands.js';
+export { type RegisterOptions, registerCommands } from './register.js';
 
 export function createDiscordAdapter(config: DiscordAdapterConfig): DiscordAdapter {
   const adapter = new DiscordAdapter(config);
