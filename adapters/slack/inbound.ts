@@ -1,12 +1,13 @@
 /**
  * What comes in from Slack, turned into calls on the agent: mentions, DMs and the slash command
  * become messages; button clicks, modal submits and closes become answers. Handlers ack at once
- * (Slack wants it within 3 s) and run the agent's turn afterwards; a modal submit is the one place
- * that waits for the core before acking, because its answer (inline errors) rides on the ack.
+ * (Slack wants it within 3 s) and run the agent's turn afterwards; a modal submit checks the
+ * values (with the core's validator) before acking, because inline errors can only ride on the ack.
  */
 import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
 import type { Agent, AnswerReply } from '../../src/agent.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
+import { validateSubmission } from '../../src/interactions/form.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
 import {
@@ -23,6 +24,9 @@ import {
 } from './blocks.js';
 import { errorText, keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
 
+/** As long as the core keeps a tombstone for an answered interaction. */
+const SUBMIT_CLAIM_TTL_MS = 24 * 3600_000;
+
 export interface InboundOptions {
   app: App;
   agent: Agent;
@@ -34,6 +38,8 @@ export interface InboundOptions {
   dedupeTtlMs: number;
   /** Runs a turn in the background, tracked for shutdown and tests. */
   run: (conversation: Conversation, text: string) => void;
+  /** Tracks other work that goes on after an ack. */
+  background: (work: Promise<unknown>) => void;
 }
 
 /** Slack's markup in incoming text, back to what the person typed. */
@@ -242,16 +248,36 @@ export function registerInbound(o: InboundOptions): void {
           });
           return;
         }
-        const form = found.record.form;
+        const { record } = found;
+        const form = record.form as NonNullable<typeof record.form>;
         const values = readSubmission(form, view.state.values as Record<string, Record<string, InputState>>);
-        const reply = await agent.submitForm(id, actor, values);
-        if (reply.ok) {
-          await ack();
+        // The core's own check, run before the ack so its messages appear inline under the fields.
+        // Handing the answer on (consuming it, resuming the tool) happens after the ack: under load it
+        // waits behind other people's work, and Slack gives a modal only 3 seconds.
+        const checked = validateSubmission(form, values);
+        if (!checked.ok) {
+          const errors = errorsByBlock(form, checked.errors);
+          if (Object.keys(errors).length > 0) await ack({ response_action: 'errors', errors });
+          else await ack({ response_action: 'update', view: noticeModal('Some answers need fixing.') });
           return;
         }
-        const errors = reply.errors ? errorsByBlock(form, reply.errors) : {};
-        if (Object.keys(errors).length > 0) await ack({ response_action: 'errors', errors });
-        else await ack({ response_action: 'update', view: noticeModal(reply.message) });
+        // One claim per form, taken before the ack, so a second submit (double click, replay)
+        // is refused right here rather than silently dropped later.
+        if (!(await store.setIfAbsent(keys.submitted(id), actor.user, SUBMIT_CLAIM_TTL_MS))) {
+          await ack({ response_action: 'update', view: noticeModal('This was already answered.') });
+          return;
+        }
+        await ack();
+        o.background(
+          agent.submitForm(id, actor, values).then(async (reply) => {
+            if (reply.ok || reply.code === 'used') return;
+            // Still answerable (the store hiccuped): let the person try again.
+            if (reply.code === 'unavailable' || reply.code === 'invalid')
+              await store.delete(keys.submitted(id));
+            const text = reply.errors ? 'Some answers need fixing: press *Fill in* again.' : reply.message;
+            await surface.notice(record.conversation, text);
+          }),
+        );
       } catch (err) {
         logger.warn({ err: errorText(err) }, 'Slack form submit failed');
         await ack({

@@ -200,6 +200,7 @@ export class SlackAdapter {
       botUserId,
       dedupeTtlMs: this.config.dedupeTtlMs ?? 15 * 60_000,
       run: (conversation, text) => this.run(conversation, text),
+      background: (work) => this.track(work),
     });
     this.surface.setClient(app.client);
     this.app = app;

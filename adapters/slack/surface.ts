@@ -62,6 +62,7 @@ export const keys = {
   placeholder: (c: Conversation) => `slack:ph:${sessionKey(c)}`,
   responseUrl: (c: Conversation) => `slack:resp:${sessionKey(c)}`,
   seen: (id: string) => `slack:seen:${id}`,
+  submitted: (id: string) => `slack:submitted:${id}`,
 };
 
 export function deliveryFor(c: Conversation): Delivery {
@@ -171,6 +172,11 @@ export class SlackSurface implements ChatSurface {
     const ref = await getJson<MessageRef>(this.options.store, keys.ref(id));
     if (!ref?.ephemeral) return;
     await setJson(this.options.store, keys.ref(id), { ...ref, responseUrl }, REF_TTL_MS);
+  }
+
+  /** A short note only the person sees, where the conversation is (ephemeral; plain in a DM). */
+  async notice(c: Conversation, text: string): Promise<void> {
+    await this.send(c, { text: markdownToMrkdwn(text), blocks: [] }, deliveryFor(c) !== 'dm');
   }
 
   async ref(id: string): Promise<MessageRef | undefined> {

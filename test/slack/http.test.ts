@@ -92,4 +92,21 @@ describe('Slack over HTTP', () => {
     expect(await rig.submit(u, view, { reporter: 'Hal', priority: 'low' })).toEqual({ ok: true });
     await rig.waitForText(u, /T-\d+/);
   });
+
+  it('a double submit of one modal is answered once, and the second is told why', async () => {
+    const u = 'UHTTPDOUBLE';
+    await rig.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Double click"}');
+    const view = await rig.openForm(u, await rig.waitForMessageWith(u, 'parley_form_open'));
+    const both = await Promise.all([
+      rig.submit(u, view, { reporter: 'Dee', priority: 'low' }),
+      rig.submit(u, view, { reporter: 'Dee', priority: 'low' }),
+    ]);
+    expect(both).toEqual(
+      expect.arrayContaining([{ ok: true }, { ok: false, message: 'This was already answered.' }]),
+    );
+    await rig.waitForText(u, /T-\d+/);
+    await rig.adapter.idle();
+    await rig.agent.whenIdle();
+    expect(rig.textsSeenBy(u).filter((t) => /Created ticket T-\d+/.test(t))).toHaveLength(1);
+  });
 });
