@@ -97,7 +97,7 @@ type StepResult = { done: true; content: string } | { done: false };
 
 const SEP = '__';
 const HELP = [
-  '*Parley* puts MCP tools in this chat. Ask in plain words, or use:',
+  '**Parley** puts MCP tools in this chat. Ask in plain words, or use:',
   '• `/tools` — list the tools I can use',
   '• `/call <tool> {json}` — call a tool directly, e.g. `/call demo__echo {"message":"hi"}`',
   '• `/login <server>` · `/logout <server>` — sign in to (or out of) a server that needs your account',
@@ -122,6 +122,11 @@ export class Agent {
   private readonly urlElicitations = new Map<string, { conversation: Conversation; until: number }>();
   private readonly opts: Required<Pick<AgentOptions, 'maxSteps' | 'samplingMaxTokens' | 'systemPrompt'>>;
   private unsubscribe: (() => Promise<void>) | undefined;
+  /**
+   * Interaction views of a turn about to pause, held back until the paused turn is stored: an
+   * answer can then never arrive before there is a turn to resume.
+   */
+  private readonly held = new Map<string, Array<[Conversation, OutboundMessage]>>();
   private busy = 0;
   private idleWaiters: Array<() => void> = [];
 
@@ -520,8 +525,23 @@ export class Agent {
 
   private async pause(turn: TurnState, wait: Wait): Promise<StepResult> {
     turn.wait = wait;
+    const held = this.held.get(turn.id) ?? [];
+    this.held.delete(turn.id);
     await setJson(this.store, `turn:${turn.id}`, turn, this.pending.ttl + 60_000);
+    for (const [conversation, message] of held) await this.post(conversation, message);
     return { done: false };
+  }
+
+  /** Posts an interaction view — or, for a turn about to pause, holds it until the pause is stored. */
+  private async present(
+    route: PendingInteraction['route'],
+    conversation: Conversation,
+    message: OutboundMessage,
+  ) {
+    if (route.type !== 'turn') return this.post(conversation, message);
+    const list = this.held.get(route.turnId) ?? [];
+    list.push([conversation, message]);
+    this.held.set(route.turnId, list);
   }
 
   // ───────────────────────────── tool calls ─────────────────────────────
@@ -572,12 +592,12 @@ export class Agent {
           route: { type: 'turn', turnId: turn.id },
           confirm: {
             title: `Run ${tool.title ?? tool.name}?`,
-            message: `*${server.title ?? server.name}* wants to run *${tool.name}*${tool.annotations?.destructiveHint ? ', which can change or delete data' : ''}.\nArguments: \`${truncate(JSON.stringify(args), 500)}\``,
+            message: `**${server.title ?? server.name}** wants to run **${tool.name}**${tool.annotations?.destructiveHint ? ', which can change or delete data' : ''}.\nArguments: \`${truncate(JSON.stringify(args), 500)}\``,
           },
         },
         this.now(),
       );
-      await this.post(turn.conversation, {
+      await this.present(record.route, turn.conversation, {
         kind: 'confirm',
         view: {
           id: record.id,
@@ -663,27 +683,36 @@ export class Agent {
           });
           return this.invoke(turn, server, target.tool, args);
         }
-        await this.say(turn.conversation, `Okay — I didn’t run ${target.tool}.`);
-        return { done: true, content: 'The person declined; the tool was not run.' };
+        return ended(
+          turn,
+          `Okay — I didn’t run ${target.tool}.`,
+          'The person declined; the tool was not run.',
+        );
       case 'v1':
         if (answer.type === 'form' && answer.action === 'accept') {
           return this.invoke(turn, server, target.tool, { ...args, ...answer.content });
         }
-        return {
-          done: true,
-          content: 'The person declined to fill in the form; the tool was not completed.',
-        };
+        return ended(
+          turn,
+          `Okay — ${target.tool} was not completed.`,
+          'The person declined to fill in the form; the tool was not completed.',
+        );
       case 'url_retry':
         if (answer.type === 'link' && answer.action === 'done')
           return this.invoke(turn, server, target.tool, args);
-        return { done: true, content: 'The person did not complete the required link step.' };
+        return ended(
+          turn,
+          `Okay — ${target.tool} was not run, since the link step wasn’t completed.`,
+          'The person did not complete the required link step.',
+        );
       case 'signin':
         // Signed in: run the call from the top (tool list, confirmation) with the new tokens.
         if (answer.type === 'link' && answer.action === 'done') return this.executeCall(turn, call);
-        return {
-          done: true,
-          content: `The person did not sign in to ${server.name}, so ${target.tool} was not run.`,
-        };
+        return ended(
+          turn,
+          `Okay — ${target.tool} was not run, since you didn’t sign in to ${server.title ?? server.name}.`,
+          `The person did not sign in to ${server.name}, so ${target.tool} was not run.`,
+        );
       case 'mrtr': {
         const answers = { ...wait.answers, [wait.key]: toInputResponse(answer) };
         return this.nextInputRound(
@@ -765,7 +794,7 @@ export class Agent {
       await this.say(turn.conversation, `⚠️ ${asked.message}`);
       return { done: true, content: `Error: ${asked.message}` };
     }
-    await this.post(turn.conversation, { kind: 'link', view: asked.view });
+    await this.present(route, turn.conversation, { kind: 'link', view: asked.view });
     return this.pause(turn, { type: 'signin', interactionId: asked.view.id });
   }
 
@@ -825,7 +854,7 @@ export class Agent {
     route: PendingInteraction['route'],
   ): Promise<PendingInteraction> {
     const record = await this.pending.create({ conversation, kind: 'form', origin, route, form }, this.now());
-    await this.post(conversation, {
+    await this.present(route, conversation, {
       kind: 'form',
       view: { id: record.id, form, origin, expiresAt: record.expiresAt },
     });
@@ -845,7 +874,7 @@ export class Agent {
       this.now(),
     );
     const { url, message, purpose } = link;
-    await this.post(conversation, {
+    await this.present(route, conversation, {
       kind: 'link',
       view: { id: record.id, url, host, message, origin, purpose, expiresAt: record.expiresAt },
     });
@@ -1022,14 +1051,14 @@ export class Agent {
     for (const server of this.pool.servers) {
       try {
         const tools = await (await this.pool.get(identityKey(conversation), server.name)).listTools();
-        lines.push(`*${server.title ?? server.name}* (\`${server.name}\`)`);
+        lines.push(`**${server.title ?? server.name}** (\`${server.name}\`)`);
         for (const t of tools) {
           if (!this.allowed(server, t.name)) continue;
           const flag = t.annotations?.destructiveHint ? ' ⚠️' : '';
           lines.push(`• \`${server.name}${SEP}${t.name}\`${flag} — ${truncate(t.description ?? '', 120)}`);
         }
       } catch (err) {
-        lines.push(`*${server.name}*: ${toParleyError(err).userMessage}`);
+        lines.push(`**${server.name}**: ${toParleyError(err).userMessage}`);
       }
     }
     return lines.join('\n') || 'No MCP servers are configured.';
@@ -1060,6 +1089,14 @@ export class Agent {
   async paused(turnId: string): Promise<boolean> {
     return (await getJson(this.store, `turn:${turnId}`)) !== undefined;
   }
+}
+
+/**
+ * A call that ended without running: a direct command shows the person a sentence addressed to
+ * them; in an LLM turn the model gets the fact and words the answer itself.
+ */
+function ended(turn: TurnState, forPerson: string, forModel: string): StepResult {
+  return { done: true, content: turn.mode === 'direct' ? forPerson : forModel };
 }
 
 function toInputResponse(answer: Answer): Record<string, unknown> {

@@ -103,7 +103,7 @@ describe('the sign-in callback', () => {
     expect(await tokensOf(bob)).toBeUndefined();
     // Alice is told it didn't work; her request is not run as anyone.
     await surface.waitForText(alice, /didn’t work/);
-    await surface.waitForText(alice, /did not sign in/);
+    await surface.waitForText(alice, /didn’t sign in/);
     expect(surface.texts(alice)).not.toContain('bob');
   });
 
@@ -136,7 +136,7 @@ describe('the sign-in callback', () => {
     expect(page.status).toBe(400);
     expect(page.html).toContain('Sign-in cancelled');
     await surface.waitForText(u, /Sign-in to Parley demo was cancelled/);
-    await surface.waitForText(u, /did not sign in to demo/);
+    await surface.waitForText(u, /didn’t sign in to Parley demo/);
     expect(await tokensOf(u)).toBeUndefined();
   });
 });
