@@ -101,9 +101,15 @@ async function parley(): Promise<void> {
   // the headers and the body, and that wait is not Parley's. Both figures are printed.
   const serverAcks: number[] = [];
   const serverAcksFromHeaders: number[] = [];
+  const serverAcksByKind: Record<string, number[]> = {};
   http.app.use(SLACK_EVENTS_PATH, (req, res, next) => {
     const headers = performance.now();
     let body = headers;
+    // Listening alongside Bolt's body reader, only to tell the kinds of delivery apart.
+    let head = '';
+    req.on('data', (chunk: Buffer) => {
+      if (head.length < 200) head += chunk.toString('latin1', 0, 200);
+    });
     req.once('end', () => {
       body = performance.now();
     });
@@ -111,6 +117,12 @@ async function parley(): Promise<void> {
       const now = performance.now();
       serverAcks.push(now - body);
       serverAcksFromHeaders.push(now - headers);
+      const kind = /"type":"(\w+)"|type%22%3A%22(\w+)/.exec(head);
+      const name =
+        kind?.[1] === 'event_callback' || head.includes('app_mention')
+          ? 'app_mention'
+          : (kind?.[2] ?? kind?.[1] ?? 'other');
+      (serverAcksByKind[name] ??= []).push(now - body);
     });
     next();
   });
@@ -141,6 +153,7 @@ async function parley(): Promise<void> {
   void fromDriver('warm').then(() => {
     serverAcks.length = 0;
     serverAcksFromHeaders.length = 0;
+    for (const k of Object.keys(serverAcksByKind)) delete serverAcksByKind[k];
     loopDelay.reset();
     loopDelay.enable();
     cpuAtStart = process.cpuUsage();
@@ -160,6 +173,7 @@ async function parley(): Promise<void> {
   );
   out(row('Parley: received → ack', serverAcks));
   out(row('Parley: headers → ack', serverAcksFromHeaders));
+  for (const [kind, xs] of Object.entries(serverAcksByKind)) out(row(`  Parley: ${kind}`, xs));
   out(row('round trip: mention', report.acks.event));
   out(row('round trip: Fill in', report.acks.click));
   out(row('round trip: modal submit', report.acks.submit));

@@ -240,8 +240,16 @@ export function registerInbound(o: InboundOptions): void {
       const id = view.private_metadata;
       const actor = actorOf(body as unknown as AnyBody);
       try {
-        const found = await agent.interaction(id, actor);
+        // Both store round trips at once: the claim is per person, so a forged submit by someone
+        // else can't block the owner's, and an unused claim just expires.
+        const [found, claimed] = await Promise.all([
+          agent.interaction(id, actor),
+          store.setIfAbsent(keys.submitted(id, actor.user), '1', SUBMIT_CLAIM_TTL_MS),
+        ]);
+        // A submit that isn't taken (invalid, not this person's, gone) leaves no claim behind.
+        const release = () => (claimed ? store.delete(keys.submitted(id, actor.user)) : Promise.resolve());
         if (!found.ok || !found.record.form) {
+          await release();
           await ack({
             response_action: 'update',
             view: noticeModal(found.ok ? 'This isn’t a form.' : found.message),
@@ -256,14 +264,15 @@ export function registerInbound(o: InboundOptions): void {
         // waits behind other people's work, and Slack gives a modal only 3 seconds.
         const checked = validateSubmission(form, values);
         if (!checked.ok) {
+          await release();
           const errors = errorsByBlock(form, checked.errors);
           if (Object.keys(errors).length > 0) await ack({ response_action: 'errors', errors });
           else await ack({ response_action: 'update', view: noticeModal('Some answers need fixing.') });
           return;
         }
-        // One claim per form, taken before the ack, so a second submit (double click, replay)
-        // is refused right here rather than silently dropped later.
-        if (!(await store.setIfAbsent(keys.submitted(id), actor.user, SUBMIT_CLAIM_TTL_MS))) {
+        // One claim per form and person, taken before the ack, so a second submit (double click,
+        // replay) is refused right here rather than silently dropped later.
+        if (!claimed) {
           await ack({ response_action: 'update', view: noticeModal('This was already answered.') });
           return;
         }
@@ -273,7 +282,7 @@ export function registerInbound(o: InboundOptions): void {
             if (reply.ok || reply.code === 'used') return;
             // Still answerable (the store hiccuped): let the person try again.
             if (reply.code === 'unavailable' || reply.code === 'invalid')
-              await store.delete(keys.submitted(id));
+              await store.delete(keys.submitted(id, actor.user));
             const text = reply.errors ? 'Some answers need fixing: press *Fill in* again.' : reply.message;
             await surface.notice(record.conversation, text);
           }),

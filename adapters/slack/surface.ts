@@ -62,7 +62,7 @@ export const keys = {
   placeholder: (c: Conversation) => `slack:ph:${sessionKey(c)}`,
   responseUrl: (c: Conversation) => `slack:resp:${sessionKey(c)}`,
   seen: (id: string) => `slack:seen:${id}`,
-  submitted: (id: string) => `slack:submitted:${id}`,
+  submitted: (id: string, user: string) => `slack:submitted:${id}:${encodeURIComponent(user)}`,
 };
 
 export function deliveryFor(c: Conversation): Delivery {
@@ -106,7 +106,6 @@ export class SlackSurface implements ChatSurface {
       case 'progress':
         return this.postProgress(conversation, message.text);
       case 'form':
-        await this.clearPlaceholder(conversation);
         return this.postInteraction(
           conversation,
           message.view.id,
@@ -115,7 +114,6 @@ export class SlackSurface implements ChatSurface {
           deliveryFor(conversation) === 'ephemeral',
         );
       case 'confirm':
-        await this.clearPlaceholder(conversation);
         return this.postInteraction(
           conversation,
           message.view.id,
@@ -124,7 +122,6 @@ export class SlackSurface implements ChatSurface {
           deliveryFor(conversation) === 'ephemeral',
         );
       case 'link': {
-        await this.clearPlaceholder(conversation);
         const view = message.view;
         const url =
           view.url.length > LIMITS.buttonUrl && this.options.http
@@ -235,16 +232,6 @@ export class SlackSurface implements ChatSurface {
       await setJson(this.options.store, keys.placeholder(c), { channel: c.channel, ts }, PLACEHOLDER_TTL_MS);
   }
 
-  /** Removes the placeholder before an interaction, so the thread reads in order. */
-  private async clearPlaceholder(c: Conversation): Promise<void> {
-    if (deliveryFor(c) === 'ephemeral') return;
-    const ph = await takeJson<Placeholder>(this.options.store, keys.placeholder(c));
-    if (!ph) return;
-    await this.web.chat.delete({ channel: ph.channel, ts: ph.ts }).catch((err: unknown) => {
-      this.options.logger.debug({ err: errorText(err) }, 'placeholder delete failed');
-    });
-  }
-
   // ───────────────────────────── interactions ─────────────────────────────
 
   private async postInteraction(
@@ -254,7 +241,26 @@ export class SlackSurface implements ChatSurface {
     headline: string,
     ephemeral: boolean,
   ): Promise<void> {
-    const ts = await this.send(c, msg, ephemeral);
+    let ts: string | undefined;
+    // The "working" placeholder becomes the offer, where the person is already looking (one call
+    // instead of delete + post). Private offers can't replace a public message: it just goes.
+    const ph =
+      deliveryFor(c) === 'ephemeral'
+        ? undefined
+        : await takeJson<Placeholder>(this.options.store, keys.placeholder(c));
+    if (ph && !ephemeral) {
+      try {
+        await this.web.chat.update({ channel: ph.channel, ts: ph.ts, text: msg.text, blocks: msg.blocks });
+        ts = ph.ts;
+      } catch (err) {
+        this.options.logger.debug({ err: errorText(err) }, 'placeholder update failed; posting instead');
+      }
+    } else if (ph) {
+      await this.web.chat.delete({ channel: ph.channel, ts: ph.ts }).catch((err: unknown) => {
+        this.options.logger.debug({ err: errorText(err) }, 'placeholder delete failed');
+      });
+    }
+    if (!ts) ts = await this.send(c, msg, ephemeral);
     const ref: MessageRef = {
       channel: c.channel,
       user: c.user,
