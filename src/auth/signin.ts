@@ -25,7 +25,7 @@ import {
   SignInRequiredError,
   StoreOAuthProvider,
 } from './provider.js';
-import { SignInVault, type SignInWaiter } from './vault.js';
+import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
 export const CALLBACK_PATH = '/oauth/callback';
 export const CLIENT_METADATA_PATH = '/oauth/client-metadata.json';
@@ -155,56 +155,64 @@ export class SignInService {
           message: `${title} still refuses access after ${max} sign-ins, so I stopped asking. The account may lack the permission this needs.`,
         };
     }
-    let flow = await this.vault.getFlow(identity, server.name, this.now());
-    if (!flow) {
+    if (!(await this.vault.getFlow(identity, server.name, this.now()))) {
       // The server refused us without the SDK starting a sign-in (say, a 401 right after a
       // refresh): start one now.
       const started = await this.startSignIn(identity, server, true);
       if (started === 'authorized')
         return { ok: false, message: `${title} accepted the stored sign-in again; please retry.` };
       if (started !== 'redirect') return { ok: false, message: started.message };
-      flow = await this.vault.getFlow(identity, server.name, this.now());
-      if (!flow) return { ok: false, message: `I couldn’t start signing in to ${title}. Please try again.` };
     }
-    const resent = flow.waiters.length > 0;
-    const host = hostOf(flow.url);
-    const message = resent
-      ? `You still have a sign-in waiting for *${title}* — here is the same link again. It is only for you.`
-      : `Sign in to *${title}* to continue (at ${host}). The link is only for you and works once; I’ll carry on by myself afterwards.`;
-    const record = await this.pending.create(
-      {
-        conversation,
-        kind: 'link',
-        origin: `${server.name} · sign-in`,
-        route,
-        link: { url: flow.url, host, message, purpose: 'signin' },
-      },
-      this.now(),
-    );
     const release = await this.vault.lease(identity, server.name, 'flow', { ttlMs: 5_000, waitMs: 3_000 });
+    let current: SignInFlow | undefined;
+    let view: LinkView | undefined;
+    let resent = false;
     try {
-      const current = await this.vault.getFlow(identity, server.name, this.now());
-      // Replaced meanwhile (a larger scope): the new flow carries the waiters over, so join that.
-      const target = current ?? flow;
-      target.waiters.push({ conversation, interactionId: record.id });
-      await this.vault.putFlow(identity, server.name, target, this.now());
-      flow = target;
+      // Re-read under the lease: replaced meanwhile (a larger scope), the new flow carries the
+      // waiters over, so join that one; finished meanwhile, there is nothing left to wait for.
+      current = await this.vault.getFlow(identity, server.name, this.now());
+      if (current) {
+        resent = current.sent === true;
+        const host = hostOf(current.url);
+        const message = resent
+          ? `You still have a sign-in waiting for *${title}* — here is the same link again. It is only for you.`
+          : `Sign in to *${title}* to continue (at ${host}). The link is only for you and works once; I’ll carry on by myself afterwards.`;
+        const record = await this.pending.create(
+          {
+            conversation,
+            kind: 'link',
+            origin: `${server.name} · sign-in`,
+            route,
+            link: { url: current.url, host, message, purpose: 'signin' },
+          },
+          this.now(),
+        );
+        current.waiters.push({ conversation, interactionId: record.id });
+        current.sent = true;
+        await this.vault.putFlow(identity, server.name, current, this.now());
+        view = {
+          id: record.id,
+          url: current.url,
+          host,
+          message,
+          origin: record.origin,
+          purpose: 'signin',
+          expiresAt: Math.min(record.expiresAt, current.expiresAt),
+        };
+      }
     } finally {
       await release?.();
     }
-    return {
-      ok: true,
-      resent,
-      view: {
-        id: record.id,
-        url: flow.url,
-        host: hostOf(flow.url),
-        message,
-        origin: record.origin,
-        purpose: 'signin',
-        expiresAt: Math.min(record.expiresAt, flow.expiresAt),
-      },
-    };
+    if (!view) {
+      const signedIn = await this.vault.getTokens(identity, server.name);
+      return {
+        ok: false,
+        message: signedIn
+          ? `You’ve just signed in to ${title}; please ask again.`
+          : `The sign-in for ${title} ended before I could send it; please ask again.`,
+      };
+    }
+    return { ok: true, resent, view };
   }
 
   /** `/login`, `/logout` and `/whoami`: the messages to post back to the person. */

@@ -43,6 +43,8 @@ export interface SignInFlow {
   createdAt: number;
   expiresAt: number;
   waiters: SignInWaiter[];
+  /** The link went out to the person at least once: the next request re-sends it. */
+  sent?: boolean;
 }
 
 /** What the `state` index points at. */
