@@ -9,6 +9,7 @@
  * server run in a child process, so they don't compete for Parley's event loop.
  *
  *   BENCH_USERS   people (default 200)
+ *   BENCH_STORE   "memory" to compare against the in-memory store
  */
 import { fork, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -35,6 +36,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function openStore(): Promise<{ store: Store; label: string; redis?: RedisProcess }> {
+  if (process.env.BENCH_STORE === 'memory') return { store: new MemoryStore({}), label: 'in-memory store' };
   if (process.env.REDIS_URL)
     return {
       store: new RedisStore({ url: process.env.REDIS_URL, prefix: `parley-bench:${Date.now()}:` }),

@@ -6,8 +6,8 @@
  */
 import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
 import type { Agent, AnswerReply } from '../../src/agent.js';
-import type { Actor, Conversation } from '../../src/conversation.js';
-import { validateSubmission } from '../../src/interactions/form.js';
+import { type Actor, type Conversation, sameActor } from '../../src/conversation.js';
+import { type FormSpec, validateSubmission } from '../../src/interactions/form.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
 import {
@@ -22,7 +22,14 @@ import {
   readSubmission,
   suggestOptions,
 } from './blocks.js';
-import { errorText, keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
+import {
+  errorText,
+  type KnownForm,
+  keys,
+  PLATFORM,
+  RESPONSE_URL_TTL_MS,
+  type SlackSurface,
+} from './surface.js';
 
 /** As long as the core keeps a tombstone for an answered interaction. */
 const SUBMIT_CLAIM_TTL_MS = 24 * 3600_000;
@@ -40,6 +47,11 @@ export interface InboundOptions {
   run: (conversation: Conversation, text: string) => void;
   /** Tracks other work that goes on after an ack. */
   background: (work: Promise<unknown>) => void;
+}
+
+/** Resolves after the I/O already waiting: work started after it lets queued acks go first. */
+export function afterIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Slack's markup in incoming text, back to what the person typed. */
@@ -207,13 +219,32 @@ export function registerInbound(o: InboundOptions): void {
     });
   }
 
-  onButton(ACTION.formOpen, async (id, actor, body) => {
+  /** The form behind an id, for its owner: from this process's memory, else from the store. */
+  async function lookupForm(
+    id: string,
+    actor: Actor,
+  ): Promise<
+    | { ok: true; form: FormSpec; origin: string; conversation: Conversation; known?: KnownForm }
+    | Extract<AnswerReply, { ok: false }>
+  > {
+    const known = surface.knownForm(id);
+    if (known) {
+      if (!sameActor(known.conversation, actor))
+        return { ok: false, code: 'not_yours', message: 'This form isn’t yours.' };
+      return { ok: true, form: known.form, origin: known.origin, conversation: known.conversation, known };
+    }
     const found = await agent.interaction(id, actor);
     if (!found.ok) return found;
     const { record } = found;
     if (record.kind !== 'form' || !record.form)
       return { ok: false, code: 'invalid', message: 'This isn’t a form.' };
-    const built = formModal(id, record.form, record.origin);
+    return { ok: true, form: record.form, origin: record.origin, conversation: record.conversation };
+  }
+
+  onButton(ACTION.formOpen, async (id, actor, body) => {
+    const found = await lookupForm(id, actor);
+    if (!found.ok) return found;
+    const built = formModal(id, found.form, found.origin);
     if (!built.ok)
       return { ok: false, code: 'invalid', message: `This form can’t be shown in Slack: ${built.reason}.` };
     await app.client.views.open({ trigger_id: body.trigger_id, view: built.view });
@@ -240,24 +271,29 @@ export function registerInbound(o: InboundOptions): void {
       const id = view.private_metadata;
       const actor = actorOf(body as unknown as AnyBody);
       try {
-        // Both store round trips at once: the claim is per person, so a forged submit by someone
-        // else can't block the owner's, and an unused claim just expires.
-        const [found, claimed] = await Promise.all([
-          agent.interaction(id, actor),
-          store.setIfAbsent(keys.submitted(id, actor.user), '1', SUBMIT_CLAIM_TTL_MS),
-        ]);
+        // Known here (the usual case): no store round trip before the ack, and the claim against a
+        // double submit is in memory. Otherwise the form and a claim in the store, at once; the
+        // claim is per person, so a forged submit by someone else can't block the owner's.
+        const known = surface.knownForm(id);
+        const [found, claimed] = known
+          ? [await lookupForm(id, actor), !known.claimed.has(actor.user)]
+          : await Promise.all([
+              lookupForm(id, actor),
+              store.setIfAbsent(keys.submitted(id, actor.user), '1', SUBMIT_CLAIM_TTL_MS),
+            ]);
+        if (known && claimed) known.claimed.add(actor.user);
         // A submit that isn't taken (invalid, not this person's, gone) leaves no claim behind.
-        const release = () => (claimed ? store.delete(keys.submitted(id, actor.user)) : Promise.resolve());
-        if (!found.ok || !found.record.form) {
+        const release = async () => {
+          if (!claimed) return;
+          if (known) known.claimed.delete(actor.user);
+          else await store.delete(keys.submitted(id, actor.user));
+        };
+        if (!found.ok) {
           await release();
-          await ack({
-            response_action: 'update',
-            view: noticeModal(found.ok ? 'This isn’t a form.' : found.message),
-          });
+          await ack({ response_action: 'update', view: noticeModal(found.message) });
           return;
         }
-        const { record } = found;
-        const form = record.form as NonNullable<typeof record.form>;
+        const { form, conversation } = found;
         const values = readSubmission(form, view.state.values as Record<string, Record<string, InputState>>);
         // The core's own check, run before the ack so its messages appear inline under the fields.
         // Handing the answer on (consuming it, resuming the tool) happens after the ack: under load it
@@ -270,21 +306,20 @@ export function registerInbound(o: InboundOptions): void {
           else await ack({ response_action: 'update', view: noticeModal('Some answers need fixing.') });
           return;
         }
-        // One claim per form and person, taken before the ack, so a second submit (double click,
-        // replay) is refused right here rather than silently dropped later.
+        // A second submit (double click, replay) is refused right here rather than dropped later.
         if (!claimed) {
           await ack({ response_action: 'update', view: noticeModal('This was already answered.') });
           return;
         }
         await ack();
         o.background(
-          agent.submitForm(id, actor, values).then(async (reply) => {
+          afterIo().then(async () => {
+            const reply = await agent.submitForm(id, actor, values);
             if (reply.ok || reply.code === 'used') return;
             // Still answerable (the store hiccuped): let the person try again.
-            if (reply.code === 'unavailable' || reply.code === 'invalid')
-              await store.delete(keys.submitted(id, actor.user));
+            if (reply.code === 'unavailable' || reply.code === 'invalid') await release();
             const text = reply.errors ? 'Some answers need fixing: press *Fill in* again.' : reply.message;
-            await surface.notice(record.conversation, text);
+            await surface.notice(conversation, text);
           }),
         );
       } catch (err) {

@@ -29,7 +29,7 @@ import { ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
-import { registerInbound } from './inbound.js';
+import { afterIo, registerInbound } from './inbound.js';
 import { errorText, SlackSurface } from './surface.js';
 
 export { SlackSurface } from './surface.js';
@@ -233,7 +233,8 @@ export class SlackAdapter {
   }
 
   private run(conversation: Conversation, text: string): void {
-    this.track(this.config.agent.handleMessage(conversation, text));
+    // After the current I/O: requests already waiting (other people's acks) go first.
+    this.track(afterIo().then(() => this.config.agent.handleMessage(conversation, text)));
   }
 
   private track(p: Promise<unknown>): void {

@@ -109,4 +109,28 @@ describe('Slack over HTTP', () => {
     await rig.agent.whenIdle();
     expect(rig.textsSeenBy(u).filter((t) => /Created ticket T-\d+/.test(t))).toHaveLength(1);
   });
+
+  it('after a restart, a form offered earlier still opens and submits from the store, once', async () => {
+    const u = 'UHTTPRESTART';
+    await rig.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Before the restart"}');
+    const message = await rig.waitForMessageWith(u, 'parley_form_open');
+    rig.adapter.surface.forgetKnownForms();
+    const view = await rig.openForm(u, message);
+    expect(await rig.submit('UMALLORY', view, { reporter: 'M', priority: 'low' })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/isn’t yours/),
+    });
+    expect(await rig.submit(u, view, { reporter: '', priority: 'low' })).toMatchObject({
+      ok: false,
+      errors: { reporter: expect.any(String) },
+    });
+    const both = await Promise.all([
+      rig.submit(u, view, { reporter: 'Rhea', priority: 'low' }),
+      rig.submit(u, view, { reporter: 'Rhea', priority: 'low' }),
+    ]);
+    expect(both).toEqual(
+      expect.arrayContaining([{ ok: true }, { ok: false, message: 'This was already answered.' }]),
+    );
+    await rig.waitForText(u, /T-\d+.*Before the restart|Before the restart.*T-\d+/);
+  });
 });
