@@ -488,6 +488,8 @@ export class FakeSlack {
       headers: {
         'content-type': contentType,
         ...signSlackRequest(target.signingSecret, raw),
+        // Not Slack's: when the request left, on the machine's clock (the bench reads it).
+        'x-fake-slack-sent': (performance.timeOrigin + performance.now()).toFixed(3),
         ...(retryNum > 0 && {
           'x-slack-retry-num': String(retryNum),
           'x-slack-retry-reason': 'http_timeout',
