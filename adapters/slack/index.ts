@@ -59,8 +59,6 @@ export interface SlackAdapterConfig extends SlackSettings {
   logger: Logger;
   /** How long a delivered event id is remembered against Slack's retries. Default 15 minutes. */
   dedupeTtlMs?: number;
-  /** How long the agent keeps a pending interaction (shown as "expires in"). Default 15 minutes. */
-  pendingTtlMs?: number;
   /** Web API retries. Default Slack's policy; tests pass 0 so a failure shows at once. */
   retries?: number;
 }
@@ -116,7 +114,6 @@ export class SlackAdapter {
       logger: config.logger,
       http: config.http,
       track: (p) => this.track(p),
-      pendingTtlMs: config.pendingTtlMs ?? 15 * 60_000,
     });
     if (config.appToken) {
       this.mode = 'socket';

@@ -93,7 +93,6 @@ export interface SlackSurfaceOptions {
   http?: ParleyHttpServer | undefined;
   /** Background work (message rewrites) is tracked so tests and shutdown can wait for it. */
   track: (work: Promise<unknown>) => void;
-  pendingTtlMs: number;
   fetch?: typeof fetch;
 }
 
