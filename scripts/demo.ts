@@ -70,6 +70,8 @@ y
 y
 # 8. Sampling: the server asks Parley's model to summarize
 /call demo__summarize_tickets {}
+# 9. Sign-in: whoami needs your own account; the demo auth server signs you in as alice
+/call demo__whoami {}
 /quit
 `;
 
@@ -123,7 +125,13 @@ export async function runWalkthrough(options: {
     },
   });
   const parley = await startParley({
-    env: { ...options.env, PARLEY_CONSOLE: '1', AUTH_AUTO_APPROVE: options.env.AUTH_AUTO_APPROVE ?? 'alice' },
+    env: {
+      ...options.env,
+      PARLEY_CONSOLE: '1',
+      // The demo auth server signs in without a page, so the console can follow the link itself.
+      AUTH_AUTO_APPROVE: options.env.AUTH_AUTO_APPROVE ?? 'alice',
+      PARLEY_FOLLOW_SIGNIN_LINKS: '1',
+    },
     input,
     output,
     ephemeralPorts: true,

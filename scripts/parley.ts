@@ -8,9 +8,16 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { ConsoleAdapter } from '../adapters/console/console.js';
+import {
+  createDiscordAdapter,
+  type DiscordAdapter,
+  discordSettingsFromEnv,
+} from '../adapters/discord/index.js';
+import { createSlackAdapter, type SlackAdapter, slackSettingsFromEnv } from '../adapters/slack/index.js';
 import { type AuthMock, startAuthMock } from '../auth-mock/server.js';
 import { type DemoMcpServer, startMcpServer } from '../mcp-server/server.js';
 import { Agent } from '../src/agent.js';
+import { createSignIn, mountSignInRoutes } from '../src/auth/index.js';
 import { DEFAULT_DEMO_MCP_URL, defaultServers, loadConfig } from '../src/config.js';
 import { ParleyHttpServer } from '../src/http.js';
 import { type Llm, OpenAiLlm } from '../src/llm.js';
@@ -55,9 +62,10 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   const rawEnv = options.env ?? process.env;
   const config = loadConfig(rawEnv);
   const env = config.env;
-  const hasSlack = Boolean(env.SLACK_BOT_TOKEN && (env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET));
-  const hasDiscord = Boolean(env.DISCORD_TOKEN || env.DISCORD_PUBLIC_KEY);
-  const consoleMode = env.PARLEY_CONSOLE === '1' || (!hasSlack && !hasDiscord);
+  // Both throw a config error naming what is missing when a platform is half configured.
+  const slackSettings = slackSettingsFromEnv(env);
+  const discordSettings = discordSettingsFromEnv(env);
+  const consoleMode = env.PARLEY_CONSOLE === '1' || (!slackSettings && !discordSettings);
   const logger =
     options.logger ??
     // In the terminal chat, logs would interleave with the conversation: warnings only, on stderr.
@@ -108,7 +116,12 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
           model: env.OPENAI_MODEL,
         })
       : undefined);
+  // Links back to Parley need its real port, known only once its HTTP server listens.
+  let httpPort = env.PORT;
+  const publicBaseUrl = () => (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${httpPort}`).replace(/\/$/, '');
+  const signIn = createSignIn({ env, servers: config.servers, store, logger, publicBaseUrl });
   const agent = new Agent({
+    signIn,
     store,
     servers: config.servers,
     logger,
@@ -123,9 +136,24 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     idleTimeoutMs: env.MCP_IDLE_TIMEOUT_MS,
     maxConnections: env.MCP_MAX_CONNECTIONS,
   });
-  const http = new ParleyHttpServer({ store, logger, publicBaseUrl: config.publicBaseUrl });
+  const http = new ParleyHttpServer({ store, logger, publicBaseUrl });
+  // Adapters mount their routes (Slack HTTP mode, Discord interactions) before the server listens.
+  const slack: SlackAdapter | undefined = slackSettings
+    ? createSlackAdapter({ agent, store, http, logger: logger.child({ adapter: 'slack' }), ...slackSettings })
+    : undefined;
+  if (slack) agent.attach(slack.surface);
+  const discord: DiscordAdapter | undefined = discordSettings
+    ? createDiscordAdapter({
+        agent,
+        store,
+        http,
+        logger: logger.child({ adapter: 'discord' }),
+        ...discordSettings,
+      })
+    : undefined;
+  if (signIn) mountSignInRoutes(http.app, { signIn, agent, logger });
   const port = options.ephemeralPorts ? 0 : env.PORT;
-  await http.listen(port, env.HOST).catch((err: unknown) => {
+  httpPort = await http.listen(port, env.HOST).catch((err: unknown) => {
     throw portError('Parley', 'PORT', port, err);
   });
 
@@ -136,10 +164,15 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
       input: options.input ?? process.stdin,
       output: options.output ?? process.stdout,
       ...(options.echoInput !== undefined && { echoInput: options.echoInput }),
+      followSignInLinks: env.PARLEY_FOLLOW_SIGNIN_LINKS,
     });
     agent.attach(consoleAdapter);
   }
   await agent.start();
+  await slack?.start();
+  await discord?.start();
+  if (slack) logger.info({ mode: slack.mode }, 'Slack adapter running');
+  if (discord) logger.info('Discord adapter running');
 
   const out = options.output ?? process.stdout;
   if (consoleMode) {
@@ -163,6 +196,8 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     if (stopped) return;
     stopped = true;
     consoleAdapter?.close();
+    await slack?.stop();
+    await discord?.stop();
     await agent.stop();
     await http.close();
     await store.close();

@@ -12,7 +12,8 @@ import type { Store } from './store/index.js';
 export interface HttpServerOptions {
   store: Store;
   logger: Logger;
-  publicBaseUrl: string;
+  /** How the outside world reaches this server; a function when the port is known only later. */
+  publicBaseUrl: string | (() => string);
 }
 
 export class ParleyHttpServer {
@@ -48,7 +49,8 @@ export class ParleyHttpServer {
   async shortLink(url: string, ttlMs: number): Promise<string> {
     const id = newId();
     await this.options.store.set(`link:${id}`, url, ttlMs);
-    return `${this.options.publicBaseUrl}/l/${id}`;
+    const base = this.options.publicBaseUrl;
+    return `${typeof base === 'function' ? base() : base}/l/${id}`;
   }
 
   listen(port: number, host: string): Promise<number> {
