@@ -805,7 +805,7 @@ export class Agent {
   async resumeAfterSignIn(outcome: SignInOutcome): Promise<void> {
     for (const conversation of outcome.notify) {
       const text = outcome.ok
-        ? `✅ You’re signed in to *${outcome.title}*.`
+        ? `✅ You’re signed in to **${outcome.title}**.`
         : `⚠️ ${outcome.message ?? `Signing in to ${outcome.title} didn’t work.`}`;
       await this.say(conversation, text).catch(() => undefined);
     }

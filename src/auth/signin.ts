@@ -175,8 +175,8 @@ export class SignInService {
         resent = current.sent === true;
         const host = hostOf(current.url);
         const message = resent
-          ? `You still have a sign-in waiting for *${title}* — here is the same link again. It is only for you.`
-          : `Sign in to *${title}* to continue (at ${host}). The link is only for you and works once; I’ll carry on by myself afterwards.`;
+          ? `You still have a sign-in waiting for **${title}** — here is the same link again. It is only for you.`
+          : `Sign in to **${title}** to continue (at ${host}). The link is only for you and works once; I’ll carry on by myself afterwards.`;
         const record = await this.pending.create(
           {
             conversation,
@@ -243,16 +243,16 @@ export class SignInService {
       const had = await this.signOut(identity, server.name);
       return text(
         had
-          ? `Signed out of *${title}*: I’ve forgotten your tokens for it.`
-          : `You weren’t signed in to *${title}*.`,
+          ? `Signed out of **${title}**: I’ve forgotten your tokens for it.`
+          : `You weren’t signed in to **${title}**.`,
       );
     }
     if (await this.vault.getTokens(identity, server.name))
       return text(
-        `You’re already signed in to *${title}*. To sign in as someone else, use \`/logout ${server.name}\` first.`,
+        `You’re already signed in to **${title}**. To sign in as someone else, use \`/logout ${server.name}\` first.`,
       );
     const started = await this.startSignIn(identity, server, false);
-    if (started === 'authorized') return text(`✅ You’re signed in to *${title}*.`);
+    if (started === 'authorized') return text(`✅ You’re signed in to **${title}**.`);
     if (started !== 'redirect') return text(`⚠️ ${started.message}`);
     const asked = await this.requestSignIn(conversation, server.name, route);
     return asked.ok ? [{ kind: 'link', view: asked.view }] : text(`⚠️ ${asked.message}`);
@@ -271,7 +271,7 @@ export class SignInService {
   async describeStatus(identity: string): Promise<string> {
     const lines: string[] = [];
     for (const server of this.servers) {
-      const title = `*${server.title ?? server.name}* (\`${server.name}\`)`;
+      const title = `**${server.title ?? server.name}** (\`${server.name}\`)`;
       const stored = await this.vault.getTokens(identity, server.name);
       if (stored) {
         const scope = stored.tokens.scope ? ` — access: ${stored.tokens.scope}` : '';

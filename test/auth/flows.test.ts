@@ -35,7 +35,7 @@ describe('sign-in flows', () => {
     await surface.waitForText(u, /^alice$/);
     await surface.waitForText(u, /You have no tickets/);
     expect(surface.texts(u).filter((t) => t.includes('signed in'))).toEqual([
-      '✅ You’re signed in to *Parley demo*.',
+      '✅ You’re signed in to **Parley demo**.',
     ]);
     expect(surface.for(u)).toEqual(
       expect.arrayContaining([
@@ -70,24 +70,24 @@ describe('sign-in flows', () => {
       await p.agent.handleMessage(conv(u), '/whoami');
       return surface.texts(u)[before] ?? '';
     };
-    expect(await whoami()).toMatch(/\*Parley demo\* \(`demo`\): not signed in — `\/login demo`/);
+    expect(await whoami()).toMatch(/\*\*Parley demo\*\* \(`demo`\): not signed in — `\/login demo`/);
 
     await p.agent.handleMessage(conv(u), '/login demo');
     const link = await surface.waitFor(u, 'link');
     expect(link.purpose).toBe('signin');
     expect(await whoami()).toMatch(/a sign-in link is waiting for you/);
     await followSignInLink(link.url);
-    await surface.waitForText(u, /You’re signed in to \*Parley demo\*/);
+    await surface.waitForText(u, /You’re signed in to \*\*Parley demo\*\*/);
     expect(surface.for(u)).toContainEqual({ kind: 'closed', id: link.id, outcome: 'done' });
-    expect(await whoami()).toMatch(/\*Parley demo\* \(`demo`\): signed in — access: .*tickets:read/);
+    expect(await whoami()).toMatch(/\*\*Parley demo\*\* \(`demo`\): signed in — access: .*tickets:read/);
 
     await p.agent.handleMessage(conv(u), '/login demo');
-    await surface.waitForText(u, /already signed in to \*Parley demo\*/);
+    await surface.waitForText(u, /already signed in to \*\*Parley demo\*\*/);
     await p.agent.handleMessage(conv(u), '/call demo__whoami {}');
     await surface.waitForText(u, /^alice$/);
 
     await p.agent.handleMessage(conv(u), '/logout demo');
-    await surface.waitForText(u, /Signed out of \*Parley demo\*/);
+    await surface.waitForText(u, /Signed out of \*\*Parley demo\*\*/);
     expect(await p.signIn.vault.getTokens(identityKey(conv(u)), 'demo')).toBeUndefined();
     expect(await whoami()).toMatch(/not signed in/);
     await p.agent.handleMessage(conv(u), '/logout demo');

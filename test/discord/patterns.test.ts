@@ -576,7 +576,7 @@ describe('sign-in (the core’s per-person OAuth)', () => {
     ).toBe(false);
     const followed = await followSignInLink(url);
     expect(followed.ok).toBe(true);
-    await w.waitForMessage('alice', [ch.id], text(/signed in to \*Parley demo\*/));
+    await w.waitForMessage('alice', [ch.id], text(/signed in to \*\*Parley demo\*\*/));
     await w.waitForMessage('alice', [ch.id], text(/alice/));
     expect(w.fake.messages.get(offer.id)?.components).toEqual([]);
   });
@@ -597,7 +597,7 @@ describe('sign-in (the core’s per-person OAuth)', () => {
     await w.waitForMessage(
       'alice',
       [ch.id],
-      (m) => text(/signed in to \*Parley demo\*/)(m) && m.id !== step.id,
+      (m) => text(/signed in to \*\*Parley demo\*\*/)(m) && m.id !== step.id,
     );
     expect(w.fake.messages.get(step.id)?.components).toEqual([]);
   });
