@@ -47,11 +47,8 @@ export interface InboundOptions {
   run: (conversation: Conversation, text: string) => void;
   /** Tracks other work that goes on after an ack. */
   background: (work: Promise<unknown>) => void;
-}
-
-/** Resolves after the I/O already waiting: work started after it lets queued acks go first. */
-export function afterIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  /** Resolves when heavy work may start (see WorkGate). */
+  admit: () => Promise<void>;
 }
 
 /** Slack's markup in incoming text, back to what the person typed. */
@@ -313,7 +310,7 @@ export function registerInbound(o: InboundOptions): void {
         }
         await ack();
         o.background(
-          afterIo().then(async () => {
+          o.admit().then(async () => {
             const reply = await agent.submitForm(id, actor, values);
             if (reply.ok || reply.code === 'used') return;
             // Still answerable (the store hiccuped): let the person try again.

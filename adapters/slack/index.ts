@@ -29,7 +29,8 @@ import { ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
-import { afterIo, registerInbound } from './inbound.js';
+import { WorkGate } from './gate.js';
+import { registerInbound } from './inbound.js';
 import { errorText, SlackSurface } from './surface.js';
 
 export { SlackSurface } from './surface.js';
@@ -102,6 +103,7 @@ export class SlackAdapter {
   private socketReceiver: SocketModeReceiver | undefined;
   private readonly expressReceiver: ExpressReceiver | undefined;
   private readonly work = new Set<Promise<unknown>>();
+  private readonly gate = new WorkGate();
   private running = false;
   private readonly apiUrl: string;
   private readonly slackLog: SlackLogger;
@@ -124,7 +126,7 @@ export class SlackAdapter {
           'config_invalid',
           'Slack HTTP mode needs Parley’s HTTP server to mount /slack/events on.',
         );
-      // Mounted now, behind a gate, so the route sits before any catch-all added later; until
+      // Mounted now, behind a switch, so the route sits before any catch-all added later; until
       // start() it answers 503 and Slack retries.
       const router = Router();
       this.expressReceiver = new ExpressReceiver({
@@ -133,11 +135,11 @@ export class SlackAdapter {
         router,
         logger: this.slackLog,
       });
-      const gate: RequestHandler = (_req, res, next) => {
+      const whileRunning: RequestHandler = (_req, res, next) => {
         if (this.running) next();
         else res.status(503).json({ ok: false, error: 'Parley’s Slack adapter is not running.' });
       };
-      config.http.app.use(SLACK_EVENTS_PATH, gate);
+      config.http.app.use(SLACK_EVENTS_PATH, whileRunning);
       config.http.app.use(router);
     } else {
       throw new ParleyError(
@@ -147,7 +149,7 @@ export class SlackAdapter {
     }
   }
 
-  /** Checks the bot token, then listens (Socket Mode connects; HTTP mode opens the gate). */
+  /** Checks the bot token, then listens (Socket Mode connects; HTTP mode starts answering). */
   async start(): Promise<void> {
     const clientOptions = {
       slackApiUrl: this.apiUrl,
@@ -198,6 +200,7 @@ export class SlackAdapter {
       dedupeTtlMs: this.config.dedupeTtlMs ?? 15 * 60_000,
       run: (conversation, text) => this.run(conversation, text),
       background: (work) => this.track(work),
+      admit: () => this.gate.admit(),
     });
     this.surface.setClient(app.client);
     this.app = app;
@@ -231,7 +234,7 @@ export class SlackAdapter {
 
   private run(conversation: Conversation, text: string): void {
     // After the current I/O: requests already waiting (other people's acks) go first.
-    this.track(afterIo().then(() => this.config.agent.handleMessage(conversation, text)));
+    this.track(this.gate.admit().then(() => this.config.agent.handleMessage(conversation, text)));
   }
 
   private track(p: Promise<unknown>): void {
