@@ -123,7 +123,9 @@ async function main(): Promise<void> {
       out(`⚠️ ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  rl.close();
   await slack.close();
+  process.exit(0);
 }
 
 function indent(text: string): string {

@@ -196,7 +196,7 @@ export function linkMessage(view: LinkView, url: string, now = Date.now()): Slac
         ? 'Press *Done* when you have finished there, and I’ll try again.'
         : 'Sign in there; I’ll carry on when you’re back.';
   return {
-    text: clip(`${view.origin}: ${view.message}`, LIMITS.fallbackText),
+    text: clip(`${view.origin}: ${markdownToMrkdwn(view.message)}`, LIMITS.fallbackText),
     blocks: [
       section(`${linkHeadline(view)}\n${markdownToMrkdwn(view.message)}`),
       context(
