@@ -38,6 +38,9 @@ export class RedisStore implements Store {
       maxRetriesPerRequest: 1,
       commandTimeout: 2_000,
       connectTimeout: 2_000,
+      // Commands issued in the same tick share one write: under load (many people at once) this
+      // saves a syscall per command, which the Slack benchmark showed as ~6% of Parley's CPU.
+      enableAutoPipelining: true,
       retryStrategy: (times) => Math.min(50 * 2 ** times, maxDelay),
     };
     this.client = this.connect(options.url, 'commands');
