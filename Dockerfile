@@ -22,7 +22,6 @@ COPY src ./src
 COPY adapters ./adapters
 COPY mcp-server ./mcp-server
 COPY auth-mock ./auth-mock
-COPY scripts ./scripts
 
 # The process runs unprivileged; .parley holds the generated secret of the embedded default.
 RUN mkdir -p /app/.parley && chown -R node:node /app/.parley

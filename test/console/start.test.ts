@@ -10,7 +10,7 @@ const root = join(import.meta.dirname, '..', '..');
 
 describe('npm start', () => {
   it('runs the whole product locally and chats on the console', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'adapters/main/start.ts'], {
       cwd: root,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', AUTH_PORT: '0', MCP_PORT: '0' },
       stdio: ['pipe', 'pipe', 'pipe'],

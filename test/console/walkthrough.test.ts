@@ -4,7 +4,7 @@
  * and a plain-language turn.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWalkthrough } from '../../scripts/demo.js';
+import { runWalkthrough } from '../../adapters/main/demo.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { type ScriptedLlm, startScriptedLlm } from '../helpers/scripted-llm.js';
 

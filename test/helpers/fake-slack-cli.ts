@@ -9,7 +9,7 @@
  *                     http://127.0.0.1:3000/slack/events) instead of Socket Mode
  */
 import { createInterface } from 'node:readline';
-import { type FakeMessage, FakeSlack, type FakeView } from '../test/helpers/fake-slack.js';
+import { type FakeMessage, FakeSlack, type FakeView } from './fake-slack.js';
 
 const SIGNING_SECRET = 'fake-slack-signing-secret';
 const USER = process.env.FAKE_SLACK_USER ?? 'UDEV';

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run conformance`: the official MCP conformance suite's client scenarios against Parley's
-# real MCP client layer (scripts/conformance-client.ts: the bot's pool, sign-in provider and
+# real MCP client layer (test/conformance/client.ts: the bot's pool, sign-in provider and
 # handlers, headless).
 #
 # The suite needs Node 22; it runs through `npx -y -p node@22 …`, so the machine's Node stays as it
@@ -9,11 +9,11 @@
 #   npm run conformance                  # the core scenarios below
 #   npm run conformance -- sse-retry     # just these scenarios
 #
-# Scenarios listed in scripts/conformance-expected-failures.json ({"scenario": "reason"}) may
+# Scenarios listed in test/conformance/expected-failures.json ({"scenario": "reason"}) may
 # fail; one that passes while listed fails the run, so the list never goes stale. The last line
 # is the summary: `conformance: N passed, N failed, N expected failures`.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 SUITE_PACKAGE="@modelcontextprotocol/conformance@0.1.x"
 
@@ -55,14 +55,14 @@ if [ "$#" -gt 0 ]; then scenarios=("$@"); else scenarios=("${CORE[@]}"); fi
 
 expected_reason() {
   "$PARLEY_NODE" -e '
-    const list = JSON.parse(require("fs").readFileSync("scripts/conformance-expected-failures.json", "utf8"));
+    const list = JSON.parse(require("fs").readFileSync("test/conformance/expected-failures.json", "utf8"));
     const reason = list[process.argv[1]];
     if (reason) process.stdout.write(String(reason));
   ' "$1"
 }
 
 echo "Conformance suite $(conformance --version 2>/dev/null || echo "$SUITE_PACKAGE") on $(node --version); client on $("$PARLEY_NODE" --version)"
-client="$PARLEY_NODE --import tsx scripts/conformance-client.ts"
+client="$PARLEY_NODE --import tsx test/conformance/client.ts"
 log_dir="$(mktemp -d)"
 passed=0 failed=0 expected=0
 failures=()
@@ -81,7 +81,7 @@ for scenario in "${scenarios[@]}"; do
     failed=$((failed + 1))
     failures+=("$scenario")
     if [ "$code" -eq 0 ]; then
-      echo "  ✗ $scenario passes but is listed in scripts/conformance-expected-failures.json: remove it"
+      echo "  ✗ $scenario passes but is listed in test/conformance/expected-failures.json: remove it"
     else
       echo "  ✗ $scenario — the suite's output:"
       sed 's/^/      /' "$log"

@@ -7,22 +7,18 @@
  * Redis; Slack or Discord credentials add (and replace the console with) those adapters.
  */
 import type { Readable, Writable } from 'node:stream';
-import { ConsoleAdapter } from '../adapters/console/console.js';
-import {
-  createDiscordAdapter,
-  type DiscordAdapter,
-  discordSettingsFromEnv,
-} from '../adapters/discord/index.js';
-import { createSlackAdapter, type SlackAdapter, slackSettingsFromEnv } from '../adapters/slack/index.js';
-import { type AuthMock, startAuthMock } from '../auth-mock/server.js';
-import { type DemoMcpServer, startMcpServer } from '../mcp-server/server.js';
-import { Agent } from '../src/agent.js';
-import { createSignIn, mountSignInRoutes } from '../src/auth/index.js';
-import { DEFAULT_DEMO_MCP_URL, defaultServers, loadConfig } from '../src/config.js';
-import { ParleyHttpServer } from '../src/http.js';
-import { type Llm, OpenAiLlm } from '../src/llm.js';
-import { createLogger, type Logger } from '../src/logger.js';
-import { createStore } from '../src/store/index.js';
+import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
+import { type DemoMcpServer, startMcpServer } from '../../mcp-server/server.js';
+import { Agent } from '../../src/agent.js';
+import { createSignIn, mountSignInRoutes } from '../../src/auth/index.js';
+import { DEFAULT_DEMO_MCP_URL, defaultServers, loadConfig } from '../../src/config.js';
+import { ParleyHttpServer } from '../../src/http.js';
+import { type Llm, OpenAiLlm } from '../../src/llm.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { createStore } from '../../src/store/index.js';
+import { ConsoleAdapter } from '../console/console.js';
+import { createDiscordAdapter, type DiscordAdapter, discordSettingsFromEnv } from '../discord/index.js';
+import { createSlackAdapter, type SlackAdapter, slackSettingsFromEnv } from '../slack/index.js';
 
 export interface StartOptions {
   env?: Record<string, string | undefined>;

@@ -4,8 +4,9 @@
  * DISCORD_GUILD_ID they go to that guild only (instant updates while developing), otherwise
  * globally. DISCORD_API_URL points it at any Discord-compatible server.
  */
-import { registerCommands } from '../adapters/discord/register.js';
-import { parseEnv } from '../src/config.js';
+
+import { parseEnv } from '../../src/config.js';
+import { registerCommands } from './register.js';
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env);

@@ -1,6 +1,6 @@
 /**
  * Parley's real MCP client layer, headless, for the official conformance suite
- * (`npm run conformance`, see scripts/conformance.sh). Usage: `tsx scripts/conformance-client.ts <server-url>`
+ * (`npm run conformance`, see test/conformance/run.sh). Usage: `tsx test/conformance/client.ts <server-url>`
  * — the suite appends the URL of its mock server as the last argument and names the scenario in
  * MCP_CONFORMANCE_SCENARIO (extra data, such as pre-registered credentials, in
  * MCP_CONFORMANCE_CONTEXT).
@@ -13,15 +13,20 @@
  * at once) back to Parley's callback.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent } from '../src/agent.js';
-import { followSignInLink, isSignInRequired, mountSignInRoutes, SignInService } from '../src/auth/index.js';
-import { serverSchema } from '../src/config.js';
-import { type Conversation, identityKey } from '../src/conversation.js';
-import { ParleyHttpServer } from '../src/http.js';
-import { formDefaults } from '../src/interactions/form.js';
-import { createLogger } from '../src/logger.js';
-import { MemoryStore } from '../src/store/index.js';
-import type { ChatSurface, OutboundMessage } from '../src/surface.js';
+import { Agent } from '../../src/agent.js';
+import {
+  followSignInLink,
+  isSignInRequired,
+  mountSignInRoutes,
+  SignInService,
+} from '../../src/auth/index.js';
+import { serverSchema } from '../../src/config.js';
+import { type Conversation, identityKey } from '../../src/conversation.js';
+import { ParleyHttpServer } from '../../src/http.js';
+import { formDefaults } from '../../src/interactions/form.js';
+import { createLogger } from '../../src/logger.js';
+import { MemoryStore } from '../../src/store/index.js';
+import type { ChatSurface, OutboundMessage } from '../../src/surface.js';
 
 /** The suite's mock authorization servers expect this client ID metadata URL (SEP-991 scenarios). */
 const CONFORMANCE_CIMD_URL = 'https://conformance-test.local/client-metadata.json';

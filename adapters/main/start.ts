@@ -1,5 +1,5 @@
-/** `npm start`: runs Parley as the environment describes (see scripts/parley.ts and the README). */
-import { isParleyError } from '../src/errors.js';
+/** `npm start`: runs Parley as the environment describes (see adapters/main/parley.ts and the README). */
+import { isParleyError } from '../../src/errors.js';
 import { startParley } from './parley.js';
 
 async function main(): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import { PassThrough, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import type { Llm, LlmReply, LlmRequest } from '../src/llm.js';
+import type { Llm, LlmReply, LlmRequest } from '../../src/llm.js';
 import { startParley } from './parley.js';
 
 /** Answers sampling requests by counting the tickets it was shown: enough to demo the round trip. */
