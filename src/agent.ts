@@ -21,7 +21,7 @@ import type { Logger } from './logger.js';
 import type { CallContext, CallOutcome, ConnectionHooks, InputRequestMap } from './mcp/connection.js';
 import { isStaleConnectionError, McpPool } from './mcp/pool.js';
 import { SessionStore } from './sessions.js';
-import { getJson, type Store, setJson, takeJson } from './store/index.js';
+import { type Store, setJson, takeJson } from './store/index.js';
 import type { ChatSurface, InteractionOutcome, LinkView, OutboundMessage } from './surface.js';
 
 export interface AgentOptions {
@@ -41,8 +41,6 @@ export interface AgentOptions {
   idleTimeoutMs?: number;
   maxConnections?: number;
   systemPrompt?: string;
-  /** Pool hook for OAuth providers (sign-in), filled in by the auth layer. */
-  authProviderFor?: ConstructorParameters<typeof McpPool>[0]['authProviderFor'];
   /** Per-person OAuth sign-in (src/auth): providers for the pool, sign-in links, /login etc. */
   signIn?: SignInService | undefined;
 }
@@ -65,7 +63,7 @@ type Answer =
 
 /** Why a paused turn is waiting. */
 type Wait =
-  | { type: 'v1'; interactionId: string; form: FormSpec }
+  | { type: 'v1'; interactionId: string }
   | {
       type: 'mrtr';
       interactionId: string;
@@ -123,8 +121,9 @@ export class Agent {
   private readonly opts: Required<Pick<AgentOptions, 'maxSteps' | 'samplingMaxTokens' | 'systemPrompt'>>;
   private unsubscribe: (() => Promise<void>) | undefined;
   /**
-   * Interaction views of a turn about to pause, held back until the paused turn is stored: an
-   * answer can then never arrive before there is a turn to resume.
+   * Interaction views held back until whatever receives the answer exists — the stored paused
+   * turn, or the live waiter of a server-initiated request — so an answer (a quick click, a
+   * retried delivery, an adapter declining what it can't show) never finds no one.
    */
   private readonly held = new Map<string, Array<[Conversation, OutboundMessage]>>();
   private busy = 0;
@@ -163,12 +162,10 @@ export class Agent {
       requestTimeoutMs: options.requestTimeoutMs ?? 600_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 15 * 60_000,
       maxConnections: options.maxConnections ?? 200,
-      ...(options.authProviderFor && { authProviderFor: options.authProviderFor }),
-      ...(!options.authProviderFor &&
-        options.signIn && {
-          authProviderFor: (identity: string, server: ServerConfig) =>
-            options.signIn?.providerFor(identity, server),
-        }),
+      ...(options.signIn && {
+        authProviderFor: (identity: string, server: ServerConfig) =>
+          options.signIn?.providerFor(identity, server),
+      }),
     });
   }
 
@@ -525,23 +522,33 @@ export class Agent {
 
   private async pause(turn: TurnState, wait: Wait): Promise<StepResult> {
     turn.wait = wait;
-    const held = this.held.get(turn.id) ?? [];
-    this.held.delete(turn.id);
-    await setJson(this.store, `turn:${turn.id}`, turn, this.pending.ttl + 60_000);
-    for (const [conversation, message] of held) await this.post(conversation, message);
+    const key = holdKey({ type: 'turn', turnId: turn.id });
+    try {
+      await setJson(this.store, `turn:${turn.id}`, turn, this.pending.ttl + 60_000);
+    } catch (err) {
+      this.held.delete(key);
+      throw err;
+    }
+    await this.release(key);
     return { done: false };
   }
 
-  /** Posts an interaction view — or, for a turn about to pause, holds it until the pause is stored. */
-  private async present(
+  /** Holds an interaction view until {@link release} (see `held`). */
+  private present(
     route: PendingInteraction['route'],
     conversation: Conversation,
-    message: OutboundMessage,
-  ) {
-    if (route.type !== 'turn') return this.post(conversation, message);
-    const list = this.held.get(route.turnId) ?? [];
+    message: Extract<OutboundMessage, { view: unknown }>,
+  ): void {
+    const key = holdKey(route, message.view.id);
+    const list = this.held.get(key) ?? [];
     list.push([conversation, message]);
-    this.held.set(route.turnId, list);
+    this.held.set(key, list);
+  }
+
+  private async release(key: string): Promise<void> {
+    const list = this.held.get(key) ?? [];
+    this.held.delete(key);
+    for (const [conversation, message] of list) await this.post(conversation, message);
   }
 
   // ───────────────────────────── tool calls ─────────────────────────────
@@ -597,7 +604,7 @@ export class Agent {
         },
         this.now(),
       );
-      await this.present(record.route, turn.conversation, {
+      this.present(record.route, turn.conversation, {
         kind: 'confirm',
         view: {
           id: record.id,
@@ -658,7 +665,7 @@ export class Agent {
         type: 'turn',
         turnId: turn.id,
       });
-      return this.pause(turn, { type: 'v1', interactionId: record.id, form });
+      return this.pause(turn, { type: 'v1', interactionId: record.id });
     }
     return { done: true, content: formatResult(outcome.result, turn.mode) };
   }
@@ -794,7 +801,7 @@ export class Agent {
       await this.say(turn.conversation, `⚠️ ${asked.message}`);
       return { done: true, content: `Error: ${asked.message}` };
     }
-    await this.present(route, turn.conversation, { kind: 'link', view: asked.view });
+    this.present(route, turn.conversation, { kind: 'link', view: asked.view });
     return this.pause(turn, { type: 'signin', interactionId: asked.view.id });
   }
 
@@ -854,7 +861,7 @@ export class Agent {
     route: PendingInteraction['route'],
   ): Promise<PendingInteraction> {
     const record = await this.pending.create({ conversation, kind: 'form', origin, route, form }, this.now());
-    await this.present(route, conversation, {
+    this.present(route, conversation, {
       kind: 'form',
       view: { id: record.id, form, origin, expiresAt: record.expiresAt },
     });
@@ -874,7 +881,7 @@ export class Agent {
       this.now(),
     );
     const { url, message, purpose } = link;
-    await this.present(route, conversation, {
+    this.present(route, conversation, {
       kind: 'link',
       view: { id: record.id, url, host, message, origin, purpose, expiresAt: record.expiresAt },
     });
@@ -932,7 +939,7 @@ export class Agent {
       processId: this.processId,
     });
     if (!shown.ok) return { action: 'decline' };
-    const answer = await new Promise<Answer>((resolve) => {
+    const answered = new Promise<Answer>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.delete(shown.id);
         void this.expire(shown.id, ctx.conversation);
@@ -946,7 +953,9 @@ export class Agent {
         { once: true },
       );
     });
-    return toInputResponse(answer) as ElicitResult;
+    // The waiter exists now: the form may be shown.
+    await this.release(holdKey({ type: 'live', processId: this.processId }, shown.id));
+    return toInputResponse(await answered) as ElicitResult;
   }
 
   private async expire(id: string, conversation: Conversation): Promise<void> {
@@ -1084,11 +1093,11 @@ export class Agent {
     this.logger.warn({ code: e.code, err: e.message }, 'turn failed');
     await this.say(conversation, `⚠️ ${e.userMessage}`).catch(() => undefined);
   }
+}
 
-  /** For tests and /readyz. */
-  async paused(turnId: string): Promise<boolean> {
-    return (await getJson(this.store, `turn:${turnId}`)) !== undefined;
-  }
+/** Where held views wait: per paused turn, or per live (server-initiated) interaction. */
+function holdKey(route: PendingInteraction['route'], interactionId?: string): string {
+  return route.type === 'turn' ? `turn:${route.turnId}` : `live:${interactionId}`;
 }
 
 /**

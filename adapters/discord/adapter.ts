@@ -563,7 +563,6 @@ export class DiscordAdapter implements ChatSurface {
           type: InteractionResponseType.DeferredChannelMessageWithSource,
           data: { flags: MessageFlags.Ephemeral },
         });
-        await this.answerable(id, actor);
         const reply = await this.agent.openLink(id, actor);
         if (!reply.ok || !reply.url) {
           await this.editWebhook(
@@ -590,7 +589,6 @@ export class DiscordAdapter implements ChatSurface {
       case 'done': {
         await respond({ type: InteractionResponseType.DeferredMessageUpdate });
         let reply: AnswerReply;
-        await this.answerable(id, actor);
         if (parsed.action === 'decline') reply = await this.agent.declineForm(id, actor, 'decline');
         else if (parsed.action === 'done') reply = await this.agent.linkDone(id, actor);
         else reply = await this.agent.confirm(id, actor, parsed.action === 'yes');
@@ -639,7 +637,6 @@ export class DiscordAdapter implements ChatSurface {
       await this.trackMessage(id, this.webhookRef(i, sent.id), message.content, got.record.expiresAt);
       return;
     }
-    await this.answerable(id, actor);
     const reply = await this.agent.submitForm(id, actor, state.values);
     if (reply.ok) {
       await this.refreshRoute(i);
@@ -750,28 +747,12 @@ export class DiscordAdapter implements ChatSurface {
   }
 
   /**
-   * Declines a form Discord can't show, once the core has stored what waits for the answer (it
-   * posts before it pauses, so answering from inside `post` would find no one waiting).
+   * Declines a form Discord can't show. The core shows a form only once what waits for the answer
+   * exists, so the decline always reaches it.
    */
   private async declineUnshowable(c: Conversation, id: string, reason: string): Promise<void> {
     await this.send(c, body(`⚠️ ${reason}`)).catch(() => undefined);
-    await this.answerable(id, c);
     await this.agent.declineForm(id, c, 'decline');
-  }
-
-  /**
-   * Waits (briefly) until an answer to `id` would reach someone. The core shows an interaction
-   * before it stores the paused turn that waits for it, so an answer in that gap would find no
-   * one; a person can hardly click that fast, but a retried delivery or a second process can.
-   */
-  private async answerable(id: string, actor: Actor): Promise<void> {
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const got = await this.agent.interaction(id, actor);
-      if (!got.ok) return;
-      const route = got.record.route;
-      if (route.type !== 'turn' || (await this.agent.paused(route.turnId))) return;
-      await new Promise((r) => setTimeout(r, 40));
-    }
   }
 
   private async showConfirm(c: Conversation, view: ConfirmView): Promise<void> {

@@ -264,6 +264,24 @@ async function startOddServer(): Promise<{ url: string; close: () => Promise<voi
   };
 }
 
+describe('an answer given the moment a form is shown', () => {
+  // An adapter may answer from inside post() — Discord declines forms it can't render there. The
+  // answer must reach the waiting side in both eras, never be refused as expired.
+  it.each(['auto', 'legacy'] as const)('reaches the waiting call (%s era)', async (era) => {
+    const prefix = testKeyPrefix(`instant-${era}`);
+    const { agent, surface } = await processOn(prefix, era);
+    const replies: unknown[] = [];
+    const post = surface.post.bind(surface);
+    surface.post = async (c, m) => {
+      await post(c, m);
+      if (m.kind === 'form') replies.push(await agent.declineForm(m.view.id, c, 'decline'));
+    };
+    await agent.handleMessage(conv('ivy'), '/call demo__create_ticket_v2 {"initial_description":"Instant"}');
+    await surface.waitForText('ivy', /not created/i);
+    expect(replies).toEqual([{ ok: true }]);
+  });
+});
+
 describe('confirmation policy per server', () => {
   it.each([
     ['never', 'delete_ticket', false],
