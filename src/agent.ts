@@ -50,7 +50,7 @@ export type AnswerReply =
   | { ok: true; message?: string }
   | {
       ok: false;
-      code: 'not_found' | 'expired' | 'not_yours' | 'used' | 'invalid' | 'unavailable';
+      code: 'expired' | 'not_yours' | 'used' | 'invalid' | 'unavailable';
       message: string;
       errors?: Record<string, string>;
     };
@@ -342,13 +342,13 @@ export class Agent {
 
   /** The person chose to open a consent link (URL elicitation): that is their `accept`. */
   async openLink(id: string, actor: Actor): Promise<AnswerReply & { url?: string }> {
-    const record = await this.pending.get(id);
-    const reply = await this.answer(id, actor, 'link', (r) =>
-      r.link?.purpose === 'consent'
-        ? { answer: { type: 'link', action: 'accept' }, outcome: 'opened' }
-        : { error: 'This link needs no consent.' },
-    );
-    return reply.ok && record?.link ? { ...reply, url: record.link.url } : reply;
+    let url: string | undefined;
+    const reply = await this.answer(id, actor, 'link', (r) => {
+      if (r.link?.purpose !== 'consent') return { error: 'This link needs no consent.' };
+      url = r.link.url;
+      return { answer: { type: 'link', action: 'accept' }, outcome: 'opened' };
+    });
+    return reply.ok && url ? { ...reply, url } : reply;
   }
 
   /** The person says they finished the link steps of a -32042 error: retry the call. */
@@ -467,12 +467,7 @@ export class Agent {
         const call = turn.queue[0] as LlmToolCall;
         const step = await this.executeCall(turn, call);
         if (!step.done) return; // paused: state is in the store
-        turn.queue.shift();
-        if (turn.mode === 'direct') {
-          await this.say(turn.conversation, step.content);
-          continue;
-        }
-        turn.messages.push({ role: 'tool', tool_call_id: call.id, content: step.content });
+        await this.completeStep(turn, call, step.content);
       }
       if (turn.mode === 'direct') return;
       if (turn.steps >= this.opts.maxSteps) {
@@ -514,10 +509,15 @@ export class Agent {
     if (!wait || !call) return this.runTurn(turn);
     const step = await this.continueCall(turn, call, wait, answer);
     if (!step.done) return;
-    turn.queue.shift();
-    if (turn.mode === 'direct') await this.say(turn.conversation, step.content);
-    else turn.messages.push({ role: 'tool', tool_call_id: call.id, content: step.content });
+    await this.completeStep(turn, call, step.content);
     await this.runTurn(turn);
+  }
+
+  /** A call finished: a direct command shows its result; in an LLM turn the model gets it. */
+  private async completeStep(turn: TurnState, call: LlmToolCall, content: string): Promise<void> {
+    turn.queue.shift();
+    if (turn.mode === 'direct') await this.say(turn.conversation, content);
+    else turn.messages.push({ role: 'tool', tool_call_id: call.id, content });
   }
 
   private async pause(turn: TurnState, wait: Wait): Promise<StepResult> {
@@ -564,21 +564,31 @@ export class Agent {
     return !server.tools.deny?.includes(tool);
   }
 
-  private async executeCall(turn: TurnState, call: LlmToolCall): Promise<StepResult> {
+  /** The server, tool name and arguments a call names, or the error to report instead. */
+  private resolveCall(
+    call: LlmToolCall,
+  ):
+    | { server: ServerConfig; target: { server: string; tool: string }; args: Record<string, unknown> }
+    | { error: string } {
     const target = this.splitName(call.name);
     const server = target && this.pool.server(target.server);
-    if (!target || !server) return { done: true, content: `Error: there is no tool called "${call.name}".` };
+    if (!target || !server) return { error: `Error: there is no tool called "${call.name}".` };
     if (!this.allowed(server, target.tool))
-      return { done: true, content: `Error: the tool "${call.name}" is not allowed here.` };
-    let args: Record<string, unknown>;
+      return { error: `Error: the tool "${call.name}" is not allowed here.` };
     try {
       const parsed: unknown = JSON.parse(call.arguments || '{}');
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
         throw new Error('not an object');
-      args = parsed as Record<string, unknown>;
+      return { server, target, args: parsed as Record<string, unknown> };
     } catch {
-      return { done: true, content: `Error: the arguments for ${call.name} must be a JSON object.` };
+      return { error: `Error: the arguments for ${call.name} must be a JSON object.` };
     }
+  }
+
+  private async executeCall(turn: TurnState, call: LlmToolCall): Promise<StepResult> {
+    const resolved = this.resolveCall(call);
+    if ('error' in resolved) return { done: true, content: resolved.error };
+    const { server, target, args } = resolved;
     let tool: Tool | undefined;
     try {
       const conn = await this.pool.get(identityKey(turn.conversation), server.name);
@@ -676,10 +686,10 @@ export class Agent {
     wait: Wait,
     answer: Answer,
   ): Promise<StepResult> {
-    const target = this.splitName(call.name);
-    const server = target && this.pool.server(target.server);
-    if (!target || !server) return { done: true, content: 'Error: the tool is no longer configured.' };
-    const args = JSON.parse(call.arguments || '{}') as Record<string, unknown>;
+    // The call was checked before it paused; this fails only if the configuration changed since.
+    const resolved = this.resolveCall(call);
+    if ('error' in resolved) return { done: true, content: resolved.error };
+    const { server, target, args } = resolved;
     switch (wait.type) {
       case 'confirm':
         if (answer.type === 'confirm' && answer.approved) {

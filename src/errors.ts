@@ -9,16 +9,7 @@ export type ErrorCode =
   | 'llm_unavailable'
   | 'llm_error'
   | 'mcp_unreachable'
-  | 'mcp_error'
   | 'tool_not_found'
-  | 'tool_denied'
-  | 'bad_arguments'
-  | 'form_unsupported'
-  | 'interaction_not_found'
-  | 'interaction_expired'
-  | 'interaction_not_yours'
-  | 'interaction_used'
-  | 'invalid_submission'
   | 'auth_required'
   | 'internal';
 
