@@ -23,6 +23,7 @@ import { isStaleConnectionError, McpPool } from './mcp/pool.js';
 import { SessionStore } from './sessions.js';
 import { type Store, setJson, takeJson } from './store/index.js';
 import type { ChatSurface, InteractionOutcome, LinkView, OutboundMessage } from './surface.js';
+import { hostOf, safeUrl, straightenQuotes, truncate } from './text.js';
 
 export interface AgentOptions {
   store: Store;
@@ -269,7 +270,7 @@ export class Agent {
           await this.say(conversation, 'Usage: `/call <tool> {json arguments}` — see `/tools` for names.');
           return;
         }
-        const argsText = argText.slice(name.length).trim() || '{}';
+        const argsText = straightenQuotes(argText.slice(name.length).trim()) || '{}';
         const turn: TurnState = {
           id: randomBytes(12).toString('base64url'),
           conversation,
@@ -1028,20 +1029,45 @@ export class Agent {
 
   // ───────────────────────────── tools listing ─────────────────────────────
 
+  /**
+   * Every configured server's tools the person may use (allow/deny applied), fetched in parallel;
+   * a server that can't be reached comes back with its error instead.
+   */
+  private async toolsByServer(
+    actor: Actor,
+  ): Promise<Array<{ server: ServerConfig; tools: Tool[] } | { server: ServerConfig; error: unknown }>> {
+    return Promise.all(
+      this.pool.servers.map(async (server) => {
+        try {
+          const tools = await (await this.pool.get(identityKey(actor), server.name)).listTools();
+          return { server, tools: tools.filter((t) => this.allowed(server, t.name)) };
+        } catch (err) {
+          return { server, error: err };
+        }
+      }),
+    );
+  }
+
+  /** The namespaced names (`server__tool`) of the tools the person may call, e.g. for autocomplete. */
+  async toolNames(actor: Actor): Promise<string[]> {
+    return (await this.toolsByServer(actor)).flatMap((entry) =>
+      'tools' in entry ? entry.tools.map((t) => `${entry.server.name}${SEP}${t.name}`) : [],
+    );
+  }
+
   private async llmTools(conversation: Conversation): Promise<LlmTool[]> {
     const out: LlmTool[] = [];
-    for (const server of this.pool.servers) {
-      let tools: Tool[];
-      try {
-        tools = await (await this.pool.get(identityKey(conversation), server.name)).listTools();
-      } catch (err) {
-        this.logger.warn({ server: server.name, err: describeError(err) }, 'listing tools failed');
+    for (const entry of await this.toolsByServer(conversation)) {
+      if ('error' in entry) {
+        this.logger.warn(
+          { server: entry.server.name, err: describeError(entry.error) },
+          'listing tools failed',
+        );
         continue;
       }
-      for (const t of tools) {
-        if (!this.allowed(server, t.name)) continue;
+      for (const t of entry.tools) {
         out.push({
-          name: `${server.name}${SEP}${t.name}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64),
+          name: `${entry.server.name}${SEP}${t.name}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64),
           description: truncate(t.description ?? t.title ?? t.name, 1000),
           parameters: (t.inputSchema as Record<string, unknown>) ?? { type: 'object', properties: {} },
         });
@@ -1050,34 +1076,26 @@ export class Agent {
     return out;
   }
 
-  /** Accepts `server__tool`, or a bare tool name when exactly one server has it. */
+  /** Accepts `server__tool`, or a bare tool name when exactly one server offers it. */
   private async resolveToolName(conversation: Conversation, name: string): Promise<string> {
     if (this.splitName(name)) return name;
-    const matches: string[] = [];
-    for (const server of this.pool.servers) {
-      try {
-        const tools = await (await this.pool.get(identityKey(conversation), server.name)).listTools();
-        if (tools.some((t) => t.name === name)) matches.push(`${server.name}${SEP}${name}`);
-      } catch {
-        // An unreachable server simply offers no match; the call will say so if needed.
-      }
-    }
+    // An unreachable server simply offers no match; the call will say so if needed.
+    const matches = (await this.toolNames(conversation)).filter((n) => n.endsWith(`${SEP}${name}`));
     return matches.length === 1 ? (matches[0] as string) : name;
   }
 
   private async describeTools(conversation: Conversation): Promise<string> {
     const lines: string[] = [];
-    for (const server of this.pool.servers) {
-      try {
-        const tools = await (await this.pool.get(identityKey(conversation), server.name)).listTools();
-        lines.push(`**${server.title ?? server.name}** (\`${server.name}\`)`);
-        for (const t of tools) {
-          if (!this.allowed(server, t.name)) continue;
-          const flag = t.annotations?.destructiveHint ? ' ⚠️' : '';
-          lines.push(`• \`${server.name}${SEP}${t.name}\`${flag} — ${truncate(t.description ?? '', 120)}`);
-        }
-      } catch (err) {
-        lines.push(`**${server.name}**: ${toParleyError(err).userMessage}`);
+    for (const entry of await this.toolsByServer(conversation)) {
+      const { server } = entry;
+      if ('error' in entry) {
+        lines.push(`**${server.name}**: ${toParleyError(entry.error).userMessage}`);
+        continue;
+      }
+      lines.push(`**${server.title ?? server.name}** (\`${server.name}\`)`);
+      for (const t of entry.tools) {
+        const flag = t.annotations?.destructiveHint ? ' ⚠️' : '';
+        lines.push(`• \`${server.name}${SEP}${t.name}\`${flag} — ${truncate(t.description ?? '', 120)}`);
       }
     }
     return lines.join('\n') || 'No MCP servers are configured.';
@@ -1145,27 +1163,6 @@ function formatResult(result: CallToolResult, mode: 'llm' | 'direct'): string {
   return text;
 }
 
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-export function safeUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' || u.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
-export function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return '';
-  }
 }
