@@ -167,7 +167,6 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   await agent.start();
   await slack?.start();
   await discord?.start();
-  if (slack) logger.info({ mode: slack.mode }, 'Slack adapter running');
   if (discord) logger.info('Discord adapter running');
 
   const out = options.output ?? process.stdout;
@@ -192,9 +191,11 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     if (stopped) return;
     stopped = true;
     consoleAdapter?.close();
-    await slack?.stop();
-    await discord?.stop();
+    // The adapters stop taking events at once; their in-flight turns may be waiting for a person
+    // (up to PENDING_TTL_SECONDS), and stopping the agent is what ends those waits.
+    const adaptersStopped = Promise.all([slack?.stop(), discord?.stop()]);
     await agent.stop();
+    await adaptersStopped;
     await http.close();
     await store.close();
     await mcp?.close();
