@@ -14,7 +14,7 @@ import type {
 } from '@modelcontextprotocol/client';
 import type { Conversation } from '../conversation.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/index.js';
+import { type Store, setJson, takeJson } from '../store/index.js';
 import { digest, randomToken, type SecretBox } from './crypto.js';
 
 /** How long credentials are kept without use; every refresh or sign-in writes them again. */
@@ -98,11 +98,7 @@ export class SignInVault {
   async putFlow(identity: string, server: string, flow: SignInFlow, now: number): Promise<void> {
     const ttl = Math.max(1, flow.expiresAt - now);
     await this.put(identity, server, 'flow', flow, ttl);
-    await this.store.set(
-      stateKey(flow.state),
-      JSON.stringify({ identity, server } satisfies StateIndex),
-      ttl,
-    );
+    await setJson(this.store, stateKey(flow.state), { identity, server } satisfies StateIndex, ttl);
   }
 
   /** Ends a flow: its `state` stops working. */
@@ -112,14 +108,8 @@ export class SignInVault {
   }
 
   /** Consumes a `state` once: of two callbacks with it, only one gets the index. */
-  async takeState(state: string): Promise<StateIndex | undefined> {
-    const raw = await this.store.take(stateKey(state));
-    if (raw === undefined) return undefined;
-    try {
-      return JSON.parse(raw) as StateIndex;
-    } catch {
-      return undefined;
-    }
+  takeState(state: string): Promise<StateIndex | undefined> {
+    return takeJson<StateIndex>(this.store, stateKey(state));
   }
 
   /** Marks a `state` as used, so a replay is told so rather than "unknown". */
