@@ -36,7 +36,7 @@ import {
 } from 'discord.js';
 import express, { type Request, type Response } from 'express';
 import type { Agent, AnswerReply } from '../../src/agent.js';
-import { type Actor, type Conversation, identityKey, sessionKey } from '../../src/conversation.js';
+import { type Actor, type Conversation, sessionKey } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import { type FormSpec, formDefaults, validateSubmission } from '../../src/interactions/form.js';
@@ -153,7 +153,6 @@ export class DiscordAdapter implements ChatSurface {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly toolCache = new Map<string, { at: number; names: string[] }>();
   private readonly ownsClient: boolean;
   private started = false;
   private listening = false;
@@ -495,28 +494,15 @@ export class DiscordAdapter implements ChatSurface {
     await respond({ type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices } });
   }
 
-  /** `server__tool` names this person can call, within the autocomplete time budget. */
+  /**
+   * `server__tool` names this person may call (the config's allow/deny lists applied), within the
+   * autocomplete time budget. Connections keep their tool lists, so repeated keystrokes are cheap.
+   */
   private async toolNames(actor: Actor): Promise<string[]> {
-    const identity = identityKey(actor);
-    const cached = this.toolCache.get(identity);
-    if (cached && this.now() - cached.at < 60_000) return cached.names;
-    const list = async () => {
-      const names: string[] = [];
-      for (const server of this.agent.pool.servers) {
-        try {
-          const tools = await (await this.agent.pool.get(identity, server.name)).listTools();
-          for (const t of tools) names.push(`${server.name}__${t.name}`);
-        } catch {
-          // A server that can't be reached (or needs a sign-in) offers no names here.
-        }
-      }
-      this.toolCache.set(identity, { at: this.now(), names });
-      return names;
-    };
     const timeout = new Promise<string[]>((resolve) =>
       setTimeout(() => resolve([]), AUTOCOMPLETE_BUDGET_MS).unref(),
     );
-    return Promise.race([list(), timeout]);
+    return Promise.race([this.agent.toolNames(actor), timeout]);
   }
 
   private async onComponent(i: APIMessageComponentInteraction, respond: Respond): Promise<void> {

@@ -49,11 +49,12 @@ async function world(
   transport: 'gateway' | 'http',
   era: 'auto' | 'legacy' = 'auto',
   server = mcp,
+  extra: Record<string, unknown> = {},
 ): Promise<DiscordWorld> {
   const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix(`discord-${transport}-${era}`) });
   stores.push(store);
   return startDiscordWorld({
-    servers: [demoServerConfig(server.url, { era })],
+    servers: [demoServerConfig(server.url, { era, ...extra })],
     store,
     llm: new OpenAiLlm({ apiKey: 'test', baseURL: llm.baseURL, model: 'scripted' }),
     transport,
@@ -405,6 +406,21 @@ describe('the HTTP interactions endpoint', () => {
       type: 8,
       data: { choices: [{ name: 'demo__echo', value: 'demo__echo' }] },
     });
+  });
+
+  it('does not offer a tool the server’s config denies', async () => {
+    const denying = await world('http', 'auto', mcp, { tools: { deny: ['create_ticket'] } });
+    try {
+      const ch = denying.fake.guildChannel();
+      const payload = denying.fake.autocomplete('ivy', ch, 'call', { tool: 'create_ticket' }, 'tool');
+      await denying.deliver(payload);
+      expect(denying.fake.response(payload)).toEqual({
+        type: 8,
+        data: { choices: [{ name: 'demo__create_ticket_v2', value: 'demo__create_ticket_v2' }] },
+      });
+    } finally {
+      await denying.close();
+    }
   });
 
   it('/tools answers privately, and a form from /call works through the endpoint', async () => {
