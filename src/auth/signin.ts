@@ -17,6 +17,7 @@ import { type PendingRoute, PendingStore } from '../interactions/pending.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { LinkView, OutboundMessage } from '../surface.js';
+import { hostOf } from '../text.js';
 import { digest, SecretBox } from './crypto.js';
 import {
   isOAuthServer,
@@ -455,14 +456,6 @@ export class SignInService {
       logger: this.options.logger,
       fetch: this.options.fetch,
     };
-  }
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return '';
   }
 }
 
