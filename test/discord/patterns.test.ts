@@ -218,21 +218,21 @@ describe('over the gateway', () => {
     const ch = w.fake.guildChannel();
     await w.command('amy', ch, 'call', {
       tool: 'demo__create_ticket_v2',
-      args: '{"initial_description":"Amy’s desk"}',
+      args: '{"initial_description":"Desk of Amy"}',
     });
     await w.command('bob', ch, 'call', {
       tool: 'demo__create_ticket_v2',
-      args: '{"initial_description":"Bob’s chair"}',
+      args: '{"initial_description":"Chair of Bob"}',
     });
     const amyForm = await w.waitForMessage(
       'amy',
       [ch.id],
-      (m) => shows('Fill in')(m) && m.content.includes('Amy’s desk'),
+      (m) => shows('Fill in')(m) && m.content.includes('Desk of Amy'),
     );
     const bobForm = await w.waitForMessage(
       'bob',
       [ch.id],
-      (m) => shows('Fill in')(m) && m.content.includes('Bob’s chair'),
+      (m) => shows('Fill in')(m) && m.content.includes('Chair of Bob'),
     );
     const stolen = await w.fillForm('bob', amyForm, { reporter: 'Bob' });
     expect(stolen).toMatchObject({ ok: false, message: expect.stringMatching(/isn’t yours/) });
@@ -247,8 +247,8 @@ describe('over the gateway', () => {
     expect(await w.fillForm('bob', bobForm, { reporter: 'Bob', priority: 'urgent' })).toMatchObject({
       ok: true,
     });
-    const amyDone = await w.waitForMessage('amy', [ch.id], text(/T-\d+: Amy’s desk/));
-    const bobDone = await w.waitForMessage('bob', [ch.id], text(/T-\d+: Bob’s chair/));
+    const amyDone = await w.waitForMessage('amy', [ch.id], text(/T-\d+: Desk of Amy/));
+    const bobDone = await w.waitForMessage('bob', [ch.id], text(/T-\d+: Chair of Bob/));
     expect([amyDone.interactionUser, bobDone.interactionUser]).toEqual(['amy', 'bob']);
   });
 
