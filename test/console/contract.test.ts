@@ -38,6 +38,12 @@ async function consoleHarness(world: ContractWorld): Promise<AdapterHarness> {
   await agent.start();
   const running = adapter.run();
   const since = new Map<string, number>();
+  const printedSince = new Map<string, number>();
+  /** What the console printed as Parley's messages (multi-line ones are indented by 8). */
+  const printed = (user: string) =>
+    [...transcript.slice(printedSince.get(user) ?? 0).matchAll(/parley> (.*(?:\n {8}.*)*)/g)].map((m) =>
+      (m[1] as string).replace(/\n {8}/g, '\n'),
+    );
   const retryFields = new Map<string, string[]>();
 
   const after = (user: string) => seen.slice(since.get(user) ?? 0);
@@ -73,15 +79,18 @@ async function consoleHarness(world: ContractWorld): Promise<AdapterHarness> {
   return {
     async say(user, text) {
       // A person's window starts at their first message, so nth() counts across their turns.
-      if (!since.has(user)) since.set(user, seen.length);
+      if (!since.has(user)) {
+        since.set(user, seen.length);
+        printedSince.set(user, transcript.length);
+      }
       line(text);
     },
     async waitForText(user, pattern) {
-      const texts = () => after(user).flatMap((m) => (m.kind === 'text' ? [m.text] : []));
+      // What the person reads: the console's own output, not what the agent handed it.
       await expect
-        .poll(() => texts().some((t) => pattern.test(t)), { timeout: 10_000, interval: 20 })
+        .poll(() => printed(user).some((t) => pattern.test(t)), { timeout: 10_000, interval: 20 })
         .toBe(true);
-      return texts().find((t) => pattern.test(t)) as string;
+      return printed(user).find((t) => pattern.test(t)) as string;
     },
     async waitForForm(user, n = 1) {
       await expect.poll(() => nth(user, 'form', n), { timeout: 10_000, interval: 20 }).toBeDefined();

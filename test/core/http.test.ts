@@ -1,6 +1,7 @@
+import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParleyHttpServer } from '../../src/http.js';
-import { silentLogger } from '../../src/logger.js';
+import { createLogger, silentLogger } from '../../src/logger.js';
 import { MemoryStore, RedisStore } from '../../src/store/index.js';
 import { startRedisProcess } from '../helpers/redis-process.js';
 
@@ -56,13 +57,20 @@ describe("Parley's HTTP server", () => {
 
 describe('in-memory store', () => {
   it('warns once in production that state is neither kept nor shared', () => {
-    const warnings: string[] = [];
-    const logger = { ...silentLogger(), warn: (msg: string) => warnings.push(msg) } as unknown as ReturnType<
-      typeof silentLogger
-    >;
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'warn', destination });
     void new MemoryStore({ nodeEnv: 'production', logger }).close();
     void new MemoryStore({ nodeEnv: 'production', logger }).close();
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/REDIS_URL/);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      level: 40,
+      msg: expect.stringMatching(/REDIS_URL/),
+    });
   });
 });

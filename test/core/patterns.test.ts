@@ -205,7 +205,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
       const u = `urlerr-${era}`;
       const turn = ownAgent.handleMessage(conv(u), '/call demo__calendar_events {}');
       const link = await ownSurface.waitFor(u, 'link');
-      await fetch(link.url);
+      expect((await fetch(link.url)).status).toBe(200);
       // A legacy server fails with -32042 (retry once done); a modern one asks in an input round.
       if (era === 'legacy') {
         expect(link.purpose).toBe('retry');

@@ -63,7 +63,7 @@ describe('MCP connection pool', () => {
     expect(await bob.listTools()).toBe(first);
   });
 
-  it('closes the least recently used connection at the cap, sparing one with a call in flight', async () => {
+  it('closes the least recently used connection at the cap', async () => {
     const mcp = await startDemoMcp();
     toClose.push(mcp);
     const { pool } = poolFor(mcp, { maxConnections: 2 });
@@ -75,6 +75,32 @@ describe('MCP connection pool', () => {
     expect(pool.size).toBe(2);
     expect(a.isOpen).toBe(false);
     expect(b.isOpen).toBe(true);
+  });
+
+  it('never evicts a connection with a call in flight (it may hold a person’s open form)', async () => {
+    const mcp = await startDemoMcp();
+    toClose.push(mcp);
+    let answer: ((r: { action: 'decline' }) => void) | undefined;
+    const waiting = {
+      ...hooks,
+      // The server's form waits here, as it would for a person, keeping the call in flight.
+      elicit: () => new Promise<{ action: 'decline' }>((resolve) => (answer = resolve)),
+    };
+    const { pool } = poolFor(mcp, { maxConnections: 2, hooks: waiting }, 'legacy');
+    const a = await pool.get('p:w:a', 'demo');
+    const ctx = { conversation: conv('a'), server: 'demo', tool: 'create_ticket_v2' };
+    const call = a.callTool(ctx, 'create_ticket_v2', { initial_description: 'held' });
+    await expect.poll(() => answer !== undefined).toBe(true);
+    await new Promise((r) => setTimeout(r, 5));
+    const b = await pool.get('p:w:b', 'demo');
+    await new Promise((r) => setTimeout(r, 5));
+    await pool.get('p:w:c', 'demo');
+    // a is the least recently used, but busy: b goes instead.
+    expect(a.isOpen).toBe(true);
+    expect(b.isOpen).toBe(false);
+    answer?.({ action: 'decline' });
+    const outcome = await call;
+    expect(outcome.kind === 'result' && JSON.stringify(outcome.result.content)).toMatch(/not created/);
   });
 
   it('closes idle connections', async () => {
