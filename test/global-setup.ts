@@ -9,7 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
-import { freePort } from './helpers/redis-process.js';
+import { freePort, waitForRedis } from './helpers/redis-process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,28 +20,6 @@ declare module 'vitest' {
 
 const INSTALL_HINT =
   'redis-server not found: set REDIS_URL to a running Redis, or install one (apt-get install redis-server / brew install redis).';
-
-async function waitForRedis(url: string, child: ChildProcess | undefined): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    // Refused connections are expected while the server starts; the loop reports the last one.
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.ping();
-      client.disconnect();
-      return;
-    } catch (err) {
-      lastError = err;
-      client.disconnect();
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`Redis at ${url} did not answer: ${String(lastError)}`);
-}
 
 async function deleteByPrefix(url: string, prefix: string): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });

@@ -3,10 +3,9 @@
  * its harness; the scenarios run against the real demo MCP server and auth server and real Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
-import { silentLogger } from '../../src/logger.js';
+import type { AuthMock } from '../../auth-mock/server.js';
 import { RedisStore } from '../../src/store/index.js';
-import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
+import { type DemoMcp, demoServerConfig, startDemoWithAuth } from '../helpers/demo.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import type { AdapterHarness, HarnessCapabilities, HarnessFactory } from './harness.js';
 
@@ -21,9 +20,7 @@ export function runAdapterContract(name: string, factory: HarnessFactory, caps: 
     const person = (label: string) => `${label}${++n}`;
 
     beforeAll(async () => {
-      auth = await startAuthMock({ port: 0, autoApprove: 'alice', logger: silentLogger() });
-      mcp = await startDemoMcp({ authIssuer: auth.url, logger: silentLogger() });
-      auth.setResources([mcp.url]);
+      ({ auth, mcp } = await startDemoWithAuth());
       store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix(`contract-${name}`) });
       h = await factory({ servers: [demoServerConfig(mcp.url)], store, authUrl: auth.url });
     });

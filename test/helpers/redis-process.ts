@@ -34,21 +34,7 @@ export async function startRedisProcess(port?: number): Promise<RedisProcess> {
         stdio: 'ignore',
       },
     );
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch (err) {
-        probe.disconnect();
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    await waitForRedis(url, child);
   };
   const stop = async () => {
     const c = child;
@@ -60,4 +46,27 @@ export async function startRedisProcess(port?: number): Promise<RedisProcess> {
   };
   await start();
   return { url, port: p, start, stop };
+}
+
+/** Resolves once Redis at `url` answers PING; fails early if the `child` server exits. */
+export async function waitForRedis(url: string, child?: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    // Refused connections are expected while the server starts; the loop reports the last one.
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.ping();
+      client.disconnect();
+      return;
+    } catch (err) {
+      lastError = err;
+      client.disconnect();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`Redis at ${url} did not answer: ${String(lastError)}`);
 }
