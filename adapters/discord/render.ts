@@ -118,12 +118,17 @@ export function confirmMessage(view: ConfirmView, ownerMention: string | undefin
   };
 }
 
-/** Consent for a URL step: the link is shown as text (not clickable) and given on "Open link". */
+/**
+ * Consent for a URL step. The link itself is handed over privately by "Open link"; a DM (no owner
+ * to name) may also show it as text (not clickable), a shared channel shows only its host.
+ */
 export function consentMessage(view: LinkView, ownerMention: string | undefined): MessageBody {
-  const url = view.url.length <= 1000 ? `\n\`${view.url}\`` : '';
-  const who = ownerMention ? `\n-# For ${ownerMention} only.` : '';
+  const shared = ownerMention !== undefined;
+  const url = !shared && view.url.length <= 1000 ? `\n\`${view.url}\`` : '';
+  const message = shared ? withoutLinks(view.message) : view.message;
+  const who = shared ? `\n-# For ${ownerMention} only.` : '';
   return {
-    content: `🔗 **${view.origin}** wants you to open a page on **${view.host}**.\n${clipText(view.message, 600)}${url}${who}`,
+    content: `🔗 **${view.origin}** wants you to open a page on **${view.host}**.\n${clipText(message, 600)}${url}${who}`,
     components: [
       row(
         button(buttonId('open', view.id), 'Open link', ButtonStyle.Primary),
@@ -133,13 +138,16 @@ export function consentMessage(view: LinkView, ownerMention: string | undefined)
   };
 }
 
+/** The server's or core's text with any links in it replaced, for a message others can see. */
+function withoutLinks(text: string): string {
+  return text.replace(/https?:\/\/\S+/g, '🔒 (private link)');
+}
+
 function linkIntro(view: LinkView, opts: { hideLinks?: boolean } = {}): string {
   const verb = view.purpose === 'signin' ? 'needs you to sign in' : 'needs you to finish a step';
   const done = view.purpose === 'retry' ? '\nPress **Done** when you have finished.' : '';
   // The core's message may carry the links themselves; a shared channel must not show them.
-  const message = opts.hideLinks
-    ? view.message.replace(/https?:\/\/\S+/g, '🔒 (private link)')
-    : view.message;
+  const message = opts.hideLinks ? withoutLinks(view.message) : view.message;
   return `🔐 **${view.origin}** ${verb} on **${view.host}**.\n${clipText(message, 1200)}${done}`;
 }
 

@@ -5,6 +5,7 @@
  * sees is read back from the fake Discord.
  */
 import { expect } from 'vitest';
+import { parseCustomId } from '../../adapters/discord/ids.js';
 import { runAdapterContract } from '../contract/adapter-contract.js';
 import type { AdapterHarness, ContractSubmitResult, ContractWorld, ShownForm } from '../contract/harness.js';
 import {
@@ -100,17 +101,27 @@ async function discordHarness(world: ContractWorld, transport: Transport): Promi
     },
     async waitForLink(user, nth = 1) {
       const message = await w.waitForMessage(user, scope(user), shows('Open link'), nth);
-      const url = /`(https?:\/\/[^`]+)`/.exec(message.content)?.[1] ?? '';
       const host = /on \*\*([^*]+)\*\*/.exec(message.content)?.[1] ?? '';
-      buttonId(message, 'Open link');
+      // A shared channel shows the host only; the URL is what "Open link" will hand its owner.
+      expect(message.content).not.toMatch(/https?:\/\//);
+      const parsed = parseCustomId(buttonId(message, 'Open link'));
+      const channel = channelOf(user);
+      const found = await w.agent.interaction(parsed?.type === 'button' ? parsed.id : '', {
+        platform: 'discord',
+        workspace: channel.guildId as string,
+        user: fake.userId(user),
+      });
+      const url = found.ok ? (found.record.link?.url ?? '') : '';
       return { ref: message, url, host };
     },
     async openLink(actor, link) {
       const click = await w.click(actor, link.ref as FakeMessage, 'Open link');
       const reply = fake.original(click);
-      const opened =
-        reply && (reply.components[0]?.components as Json[] | undefined)?.some((b) => b.style === 5);
-      return opened ? { ok: true } : { ok: false, message: reply?.content ?? '' };
+      const button = (reply?.components[0]?.components as Json[] | undefined)?.find((b) => b.style === 5);
+      if (!button) return { ok: false, message: reply?.content ?? '' };
+      // The private reply hands over the very link the step named.
+      expect(button.url).toBe(link.url);
+      return { ok: true };
     },
     async close() {
       const violations = [...fake.violations];

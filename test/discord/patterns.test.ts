@@ -280,15 +280,19 @@ describe('over the gateway', () => {
     const ch = w.fake.guildChannel();
     await w.say('uma', ch, '/call demo__connect_calendar {}');
     const consent = await w.waitForMessage('uma', [ch.id], shows('Open link'));
+    // The channel sees the host only: the link is the owner's, handed over by "Open link".
     expect(consent.content).toContain(new URL(auth.url).host);
+    expect(consent.content).not.toMatch(/https?:\/\//);
     const open = await w.click('uma', consent, 'Open link');
     const reply = w.fake.original(open) as FakeMessage;
     expect(reply.ephemeral).toBe(true);
     const link = buttons(reply).find((b) => b.style === 5) as Json;
     expect(String(link.url).startsWith(auth.url)).toBe(true);
+    expect(w.fake.visibleTo('nosy', [ch.id]).some((m) => m.content.includes(String(link.url)))).toBe(false);
     expect((await fetch(String(link.url))).status).toBe(200);
     await w.waitForMessage('uma', [ch.id], text(/calendar connected/i));
     expect(w.fake.messages.get(consent.id)?.components).toEqual([]);
+    expect(w.fake.messages.get(consent.id)?.content).not.toContain(String(link.url));
   });
 
   it('sampling: the server uses the configured LLM and the person is told', async () => {

@@ -11,6 +11,7 @@ import { buildModal, modalValues, pageAnswers, planForm } from '../../adapters/d
 import { buttonId, modalId, parseCustomId } from '../../adapters/discord/ids.js';
 import { discordSettingsFromEnv } from '../../adapters/discord/index.js';
 import { registerCommands } from '../../adapters/discord/register.js';
+import { consentMessage } from '../../adapters/discord/render.js';
 import { publicKeyFromHex, verifySignature } from '../../adapters/discord/signature.js';
 import { splitMessage } from '../../adapters/discord/text.js';
 import { parseEnv } from '../../src/config.js';
@@ -219,6 +220,22 @@ describe('custom ids, commands, signatures, settings', () => {
     expect(verifySignature(key, undefined, '123', body)).toBe(false);
     expect(verifySignature(key, 'zz', '123', body)).toBe(false);
     expect(() => publicKeyFromHex('not-hex')).toThrow(/64 hex characters/);
+  });
+
+  it('a URL consent shows its link as text in a DM, and only the host in a shared channel', () => {
+    const view = {
+      id: ID,
+      url: 'https://consent.example.com/approve?x=1',
+      host: 'consent.example.com',
+      message: 'Approve at https://consent.example.com/approve?x=1 please.',
+      origin: 'demo',
+      purpose: 'consent' as const,
+      expiresAt: Date.now() + 60_000,
+    };
+    expect(consentMessage(view, undefined).content).toContain('`https://consent.example.com/approve?x=1`');
+    const shared = consentMessage(view, '<@123>').content;
+    expect(shared).toContain('**consent.example.com**');
+    expect(shared).not.toMatch(/https?:\/\//);
   });
 
   it('reads its settings from the environment and names what is missing', () => {
