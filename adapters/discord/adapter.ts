@@ -41,7 +41,7 @@ import { describeError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import { type FormSpec, formDefaults, validateSubmission } from '../../src/interactions/form.js';
 import type { Logger } from '../../src/logger.js';
-import { getJson, type Store, setJson } from '../../src/store/index.js';
+import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
 import type {
   ChatSurface,
   ConfirmView,
@@ -842,8 +842,8 @@ export class DiscordAdapter implements ChatSurface {
   }
 
   private async closeInteraction(id: string, outcome: InteractionOutcome): Promise<void> {
-    const tracked = (await getJson<Tracked[]>(this.store, K.msgs(id))) ?? [];
-    await this.store.delete(K.msgs(id));
+    // Taken in one step: of two processes closing the same interaction, only one edits.
+    const tracked = (await takeJson<Tracked[]>(this.store, K.msgs(id))) ?? [];
     await this.store.delete(K.form(id));
     for (const t of tracked) {
       const edit = closedMessage(t.content, outcome);
