@@ -44,6 +44,20 @@ export class SignInRequiredError extends ParleyError {
   }
 }
 
+/**
+ * Raised when the sign-in for (person, server) is being changed by someone else (another request
+ * or process holds its lease) for longer than Parley waits: nothing was written, try again.
+ */
+export class SignInBusyError extends ParleyError {
+  constructor(title: string) {
+    super('auth_required', signInBusyMessage(title), { detail: 'the sign-in flow lease is held elsewhere' });
+  }
+}
+
+export function signInBusyMessage(title: string): string {
+  return `A sign-in to ${title} is being set up at this very moment; please try again in a few seconds.`;
+}
+
 /** Whether `err` (or what it wraps) means "the person must sign in first". */
 export function isSignInRequired(err: unknown): err is ParleyError {
   for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
@@ -287,7 +301,13 @@ export class StoreOAuthProvider implements OAuthClientProvider {
     }
   }
 
-  private async endRefreshLease(): Promise<void> {
+  /**
+   * Lets go of the refresh lease {@link tokens} took for the SDK's `auth()`. Saving tokens,
+   * redirecting or dropping them release it already; Parley's own `auth()` calls also call this
+   * in a `finally`, so a refresh that threw does not keep it. When the SDK runs `auth()` itself
+   * (after a 401 on the transport) there is no such hook, and the lease's TTL ends it.
+   */
+  async endRefreshLease(): Promise<void> {
     const release = this.releaseRefresh;
     this.releaseRefresh = undefined;
     await release?.();
@@ -300,6 +320,8 @@ export class StoreOAuthProvider implements OAuthClientProvider {
   private async offerFlow(candidate: Pick<SignInFlow, 'state' | 'verifier' | 'url' | 'scope' | 'clientId'>) {
     const { vault, identity, server, now, flowTtlMs } = this.ctx;
     const release = await vault.lease(identity, server.name, 'flow', { ttlMs: 5_000, waitMs: 3_000 });
+    // Without the lease another request is changing this flow: writing now could undo its work.
+    if (!release) throw new SignInBusyError(server.title ?? server.name);
     try {
       const at = now();
       const open = await vault.getFlow(identity, server.name, at);
@@ -322,7 +344,7 @@ export class StoreOAuthProvider implements OAuthClientProvider {
         at,
       );
     } finally {
-      await release?.();
+      await release();
     }
   }
 }

@@ -23,8 +23,10 @@ import {
   isOAuthServer,
   type OAuthServerConfig,
   type ProviderContext,
+  SignInBusyError,
   SignInRequiredError,
   StoreOAuthProvider,
+  signInBusyMessage,
 } from './provider.js';
 import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
@@ -165,6 +167,9 @@ export class SignInService {
       if (started !== 'redirect') return { ok: false, message: started.message };
     }
     const release = await this.vault.lease(identity, server.name, 'flow', { ttlMs: 5_000, waitMs: 3_000 });
+    // Someone else is changing this flow (a callback finishing it, a step-up replacing it):
+    // writing it back now could revive what they just ended.
+    if (!release) return { ok: false, message: signInBusyMessage(title) };
     let current: SignInFlow | undefined;
     let view: LinkView | undefined;
     let resent = false;
@@ -190,7 +195,7 @@ export class SignInService {
         );
         current.waiters.push({ conversation, interactionId: record.id });
         current.sent = true;
-        await this.vault.putFlow(identity, server.name, current, this.now());
+        await this.vault.updateFlow(identity, server.name, current, this.now());
         view = {
           id: record.id,
           url: current.url,
@@ -202,7 +207,7 @@ export class SignInService {
         };
       }
     } finally {
-      await release?.();
+      await release();
     }
     if (!view) {
       const signedIn = await this.vault.getTokens(identity, server.name);
@@ -328,6 +333,9 @@ export class SignInService {
     }
     await this.vault.markStateUsed(state, 'used');
     const server = this.servers.find((s) => s.name === index.server);
+    // Without the lease (someone held it past the wait) the callback still goes on: `state` was
+    // taken atomically above, so this is the only callback for it, and requests that find the
+    // lease busy refuse rather than write the flow back.
     const release = await this.vault.lease(index.identity, index.server, 'flow', {
       ttlMs: 5_000,
       waitMs: 3_000,
@@ -437,10 +445,14 @@ export class SignInService {
       return result === 'AUTHORIZED' ? 'authorized' : 'redirect';
     } catch (err) {
       if (err instanceof SignInRequiredError) return 'redirect';
+      if (err instanceof SignInBusyError) return { message: err.userMessage };
       this.options.logger.warn({ server: server.name, err: describeError(err) }, 'could not start a sign-in');
       return {
         message: `I couldn’t start signing in to ${server.title ?? server.name}: its authorization server didn’t answer as expected.`,
       };
+    } finally {
+      // A refresh attempt that threw inside auth() would otherwise hold the lease until its TTL.
+      await provider.endRefreshLease();
     }
   }
 

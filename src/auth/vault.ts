@@ -101,6 +101,15 @@ export class SignInVault {
     await setJson(this.store, stateKey(flow.state), { identity, server } satisfies StateIndex, ttl);
   }
 
+  /**
+   * Rewrites the flow record only (who waits, whether the link went out), never its `state` index:
+   * that was written once with the flow and only ever disappears, so a `state` a callback has
+   * already taken cannot become valid again through an update.
+   */
+  async updateFlow(identity: string, server: string, flow: SignInFlow, now: number): Promise<void> {
+    await this.put(identity, server, 'flow', flow, Math.max(1, flow.expiresAt - now));
+  }
+
   /** Ends a flow: its `state` stops working. */
   async dropFlow(identity: string, server: string, flow: SignInFlow | undefined): Promise<void> {
     await this.delete(identity, server, 'flow');
@@ -142,7 +151,9 @@ export class SignInVault {
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
       if (await this.store.setIfAbsent(key, mine, ttlMs)) {
         return async () => {
-          // Only the holder releases; an expired lease may already belong to someone else.
+          // Skips a lease that expired and went to someone else. Best effort: the Store port has
+          // no compare-and-delete, so a lease that expires between this get and the delete is
+          // still removed; the TTL, well above the work it guards, keeps that window unlikely.
           if ((await this.store.get(key)) === mine) await this.store.delete(key);
         };
       }

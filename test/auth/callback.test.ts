@@ -76,6 +76,30 @@ describe('the sign-in callback', () => {
     expect(surface.texts(u).filter((t) => t.includes('signed in'))).toHaveLength(1);
   });
 
+  it('while another request holds the sign-in, a new request is told to retry and the callback still finishes', async () => {
+    const u = 'busy-lease';
+    const link = await askForLink(p, surface, u);
+    const identity = identityKey(conv(u));
+    const release = await p.signIn.vault.lease(identity, 'demo', 'flow', { ttlMs: 15_000, waitMs: 0 });
+    expect(release).toBeDefined();
+    try {
+      const [asked, page] = await Promise.all([
+        p.signIn.requestSignIn(conv(u), 'demo', { type: 'turn', turnId: 'busy-lease-turn' }),
+        followSignInLink(link.href),
+      ]);
+      expect(asked).toEqual({ ok: false, message: expect.stringMatching(/try again/) });
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('You’re signed in to Parley demo');
+    } finally {
+      await release?.();
+    }
+    await surface.waitForText(u, /^alice$/);
+    // The refused request wrote nothing back: the flow and its state stay gone.
+    expect(await p.signIn.vault.getFlow(identity, 'demo', Date.now())).toBeUndefined();
+    const replay = await callback(p, { code: 'x', state: link.searchParams.get('state') ?? '' });
+    expect(replay.html).toContain('This sign-in link was already used');
+  });
+
   it('refuses a code from someone else’s sign-in: nothing is stored for either person', async () => {
     const alice = 'victim-alice';
     const bob = 'other-bob';
