@@ -95,6 +95,17 @@ function urlHost(host: string, port: number): string {
   return reachable.includes(':') ? `[${reachable}]:${port}` : `${reachable}:${port}`;
 }
 
+/**
+ * The matched express route pattern; for what oidc-provider answers itself (no express route),
+ * only the first path segment.
+ */
+function routeOf(req: Request): string {
+  const pattern: unknown = req.route?.path;
+  if (typeof pattern === 'string') return `${req.baseUrl}${pattern}`;
+  const [, first = '', ...rest] = req.path.split('/');
+  return rest.length > 0 ? `/${first}/…` : `/${first}`;
+}
+
 function checkIssuer(raw: string): string {
   const url = URL.parse(raw);
   if (
@@ -172,9 +183,12 @@ export async function startAuthMock(options: AuthMockOptions = {}): Promise<Auth
 
     const app = express();
     app.disable('x-powered-by');
-    app.use((req: Request, _res: Response, next: NextFunction) => {
-      // Path only: query strings carry codes, states and challenges that have no place in logs.
-      logger.debug({ method: req.method, path: req.path }, 'request');
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      // Logged once answered, by route pattern: paths carry capabilities (the elicitation id in
+      // `/calendar/status/:id`, interaction uids) and query strings carry codes and states.
+      res.on('finish', () => {
+        logger.debug({ method: req.method, route: routeOf(req), status: res.statusCode }, 'request');
+      });
       next();
     });
     app.get('/', (_req, res) => {

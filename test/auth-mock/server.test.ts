@@ -593,6 +593,21 @@ describe('connect_calendar consent', () => {
     expect(await status('el-3')).toBe('pending');
   });
 
+  it('logs requests by route pattern, never the elicitation id in the path', async () => {
+    const lines: string[] = [];
+    const debugLogger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    const logged = await startAuthMock({ port: 0, resources: [MCP], logger: debugLogger });
+    try {
+      await fetch(`${logged.url}/calendar/status/el-secret-capability`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await logged.close();
+    }
+    const requests = lines.filter((l) => l.includes('"msg":"request"'));
+    expect(requests.join('\n')).toContain('"route":"/calendar/status/:id"');
+    expect(lines.join('\n')).not.toContain('el-secret-capability');
+  });
+
   it('approves on the GET in auto-approve mode', async () => {
     auth.setAutoApprove('alice');
     try {
