@@ -154,7 +154,7 @@ export class Agent {
     const hooks: ConnectionHooks = {
       elicit: (ctx, params, signal) => this.onElicit(ctx, params, signal),
       sample: (ctx, params) => this.onSample(ctx, params),
-      elicitationComplete: (_server, _identity, elicitationId) => this.onElicitationComplete(elicitationId),
+      elicitationComplete: (elicitationId) => this.onElicitationComplete(elicitationId),
     };
     this.pool = new McpPool({
       servers: options.servers,

@@ -144,7 +144,6 @@ export type StdioServerConfig = Extract<ServerConfig, { command: string }>;
 
 export interface ParleyConfig {
   env: Env;
-  publicBaseUrl: string;
   servers: ServerConfig[];
   /** Where the server list came from, for the start-up banner. */
   serversSource: string;
@@ -213,7 +212,6 @@ export function loadConfig(
   }
   return {
     env: parsed,
-    publicBaseUrl: (parsed.PUBLIC_BASE_URL ?? `http://127.0.0.1:${parsed.PORT}`).replace(/\/$/, ''),
     servers,
     serversSource,
   };

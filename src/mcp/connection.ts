@@ -35,8 +35,8 @@ export interface ConnectionHooks {
   elicit(ctx: CallContext, params: ElicitRequest['params'], signal: AbortSignal): Promise<ElicitResult>;
   /** A server-initiated sampling request (legacy era). */
   sample(ctx: CallContext, params: CreateMessageRequest['params']): Promise<CreateMessageResult>;
-  /** `notifications/elicitation/complete` from the server. */
-  elicitationComplete(server: string, identity: string, elicitationId: string): void;
+  /** `notifications/elicitation/complete` from the server (ids are unique per elicitation). */
+  elicitationComplete(elicitationId: string): void;
 }
 
 export type InputRequestMap = Record<string, { method: string; params?: Record<string, unknown> }>;
@@ -52,7 +52,6 @@ export interface McpConnectionOptions {
   requestTimeoutMs: number;
   logger: Logger;
   authProvider?: OAuthClientProvider;
-  clientInfo?: { name: string; version: string };
 }
 
 export class McpConnection {
@@ -83,11 +82,14 @@ export class McpConnection {
 
   async connect(): Promise<void> {
     const { server, hooks, logger } = this.options;
-    const client = new Client(this.options.clientInfo ?? { name: 'parley', version: '0.1.0' }, {
-      capabilities: { elicitation: { form: {}, url: {} }, sampling: {} },
-      versionNegotiation: { mode: server.era === 'legacy' ? 'legacy' : 'auto' },
-      inputRequired: { autoFulfill: false },
-    });
+    const client = new Client(
+      { name: 'parley', version: '0.1.0' },
+      {
+        capabilities: { elicitation: { form: {}, url: {} }, sampling: {} },
+        versionNegotiation: { mode: server.era === 'legacy' ? 'legacy' : 'auto' },
+        inputRequired: { autoFulfill: false },
+      },
+    );
     client.setRequestHandler('elicitation/create', async (request, ctx) => {
       const call = this.currentCall();
       if (!call) return { action: 'decline' };
@@ -101,7 +103,7 @@ export class McpConnection {
       return hooks.sample(call, request.params);
     });
     client.setNotificationHandler('notifications/elicitation/complete', (notification) => {
-      hooks.elicitationComplete(server.name, this.identity, notification.params.elicitationId);
+      hooks.elicitationComplete(notification.params.elicitationId);
     });
     client.onclose = () => {
       this.closed = true;

@@ -13,7 +13,6 @@ describe('config', () => {
     expect(cfg.env.REDIS_URL).toBeUndefined();
     expect(cfg.env.PENDING_TTL_SECONDS).toBe(900);
     expect(cfg.env.MCP_REQUEST_TIMEOUT_MS).toBe(600_000);
-    expect(cfg.publicBaseUrl).toBe('http://127.0.0.1:3000');
   });
 
   it('names the bad environment variable', () => {
