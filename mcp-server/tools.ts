@@ -87,8 +87,13 @@ interface FormAnswer {
   content?: Record<string, unknown>;
 }
 
-/** A legacy form either got an answer or already failed with the tool's error result. */
-type Asked = { ok: true; answer: FormAnswer } | { ok: false; result: CallToolResult };
+/**
+ * A form either got an answer, or the tool returns `result` now: its error result, or (modern) the
+ * `input_required` round that asks the form.
+ */
+type Asked<R extends ToolResult = CallToolResult> =
+  | { ok: true; answer: FormAnswer }
+  | { ok: false; result: R };
 
 const text = (value: string): CallToolResult => ({ content: [{ type: 'text', text: value }] });
 const failure = (value: string): CallToolResult => ({
@@ -209,25 +214,14 @@ export function createDemoMcpServer(deps: DemoServerDeps, era: Era): McpServer {
       inputSchema: z.object({ initial_description: z.string().min(1).describe('What the ticket is about') }),
     },
     async ({ initial_description }, ctx): Promise<ToolResult> => {
-      const message = `Details for the ticket "${initial_description}"`;
-      let answer: FormAnswer;
-      if (era === 'legacy') {
-        // Linear code: the call stays open while the person fills in the form.
-        const asked = await askLegacy(ctx, message, TICKET_DETAILS_SCHEMA);
-        if (!asked.ok) return asked.result;
-        answer = asked.answer;
-      } else {
-        const view = inputResponse(ctx.mcpReq.inputResponses, 'details');
-        if (view.kind !== 'elicit') {
-          if (!clientCan(ctx, server, 'form')) return noFormSupport();
-          return inputRequired({
-            inputRequests: {
-              details: inputRequired.elicit({ message, requestedSchema: TICKET_DETAILS_SCHEMA }),
-            },
-          });
-        }
-        answer = view;
-      }
+      const asked = await askForm(
+        ctx,
+        'details',
+        `Details for the ticket "${initial_description}"`,
+        TICKET_DETAILS_SCHEMA,
+      );
+      if (!asked.ok) return asked.result;
+      const { answer } = asked;
       if (answer.action !== 'accept') return text(`Ticket not created: you ${refusal(answer.action)}.`);
       const parsed = ticketDetailsAnswer.safeParse(answer.content ?? {});
       if (!parsed.success) return invalidAnswer(parsed.error);
@@ -284,19 +278,10 @@ export function createDemoMcpServer(deps: DemoServerDeps, era: Era): McpServer {
     const responses = ctx.mcpReq.inputResponses;
 
     if (state === undefined) {
-      const view = inputResponse(responses, 'name');
-      if (view.kind !== 'elicit') {
-        return inputRequired({
-          inputRequests: {
-            name: inputRequired.elicit({
-              message: 'Step 1 of 3: who is the appointment for?',
-              requestedSchema: NAME_SCHEMA,
-            }),
-          },
-        });
-      }
-      if (view.action !== 'accept') return bookingEnded(view.action, 1);
-      const name = nameAnswer.safeParse(view.content ?? {});
+      const asked = await askForm(ctx, 'name', 'Step 1 of 3: who is the appointment for?', NAME_SCHEMA);
+      if (!asked.ok) return asked.result;
+      if (asked.answer.action !== 'accept') return bookingEnded(asked.answer.action, 1);
+      const name = nameAnswer.safeParse(asked.answer.content ?? {});
       if (!name.success) return invalidAnswer(name.error);
       // Only now is the name proven, so only now does it go into the state.
       return askSlot(ctx, name.data.name);
@@ -362,22 +347,14 @@ export function createDemoMcpServer(deps: DemoServerDeps, era: Era): McpServer {
       annotations: { readOnlyHint: true },
     },
     async (ctx): Promise<ToolResult> => {
-      const message = 'A short survey (every field has a default).';
-      let answer: FormAnswer;
-      if (era === 'legacy') {
-        const asked = await askLegacy(ctx, message, SURVEY_SCHEMA);
-        if (!asked.ok) return asked.result;
-        answer = asked.answer;
-      } else {
-        const view = inputResponse(ctx.mcpReq.inputResponses, 'survey');
-        if (view.kind !== 'elicit') {
-          if (!clientCan(ctx, server, 'form')) return noFormSupport();
-          return inputRequired({
-            inputRequests: { survey: inputRequired.elicit({ message, requestedSchema: SURVEY_SCHEMA }) },
-          });
-        }
-        answer = view;
-      }
+      const asked = await askForm(
+        ctx,
+        'survey',
+        'A short survey (every field has a default).',
+        SURVEY_SCHEMA,
+      );
+      if (!asked.ok) return asked.result;
+      const { answer } = asked;
       if (answer.action !== 'accept') return text(`Survey skipped: you ${refusal(answer.action)}.`);
       return text(JSON.stringify(answer.content ?? {}));
     },
@@ -455,6 +432,7 @@ export function createDemoMcpServer(deps: DemoServerDeps, era: Era): McpServer {
       }
 
       // The 2026-07-28 revision has no -32042: the URL elicitation rides an input_required round.
+      if (!clientCan(ctx, server, 'url')) return noUrlSupport();
       const state = readState(ctx, 'calendar_events');
       return consentRoundModern(ctx, caller, 'calendar_events', state?.elicitationId, events);
     },
@@ -474,7 +452,7 @@ export function createDemoMcpServer(deps: DemoServerDeps, era: Era): McpServer {
     elicitationId: string | undefined,
     onApproved: () => CallToolResult,
   ): Promise<ToolResult> {
-    if (!clientCan(ctx, server, 'url')) return noUrlSupport();
+    // The caller has checked that the client can open a URL.
     const view = inputResponse(ctx.mcpReq.inputResponses, 'consent');
     if (elicitationId === undefined || view.kind !== 'elicit') {
       // The id is not a claim of consent: the auth-mock is asked about it before anything is granted.
@@ -651,6 +629,26 @@ export function createDemoMcpServer(deps: DemoServerDeps, era: Era): McpServer {
   );
 
   // --- helpers that need the server or the era ------------------------------------------------
+
+  /**
+   * Asks one form in this instance's era: legacy awaits the answer inline while the call stays
+   * open; modern reads it from the retry's `inputResponses[key]`, or returns the round that asks.
+   */
+  async function askForm(
+    ctx: ServerContext,
+    key: string,
+    message: string,
+    requestedSchema: RequestedSchema,
+  ): Promise<Asked<ToolResult>> {
+    if (era === 'legacy') return askLegacy(ctx, message, requestedSchema);
+    const view = inputResponse(ctx.mcpReq.inputResponses, key);
+    if (view.kind === 'elicit') return { ok: true, answer: view };
+    if (!clientCan(ctx, server, 'form')) return { ok: false, result: noFormSupport() };
+    return {
+      ok: false,
+      result: inputRequired({ inputRequests: { [key]: inputRequired.elicit({ message, requestedSchema }) } }),
+    };
+  }
 
   function readState<T extends FlowState['tool']>(
     ctx: ServerContext,
