@@ -50,6 +50,7 @@ import type {
   LinkView,
   OutboundMessage,
 } from '../../src/surface.js';
+import { hostOf } from '../../src/text.js';
 import { commandText, PRIVATE_COMMANDS } from './commands.js';
 import { buildModal, type FormPlan, modalValues, pageAnswers, pageOf, planForm } from './forms.js';
 import { parseCustomId } from './ids.js';
@@ -559,7 +560,7 @@ export class DiscordAdapter implements ChatSurface {
           );
           return;
         }
-        const host = safeHost(reply.url);
+        const host = hostOf(reply.url) || 'the page';
         await this.editWebhook(
           i.application_id,
           i.token,
@@ -924,12 +925,4 @@ function ephemeral(content: string): APIInteractionResponse {
     type: InteractionResponseType.ChannelMessageWithSource,
     data: { content, flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } },
   };
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return 'the page';
-  }
 }

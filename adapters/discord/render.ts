@@ -13,9 +13,10 @@ import {
 } from 'discord.js';
 import type { FormSpec } from '../../src/interactions/form.js';
 import type { ConfirmView, FormView, InteractionOutcome, LinkView } from '../../src/surface.js';
+import { truncate } from '../../src/text.js';
 import type { FormPlan } from './forms.js';
 import { buttonId } from './ids.js';
-import { clip, clipText } from './text.js';
+import { clip } from './text.js';
 
 /** The parts of a message body Parley sends (create and edit alike). */
 export interface MessageBody {
@@ -108,7 +109,7 @@ export function continueMessage(id: string, page: number, pages: number): Messag
 export function confirmMessage(view: ConfirmView, ownerMention: string | undefined): MessageBody {
   const who = ownerMention ? `\n-# For ${ownerMention} only.` : '';
   return {
-    content: clipText(`⚠️ **${view.title}**\n${view.message}`, 1900) + who,
+    content: truncate(`⚠️ **${view.title}**\n${view.message}`, 1900) + who,
     components: [
       row(
         button(buttonId('yes', view.id), 'Approve', ButtonStyle.Danger),
@@ -128,7 +129,7 @@ export function consentMessage(view: LinkView, ownerMention: string | undefined)
   const message = shared ? withoutLinks(view.message) : view.message;
   const who = shared ? `\n-# For ${ownerMention} only.` : '';
   return {
-    content: `🔗 **${view.origin}** wants you to open a page on **${view.host}**.\n${clipText(message, 600)}${url}${who}`,
+    content: `🔗 **${view.origin}** wants you to open a page on **${view.host}**.\n${truncate(message, 600)}${url}${who}`,
     components: [
       row(
         button(buttonId('open', view.id), 'Open link', ButtonStyle.Primary),
@@ -148,7 +149,7 @@ function linkIntro(view: LinkView, opts: { hideLinks?: boolean } = {}): string {
   const done = view.purpose === 'retry' ? '\nPress **Done** when you have finished.' : '';
   // The core's message may carry the links themselves; a shared channel must not show them.
   const message = opts.hideLinks ? withoutLinks(view.message) : view.message;
-  return `🔐 **${view.origin}** ${verb} on **${view.host}**.\n${clipText(message, 1200)}${done}`;
+  return `🔐 **${view.origin}** ${verb} on **${view.host}**.\n${truncate(message, 1200)}${done}`;
 }
 
 /**
@@ -206,5 +207,5 @@ const OUTCOME: Record<InteractionOutcome, string> = {
 /** A message whose interaction ended: the same text, the outcome, and no buttons left. */
 export function closedMessage(content: string, outcome: InteractionOutcome): MessageBody {
   const line = `\n\n**${OUTCOME[outcome]}**`;
-  return { content: clipText(content, 2000 - line.length) + line, components: [] };
+  return { content: truncate(content, 2000 - line.length) + line, components: [] };
 }

@@ -8,7 +8,8 @@
 import type { types } from '@slack/bolt';
 import type { FormField, FormSpec } from '../../src/interactions/form.js';
 import type { ConfirmView, FormView, InteractionOutcome, LinkView } from '../../src/surface.js';
-import { clip, markdownToMrkdwn } from './mrkdwn.js';
+import { truncate } from '../../src/text.js';
+import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;
 type ModalView = types.ModalView;
@@ -56,12 +57,12 @@ const MODAL_FIXED_BLOCKS = 2;
 
 const plain = (text: string, max: number): types.PlainTextElement => ({
   type: 'plain_text',
-  text: clip(text, max),
+  text: truncate(text, max),
   emoji: true,
 });
 const mrkdwn = (text: string, max: number): types.MrkdwnElement => ({
   type: 'mrkdwn',
-  text: clip(text, max),
+  text: truncate(text, max),
 });
 
 function section(text: string): KnownBlock {
@@ -97,7 +98,7 @@ export interface SlackMessage {
 
 /** The headline kept with a posted interaction, so its message can be rewritten when it ends. */
 export function formHeadline(view: FormView): string {
-  return `📝 *${escapeMrkdwn(clip(view.form.title, 150))}*`;
+  return `📝 *${escapeMrkdwn(truncate(view.form.title, 150))}*`;
 }
 
 export function formMessage(view: FormView, owner: string, now = Date.now()): SlackMessage {
@@ -117,7 +118,7 @@ export function formMessage(view: FormView, owner: string, now = Date.now()): Sl
     };
   }
   return {
-    text: clip(
+    text: truncate(
       view.form.title === view.origin
         ? `${view.origin} needs a few details.`
         : `${view.origin} needs a few details: ${view.form.title}`,
@@ -140,12 +141,12 @@ export function formMessage(view: FormView, owner: string, now = Date.now()): Sl
 }
 
 export function confirmHeadline(view: ConfirmView): string {
-  return `⚠️ *${escapeMrkdwn(clip(view.title, 150))}*`;
+  return `⚠️ *${escapeMrkdwn(truncate(view.title, 150))}*`;
 }
 
 export function confirmMessage(view: ConfirmView, owner: string, now = Date.now()): SlackMessage {
   return {
-    text: clip(`${view.title} — waiting for your confirmation`, LIMITS.fallbackText),
+    text: truncate(`${view.title} — waiting for your confirmation`, LIMITS.fallbackText),
     blocks: [
       section(`${confirmHeadline(view)}\n${markdownToMrkdwn(view.message)}`),
       context(
@@ -196,7 +197,7 @@ export function linkMessage(view: LinkView, url: string, now = Date.now()): Slac
         ? 'Press *Done* when you have finished there, and I’ll try again.'
         : 'Sign in there; I’ll carry on when you’re back.';
   return {
-    text: clip(`${view.origin}: ${markdownToMrkdwn(view.message)}`, LIMITS.fallbackText),
+    text: truncate(`${view.origin}: ${markdownToMrkdwn(view.message)}`, LIMITS.fallbackText),
     blocks: [
       section(`${linkHeadline(view)}\n${markdownToMrkdwn(view.message)}`),
       context(
@@ -222,7 +223,7 @@ export function closedMessage(headline: string, outcome: InteractionOutcome): Sl
   const status = OUTCOME_TEXT[outcome] ?? outcome;
   return {
     // The fallback is plain text: only the bold markers go (underscores are part of tool names).
-    text: clip(`${headline.replace(/\*/g, '')} — ${status}`, LIMITS.fallbackText),
+    text: truncate(`${headline.replace(/\*/g, '')} — ${status}`, LIMITS.fallbackText),
     blocks: [section(headline), context(status)],
   };
 }
@@ -235,10 +236,6 @@ export function noticeModal(message: string): ModalView {
     close: plain('Close', LIMITS.modalButton),
     blocks: [section(message)],
   };
-}
-
-function escapeMrkdwn(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 // ───────────────────────────── the form modal ─────────────────────────────
@@ -335,7 +332,7 @@ function elementFor(field: FormField, initial: unknown): types.InputBlockElement
         ...(minLength !== undefined && { min_length: minLength }),
         ...(maxLength !== undefined && maxLength > 0 && { max_length: maxLength }),
         ...(typeof initial === 'string' &&
-          initial !== '' && { initial_value: clip(initial, LIMITS.textInputLength) }),
+          initial !== '' && { initial_value: truncate(initial, LIMITS.textInputLength) }),
       };
     }
     case 'email':
@@ -547,7 +544,7 @@ export function errorsByBlock(form: FormSpec, errors: Record<string, string>): R
   const out: Record<string, string> = {};
   form.fields.forEach((field, i) => {
     const message = errors[field.name];
-    if (message) out[ids[i] as string] = clip(message, LIMITS.inputHint);
+    if (message) out[ids[i] as string] = truncate(message, LIMITS.inputHint);
   });
   return out;
 }

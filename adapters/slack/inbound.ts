@@ -7,6 +7,7 @@
 import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
 import type { Agent, AnswerReply } from '../../src/agent.js';
 import { type Actor, type Conversation, sameActor } from '../../src/conversation.js';
+import { describeError } from '../../src/errors.js';
 import { type FormSpec, validateSubmission } from '../../src/interactions/form.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
@@ -22,14 +23,7 @@ import {
   readSubmission,
   suggestOptions,
 } from './blocks.js';
-import {
-  errorText,
-  type KnownForm,
-  keys,
-  PLATFORM,
-  RESPONSE_URL_TTL_MS,
-  type SlackSurface,
-} from './surface.js';
+import { type KnownForm, keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
 
 /** As long as the core keeps a tombstone for an answered interaction. */
 const SUBMIT_CLAIM_TTL_MS = 24 * 3600_000;
@@ -211,7 +205,7 @@ export function registerInbound(o: InboundOptions): void {
         const reply = await handle(id, actorOf(body as unknown as AnyBody), body);
         if (reply && !reply.ok) await refused(body, id, reply);
       } catch (err) {
-        logger.warn({ action: actionId, err: errorText(err) }, 'Slack button handler failed');
+        logger.warn({ action: actionId, err: describeError(err) }, 'Slack button handler failed');
       }
     });
   }
@@ -320,7 +314,7 @@ export function registerInbound(o: InboundOptions): void {
           }),
         );
       } catch (err) {
-        logger.warn({ err: errorText(err) }, 'Slack form submit failed');
+        logger.warn({ err: describeError(err) }, 'Slack form submit failed');
         await ack({
           response_action: 'update',
           view: noticeModal('Something went wrong on my side. Please try again.'),
@@ -352,6 +346,6 @@ export function registerInbound(o: InboundOptions): void {
   });
 
   app.error(async (err) => {
-    logger.warn({ err: errorText(err) }, 'Slack listener failed');
+    logger.warn({ err: describeError(err) }, 'Slack listener failed');
   });
 }

@@ -25,13 +25,13 @@ import { type RequestHandler, Router } from 'express';
 import type { Agent } from '../../src/agent.js';
 import type { Env } from '../../src/config.js';
 import type { Conversation } from '../../src/conversation.js';
-import { ParleyError } from '../../src/errors.js';
+import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
 import { WorkGate } from './gate.js';
 import { registerInbound } from './inbound.js';
-import { errorText, SlackSurface } from './surface.js';
+import { SlackSurface } from './surface.js';
 
 export { SlackSurface } from './surface.js';
 
@@ -84,7 +84,7 @@ export function slackSettingsFromEnv(env: Env): SlackSettings | undefined {
 /** Slack's SDK logs through Parley's logger, never below info (debug would print message payloads). */
 function slackLogger(logger: Logger): SlackLogger {
   const log = logger.child({ component: 'slack' });
-  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : errorText(m))).join(' ');
+  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : describeError(m))).join(' ');
   return {
     debug: () => undefined,
     info: (...msg: unknown[]) => log.info(text(msg)),
@@ -166,7 +166,7 @@ export class SlackAdapter {
         'config_invalid',
         code
           ? `Slack refused SLACK_BOT_TOKEN (${code}). Check the token, or SLACK_API_URL (${this.apiUrl}).`
-          : `Slack could not be reached at ${this.apiUrl}: ${errorText(err)}`,
+          : `Slack could not be reached at ${this.apiUrl}: ${describeError(err)}`,
         { cause: err },
       );
     }
@@ -239,7 +239,7 @@ export class SlackAdapter {
 
   private track(p: Promise<unknown>): void {
     const tracked = p.catch((err: unknown) =>
-      this.config.logger.warn({ err: errorText(err) }, 'Slack background work failed'),
+      this.config.logger.warn({ err: describeError(err) }, 'Slack background work failed'),
     );
     this.work.add(tracked);
     void tracked.finally(() => this.work.delete(tracked));

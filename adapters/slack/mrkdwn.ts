@@ -1,6 +1,6 @@
 /**
- * Markdown (what the LLM and the core write) to Slack mrkdwn, and splitting long text at Slack's
- * limits. Code spans and fences are left exactly as written; everything else gets Slack's
+ * Markdown (what the LLM and the core write) to Slack mrkdwn, and Slack's limit for a message's
+ * text (long text is split with the shared `splitText`). Code spans and fences are left exactly as written; everything else gets Slack's
  * escaping (`&`, `<`, `>`) so a model can't produce a mention or a broken link by accident.
  */
 
@@ -16,7 +16,7 @@ function convertInline(line: string): string {
   return parts
     .map((part, i) => {
       if (i % 2 === 1) return part;
-      let s = escapeText(part);
+      let s = escapeMrkdwn(part);
       // Links and images: [text](url) → <url|text>. Parked behind a private-use placeholder while
       // emphasis is converted, since URLs may contain `_` or `*`.
       const links: string[] = [];
@@ -35,7 +35,8 @@ function convertInline(line: string): string {
     .join('');
 }
 
-function escapeText(s: string): string {
+/** Slack's escaping for text that must show as written: `&`, `<` and `>`. */
+export function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
@@ -97,51 +98,4 @@ export function markdownToMrkdwn(markdown: string): string {
   }
   if (inFence || inTable) out.push('```');
   return out.join('\n');
-}
-
-/**
- * Splits text into chunks of at most `limit` characters: at paragraph breaks, then line breaks,
- * then spaces; a code fence cut in two is closed and reopened so both halves render as code.
- */
-export function splitText(text: string, limit = MESSAGE_TEXT_LIMIT): string[] {
-  if (text.length <= limit) return [text];
-  const chunks: string[] = [];
-  let rest = text;
-  let reopenFence = false;
-  while (rest.length > 0) {
-    const prefix: string = reopenFence ? '```\n' : '';
-    const room = limit - prefix.length - 4; // leaves space to close a fence
-    if (prefix.length + rest.length <= limit) {
-      chunks.push(prefix + rest);
-      break;
-    }
-    let cut = findCut(rest, room);
-    if (cut <= 0) cut = room;
-    let chunk: string = prefix + rest.slice(0, cut).replace(/\s+$/, '');
-    rest = rest.slice(cut).replace(/^\n+/, '');
-    const fences: number = (chunk.match(/^\s*```/gm) ?? []).length;
-    reopenFence = fences % 2 === 1;
-    if (reopenFence) chunk += '\n```';
-    chunks.push(chunk);
-  }
-  return chunks;
-}
-
-function findCut(text: string, room: number): number {
-  const window = text.slice(0, room);
-  for (const sep of ['\n\n', '\n', ' ']) {
-    const at = window.lastIndexOf(sep);
-    // Only accept a break in the second half, so chunks don't get tiny.
-    if (at > room / 2) return at + sep.length;
-  }
-  return room;
-}
-
-/** Cuts text to `max` characters with an ellipsis (Slack rejects over-long fields outright). */
-export function clip(text: string, max: number): string {
-  // Counted in UTF-16 units, which is never fewer than what Slack counts.
-  if (text.length <= max) return text;
-  let cut = text.slice(0, max - 1).trimEnd();
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  return `${cut}…`;
 }

@@ -13,11 +13,13 @@
 import type { webApi } from '@slack/bolt';
 import type { Conversation } from '../../src/conversation.js';
 import { sessionKey } from '../../src/conversation.js';
+import { describeError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { FormSpec } from '../../src/interactions/form.js';
 import type { Logger } from '../../src/logger.js';
 import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
 import type { ChatSurface, InteractionOutcome, OutboundMessage } from '../../src/surface.js';
+import { splitText } from '../../src/text.js';
 import {
   closedMessage,
   confirmHeadline,
@@ -29,7 +31,7 @@ import {
   linkMessage,
   type SlackMessage,
 } from './blocks.js';
-import { markdownToMrkdwn, splitText } from './mrkdwn.js';
+import { MESSAGE_TEXT_LIMIT, markdownToMrkdwn } from './mrkdwn.js';
 
 export const PLATFORM = 'slack';
 
@@ -169,7 +171,7 @@ export class SlackSurface implements ChatSurface {
         this.options.track(
           this.close(message.id, message.outcome).catch((err: unknown) =>
             this.options.logger.warn(
-              { err: errorText(err), id: message.id },
+              { err: describeError(err), id: message.id },
               'could not update a Slack message',
             ),
           ),
@@ -242,7 +244,7 @@ export class SlackSurface implements ChatSurface {
   // ───────────────────────────── text and progress ─────────────────────────────
 
   private async postText(c: Conversation, text: string): Promise<void> {
-    const chunks = splitText(markdownToMrkdwn(text));
+    const chunks = splitText(markdownToMrkdwn(text), MESSAGE_TEXT_LIMIT);
     const delivery = deliveryFor(c);
     if (delivery === 'ephemeral') {
       for (const chunk of chunks) await this.send(c, { text: chunk, blocks: [] }, true);
@@ -257,7 +259,7 @@ export class SlackSurface implements ChatSurface {
         await this.web.chat.update({ channel: ph.channel, ts: ph.ts, text: chunks[0] });
         rest = chunks.slice(1);
       } catch (err) {
-        this.options.logger.debug({ err: errorText(err) }, 'placeholder update failed; posting instead');
+        this.options.logger.debug({ err: describeError(err) }, 'placeholder update failed; posting instead');
       }
     }
     for (const chunk of rest) await this.send(c, { text: chunk, blocks: [] }, false);
@@ -273,7 +275,10 @@ export class SlackSurface implements ChatSurface {
         await this.web.chat.update({ channel: ph.channel, ts: ph.ts, text: line });
         return;
       } catch (err) {
-        this.options.logger.debug({ err: errorText(err) }, 'placeholder update failed; posting a new one');
+        this.options.logger.debug(
+          { err: describeError(err) },
+          'placeholder update failed; posting a new one',
+        );
       }
     }
     const ts = await this.send(c, { text: line, blocks: [] }, false);
@@ -302,11 +307,11 @@ export class SlackSurface implements ChatSurface {
         await this.web.chat.update({ channel: ph.channel, ts: ph.ts, text: msg.text, blocks: msg.blocks });
         ts = ph.ts;
       } catch (err) {
-        this.options.logger.debug({ err: errorText(err) }, 'placeholder update failed; posting instead');
+        this.options.logger.debug({ err: describeError(err) }, 'placeholder update failed; posting instead');
       }
     } else if (ph) {
       await this.web.chat.delete({ channel: ph.channel, ts: ph.ts }).catch((err: unknown) => {
-        this.options.logger.debug({ err: errorText(err) }, 'placeholder delete failed');
+        this.options.logger.debug({ err: describeError(err) }, 'placeholder delete failed');
       });
     }
     if (!ts) ts = await this.send(c, msg, ephemeral);
@@ -355,8 +360,4 @@ export class SlackSurface implements ChatSurface {
       return undefined;
     }
   }
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -13,7 +13,7 @@ import {
   readSubmission,
 } from '../../adapters/slack/blocks.js';
 import { cleanIncoming, mapSlashCommand } from '../../adapters/slack/inbound.js';
-import { clip, markdownToMrkdwn, splitText } from '../../adapters/slack/mrkdwn.js';
+import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.js';
 import type { FormField, FormSpec } from '../../src/interactions/form.js';
 import { validateSubmission } from '../../src/interactions/form.js';
 import { checkMessage, checkView } from '../helpers/slack-limits.js';
@@ -254,24 +254,6 @@ describe('text', () => {
         'Escapes: &lt;@U123&gt; &amp; &gt;',
       ].join('\n'),
     );
-  });
-
-  it('splits long text at paragraph breaks and keeps code fences balanced', () => {
-    const code = ['```', ...Array.from({ length: 300 }, (_, i) => `line ${i} ${'y'.repeat(20)}`), '```'].join(
-      '\n',
-    );
-    const chunks = splitText(`Intro.\n\n${code}\n\nOutro.`, 2000);
-    expect(chunks.length).toBeGreaterThan(3);
-    for (const c of chunks) {
-      expect(c.length).toBeLessThanOrEqual(2000);
-      expect((c.match(/```/g) ?? []).length % 2).toBe(0);
-    }
-  });
-
-  it('clips with an ellipsis and never splits a surrogate pair', () => {
-    expect(clip('abcdef', 4)).toBe('abc…');
-    expect(clip('ab😀cd', 4)).toBe('ab…');
-    expect(clip('short', 24)).toBe('short');
   });
 
   it('maps /parley subcommands onto the agent’s commands', () => {

@@ -401,7 +401,7 @@ describe('Slack rendering of what the core can post', () => {
       view: { id: record.id, form, origin: record.origin, expiresAt: record.expiresAt },
     });
     const view = await rig.openForm(u, await rig.waitForMessageWith(u, ACTION.formOpen));
-    expect((view.view.title as { text: string }).text).toBe('A very long form title…');
+    expect((view.view.title as { text: string }).text).toBe('A very long form title …');
     expect(inputElement(view, 'city').type).toBe('external_select');
     const suggested = await rig.slack.suggest(u, view.id, 'city', 'number 14');
     const list = (suggested.body as { options: Array<{ value: string; text: { text: string } }> }).options;
