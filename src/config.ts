@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { MIN_SECRET_LENGTH } from './auth/crypto.js';
+import { DEFAULT_SECRET_FILE } from './auth/secret.js';
 import { ParleyError } from './errors.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -67,11 +69,11 @@ export const envSchema = z.object({
   /** Any Discord-compatible REST base (the local fake, a proxy); the API version is appended. */
   DISCORD_API_URL: z.url().default('https://discord.com/api'),
   /** Sign-in: encrypts stored tokens (≥ 16 characters). Unset, one is generated into PARLEY_SECRET_FILE. */
-  PARLEY_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, {
-    message: 'use at least 16 characters',
+  PARLEY_SECRET: optionalString.refine((v) => v === undefined || v.length >= MIN_SECRET_LENGTH, {
+    message: `use at least ${MIN_SECRET_LENGTH} characters`,
   }),
   /** Sign-in: where the generated secret is kept when PARLEY_SECRET is unset (mode 0600). */
-  PARLEY_SECRET_FILE: z.string().trim().min(1).default('.parley/secret'),
+  PARLEY_SECRET_FILE: z.string().trim().min(1).default(DEFAULT_SECRET_FILE),
   /** Sign-in: Parley's client ID metadata document, when not served at PUBLIC_BASE_URL (https only). */
   PARLEY_CLIENT_METADATA_URL: z
     .url()

@@ -10,13 +10,17 @@ const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+/** The shortest sign-in secret accepted (PARLEY_SECRET, the secret file, {@link SecretBox}). */
+export const MIN_SECRET_LENGTH = 16;
+
 /** Seals and opens strings with one 256-bit key. */
 export class SecretBox {
   readonly #key: Buffer;
 
   /** `secret` is any string of at least 16 characters; the key is derived from it with HKDF. */
   constructor(secret: string) {
-    if (secret.length < 16) throw new Error('the sign-in secret must be at least 16 characters long');
+    if (secret.length < MIN_SECRET_LENGTH)
+      throw new Error(`the sign-in secret must be at least ${MIN_SECRET_LENGTH} characters long`);
     this.#key = Buffer.from(hkdfSync('sha256', secret, 'parley', 'parley sign-in store v1', 32));
   }
 

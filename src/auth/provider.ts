@@ -72,7 +72,7 @@ export interface ProviderContext {
   identity: string;
   server: OAuthServerConfig;
   redirectUrl: string;
-  /** Parley's client ID metadata document; only an https URL is ever offered. */
+  /** Parley's client ID metadata document; set only when https (SignInService filters it). */
   clientMetadataUrl?: string | undefined;
   flowTtlMs: number;
   now: () => number;
@@ -97,8 +97,7 @@ export class StoreOAuthProvider implements OAuthClientProvider {
     this.ctx = ctx;
     this.exchangeVerifier = exchange?.verifier;
     const preregistered = Boolean(ctx.server.auth.clientId);
-    if (!preregistered && ctx.clientMetadataUrl?.startsWith('https://'))
-      this.clientMetadataUrl = ctx.clientMetadataUrl;
+    if (!preregistered && ctx.clientMetadataUrl) this.clientMetadataUrl = ctx.clientMetadataUrl;
   }
 
   get redirectUrl(): string {

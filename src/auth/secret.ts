@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, resolve } from 'node:path';
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { randomToken } from './crypto.js';
+import { MIN_SECRET_LENGTH, randomToken } from './crypto.js';
 
 export const DEFAULT_SECRET_FILE = '.parley/secret';
 
@@ -20,7 +20,7 @@ export interface SignInSecret {
 }
 
 export function loadSignInSecret(options: {
-  /** PARLEY_SECRET. */
+  /** PARLEY_SECRET, as the config parsed it (its length is checked there and by SecretBox). */
   secret?: string | undefined;
   /** PARLEY_SECRET_FILE; relative paths are resolved against `cwd`. */
   file?: string | undefined;
@@ -28,17 +28,16 @@ export function loadSignInSecret(options: {
   logger?: Logger;
 }): SignInSecret {
   if (options.secret) {
-    if (options.secret.length < 16)
-      throw new ParleyError('config_invalid', 'PARLEY_SECRET must be at least 16 characters long.');
     return { secret: options.secret, source: 'PARLEY_SECRET' };
   }
   const path = resolve(options.cwd ?? process.cwd(), options.file ?? DEFAULT_SECRET_FILE);
   if (existsSync(path)) {
     const secret = readFileSync(path, 'utf8').trim();
-    if (secret.length < 16)
+    // Nothing else checks the file's contents before SecretBox, whose error says less than this.
+    if (secret.length < MIN_SECRET_LENGTH)
       throw new ParleyError(
         'config_invalid',
-        `The sign-in secret in ${path} is too short (at least 16 characters). Delete the file to generate a new one (everyone signs in again), or set PARLEY_SECRET.`,
+        `The sign-in secret in ${path} is too short (at least ${MIN_SECRET_LENGTH} characters). Delete the file to generate a new one (everyone signs in again), or set PARLEY_SECRET.`,
       );
     options.logger?.info({ path }, 'sign-in secret read from file');
     return { secret, source: 'file', path };

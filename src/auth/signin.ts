@@ -106,8 +106,13 @@ export class SignInService {
 
   /** The CIMD URL, when Parley can offer one (the spec requires https). */
   get clientMetadataUrl(): string | undefined {
-    const url = this.options.clientMetadataUrl ?? `${this.publicBaseUrl}${CLIENT_METADATA_PATH}`;
+    const url = this.clientMetadataDocumentUrl;
     return url.startsWith('https://') ? url : undefined;
+  }
+
+  /** Where the client ID metadata document is, https or not: its own `client_id`. */
+  private get clientMetadataDocumentUrl(): string {
+    return this.options.clientMetadataUrl ?? `${this.publicBaseUrl}${CLIENT_METADATA_PATH}`;
   }
 
   /** Servers that use sign-in. */
@@ -123,7 +128,7 @@ export class SignInService {
   /** The client ID metadata document served at {@link CLIENT_METADATA_PATH}. */
   clientMetadataDocument(): Record<string, unknown> {
     return {
-      client_id: this.options.clientMetadataUrl ?? `${this.publicBaseUrl}${CLIENT_METADATA_PATH}`,
+      client_id: this.clientMetadataDocumentUrl,
       client_name: 'Parley',
       client_uri: this.publicBaseUrl,
       redirect_uris: [this.redirectUrl],

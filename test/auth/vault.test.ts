@@ -64,7 +64,9 @@ describe('the sign-in secret', () => {
       secret: TEST_SECRET,
       source: 'PARLEY_SECRET',
     });
-    expect(() => loadSignInSecret({ cwd, secret: 'too-short' })).toThrow(/16 characters/);
+    // A short PARLEY_SECRET is refused where it is parsed, and by SecretBox itself.
+    expect(() => loadConfig({ PARLEY_SECRET: 'too-short' }, { cwd })).toThrow(/16 characters/);
+    expect(() => new SecretBox('too-short')).toThrow(/16 characters/);
   });
 
   it('is only made when a server uses OAuth, from the parsed environment', () => {
