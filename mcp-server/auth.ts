@@ -17,7 +17,7 @@ import {
   type OAuthTokenVerifier,
   verifyBearerToken,
 } from '@modelcontextprotocol/server';
-import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 
 export const SCOPE_TICKETS_READ = 'tickets:read';
@@ -37,14 +37,9 @@ export interface JwtTokenVerifierOptions {
   issuer: string;
   /** This server's resource URL; tokens must carry it in `aud`. */
   resource: string;
-  /**
-   * Where the signing keys are. Defaults to the `jwks_uri` of the issuer's
-   * `/.well-known/oauth-authorization-server` document, else `${issuer}/jwks`.
-   */
+  /** Where the signing keys are. Default `${issuer}/jwks`, where the auth-mock serves them. */
   jwksUrl?: string;
 }
-
-const asMetadataSchema = z.object({ jwks_uri: z.string().url().optional() });
 
 /**
  * Verifies JWT access tokens. Token problems (bad signature, expired, wrong issuer or audience)
@@ -53,31 +48,12 @@ const asMetadataSchema = z.object({ jwks_uri: z.string().url().optional() });
  */
 export function createJwtTokenVerifier(options: JwtTokenVerifierOptions): OAuthTokenVerifier {
   const issuer = options.issuer.replace(/\/+$/, '');
-  let keys: JWTVerifyGetKey | undefined = options.jwksUrl
-    ? createRemoteJWKSet(new URL(options.jwksUrl))
-    : undefined;
-
-  async function resolveKeys(): Promise<JWTVerifyGetKey> {
-    if (keys) return keys;
-    let jwksUrl = `${issuer}/jwks`;
-    try {
-      const res = await fetch(`${issuer}/.well-known/oauth-authorization-server`, {
-        signal: AbortSignal.timeout(3000),
-      });
-      if (res.ok) {
-        const meta = asMetadataSchema.safeParse(await res.json());
-        if (meta.success && meta.data.jwks_uri) jwksUrl = meta.data.jwks_uri;
-      }
-    } catch {
-      // The metadata is only a hint; the auth-mock also serves its keys at `${issuer}/jwks`.
-    }
-    keys = createRemoteJWKSet(new URL(jwksUrl));
-    return keys;
-  }
+  // jose fetches the keys on first use, caches them, shares one fetch between concurrent
+  // requests and refetches when a token names a key it has not seen.
+  const getKey = createRemoteJWKSet(new URL(options.jwksUrl ?? `${issuer}/jwks`));
 
   return {
     async verifyAccessToken(token: string): Promise<AuthInfo> {
-      const getKey = await resolveKeys();
       let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
       try {
         ({ payload } = await jwtVerify(token, getKey, { issuer, audience: options.resource }));
