@@ -102,7 +102,7 @@ export async function startMcpServer(options: McpServerOptions = {}): Promise<De
   const metadata = protectedResourceMetadata(resource, issuer);
   const verifier = createJwtTokenVerifier({ issuer, resource });
   const allowedHostnames = [
-    ...new Set([...LOOPBACK_HOSTNAMES, hostnameOf(resourceUrl), ...(options.allowedHosts ?? [])]),
+    ...new Set([...LOOPBACK_HOSTNAMES, resourceUrl.hostname, ...(options.allowedHosts ?? [])]),
   ];
 
   const sessions = new Map<string, LegacySession>();
@@ -184,9 +184,11 @@ export async function startMcpServer(options: McpServerOptions = {}): Promise<De
           res.status(415).json(rpcError(-32000, 'Unsupported media type: send application/json.', undefined));
           return;
         }
-        // The SDK's own classification; the body was parsed already, so hand it over.
-        const probe = await toWebRequest(req, req.body ?? {});
-        if (await isLegacyRequest(probe)) await handleLegacy(req, res);
+        // The SDK's own classification. Express parsed the body already: the probe is built from
+        // it and the classifier reads it as is, so nothing is serialized and parsed again.
+        const body: unknown = req.body ?? {};
+        const probe = await toWebRequest(req, body);
+        if (await isLegacyRequest(probe, body)) await handleLegacy(req, res);
         else await modernNode(req, res, req.body);
         return;
       }
@@ -287,11 +289,8 @@ function isHttpError(err: unknown): err is { status: number } {
   return typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number';
 }
 
-/** IPv6 literals need brackets inside a URL. */
+/** The host as it goes in a URL: wildcard binds are reached through loopback, IPv6 in brackets. */
 function urlHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-function hostnameOf(url: URL): string {
-  return url.hostname;
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return reachable.includes(':') && !reachable.startsWith('[') ? `[${reachable}]` : reachable;
 }
