@@ -99,7 +99,6 @@ function slackLogger(logger: Logger): SlackLogger {
 export class SlackAdapter {
   readonly surface: SlackSurface;
   readonly mode: 'socket' | 'http';
-  private app: App | undefined;
   private socketReceiver: SocketModeReceiver | undefined;
   private readonly expressReceiver: ExpressReceiver | undefined;
   private readonly work = new Set<Promise<unknown>>();
@@ -203,7 +202,6 @@ export class SlackAdapter {
       admit: () => this.gate.admit(),
     });
     this.surface.setClient(app.client);
-    this.app = app;
     if (this.socketReceiver) await this.socketReceiver.start();
     this.running = true;
     this.config.logger.info(
@@ -225,11 +223,6 @@ export class SlackAdapter {
   /** Resolves when no background work (turns started here, message rewrites) is running. */
   async idle(): Promise<void> {
     while (this.work.size > 0) await Promise.allSettled([...this.work]);
-  }
-
-  /** The Bolt app (after start), for tests and extensions. */
-  get bolt(): App | undefined {
-    return this.app;
   }
 
   private run(conversation: Conversation, text: string): void {

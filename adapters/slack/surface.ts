@@ -36,16 +36,15 @@ import { MESSAGE_TEXT_LIMIT, markdownToMrkdwn } from './mrkdwn.js';
 export const PLATFORM = 'slack';
 
 /** Where the message offering an interaction is, so it can be rewritten when the interaction ends. */
-export interface MessageRef {
+interface MessageRef {
   channel: string;
-  user: string;
-  /** Set for ordinary messages (chat.update works on them). */
+  /**
+   * Set for ordinary messages (chat.update works on them). Without it the message is ephemeral
+   * (or went through a response_url), and only a response_url from a click on it can replace it.
+   */
   ts?: string;
-  /** Ephemeral messages can only be replaced through a response_url from a click on them. */
-  ephemeral: boolean;
   responseUrl?: string;
   headline: string;
-  outcome?: InteractionOutcome;
 }
 
 interface Placeholder {
@@ -127,29 +126,28 @@ export class SlackSurface implements ChatSurface {
       case 'progress':
         return this.postProgress(conversation, message.text);
       case 'form':
-        this.rememberForm(message.view.id, {
-          form: message.view.form,
-          origin: message.view.origin,
-          conversation,
-          expiresAt: message.view.expiresAt,
-          ...(message.view.values && { values: message.view.values }),
-          claimed: new Set(),
-        });
+      case 'confirm': {
+        if (message.kind === 'form')
+          this.rememberForm(message.view.id, {
+            form: message.view.form,
+            origin: message.view.origin,
+            conversation,
+            expiresAt: message.view.expiresAt,
+            ...(message.view.values && { values: message.view.values }),
+            claimed: new Set(),
+          });
+        const [msg, headline] =
+          message.kind === 'form'
+            ? [formMessage(message.view, conversation.user), formHeadline(message.view)]
+            : [confirmMessage(message.view, conversation.user), confirmHeadline(message.view)];
         return this.postInteraction(
           conversation,
           message.view.id,
-          formMessage(message.view, conversation.user),
-          formHeadline(message.view),
+          msg,
+          headline,
           deliveryFor(conversation) === 'ephemeral',
         );
-      case 'confirm':
-        return this.postInteraction(
-          conversation,
-          message.view.id,
-          confirmMessage(message.view, conversation.user),
-          confirmHeadline(message.view),
-          deliveryFor(conversation) === 'ephemeral',
-        );
+      }
       case 'link': {
         const view = message.view;
         const url =
@@ -203,32 +201,31 @@ export class SlackSurface implements ChatSurface {
 
   /** Rewrites an interaction's message to say how it ended; buttons go away. */
   async close(id: string, outcome: InteractionOutcome, viaResponseUrl?: string): Promise<void> {
-    const ref = await getJson<MessageRef>(this.options.store, keys.ref(id));
+    // Taken in one step: of two processes that see the interaction end, only one rewrites it.
+    const ref = await takeJson<MessageRef>(this.options.store, keys.ref(id));
     if (!ref) return;
     const responseUrl = viaResponseUrl ?? ref.responseUrl;
     const msg = closedMessage(ref.headline, outcome);
-    await setJson(this.options.store, keys.ref(id), { ...ref, outcome }, REF_TTL_MS);
-    if (!ref.ephemeral && ref.ts) {
+    if (ref.ts) {
       await this.web.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks });
     } else if (responseUrl) {
       await this.respond(responseUrl, { ...msg, replace_original: true });
+    } else {
+      // An ephemeral message nobody has clicked: a later click's response_url can still rewrite it.
+      await setJson(this.options.store, keys.ref(id), ref, REF_TTL_MS);
     }
   }
 
   /** Notes the response_url of a click on an ephemeral message, the only way to rewrite it later. */
   async rememberResponseUrl(id: string, responseUrl: string): Promise<void> {
     const ref = await getJson<MessageRef>(this.options.store, keys.ref(id));
-    if (!ref?.ephemeral) return;
+    if (!ref || ref.ts) return;
     await setJson(this.options.store, keys.ref(id), { ...ref, responseUrl }, REF_TTL_MS);
   }
 
   /** A short note only the person sees, where the conversation is (ephemeral; plain in a DM). */
   async notice(c: Conversation, text: string): Promise<void> {
     await this.send(c, { text: markdownToMrkdwn(text), blocks: [] }, deliveryFor(c) !== 'dm');
-  }
-
-  async ref(id: string): Promise<MessageRef | undefined> {
-    return getJson<MessageRef>(this.options.store, keys.ref(id));
   }
 
   /** Posts to a response_url (ephemeral replies, replacing an ephemeral message). */
@@ -253,16 +250,9 @@ export class SlackSurface implements ChatSurface {
     // The first part replaces the "working" placeholder, so the answer appears once, where the
     // person was looking.
     const ph = await takeJson<Placeholder>(this.options.store, keys.placeholder(c));
-    let rest = chunks;
-    if (ph && chunks[0] !== undefined) {
-      try {
-        await this.web.chat.update({ channel: ph.channel, ts: ph.ts, text: chunks[0] });
-        rest = chunks.slice(1);
-      } catch (err) {
-        this.options.logger.debug({ err: describeError(err) }, 'placeholder update failed; posting instead');
-      }
-    }
-    for (const chunk of rest) await this.send(c, { text: chunk, blocks: [] }, false);
+    const [first, ...others] = chunks;
+    const replaced = ph && first !== undefined && (await this.rewrite(ph, { text: first, blocks: [] }));
+    for (const chunk of replaced ? others : chunks) await this.send(c, { text: chunk, blocks: [] }, false);
   }
 
   private async postProgress(c: Conversation, text: string): Promise<void> {
@@ -270,17 +260,7 @@ export class SlackSurface implements ChatSurface {
     if (deliveryFor(c) === 'ephemeral') return;
     const line = `⏳ ${markdownToMrkdwn(text)}`;
     const ph = await getJson<Placeholder>(this.options.store, keys.placeholder(c));
-    if (ph) {
-      try {
-        await this.web.chat.update({ channel: ph.channel, ts: ph.ts, text: line });
-        return;
-      } catch (err) {
-        this.options.logger.debug(
-          { err: describeError(err) },
-          'placeholder update failed; posting a new one',
-        );
-      }
-    }
+    if (ph && (await this.rewrite(ph, { text: line, blocks: [] }))) return;
     const ts = await this.send(c, { text: line, blocks: [] }, false);
     if (ts)
       await setJson(this.options.store, keys.placeholder(c), { channel: c.channel, ts }, PLACEHOLDER_TTL_MS);
@@ -303,27 +283,31 @@ export class SlackSurface implements ChatSurface {
         ? undefined
         : await takeJson<Placeholder>(this.options.store, keys.placeholder(c));
     if (ph && !ephemeral) {
-      try {
-        await this.web.chat.update({ channel: ph.channel, ts: ph.ts, text: msg.text, blocks: msg.blocks });
-        ts = ph.ts;
-      } catch (err) {
-        this.options.logger.debug({ err: describeError(err) }, 'placeholder update failed; posting instead');
-      }
+      if (await this.rewrite(ph, msg)) ts = ph.ts;
     } else if (ph) {
       await this.web.chat.delete({ channel: ph.channel, ts: ph.ts }).catch((err: unknown) => {
         this.options.logger.debug({ err: describeError(err) }, 'placeholder delete failed');
       });
     }
     if (!ts) ts = await this.send(c, msg, ephemeral);
-    const ref: MessageRef = {
-      channel: c.channel,
-      user: c.user,
-      // Without a ts (ephemeral, or the response_url fallback) only a response_url can rewrite it.
-      ephemeral: ephemeral || !ts,
-      headline,
-      ...(!ephemeral && ts && { ts }),
-    };
+    const ref: MessageRef = { channel: c.channel, headline, ...(ts && { ts }) };
     await setJson(this.options.store, keys.ref(id), ref, REF_TTL_MS);
+  }
+
+  /** Rewrites the "working" placeholder in place; false (logged) when Slack refuses, to post anew. */
+  private async rewrite(ph: Placeholder, msg: SlackMessage): Promise<boolean> {
+    try {
+      await this.web.chat.update({
+        channel: ph.channel,
+        ts: ph.ts,
+        text: msg.text,
+        ...(msg.blocks.length > 0 && { blocks: msg.blocks }),
+      });
+      return true;
+    } catch (err) {
+      this.options.logger.debug({ err: describeError(err) }, 'placeholder update failed; posting instead');
+      return false;
+    }
   }
 
   /** Posts in the conversation's place; returns the message ts (ordinary messages only). */
