@@ -3,21 +3,12 @@
  * with ONE text content block whose text is this JSON; the client renders the fields, then calls the
  * same tool again with its original arguments plus each answer under the field's `name`.
  *
- * This module is the contract between the demo server (which emits the payload) and Parley (which
- * parses it), so it exports both the TypeScript types and a zod schema of the payload.
+ * This is the server side of the wire format: the types of what the demo server emits. Parley's
+ * reader is src/interactions/v1.ts (`findV1Payload`, `v1PayloadToForm`); the demo server's tests
+ * run its output through that reader, so the two sides are checked against each other for real.
  */
-import { z } from 'zod';
 
-export const V1_FORM_FIELD_TYPES = [
-  'text',
-  'number',
-  'integer',
-  'boolean',
-  'select',
-  'multiselect',
-  'date',
-] as const;
-export type V1FormFieldType = (typeof V1_FORM_FIELD_TYPES)[number];
+export type V1FormFieldType = 'text' | 'number' | 'integer' | 'boolean' | 'select' | 'multiselect' | 'date';
 
 export interface V1FormOption {
   value: string;
@@ -63,60 +54,3 @@ export interface V1FormPayload {
   message: string;
   fields: V1FormField[];
 }
-
-export const v1FormOptionSchema = z.object({ value: z.string(), label: z.string() });
-
-const fieldBase = {
-  name: z.string().min(1),
-  label: z.string(),
-  required: z.boolean(),
-  description: z.string().optional(),
-  default: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).optional(),
-  min_length: z.number().int().min(0).optional(),
-  max_length: z.number().int().min(0).optional(),
-  minimum: z.number().optional(),
-  maximum: z.number().optional(),
-  format: z.enum(['email', 'uri']).optional(),
-};
-
-export const v1FormPlainFieldSchema = z.object({
-  ...fieldBase,
-  type: z.enum(['text', 'number', 'integer', 'boolean', 'date']),
-  options: z.never().optional(),
-});
-
-export const v1FormChoiceFieldSchema = z.object({
-  ...fieldBase,
-  type: z.enum(['select', 'multiselect']),
-  options: z.array(v1FormOptionSchema).min(1),
-});
-
-export const v1FormFieldSchema = z.union([v1FormPlainFieldSchema, v1FormChoiceFieldSchema]);
-
-export const v1FormPayloadSchema = z.object({
-  type: z.literal('elicitation'),
-  elicitation_type: z.literal('form'),
-  tool: z.string().min(1),
-  message: z.string(),
-  fields: z.array(v1FormFieldSchema),
-});
-
-/**
- * Reads a tool result's text as a V1 form payload. Returns `undefined` for any text that is not
- * one (plain prose, other JSON), so a client can call it on every text block it receives.
- */
-export function parseV1FormPayload(text: string): V1FormPayload | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = v1FormPayloadSchema.safeParse(json);
-  return parsed.success ? parsed.data : undefined;
-}
-
-// Compile-time guard: the zod schema and the TypeScript types describe the same payload, so the
-// two cannot drift apart unnoticed.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _typesAgree: Same<z.infer<typeof v1FormPayloadSchema>, V1FormPayload> = true;
