@@ -60,14 +60,10 @@ export function cleanIncoming(text: string, botUserId?: string): string {
   return s.trim();
 }
 
-/** Slack clients may turn quotes into curly ones, which would break `/call` JSON. */
-function straightenQuotes(s: string): string {
-  return s.replace(/[“”]/g, '"').replace(/[‘’]/g, "'");
-}
-
 /**
  * `/parley <subcommand>` → the agent's text commands (help, tools, call, login, logout, whoami,
- * reset); anything else is a prompt. An empty command shows the help.
+ * reset); anything else is a prompt. An empty command shows the help. (Curly quotes Slack typed
+ * into `/call` JSON are the core's to straighten.)
  */
 export function mapSlashCommand(text: string): string {
   const trimmed = text.trim();
@@ -84,15 +80,10 @@ export function mapSlashCommand(text: string): string {
     case 'call':
     case 'login':
     case 'logout':
-      return straightenQuotes(`/${sub}${args ? ` ${args}` : ''}`);
+      return `/${sub}${args ? ` ${args}` : ''}`;
     default:
       return trimmed;
   }
-}
-
-/** Mentions and DMs may carry the agent's commands too (`@Parley /call …`). */
-function normalizeMessageText(text: string): string {
-  return text.startsWith('/') ? straightenQuotes(text) : text;
 }
 
 type AnyBody = Record<string, unknown> & {
@@ -112,50 +103,52 @@ function actorOf(body: AnyBody): Actor {
 export function registerInbound(o: InboundOptions): void {
   const { app, agent, store, surface, logger } = o;
 
-  /** True the first time Slack delivers this event (retries and the mention/DM overlap repeat it). */
-  async function firstDelivery(ids: string[]): Promise<boolean> {
-    for (const id of ids) {
-      if (!(await store.setIfAbsent(keys.seen(id), '1', o.dedupeTtlMs))) return false;
-    }
-    return true;
-  }
-
-  app.event('app_mention', async ({ event, body, context }) => {
-    if ('bot_id' in event && event.bot_id) return;
-    if (!event.user) return;
-    const eventId = (body as { event_id?: string }).event_id ?? `${event.channel}:${event.ts}`;
-    if (!(await firstDelivery([eventId, `msg:${event.channel}:${event.ts}`]))) {
-      logger.debug({ eventId, retry: context.retryNum }, 'duplicate Slack event ignored');
+  /**
+   * A mention or a DM (which may carry the agent's commands too: `@Parley /call …`), handled once
+   * per message. One mark on channel + ts covers Slack's retries (same message) and the overlap of
+   * `app_mention` and `message.im` (two events, one message).
+   */
+  async function onMessage(
+    m: { channel: string; ts: string; thread?: string | undefined; user: string; text: string },
+    body: unknown,
+    retry: number | undefined,
+  ): Promise<void> {
+    if (!(await store.setIfAbsent(keys.seen(`msg:${m.channel}:${m.ts}`), '1', o.dedupeTtlMs))) {
+      logger.debug({ channel: m.channel, ts: m.ts, retry }, 'duplicate Slack event ignored');
       return;
     }
     const conversation: Conversation = {
       platform: PLATFORM,
       workspace: (body as { team_id?: string }).team_id ?? 'unknown',
-      channel: event.channel,
-      // The thread is the session: a mention at the top level starts one.
-      thread: event.thread_ts ?? event.ts,
-      user: event.user,
+      channel: m.channel,
+      ...(m.thread && { thread: m.thread }),
+      user: m.user,
     };
-    o.run(conversation, normalizeMessageText(cleanIncoming(event.text, o.botUserId)));
+    o.run(conversation, cleanIncoming(m.text, o.botUserId));
+  }
+
+  app.event('app_mention', async ({ event, body, context }) => {
+    if ('bot_id' in event && event.bot_id) return;
+    if (!event.user) return;
+    // The thread is the session: a mention at the top level starts one.
+    const thread = event.thread_ts ?? event.ts;
+    await onMessage(
+      { channel: event.channel, ts: event.ts, thread, user: event.user, text: event.text },
+      body,
+      context.retryNum,
+    );
   });
 
   app.message(async ({ message, body, context }) => {
     if (message.channel_type !== 'im') return;
     if (message.subtype !== undefined || !('user' in message) || !message.user) return;
     if ('bot_id' in message && message.bot_id) return;
-    const eventId = (body as { event_id?: string }).event_id ?? `${message.channel}:${message.ts}`;
-    if (!(await firstDelivery([eventId, `msg:${message.channel}:${message.ts}`]))) {
-      logger.debug({ eventId, retry: context.retryNum }, 'duplicate Slack event ignored');
-      return;
-    }
-    const conversation: Conversation = {
-      platform: PLATFORM,
-      workspace: (body as { team_id?: string }).team_id ?? 'unknown',
-      channel: message.channel,
-      ...('thread_ts' in message && message.thread_ts ? { thread: message.thread_ts } : {}),
-      user: message.user,
-    };
-    o.run(conversation, normalizeMessageText(cleanIncoming(message.text ?? '', o.botUserId)));
+    const thread = 'thread_ts' in message ? message.thread_ts : undefined;
+    await onMessage(
+      { channel: message.channel, ts: message.ts, thread, user: message.user, text: message.text ?? '' },
+      body,
+      context.retryNum,
+    );
   });
 
   app.command(o.command, async ({ command, ack }) => {

@@ -261,7 +261,8 @@ describe('text', () => {
     expect(mapSlashCommand('help')).toBe('/help');
     expect(mapSlashCommand('TOOLS')).toBe('/tools');
     expect(mapSlashCommand('reset')).toBe('/reset');
-    expect(mapSlashCommand('call demo__echo {“message”:“hi”}')).toBe('/call demo__echo {"message":"hi"}');
+    // Curly quotes stay: the core's /call straightens them.
+    expect(mapSlashCommand('call demo__echo {“message”:“hi”}')).toBe('/call demo__echo {“message”:“hi”}');
     expect(mapSlashCommand('login demo')).toBe('/login demo');
     expect(mapSlashCommand('logout demo')).toBe('/logout demo');
     expect(mapSlashCommand('whoami')).toBe('/whoami');

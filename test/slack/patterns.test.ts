@@ -198,6 +198,19 @@ describe('Slack over Socket Mode', () => {
     expect(rig.seenBy(u).filter((m) => /only once/.test(m.text))).toHaveLength(1);
   });
 
+  it('a mention in a DM comes as two events (app_mention and message.im) and is answered once', async () => {
+    const u = person('overlap');
+    const sent = await rig.slack.dm(
+      u,
+      `<@${rig.slack.botUserId}> /call demo__echo {"message":"just the one"}`,
+    );
+    const mention = await rig.slack.sendEvent({ ...sent.event, type: 'app_mention' });
+    expect(mention.status).toBe(200);
+    await rig.waitForText(u, /just the one/);
+    await rig.adapter.idle();
+    expect(rig.seenBy(u).filter((m) => /just the one/.test(m.text))).toHaveLength(1);
+  });
+
   it('destructive tools: Confirm / Cancel, for the owner only', async () => {
     const u = person('confirm');
     const other = person('other');
