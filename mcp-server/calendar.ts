@@ -2,11 +2,12 @@
  * The fake calendar behind `connect_calendar` and `calendar_events`. Consent happens out of band:
  * the user opens the auth-mock's consent page in a browser (URL-mode elicitation) and the server
  * learns the outcome by polling the auth-mock's status endpoint. Connections are remembered per
- * caller (see `identity.ts`) in memory.
+ * caller (see `identity.ts`) in memory, bounded in time and count like the auth-mock's decisions.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { ANONYMOUS } from './identity.js';
 
 export type ConsentDecision = 'approved' | 'denied' | 'timeout' | 'aborted';
 
@@ -18,8 +19,16 @@ export interface CalendarServiceOptions {
   /** How long to wait for the user to decide before giving up. */
   waitMs: number;
   pollMs?: number;
+  /** How long a connection is remembered. Default one day. */
+  connectionTtlMs?: number;
+  /** Most callers remembered at once (connected, and pending apart); the oldest go first. Default 1000. */
+  maxCallers?: number;
+  now?: () => number;
   logger: Logger;
 }
+
+/** How long `calendar_events` checks a consent page it showed (the auth-mock keeps decisions 1 h). */
+const PENDING_TTL_MS = 60 * 60_000;
 
 export interface CalendarEvent {
   title: string;
@@ -29,14 +38,18 @@ export interface CalendarEvent {
 
 export class CalendarService {
   readonly issuer: string;
-  private readonly connected = new Set<string>();
+  private readonly connected: ExpiringMap<true>;
   /** Consent pages shown to a caller by `calendar_events` (the -32042 path), checked on retry. */
-  private readonly pending = new Map<string, string>();
+  private readonly pending: ExpiringMap<string>;
   // Aborted by close(), so no poll loop outlives the server.
   private readonly lifetime = new AbortController();
 
   constructor(private readonly options: CalendarServiceOptions) {
     this.issuer = options.issuer.replace(/\/+$/, '');
+    const now = options.now ?? Date.now;
+    const max = options.maxCallers ?? 1000;
+    this.connected = new ExpiringMap(options.connectionTtlMs ?? 24 * 60 * 60_000, max, now);
+    this.pending = new ExpiringMap(PENDING_TTL_MS, max, now);
   }
 
   newElicitationId(): string {
@@ -48,11 +61,11 @@ export class CalendarService {
   }
 
   isConnected(caller: string): boolean {
-    return this.connected.has(caller);
+    return this.connected.get(caller) !== undefined;
   }
 
   markConnected(caller: string): void {
-    this.connected.add(caller);
+    this.connected.set(caller, true);
     this.pending.delete(caller);
   }
 
@@ -117,7 +130,7 @@ export class CalendarService {
       d.setUTCHours(hour, minutes, 0, 0);
       return d.toISOString();
     };
-    const who = caller.startsWith('session:') || caller === 'anonymous' ? 'you' : caller;
+    const who = caller.startsWith('session:') || caller === ANONYMOUS ? 'you' : caller;
     return [
       { title: `Stand-up with ${who}`, start: day(1, 9), end: day(1, 9, 15) },
       { title: 'Parley demo review', start: day(1, 14), end: day(1, 15) },
@@ -127,6 +140,50 @@ export class CalendarService {
 
   close(): void {
     this.lifetime.abort();
+  }
+}
+
+/** A map whose entries expire after `ttlMs` and whose oldest entries go beyond `max`. */
+class ExpiringMap<V> {
+  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max: number,
+    private readonly now: () => number,
+  ) {}
+
+  get(key: string): V | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: V): void {
+    // Re-inserted, so it counts as the newest.
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAt: this.now() + this.ttlMs });
+    this.#prune();
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  #prune(): void {
+    const now = this.now();
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now) this.#entries.delete(key);
+    }
+    // Map iteration is insertion order, so the first keys are the oldest.
+    for (const key of this.#entries.keys()) {
+      if (this.#entries.size <= this.max) break;
+      this.#entries.delete(key);
+    }
   }
 }
 

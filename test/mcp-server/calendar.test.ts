@@ -1,5 +1,7 @@
 import { type Client, type ElicitRequest, UrlElicitationRequiredError } from '@modelcontextprotocol/client';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CalendarService } from '../../mcp-server/calendar.js';
 import {
   callToolManually,
   connectTestClient,
@@ -192,5 +194,28 @@ describe('calendar_events, modern era: URL elicitation rides an input_required r
     );
     expect(isInputRequiredResult(done)).toBe(false);
     expect(textOf(done)).toContain('Parley demo review');
+  });
+});
+
+describe('CalendarService memory', () => {
+  it('forgets connections after their TTL and beyond the caller cap, oldest first', () => {
+    let now = 0;
+    const calendar = new CalendarService({
+      issuer: 'http://127.0.0.1:1',
+      waitMs: 1000,
+      connectionTtlMs: 1000,
+      maxCallers: 2,
+      now: () => now,
+      logger: pino({ level: 'silent' }),
+    });
+    calendar.markConnected('a');
+    calendar.markConnected('b');
+    calendar.markConnected('c');
+    expect(['a', 'b', 'c'].map((c) => calendar.isConnected(c))).toEqual([false, true, true]);
+    calendar.rememberPending('d', 'el-d');
+    expect(calendar.pendingFor('d')).toBe('el-d');
+    now = 1000;
+    expect(calendar.isConnected('c')).toBe(false);
+    calendar.close();
   });
 });
