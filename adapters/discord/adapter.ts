@@ -37,7 +37,7 @@ import {
 import express, { type Request, type Response } from 'express';
 import type { Agent, AnswerReply } from '../../src/agent.js';
 import { type Actor, type Conversation, sessionKey } from '../../src/conversation.js';
-import { describeError } from '../../src/errors.js';
+import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import { type FormSpec, formDefaults, validateSubmission } from '../../src/interactions/form.js';
 import type { Logger } from '../../src/logger.js';
@@ -180,7 +180,8 @@ export class DiscordAdapter implements ChatSurface {
     if (config.token) this.client.rest.setToken(config.token);
     if (config.publicKey) {
       if (!config.http)
-        throw new Error(
+        throw new ParleyError(
+          'config_invalid',
           'DISCORD_PUBLIC_KEY is set, but no HTTP server was given to mount /discord/interactions on.',
         );
       // Mounted now, so the route comes before any catch-all added later; it answers 503 until
@@ -213,7 +214,8 @@ export class DiscordAdapter implements ChatSurface {
     }
     const gateway = this.config.gateway ?? (Boolean(this.config.token) && this.ownsClient);
     if (gateway) {
-      if (!this.config.token) throw new Error('The Discord gateway needs DISCORD_TOKEN.');
+      if (!this.config.token)
+        throw new ParleyError('config_invalid', 'The Discord gateway needs DISCORD_TOKEN.');
       await this.client.login(this.config.token);
     }
   }
@@ -776,7 +778,8 @@ export class DiscordAdapter implements ChatSurface {
   private async href(url: string, expiresAt: number): Promise<string> {
     if (url.length <= LINK_URL_LIMIT) return url;
     if (!this.config.http)
-      throw new Error(
+      throw new ParleyError(
+        'config_invalid',
         'A link is longer than Discord allows on a button, and no HTTP server is configured for short links.',
       );
     return this.config.http.shortLink(url, Math.max(expiresAt - this.now(), 60_000));

@@ -6,6 +6,7 @@
  * events finish and disconnects.
  */
 import type { Env } from '../../src/config.js';
+import { ParleyError } from '../../src/errors.js';
 import { DiscordAdapter, type DiscordAdapterConfig } from './adapter.js';
 
 export { DiscordAdapter, type DiscordAdapterConfig } from './adapter.js';
@@ -27,11 +28,15 @@ export function discordSettingsFromEnv(
 ): Pick<DiscordAdapterConfig, 'applicationId' | 'token' | 'publicKey' | 'apiUrl'> | undefined {
   if (!env.DISCORD_APPLICATION_ID) {
     if (env.DISCORD_TOKEN || env.DISCORD_PUBLIC_KEY)
-      throw new Error('DISCORD_TOKEN or DISCORD_PUBLIC_KEY is set, but DISCORD_APPLICATION_ID is missing.');
+      throw new ParleyError(
+        'config_invalid',
+        'DISCORD_TOKEN or DISCORD_PUBLIC_KEY is set, but DISCORD_APPLICATION_ID is missing.',
+      );
     return undefined;
   }
   if (!env.DISCORD_TOKEN && !env.DISCORD_PUBLIC_KEY)
-    throw new Error(
+    throw new ParleyError(
+      'config_invalid',
       'DISCORD_APPLICATION_ID is set: also set DISCORD_TOKEN (gateway) and/or DISCORD_PUBLIC_KEY (HTTP interactions).',
     );
   return {

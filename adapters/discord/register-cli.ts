@@ -6,12 +6,16 @@
  */
 
 import { parseEnv } from '../../src/config.js';
+import { ParleyError } from '../../src/errors.js';
 import { registerCommands } from './register.js';
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env);
   if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID)
-    throw new Error('Set DISCORD_TOKEN and DISCORD_APPLICATION_ID to register the slash commands.');
+    throw new ParleyError(
+      'config_invalid',
+      'Set DISCORD_TOKEN and DISCORD_APPLICATION_ID to register the slash commands.',
+    );
   const names = await registerCommands({
     applicationId: env.DISCORD_APPLICATION_ID,
     token: env.DISCORD_TOKEN,

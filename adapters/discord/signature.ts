@@ -4,11 +4,13 @@
  * don't verify are refused (Discord itself sends bad signatures to check that we do).
  */
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { ParleyError } from '../../src/errors.js';
 
 /** The application's public key as Discord shows it (64 hex characters). */
 export function publicKeyFromHex(hex: string): KeyObject {
   if (!/^[0-9a-f]{64}$/i.test(hex))
-    throw new Error(
+    throw new ParleyError(
+      'config_invalid',
       'DISCORD_PUBLIC_KEY must be the 64 hex characters shown in the Discord developer portal.',
     );
   const x = Buffer.from(hex, 'hex').toString('base64url');

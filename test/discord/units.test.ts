@@ -270,6 +270,9 @@ describe('custom ids, commands, signatures, settings', () => {
   it('reads its settings from the environment and names what is missing', () => {
     expect(discordSettingsFromEnv(parseEnv({}))).toBeUndefined();
     expect(() => discordSettingsFromEnv(parseEnv({ DISCORD_TOKEN: 't' }))).toThrow(/DISCORD_APPLICATION_ID/);
+    expect(() => discordSettingsFromEnv(parseEnv({ DISCORD_TOKEN: 't' }))).toThrow(
+      expect.objectContaining({ name: 'ParleyError', code: 'config_invalid' }),
+    );
     expect(() => discordSettingsFromEnv(parseEnv({ DISCORD_APPLICATION_ID: '1' }))).toThrow(/DISCORD_TOKEN/);
     expect(
       discordSettingsFromEnv(parseEnv({ DISCORD_APPLICATION_ID: '1', DISCORD_PUBLIC_KEY: 'k' })),
