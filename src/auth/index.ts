@@ -1,21 +1,12 @@
 /** Sign-in (OAuth for MCP servers, per chat user). See signin.ts for the shape of it. */
 export { SecretBox } from './crypto.js';
 export { type FollowOptions, type FollowResult, followSignInLink } from './headless.js';
-export {
-  isOAuthServer,
-  isSignInRequired,
-  type OAuthServerConfig,
-  SignInRequiredError,
-  StoreOAuthProvider,
-  scopeCovers,
-} from './provider.js';
+export { isSignInRequired, type OAuthServerConfig } from './provider.js';
 export { mountSignInRoutes, type SignInRoutesDeps } from './routes.js';
-export { DEFAULT_SECRET_FILE, loadSignInSecret, type SignInSecret } from './secret.js';
+export { loadSignInSecret, type SignInSecret } from './secret.js';
 export { type CreateSignInOptions, createSignIn } from './setup.js';
 export {
-  CALLBACK_PATH,
   type CallbackResult,
-  CLIENT_METADATA_PATH,
   type SignInOutcome,
   type SignInRequest,
   SignInService,
