@@ -42,7 +42,7 @@ function row(...buttons: ButtonBuilder[]): APIActionRowComponent<APIComponentInM
 const button = (id: string, label: string, style: ButtonStyle) =>
   new ButtonBuilder().setCustomId(id).setLabel(clip(label, BUTTON_LABEL)).setStyle(style);
 
-export const linkButton = (url: string, label: string) =>
+const linkButton = (url: string, label: string) =>
   new ButtonBuilder().setURL(url).setLabel(clip(label, BUTTON_LABEL)).setStyle(ButtonStyle.Link);
 
 /** The text that introduces a form; may exceed one message (the adapter splits it). */
@@ -71,7 +71,7 @@ export function formButtons(id: string): MessageBody['components'] {
 }
 
 /** "• **Label**: error" lines, in the form's order. */
-export function errorList(form: FormSpec, errors: Record<string, string>): string {
+function errorList(form: FormSpec, errors: Record<string, string>): string {
   const lines = form.fields
     .filter((f) => errors[f.name] !== undefined)
     .map((f) => `• **${f.label}**: ${errors[f.name]}`);

@@ -5,7 +5,7 @@
 import { splitText, truncate } from '../../src/text.js';
 
 /** Discord's limit on a message's `content`. */
-export const MESSAGE_LIMIT = 2000;
+const MESSAGE_LIMIT = 2000;
 
 /** Splits `text` into messages; never returns an empty list (Discord refuses empty content). */
 export function splitMessage(text: string): string[] {

@@ -258,7 +258,7 @@ function byIndex(field: FormField): boolean {
   );
 }
 
-export function optionFor(field: FormField, index: number): Option | undefined {
+function optionFor(field: FormField, index: number): Option | undefined {
   const o = field.options?.[index];
   if (!o) return undefined;
   return {
@@ -292,7 +292,7 @@ export function suggestOptions(field: FormField, query: string): Option[] {
 }
 
 /** Why a form can't be shown faithfully as a Slack modal, or undefined when it can. */
-export function formProblem(form: FormSpec): string | undefined {
+function formProblem(form: FormSpec): string | undefined {
   const max = LIMITS.modalBlocks - MODAL_FIXED_BLOCKS;
   if (form.fields.length > max)
     return `it has ${form.fields.length} fields, and a Slack form holds at most ${max}`;

@@ -36,7 +36,7 @@ import { SlackSurface } from './surface.js';
 export { SlackSurface } from './surface.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
-export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
+const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 
 /** What the environment decides (see {@link slackSettingsFromEnv}). */
 export interface SlackSettings {

@@ -52,8 +52,8 @@ export function markdownToMrkdwn(markdown: string): string {
         inTable = false;
       }
       inFence = !inFence;
-      // Slack ignores the language tag and would show it as text.
-      out.push(inFence ? '```' : '```');
+      // A bare fence either way: Slack ignores a language tag and would show it as text.
+      out.push('```');
       continue;
     }
     if (inFence) {

@@ -52,7 +52,7 @@ interface Placeholder {
   ts: string;
 }
 
-export type Delivery = 'thread' | 'dm' | 'ephemeral';
+type Delivery = 'thread' | 'dm' | 'ephemeral';
 
 /**
  * A form this process offered, kept in memory so the clicks and submits that usually come back to
@@ -85,7 +85,7 @@ export const keys = {
   submitted: (id: string, user: string) => `slack:submitted:${id}:${encodeURIComponent(user)}`,
 };
 
-export function deliveryFor(c: Conversation): Delivery {
+function deliveryFor(c: Conversation): Delivery {
   if (c.channel.startsWith('D')) return 'dm';
   return c.thread ? 'thread' : 'ephemeral';
 }
