@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import express, { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
-import { calendarConsentPage, calendarDonePage, errorPage, PAGE_CSP } from './pages.js';
+import { calendarConsentPage, calendarDonePage, errorPage, sendPage } from './pages.js';
 
 /** What the status endpoint reports for an elicitation id. */
 export type CalendarConsentStatus = 'pending' | 'approved' | 'denied';
@@ -105,13 +105,6 @@ export function createCalendarConsentRouter({
 }: CalendarConsentRouterDeps): Router {
   const router = Router();
 
-  const sendPage = (res: Response, status: number, html: string): void => {
-    res
-      .status(status)
-      .set({ 'Content-Security-Policy': PAGE_CSP, 'Cache-Control': 'no-store' })
-      .type('html')
-      .send(html);
-  };
   const badId = (res: Response): void =>
     sendPage(
       res,

@@ -18,17 +18,9 @@ import express, {
 } from 'express';
 import { errors, type Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { errorPage, PAGE_CSP, signInPage } from './pages.js';
+import { errorPage, sendPage, signInPage } from './pages.js';
 import { interactionPath, OIDC_SCOPES } from './provider.js';
 import { DEMO_SCOPES, DEMO_USERS, findDemoUser } from './users.js';
-
-function sendPage(res: Response, status: number, html: string): void {
-  res
-    .status(status)
-    .set({ 'Content-Security-Policy': PAGE_CSP, 'Cache-Control': 'no-store' })
-    .type('html')
-    .send(html);
-}
 
 function asStringList(value: unknown): string[] {
   if (typeof value === 'string') return [value];

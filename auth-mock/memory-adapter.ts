@@ -25,8 +25,8 @@ interface Entry {
   expiresAt: number;
 }
 
-/** Options of {@link MemoryStore}. */
-export interface MemoryStoreOptions {
+/** Options of {@link OidcMemoryStore}. */
+export interface OidcMemoryStoreOptions {
   /** Upper bound on stored entries across all models. */
   maxEntries?: number;
   /** Injected clock for tests; epoch milliseconds. */
@@ -34,7 +34,7 @@ export interface MemoryStoreOptions {
 }
 
 /** The shared state behind every model's adapter of one provider. */
-export class MemoryStore {
+export class OidcMemoryStore {
   readonly #entries = new Map<string, Entry>();
   readonly #byGrant = new Map<string, Set<string>>();
   readonly #sessionByUid = new Map<string, string>();
@@ -42,7 +42,7 @@ export class MemoryStore {
   readonly #maxEntries: number;
   readonly #now: () => number;
 
-  constructor(options: MemoryStoreOptions = {}) {
+  constructor(options: OidcMemoryStoreOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 10_000;
     this.#now = options.now ?? Date.now;
   }
@@ -131,10 +131,10 @@ export class MemoryStore {
   }
 }
 
-/** One model's view of a {@link MemoryStore}; `expiresIn` is optional, as for clients. */
+/** One model's view of a {@link OidcMemoryStore}; `expiresIn` is optional, as for clients. */
 export class MemoryModelAdapter implements Adapter {
   constructor(
-    private readonly store: MemoryStore,
+    private readonly store: OidcMemoryStore,
     private readonly model: string,
   ) {}
 

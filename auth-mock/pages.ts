@@ -4,6 +4,7 @@
  * registration goes through {@link escapeHtml}; the pages carry no scripts, and the CSP header
  * set by the routes forbids them anyway.
  */
+import type { Response } from 'express';
 import type { DemoUser } from './users.js';
 
 const HTML_ESCAPES: Record<string, string> = {
@@ -26,6 +27,15 @@ export function escapeHtml(value: unknown): string {
  */
 export const PAGE_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+/** Sends one of these pages under {@link PAGE_CSP}, never cached (they carry ids and decisions). */
+export function sendPage(res: Response, status: number, html: string): void {
+  res
+    .status(status)
+    .set({ 'Content-Security-Policy': PAGE_CSP, 'Cache-Control': 'no-store' })
+    .type('html')
+    .send(html);
+}
 
 const STYLE = `
   :root { color-scheme: light dark; --accent: #4f46e5; --muted: #6b7280; }

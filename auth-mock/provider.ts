@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Configuration, errors, type JWK, Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { MemoryStore } from './memory-adapter.js';
+import type { OidcMemoryStore } from './memory-adapter.js';
 import { errorPage, PAGE_CSP } from './pages.js';
 import { DEMO_SCOPES, findDemoUser } from './users.js';
 
@@ -46,7 +46,7 @@ export interface DemoProviderOptions {
   signingKeys: JWK[];
   /** Keys for signing cookies. */
   cookieKeys: string[];
-  store: MemoryStore;
+  store: OidcMemoryStore;
   logger: Logger;
 }
 

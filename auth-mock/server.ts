@@ -14,8 +14,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { type Logger, pino } from 'pino';
 import { CalendarConsentStore, createCalendarConsentRouter } from './calendar-consent.js';
 import { createAutoApproveHandler, createInteractionRouter } from './interactions.js';
-import { MemoryStore } from './memory-adapter.js';
-import { errorPage, homePage, PAGE_CSP } from './pages.js';
+import { OidcMemoryStore } from './memory-adapter.js';
+import { errorPage, homePage, sendPage } from './pages.js';
 import { createDemoProvider } from './provider.js';
 import { DEMO_USERS, findDemoUser } from './users.js';
 
@@ -168,7 +168,7 @@ export async function startAuthMock(options: AuthMockOptions = {}): Promise<Auth
   const issuer = explicitIssuer ?? selfUrl;
 
   try {
-    const store = new MemoryStore();
+    const store = new OidcMemoryStore();
     const provider = createDemoProvider({
       issuer,
       resources: () => resources,
@@ -192,10 +192,7 @@ export async function startAuthMock(options: AuthMockOptions = {}): Promise<Auth
       next();
     });
     app.get('/', (_req, res) => {
-      res
-        .set({ 'Content-Security-Policy': PAGE_CSP, 'Cache-Control': 'no-store' })
-        .type('html')
-        .send(homePage({ issuer, resources, autoApprove: autoApproveUser }));
+      sendPage(res, 200, homePage({ issuer, resources, autoApprove: autoApproveUser }));
     });
     app.get(
       '/auth',
@@ -206,22 +203,18 @@ export async function startAuthMock(options: AuthMockOptions = {}): Promise<Auth
     app.use(provider.callback());
     app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
       logger.error({ err }, 'unhandled error in the demo auth server');
-      res
-        .status(500)
-        .set('Content-Security-Policy', PAGE_CSP)
-        .type('html')
-        .send(
-          errorPage('Something went wrong', 'The demo auth server hit an unexpected error.', 'server_error'),
-        );
+      sendPage(
+        res,
+        500,
+        errorPage('Something went wrong', 'The demo auth server hit an unexpected error.', 'server_error'),
+      );
     });
     server.on('request', app);
 
-    if (autoApproveUser) {
-      logger.warn(
-        { user: autoApproveUser },
-        'AUTO-APPROVE is on: every authorization signs in without asking',
-      );
-    }
+    const warnAutoApprove = (user: string): void => {
+      logger.warn({ user }, 'AUTO-APPROVE is on: every authorization signs in without asking');
+    };
+    if (autoApproveUser) warnAutoApprove(autoApproveUser);
     logger.info({ issuer, resources }, 'demo auth server started');
 
     let closing: Promise<void> | undefined;
@@ -233,14 +226,8 @@ export async function startAuthMock(options: AuthMockOptions = {}): Promise<Auth
       },
       setAutoApprove(user) {
         autoApproveUser = checkUser(user);
-        if (autoApproveUser) {
-          logger.warn(
-            { user: autoApproveUser },
-            'AUTO-APPROVE is on: every authorization signs in without asking',
-          );
-        } else {
-          logger.info('auto-approve is off');
-        }
+        if (autoApproveUser) warnAutoApprove(autoApproveUser);
+        else logger.info('auto-approve is off');
       },
       setResources(urls) {
         resources = checkResources(urls);

@@ -1,17 +1,17 @@
 /** The bounded in-memory stores behind the demo auth server, with an injected clock. */
 import { describe, expect, it } from 'vitest';
 import { CalendarConsentStore, parseElicitationId } from '../../auth-mock/calendar-consent.js';
-import { MemoryStore } from '../../auth-mock/memory-adapter.js';
+import { OidcMemoryStore } from '../../auth-mock/memory-adapter.js';
 
 function clock(start = 1_000_000) {
   let now = start;
   return { now: () => now, advance: (ms: number) => (now += ms) };
 }
 
-describe('MemoryStore', () => {
+describe('OidcMemoryStore', () => {
   it('expires entries after the lifetime oidc-provider asks for', async () => {
     const time = clock();
-    const store = new MemoryStore({ now: time.now });
+    const store = new OidcMemoryStore({ now: time.now });
     const tokens = store.adapterFor('AccessToken');
     await tokens.upsert('a', { jti: 'a' }, 10);
     expect(await tokens.find('a')).toEqual({ jti: 'a' });
@@ -20,13 +20,13 @@ describe('MemoryStore', () => {
   });
 
   it('keeps models apart', async () => {
-    const store = new MemoryStore();
+    const store = new OidcMemoryStore();
     await store.adapterFor('Client').upsert('x', { client_id: 'x' });
     expect(await store.adapterFor('AccessToken').find('x')).toBeUndefined();
   });
 
   it('revokes every token of a grant', async () => {
-    const store = new MemoryStore();
+    const store = new OidcMemoryStore();
     const access = store.adapterFor('AccessToken');
     const refresh = store.adapterFor('RefreshToken');
     await access.upsert('at', { grantId: 'g1' }, 60);
@@ -39,7 +39,7 @@ describe('MemoryStore', () => {
   });
 
   it('marks consumed entries and finds sessions by uid', async () => {
-    const store = new MemoryStore();
+    const store = new OidcMemoryStore();
     const codes = store.adapterFor('AuthorizationCode');
     await codes.upsert('c', { grantId: 'g' }, 60);
     await codes.consume('c');
@@ -52,7 +52,7 @@ describe('MemoryStore', () => {
   });
 
   it('stays within its cap, dropping what expires soonest', async () => {
-    const store = new MemoryStore({ maxEntries: 3 });
+    const store = new OidcMemoryStore({ maxEntries: 3 });
     const a = store.adapterFor('Interaction');
     await store.adapterFor('Client').upsert('forever', {});
     await a.upsert('short', {}, 10);
