@@ -128,6 +128,7 @@ type Respond = (body: APIInteractionResponse) => Promise<void>;
 
 /** Interaction tokens live 15 minutes; stop using one a little before. */
 const TOKEN_TTL_MS = 14 * 60_000;
+/** A channel route (no token in it) is kept as long as a conversation is likely to go on. */
 const ROUTE_TTL_MS = 7 * 24 * 3600_000;
 const THREAD_TTL_MS = 30 * 24 * 3600_000;
 const SEEN_TTL_MS = 10 * 60_000;
@@ -882,7 +883,10 @@ export class DiscordAdapter implements ChatSurface {
   }
 
   private saveRoute(c: Conversation, route: Route): Promise<void> {
-    return setJson(this.store, K.route(c), route, ROUTE_TTL_MS);
+    // An interaction's token is useless once it has run out: its route (and the token) go then,
+    // and replies fall back to the conversation's channel, as they would after expiry anyway.
+    const ttl = route.type === 'interaction' ? Math.max(route.expiresAt - this.now(), 1000) : ROUTE_TTL_MS;
+    return setJson(this.store, K.route(c), route, ttl);
   }
 
   private async formState(id: string): Promise<FormState> {

@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
 import { followSignInLink } from '../../src/auth/headless.js';
-import type { Conversation } from '../../src/conversation.js';
+import { type Conversation, sessionKey } from '../../src/conversation.js';
 import { PendingStore } from '../../src/interactions/pending.js';
 import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
@@ -22,7 +22,7 @@ import {
   startDiscordWorld,
 } from '../helpers/discord-world.js';
 import type { FakeMessage } from '../helpers/fake-discord.js';
-import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
+import { newRedis, redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { type ScriptedLlm, startScriptedLlm } from '../helpers/scripted-llm.js';
 
 type Json = Record<string, unknown>;
@@ -424,6 +424,31 @@ describe('the HTTP interactions endpoint', () => {
       });
     } finally {
       await denying.close();
+    }
+  });
+
+  it('keeps a command’s interaction token no longer than it lives', async () => {
+    const prefix = testKeyPrefix('discord-route-ttl');
+    const store = new RedisStore({ url: redisUrl(), prefix });
+    stores.push(store);
+    const own = await startDiscordWorld({ servers: [demoServerConfig(mcp.url)], store, transport: 'http' });
+    const redis = newRedis();
+    try {
+      const ch = own.fake.guildChannel();
+      await own.command('tia', ch, 'call', { tool: 'demo__echo', args: '{"message":"short-lived"}' });
+      await own.waitForMessage('tia', [ch.id], text(/short-lived/));
+      const conversation: Conversation = {
+        platform: 'discord',
+        workspace: ch.guildId as string,
+        channel: ch.id,
+        user: own.fake.userId('tia'),
+      };
+      const ttl = await redis.pttl(`${prefix}discord:route:${sessionKey(conversation)}`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(15 * 60_000);
+    } finally {
+      redis.disconnect();
+      await own.close();
     }
   });
 
