@@ -30,8 +30,10 @@ describe('refresh after expiry', () => {
   let stack: AuthStack;
 
   beforeAll(async () => {
-    // Two seconds: `exp` has whole-second precision and the MCP server allows no clock skew.
-    stack = await startAuthStack({ label: 'refresh', accessTokenTtlSeconds: 2 });
+    // Four seconds: `exp` has whole-second precision and the MCP server allows no clock skew, and
+    // a refreshed token is refreshed again once half its lifetime is gone: with 2 s tokens the
+    // second process, slowed by load, could find the fresh token "expiring" and refresh once more.
+    stack = await startAuthStack({ label: 'refresh', accessTokenTtlSeconds: 4 });
   });
   afterAll(async () => stack?.close());
 
@@ -50,7 +52,7 @@ describe('refresh after expiry', () => {
     const first = await p1.signIn.vault.getTokens(identity, 'demo');
     expect(first?.tokens.refresh_token).toEqual(expect.any(String));
 
-    await sleep(2_500);
+    await sleep(4_500);
     await Promise.all([
       p1.agent.handleMessage(conv(u), '/call demo__whoami {}'),
       p2.agent.handleMessage(conv(u), '/call demo__whoami {}'),
