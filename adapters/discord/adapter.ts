@@ -69,7 +69,7 @@ import {
   privateLinkMessage,
   revealMessage,
 } from './render.js';
-import { publicKeyFromHex, verifySignature } from './signature.js';
+import { freshTimestamp, publicKeyFromHex, verifySignature } from './signature.js';
 import { clip, splitMessage } from './text.js';
 
 export interface DiscordAdapterConfig {
@@ -272,8 +272,13 @@ export class DiscordAdapter implements ChatSurface {
           res.status(500).json({ error: 'raw body unavailable' });
           return;
         }
-        if (!verifySignature(key, req.get('x-signature-ed25519'), req.get('x-signature-timestamp'), body)) {
+        const timestamp = req.get('x-signature-timestamp');
+        if (!verifySignature(key, req.get('x-signature-ed25519'), timestamp, body)) {
           res.status(401).json({ error: 'invalid request signature' });
+          return;
+        }
+        if (!freshTimestamp(timestamp, this.now())) {
+          res.status(401).json({ error: 'stale request timestamp' });
           return;
         }
         let payload: APIInteraction;

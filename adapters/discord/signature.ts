@@ -1,7 +1,9 @@
 /**
  * Discord signs every request to an HTTP interactions endpoint with the application's Ed25519 key:
  * `X-Signature-Ed25519` is the signature of `X-Signature-Timestamp + raw body`. Requests that
- * don't verify are refused (Discord itself sends bad signatures to check that we do).
+ * don't verify are refused (Discord itself sends bad signatures to check that we do), and so are
+ * signed requests whose timestamp is more than five minutes off, so a captured one can't be replayed
+ * later.
  */
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { ParleyError } from '../../src/errors.js';
@@ -29,4 +31,13 @@ export function verifySignature(
   } catch {
     return false;
   }
+}
+
+/** How far a request's `X-Signature-Timestamp` may be from the clock. */
+const TIMESTAMP_TOLERANCE_MS = 5 * 60_000;
+
+/** True when `timestamp` (Unix seconds) is within five minutes of `nowMs`. */
+export function freshTimestamp(timestamp: string | undefined, nowMs: number): boolean {
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return false;
+  return Math.abs(nowMs - Number(timestamp) * 1000) <= TIMESTAMP_TOLERANCE_MS;
 }

@@ -376,6 +376,20 @@ describe('the HTTP interactions endpoint', () => {
     expect(await ok.json()).toEqual({ type: 1 });
   });
 
+  it('refuses a correctly signed request whose timestamp is more than five minutes old', async () => {
+    const ping = JSON.stringify({
+      id: '2',
+      type: 1,
+      application_id: w.fake.applicationId,
+      token: 't',
+      version: 1,
+    });
+    const stale = await w.signedPost(ping, { at: Date.now() - 6 * 60_000 });
+    expect(stale.status).toBe(401);
+    expect(await stale.json()).toEqual({ error: 'stale request timestamp' });
+    expect((await w.signedPost(ping, { at: Date.now() - 4 * 60_000 })).status).toBe(200);
+  });
+
   it('/ask is deferred in the HTTP reply and answered by editing it; long answers are split cleanly', async () => {
     const ch = w.fake.guildChannel();
     const para = (n: number) => `Paragraph ${n}. ${'word '.repeat(120).trim()}`;

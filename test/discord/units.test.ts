@@ -12,7 +12,7 @@ import { buttonId, modalId, parseCustomId } from '../../adapters/discord/ids.js'
 import { discordSettingsFromEnv } from '../../adapters/discord/index.js';
 import { registerCommands } from '../../adapters/discord/register.js';
 import { consentMessage } from '../../adapters/discord/render.js';
-import { publicKeyFromHex, verifySignature } from '../../adapters/discord/signature.js';
+import { freshTimestamp, publicKeyFromHex, verifySignature } from '../../adapters/discord/signature.js';
 import { clip, splitMessage } from '../../adapters/discord/text.js';
 import { parseEnv } from '../../src/config.js';
 import type { FormField, FormSpec } from '../../src/interactions/form.js';
@@ -237,7 +237,7 @@ describe('custom ids, commands, signatures, settings', () => {
     ]);
   });
 
-  it('verifies Ed25519 signatures over timestamp + body', () => {
+  it('verifies Ed25519 signatures over timestamp + body, and that the timestamp is fresh', () => {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const hex = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url').toString('hex');
     const key = publicKeyFromHex(hex);
@@ -249,6 +249,12 @@ describe('custom ids, commands, signatures, settings', () => {
     expect(verifySignature(key, undefined, '123', body)).toBe(false);
     expect(verifySignature(key, 'zz', '123', body)).toBe(false);
     expect(() => publicKeyFromHex('not-hex')).toThrow(/64 hex characters/);
+    const now = 1_700_000_000_000;
+    expect(freshTimestamp(String(now / 1000 - 299), now)).toBe(true);
+    expect(freshTimestamp(String(now / 1000 - 301), now)).toBe(false);
+    expect(freshTimestamp(String(now / 1000 + 301), now)).toBe(false);
+    expect(freshTimestamp('soon', now)).toBe(false);
+    expect(freshTimestamp(undefined, now)).toBe(false);
   });
 
   it('a URL consent shows its link as text in a DM, and only the host in a shared channel', () => {

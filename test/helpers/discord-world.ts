@@ -52,8 +52,8 @@ export interface DiscordWorld {
   client: Client;
   http: ParleyHttpServer;
   baseUrl: string;
-  /** Signs like Discord does with the application's key (for endpoint tests). */
-  signedPost(body: string, opts?: { badSignature?: boolean }): Promise<Response>;
+  /** Signs like Discord does with the application's key (for endpoint tests); `at` is when (ms). */
+  signedPost(body: string, opts?: { badSignature?: boolean; at?: number }): Promise<Response>;
   /** Delivers a person's action and waits until the adapter has handled it. */
   deliver(payload: Json): Promise<void>;
   /** A gateway MESSAGE_CREATE. */
@@ -158,8 +158,8 @@ export async function startDiscordWorld(options: DiscordWorldOptions): Promise<D
   await adapter.start();
   await http.listen(port, '127.0.0.1');
 
-  const signedPost = (body: string, opts: { badSignature?: boolean } = {}) =>
-    postSigned(baseUrl, privateKey, body, opts.badSignature ?? false);
+  const signedPost = (body: string, opts: { badSignature?: boolean; at?: number } = {}) =>
+    postSigned(baseUrl, privateKey, body, opts.badSignature ?? false, opts.at ?? Date.now());
 
   async function deliver(payload: Json): Promise<void> {
     // Messages only ever come over the gateway; interactions over the transport under test.
@@ -290,8 +290,14 @@ function parseErrors(content: string, modals: Json[]): Record<string, string> {
   return errors;
 }
 
-async function postSigned(baseUrl: string, key: KeyObject, body: string, bad: boolean): Promise<Response> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
+async function postSigned(
+  baseUrl: string,
+  key: KeyObject,
+  body: string,
+  bad: boolean,
+  at: number,
+): Promise<Response> {
+  const timestamp = String(Math.floor(at / 1000));
   const signature = sign(null, Buffer.from(timestamp + body), key).toString('hex');
   return fetch(`${baseUrl}/discord/interactions`, {
     method: 'POST',
