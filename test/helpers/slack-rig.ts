@@ -128,11 +128,19 @@ export class SlackRig {
     return this.seenBy(user).flatMap((m) => FakeSlack.said(m));
   }
 
+  /**
+   * Waits for a text `user` is shown in a message that never carried buttons: answers and notices,
+   * not form offers, confirmations or links (nor their "closed" rewrites), which echo the tool's
+   * arguments and would match before the tool has answered.
+   */
   async waitForText(user: string, pattern: RegExp, timeout = 10_000): Promise<string> {
-    await expect
-      .poll(() => this.textsSeenBy(user).some((t) => pattern.test(t)), { timeout, interval: 20 })
-      .toBe(true);
-    return this.textsSeenBy(user).find((t) => pattern.test(t)) as string;
+    const find = () =>
+      this.seenBy(user)
+        .filter((m) => !m.history.some((h) => hasAnyAction(h.blocks)))
+        .flatMap((m) => FakeSlack.said(m))
+        .find((t) => pattern.test(t));
+    await expect.poll(() => find() !== undefined, { timeout, interval: 20 }).toBe(true);
+    return find() as string;
   }
 
   /** The n-th (1-based) message `user` sees that offered a button with `actionId`. */
