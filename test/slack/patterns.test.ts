@@ -4,11 +4,14 @@
  * fake Slack, the agent runs against the real demo MCP server, auth server and Redis with a
  * scripted LLM, and the test reads what the person would see and clicks what they would click.
  */
+import { createServer, type Server } from 'node:http';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ACTION } from '../../adapters/slack/blocks.js';
-import { PLATFORM } from '../../adapters/slack/surface.js';
 import { startAuthMock } from '../../auth-mock/server.js';
-import { PendingStore } from '../../src/interactions/pending.js';
+import { serverSchema } from '../../src/config.js';
 import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
@@ -319,114 +322,37 @@ describe('Slack over Socket Mode', () => {
   });
 });
 
-describe('Slack rendering of what the core can post', () => {
-  /** Stands in for the process that awaits an answer, and records what reaches it. */
-  const listener: { id: string; answers: unknown[]; stop?: () => Promise<void> } = {
-    id: 'slack-test-listener',
-    answers: [],
-  };
+describe('a choice with more than 100 options, asked by a real MCP server', () => {
+  const options = Array.from({ length: 150 }, (_, i) => ({
+    value: `option-${i}-${'v'.repeat(80)}`,
+    label: `City number ${i} ${'with a very long name '.repeat(4)}`,
+  }));
+  let cities: ChoiceServer;
+  let citiesRig: SlackRig;
   beforeAll(async () => {
-    listener.stop = await store.subscribe(`proc:${listener.id}`, (raw) =>
-      listener.answers.push(JSON.parse(raw)),
-    );
+    cities = await startChoiceServer(options);
+    citiesRig = await SlackRig.start({
+      mode: 'socket',
+      servers: [serverSchema.parse({ name: 'cities', url: cities.url })],
+      store,
+    });
   });
   afterAll(async () => {
-    await listener.stop?.();
+    await citiesRig?.close();
+    await cities?.close();
+  });
+  afterEach(() => {
+    expect(citiesRig.slack.violations).toEqual([]);
   });
 
-  it('a sign-in link is private, shows its host, and can be declined', async () => {
-    // The core's sign-in flow is being built in parallel: the pending record it will create is
-    // made here the same way (awaited by a live handler of this process), and posted through the
-    // adapter's surface.
-    const u = person('signin');
-    const conversation = {
-      platform: PLATFORM,
-      workspace: rig.slack.teamId,
-      channel: 'CSIGN',
-      thread: '1.000001',
-      user: u,
-    };
-    rig.follow(u, 'CSIGN', '1.000001');
-    const pending = new PendingStore(store, 60_000);
-    const url = `https://login.example.com/authorize?${'x'.repeat(3500)}`;
-    const record = await pending.create(
-      {
-        conversation,
-        kind: 'link',
-        origin: 'demo · sign-in',
-        route: { type: 'live', processId: listener.id },
-        link: {
-          url,
-          host: 'login.example.com',
-          message: 'Sign in to *demo* to use its tools.',
-          purpose: 'signin',
-        },
-      },
-      Date.now(),
-    );
-    await rig.adapter.surface.post(conversation, {
-      kind: 'link',
-      view: {
-        id: record.id,
-        url,
-        host: 'login.example.com',
-        message: record.link?.message ?? '',
-        origin: record.origin,
-        purpose: 'signin',
-        expiresAt: record.expiresAt,
-      },
-    });
-    const link = await rig.waitForMessageWith(u, ACTION.linkOpen);
-    expect(link.ephemeralTo).toBe(u);
-    const button = actionElement(link, ACTION.linkOpen);
-    expect((button.text as { text: string }).text).toBe('Open login.example.com');
-    // Longer than a Slack button takes: a short redirect on Parley's own server.
-    expect(String(button.url)).toMatch(/^http:\/\/127\.0\.0\.1\/l\/[\w-]{22}$/);
-    expect(link.blocks.some((b) => JSON.stringify(b).includes(ACTION.linkDone))).toBe(false);
-    expect(await rig.clickAndSee(u, link, ACTION.linkDecline)).toEqual({ ok: true });
-    expect(link.text).toMatch(/Declined/);
-    await expect
-      .poll(() => listener.answers)
-      .toContainEqual({ id: record.id, answer: { type: 'link', action: 'decline' } });
-  });
-
-  it('a choice with more than 100 options uses type-ahead, and long values travel by index', async () => {
+  it('uses type-ahead, and long values travel by index back to the tool', async () => {
     const u = person('many');
-    const conversation = {
-      platform: PLATFORM,
-      workspace: rig.slack.teamId,
-      channel: 'CMANY',
-      thread: '2.000001',
-      user: u,
-    };
-    rig.follow(u, 'CMANY', '2.000001');
-    const options = Array.from({ length: 150 }, (_, i) => ({
-      value: `option-${i}-${'v'.repeat(80)}`,
-      label: `City number ${i} ${'with a very long name '.repeat(4)}`,
-    }));
-    const form = {
-      title: 'A very long form title that Slack would reject',
-      message: 'Pick one.',
-      fields: [{ name: 'city', kind: 'select' as const, label: 'City', required: true, options }],
-    };
-    const record = await new PendingStore(store, 60_000).create(
-      {
-        conversation,
-        kind: 'form',
-        origin: 'demo · cities',
-        route: { type: 'live', processId: listener.id },
-        form,
-      },
-      Date.now(),
-    );
-    await rig.adapter.surface.post(conversation, {
-      kind: 'form',
-      view: { id: record.id, form, origin: record.origin, expiresAt: record.expiresAt },
-    });
-    const view = await rig.openForm(u, await rig.waitForMessageWith(u, ACTION.formOpen));
-    expect((view.view.title as { text: string }).text).toBe('A very long form title …');
+    await citiesRig.mention(u, '/call cities__pick_a_city_from_the_list {}');
+    const view = await citiesRig.openForm(u, await citiesRig.waitForMessageWith(u, ACTION.formOpen));
+    // The form's title (server · tool) is longer than a modal title may be.
+    expect((view.view.title as { text: string }).text).toBe('cities · pick_a_city_fr…');
     expect(inputElement(view, 'city').type).toBe('external_select');
-    const suggested = await rig.slack.suggest(u, view.id, 'city', 'number 14');
+    const suggested = await citiesRig.slack.suggest(u, view.id, 'city', 'number 14');
     const list = (suggested.body as { options: Array<{ value: string; text: { text: string } }> }).options;
     expect(list.map((o) => o.value)).toEqual([
       '#14',
@@ -442,14 +368,9 @@ describe('Slack rendering of what the core can post', () => {
       '#149',
     ]);
     expect(list[0]?.text.text.length).toBeLessThanOrEqual(75);
-    expect(await rig.submit(u, view, { city: '#141' })).toEqual({ ok: true });
-    // The core got the real option value back, validated against the original options.
-    await expect
-      .poll(() => listener.answers)
-      .toContainEqual({
-        id: record.id,
-        answer: { type: 'form', action: 'accept', content: { city: options[141]?.value } },
-      });
+    expect(await citiesRig.submit(u, view, { city: '#141' })).toEqual({ ok: true });
+    // The tool got the real option value back, validated against the original options.
+    expect(await citiesRig.waitForText(u, /^server got:/)).toBe(`server got: accept ${options[141]?.value}`);
   });
 });
 
@@ -498,3 +419,58 @@ describe('Slack with a legacy-era server (answers reach a live request)', () => 
     await legacyRig.waitForText(u, /Stand-up/);
   });
 });
+
+interface ChoiceServer {
+  url: string;
+  close: () => Promise<void>;
+}
+
+/** A small real MCP server whose one tool asks, by elicitation, to pick one of `options`. */
+async function startChoiceServer(options: Array<{ value: string; label: string }>): Promise<ChoiceServer> {
+  const build = () => {
+    const server = new McpServer({ name: 'cities', version: '1.0.0' });
+    server.registerTool('pick_a_city_from_the_list', { inputSchema: z.object({}) }, async (_args, ctx) => {
+      const answer = ctx.mcpReq.inputResponses?.city as
+        | { action?: string; content?: { city?: string } }
+        | undefined;
+      if (answer)
+        return { content: [{ type: 'text', text: `server got: ${answer.action} ${answer.content?.city}` }] };
+      return inputRequired({
+        inputRequests: {
+          city: {
+            method: 'elicitation/create',
+            params: {
+              mode: 'form',
+              message: 'Pick one.',
+              requestedSchema: {
+                type: 'object',
+                properties: {
+                  city: {
+                    type: 'string',
+                    title: 'City',
+                    oneOf: options.map((o) => ({ const: o.value, title: o.label })),
+                  },
+                },
+                required: ['city'],
+              },
+            },
+          } as never,
+        },
+      });
+    });
+    return server;
+  };
+  const handler = toNodeHandler(createMcpHandler(build, { legacy: 'reject' }));
+  const http: Server = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const addr = http.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    close: () =>
+      new Promise((r) => {
+        http.closeAllConnections();
+        http.close(() => r());
+      }),
+  };
+}
