@@ -1,7 +1,9 @@
 /**
- * A tiny stand-in for the auth-mock, for the demo MCP server's tests: it serves the parts the MCP
- * server calls (JWKS, authorization-server metadata, calendar consent status) and mints JWT access
- * tokens signed with its own key. The test plays the browser by deciding consents directly.
+ * A rogue issuer for the few demo MCP server tests the real auth-mock can't serve: it mints JWT
+ * access tokens with any claims (wrong audience, issuer or expiry, which the auth-mock never
+ * issues) signed with its own key, and answers the calendar consent status while counting how
+ * often it is asked, so a test can watch the polling itself. It serves the parts the MCP server
+ * calls: JWKS, authorization-server metadata and `/calendar/status/:id`.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

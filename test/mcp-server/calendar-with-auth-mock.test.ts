@@ -1,39 +1,27 @@
 /**
- * The calendar consent against the real demo auth server (not the stand-in): the test plays the
- * person's browser by opening the consent page and pressing Allow or Deny.
+ * The calendar consent against the real demo auth server, with the demo MCP server as
+ * `startDemoMcp` starts it: the test plays the person's browser by opening the consent page and
+ * pressing Allow or Deny.
  */
 import type { Client } from '@modelcontextprotocol/client';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
-import { type DemoMcpServer, startMcpServer } from '../../mcp-server/server.js';
+import { type DemoMcp, startDemoMcp } from '../helpers/demo.js';
 import { connectTestClient, ERAS, textOf } from '../helpers/mcp-client.js';
+import { pressOnConsentPage } from '../helpers/mcp-demo-server.js';
 
 const logger = pino({ level: 'silent' });
 let auth: AuthMock;
-let mcp: DemoMcpServer;
+let mcp: DemoMcp;
 beforeAll(async () => {
   auth = await startAuthMock({ port: 0, logger });
-  mcp = await startMcpServer({ port: 0, authIssuer: auth.url, calendarWaitMs: 5000, logger });
+  mcp = await startDemoMcp({ authIssuer: auth.url, logger });
 });
 afterAll(async () => {
   await mcp.close();
   await auth.close();
 });
-
-/** What a browser does: load the page, then submit its form. */
-async function pressOnConsentPage(url: string, decision: 'allow' | 'deny'): Promise<void> {
-  const page = await fetch(url);
-  expect(page.status).toBe(200);
-  expect(await page.text()).toContain('wants to read your calendar');
-  const id = new URL(url).searchParams.get('elicitation_id') ?? '';
-  const submitted = await fetch(`${auth.url}/calendar/connect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ elicitation_id: id, decision }).toString(),
-  });
-  expect(submitted.status).toBe(200);
-}
 
 describe.each(ERAS)('connect_calendar with the demo auth server, %s era', (era) => {
   const clients: Client[] = [];

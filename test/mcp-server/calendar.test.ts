@@ -1,7 +1,13 @@
+/**
+ * connect_calendar and calendar_events against the real demo auth server's consent pages: the test
+ * plays the person's browser. Only the polling itself is watched through the issuer stand-in.
+ */
 import { type Client, type ElicitRequest, UrlElicitationRequiredError } from '@modelcontextprotocol/client';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
 import { CalendarService } from '../../mcp-server/calendar.js';
+import { type DemoMcpServer, startMcpServer } from '../../mcp-server/server.js';
 import {
   callToolManually,
   connectTestClient,
@@ -9,9 +15,11 @@ import {
   isInputRequiredResult,
   textOf,
 } from '../helpers/mcp-client.js';
-import { type DemoServerFixture, startDemoServerFixture } from '../helpers/mcp-demo-server.js';
+import { pressOnConsentPage, startDemoServerWithStandIn } from '../helpers/mcp-demo-server.js';
 
 type UrlParams = Extract<ElicitRequest['params'], { mode: 'url' }>;
+
+const quiet = pino({ level: 'silent' });
 
 /** The consent id, read the way a person's browser would: from the URL's query. */
 function consentId(url: string, issuer: string): string {
@@ -22,32 +30,43 @@ function consentId(url: string, issuer: string): string {
   return id ?? '';
 }
 
-// Each test gets its own server: modern callers without a token all share the identity
-// "anonymous", so one test's connected calendar would leak into the next.
-let fx: DemoServerFixture;
+// One demo auth server for the file (consents are per random id), and a fresh MCP server per test:
+// modern callers without a token all share the identity "anonymous", so one test's connected
+// calendar would leak into the next. The wait is generous; only the timeout test waits it out.
+let auth: AuthMock;
+let mcp: DemoMcpServer;
 const clients: Client[] = [];
+const startMcp = (calendarWaitMs = 10_000) =>
+  startMcpServer({ port: 0, authIssuer: auth.url, calendarWaitMs, logger: quiet });
+beforeAll(async () => {
+  auth = await startAuthMock({ port: 0, logger: quiet });
+});
+afterAll(async () => auth?.close());
 beforeEach(async () => {
-  fx = await startDemoServerFixture({ calendarWaitMs: 2000 });
+  mcp = await startMcp();
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  await fx.close();
+  await mcp.close();
 });
 
 describe.each(ERAS)('connect_calendar (URL mode), %s era', (era) => {
-  async function connectWith(decision: 'approved' | 'denied' | 'accept-only' | 'decline' | 'cancel') {
+  async function connectWith(
+    decision: 'allow' | 'deny' | 'accept-only' | 'decline' | 'cancel',
+    server: DemoMcpServer = mcp,
+  ) {
     const shown: UrlParams[] = [];
     const completed: string[] = [];
-    const client = await connectTestClient(fx.server.url, {
+    const client = await connectTestClient(server.url, {
       era,
       onElicitationComplete: (id) => completed.push(id),
       onElicit: (params) => {
         if (params.mode !== 'url') throw new Error('expected URL mode');
         shown.push(params);
         if (decision === 'decline' || decision === 'cancel') return { action: decision };
-        const id = consentId(params.url, fx.issuer.url);
+        consentId(params.url, auth.url);
         // The person opens the page and decides a little later; the server must be polling.
-        if (decision !== 'accept-only') setTimeout(() => fx.issuer.decide(id, decision), 400);
+        if (decision !== 'accept-only') setTimeout(() => void pressOnConsentPage(params.url, decision), 400);
         return { action: 'accept' };
       },
     });
@@ -57,12 +76,11 @@ describe.each(ERAS)('connect_calendar (URL mode), %s era', (era) => {
   }
 
   it('connects once the consent page is approved', async () => {
-    const { client, result, shown, completed } = await connectWith('approved');
+    const { client, result, shown, completed } = await connectWith('allow');
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toBe('Calendar connected.');
     expect(shown).toHaveLength(1);
-    const id = consentId(shown[0]?.url ?? '', fx.issuer.url);
-    expect(fx.issuer.statusChecks(id)).toBeGreaterThan(1);
+    const id = consentId(shown[0]?.url ?? '', auth.url);
     if (era === 'legacy') {
       expect(shown[0]?.elicitationId).toBe(id);
       expect(completed).toEqual([id]);
@@ -76,35 +94,55 @@ describe.each(ERAS)('connect_calendar (URL mode), %s era', (era) => {
     expect(textOf(events)).toContain('Parley demo review');
   });
 
-  it('reports a denial, a decline, a cancel and a timeout clearly', async () => {
-    const denied = await connectWith('denied');
+  it('reports a denial, a decline and a cancel clearly', async () => {
+    const denied = await connectWith('deny');
     expect(textOf(denied.result)).toBe('Calendar not connected: access was denied on the consent page.');
 
     const declined = await connectWith('decline');
     expect(textOf(declined.result)).toBe('Calendar not connected: you declined.');
     const cancelled = await connectWith('cancel');
     expect(textOf(cancelled.result)).toBe('Calendar not connected: you cancelled.');
+  });
 
-    const timedOut = await connectWith('accept-only');
-    expect(timedOut.result.isError).toBe(true);
-    expect(textOf(timedOut.result)).toContain('in time');
+  it('gives up when nobody decides in time', async () => {
+    const impatient = await startMcp(1_000);
+    try {
+      const timedOut = await connectWith('accept-only', impatient);
+      expect(timedOut.result.isError).toBe(true);
+      expect(textOf(timedOut.result)).toContain('in time');
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await impatient.close();
+    }
   });
 
   it('reports progress while the person decides, when the client asks for it', async () => {
     const progress: number[] = [];
-    const client = await connectTestClient(fx.server.url, {
+    let consentUrl = '';
+    let pressed = false;
+    const client = await connectTestClient(mcp.url, {
       era,
       onElicit: (params) => {
         if (params.mode !== 'url') throw new Error('expected URL mode');
-        const id = consentId(params.url, fx.issuer.url);
-        setTimeout(() => fx.issuer.decide(id, 'approved'), 1400);
+        consentUrl = params.url;
         return { action: 'accept' };
       },
     });
     clients.push(client);
     const result = await client.callTool(
       { name: 'connect_calendar', arguments: {} },
-      { onprogress: (p) => progress.push(p.progress), resetTimeoutOnProgress: true },
+      {
+        // The person decides once the client has heard that the server is waiting (a modern
+        // client also reports its own progress, fulfilling the round, before the page is shown).
+        onprogress: (p) => {
+          progress.push(p.progress);
+          if (consentUrl && !pressed) {
+            pressed = true;
+            void pressOnConsentPage(consentUrl, 'allow');
+          }
+        },
+        resetTimeoutOnProgress: true,
+      },
     );
     expect(textOf(result)).toBe('Calendar connected.');
     expect(progress.length).toBeGreaterThanOrEqual(1);
@@ -112,7 +150,7 @@ describe.each(ERAS)('connect_calendar (URL mode), %s era', (era) => {
   });
 
   it('refuses a client that cannot open URLs', async () => {
-    const client = await connectTestClient(fx.server.url, { era, elicitation: 'form' });
+    const client = await connectTestClient(mcp.url, { era, elicitation: 'form' });
     clients.push(client);
     const result = await client.callTool({ name: 'connect_calendar', arguments: {} });
     expect(result.isError).toBe(true);
@@ -120,10 +158,38 @@ describe.each(ERAS)('connect_calendar (URL mode), %s era', (era) => {
   });
 });
 
+describe.each(ERAS)('the consent status, %s era', (era) => {
+  it('is polled while the person decides, and the decision ends the wait', async () => {
+    // The stand-in counts status checks, which the real auth server doesn't expose.
+    const fx = await startDemoServerWithStandIn({ calendarWaitMs: 10_000 });
+    let id = '';
+    const client = await connectTestClient(fx.server.url, {
+      era,
+      onElicit: (params) => {
+        if (params.mode !== 'url') throw new Error('expected URL mode');
+        id = consentId(params.url, fx.issuer.url);
+        return { action: 'accept' };
+      },
+    });
+    try {
+      const call = client.callTool({ name: 'connect_calendar', arguments: {} });
+      await expect.poll(() => fx.issuer.statusChecks(id), { timeout: 5_000 }).toBeGreaterThan(1);
+      fx.issuer.decide(id, 'approved');
+      expect(textOf(await call)).toBe('Calendar connected.');
+      const checks = fx.issuer.statusChecks(id);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(fx.issuer.statusChecks(id)).toBe(checks);
+    } finally {
+      await client.close();
+      await fx.close();
+    }
+  });
+});
+
 describe('calendar_events, legacy era: -32042 until connected', () => {
   it('fails with URL elicitation required, then succeeds on retry after consent', async () => {
     const completed: string[] = [];
-    const client = await connectTestClient(fx.server.url, {
+    const client = await connectTestClient(mcp.url, {
       era: 'legacy',
       onElicitationComplete: (id) => completed.push(id),
     });
@@ -138,14 +204,14 @@ describe('calendar_events, legacy era: -32042 until connected', () => {
     expect(error.code).toBe(-32042);
     expect(error.elicitations).toHaveLength(1);
     const [elicitation] = error.elicitations;
-    const id = consentId(elicitation?.url ?? '', fx.issuer.url);
+    const id = consentId(elicitation?.url ?? '', auth.url);
     expect(elicitation).toMatchObject({ mode: 'url', elicitationId: id });
 
     // Retrying before anyone approved still points at the same page.
     const again = await client.callTool({ name: 'calendar_events', arguments: {} }).catch((e: unknown) => e);
     expect((again as UrlElicitationRequiredError).elicitations[0]?.elicitationId).toBe(id);
 
-    fx.issuer.decide(id, 'approved');
+    await pressOnConsentPage(elicitation?.url ?? '', 'allow');
     const retried = await client.callTool({ name: 'calendar_events', arguments: {} });
     expect(retried.isError).toBeFalsy();
     expect(textOf(retried)).toContain('Stand-up with you');
@@ -156,11 +222,11 @@ describe('calendar_events, legacy era: -32042 until connected', () => {
 
 describe('calendar_events, modern era: URL elicitation rides an input_required round', () => {
   it('asks for consent and lists events once approved (auto rounds)', async () => {
-    const client = await connectTestClient(fx.server.url, {
+    const client = await connectTestClient(mcp.url, {
       era: 'modern',
-      onElicit: (params) => {
+      onElicit: async (params) => {
         if (params.mode !== 'url') throw new Error('expected URL mode');
-        fx.issuer.decide(consentId(params.url, fx.issuer.url), 'approved');
+        await pressOnConsentPage(params.url, 'allow');
         return { action: 'accept' };
       },
     });
@@ -171,7 +237,7 @@ describe('calendar_events, modern era: URL elicitation rides an input_required r
   });
 
   it('works through manual rounds: input_required, consent in the browser, resume', async () => {
-    const client = await connectTestClient(fx.server.url, { era: 'modern', autoFulfill: false });
+    const client = await connectTestClient(mcp.url, { era: 'modern', autoFulfill: false });
     clients.push(client);
     const first = await callToolManually(client, 'calendar_events', {});
     if (!isInputRequiredResult(first)) throw new Error('expected input_required');
@@ -179,10 +245,10 @@ describe('calendar_events, modern era: URL elicitation rides an input_required r
     expect(request?.method).toBe('elicitation/create');
     const params = request?.params as UrlParams;
     expect(params.mode).toBe('url');
-    const id = consentId(params.url, fx.issuer.url);
+    consentId(params.url, auth.url);
     expect(first.requestState).toEqual(expect.any(String));
 
-    fx.issuer.decide(id, 'approved');
+    await pressOnConsentPage(params.url, 'allow');
     const done = await callToolManually(
       client,
       'calendar_events',
@@ -206,7 +272,7 @@ describe('CalendarService memory', () => {
       connectionTtlMs: 1000,
       maxCallers: 2,
       now: () => now,
-      logger: pino({ level: 'silent' }),
+      logger: quiet,
     });
     calendar.markConnected('a');
     calendar.markConnected('b');
