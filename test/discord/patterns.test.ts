@@ -5,14 +5,19 @@
  * and modal submits — and the tests read back what each person sees. The fake checks every
  * payload against Discord's limits; each test ends with no violation.
  */
+import { createServer, type Server } from 'node:http';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
 import { followSignInLink } from '../../src/auth/headless.js';
+import { serverSchema } from '../../src/config.js';
 import { type Conversation, sessionKey } from '../../src/conversation.js';
-import { PendingStore } from '../../src/interactions/pending.js';
 import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
+import { type AuthStack, startAuthStack } from '../helpers/auth-stack.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
 import {
   buttonLabels,
@@ -307,40 +312,54 @@ describe('over the gateway', () => {
     await w.waitForMessage('sue', [ch.id], text(/used the language model/));
     await w.waitForMessage('sue', [ch.id], text(/A calm week/));
   });
+});
 
-  it('a form Discord cannot show is declined with the reason', async () => {
-    const dm = w.fake.dmChannel('otto');
-    const conversation: Conversation = {
-      platform: 'discord',
-      workspace: '@me',
-      channel: dm.id,
-      user: w.fake.userId('otto'),
-    };
-    const pending = new PendingStore(stores.at(-1) as RedisStore, 60_000);
-    const options = Array.from({ length: 30 }, (_, i) => ({ value: `c${i}`, label: `City ${i}` }));
-    const form = {
-      title: 'Pick a city',
-      message: 'Where to?',
-      fields: [{ name: 'city', kind: 'select' as const, label: 'City', required: true, options }],
-    };
-    const record = await pending.create(
-      {
-        conversation,
-        kind: 'form',
-        origin: 'demo · travel',
-        route: { type: 'live', processId: w.agent.processId },
-        form,
-      },
-      Date.now(),
-    );
-    await w.adapter.post(conversation, {
-      kind: 'form',
-      view: { id: record.id, form, origin: record.origin, expiresAt: record.expiresAt },
+describe('what a real MCP server asks that Discord has to adapt', () => {
+  const longUrl = `https://steps.example.com/continue?token=${'t'.repeat(600)}`;
+  let travel: ToolServer;
+  let w: DiscordWorld;
+  beforeAll(async () => {
+    travel = await startToolServer(longUrl);
+    const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('discord-travel') });
+    stores.push(store);
+    w = await startDiscordWorld({
+      servers: [serverSchema.parse({ name: 'travel', url: travel.url })],
+      store,
+      transport: 'gateway',
     });
-    await w.adapter.settled();
+  });
+  afterAll(async () => {
+    await w?.close();
+    await travel?.close();
+  });
+  afterEach(() => {
+    expect(w.fake.violations).toEqual([]);
+  });
+
+  it('a form Discord cannot show (a 30-option choice) is declined with the reason', async () => {
+    const dm = w.fake.dmChannel('otto');
+    await w.say('otto', dm, '/call travel__pick_city {}');
     const said = await w.waitForMessage('otto', [dm.id], text(/can’t show on Discord/));
     expect(said.content).toMatch(/30 options; Discord shows at most 25/);
-    expect(await w.agent.interaction(record.id, conversation)).toMatchObject({ ok: false, code: 'used' });
+    // The tool hears the decline.
+    await w.waitForMessage('otto', [dm.id], text(/^server got: decline$/));
+  });
+
+  it('a link longer than a Discord button takes goes through /l/:id', async () => {
+    expect(longUrl.length).toBeGreaterThan(512);
+    const ch = w.fake.guildChannel();
+    await w.say('lin', ch, '/call travel__open_long_link {}');
+    const consent = await w.waitForMessage('lin', [ch.id], shows('Open link'));
+    expect(consent.content).not.toContain(longUrl);
+    const open = await w.click('lin', consent, 'Open link');
+    const reply = w.fake.original(open) as FakeMessage;
+    expect(reply.ephemeral).toBe(true);
+    const href = String(buttons(reply).find((b) => b.style === 5)?.url);
+    expect(href).toMatch(new RegExp(`^${w.baseUrl}/l/[\\w-]+$`));
+    const redirect = await fetch(href, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe(longUrl);
+    await w.waitForMessage('lin', [ch.id], text(/^server got: accept$/));
   });
 });
 
@@ -482,7 +501,7 @@ describe('the HTTP interactions endpoint', () => {
   });
 });
 
-describe('links that are personal (retry and sign-in)', () => {
+describe('links that are personal: a retry step (-32042)', () => {
   let w: DiscordWorld;
   let own: DemoMcp;
   beforeAll(async () => {
@@ -535,73 +554,18 @@ describe('links that are personal (retry and sign-in)', () => {
     const done = await w.waitForMessage('lea', [ch.id], text(/T-\d+: Legacy lamp/));
     expect(done.content).toMatch(/high/);
   });
-
-  // The core's sign-in flow (issue 4) isn't in yet: these render a 'signin' LinkView directly.
-  it('sign-in links go out privately; a link over 512 characters goes through /l/:id', async () => {
-    const longUrl = `${auth.url}/authorize?${'scope=a+b&'.repeat(60)}state=xyz`;
-    expect(longUrl.length).toBeGreaterThan(512);
-    const view = {
-      id: 'signin-view-id-1234567',
-      url: longUrl,
-      host: new URL(auth.url).host,
-      message: 'Sign in to use demo.',
-      origin: 'demo',
-      purpose: 'signin' as const,
-      expiresAt: Date.now() + 60_000,
-    };
-    // In a DM the message itself is private.
-    const dm = w.fake.dmChannel('sid');
-    const inDm: Conversation = {
-      platform: 'discord',
-      workspace: '@me',
-      channel: dm.id,
-      user: w.fake.userId('sid'),
-    };
-    await w.adapter.post(inDm, { kind: 'link', view });
-    const dmLink = await w.waitForMessage('sid', [dm.id], (m) => buttons(m).some((b) => b.style === 5));
-    const short = String(buttons(dmLink).find((b) => b.style === 5)?.url);
-    expect(short).toMatch(new RegExp(`^${w.baseUrl}/l/`));
-    const redirect = await fetch(short, { redirect: 'manual' });
-    expect(redirect.status).toBe(302);
-    expect(redirect.headers.get('location')).toBe(longUrl);
-
-    // In a guild, after a public slash command: the link is an ephemeral follow-up, never public.
-    const ch = w.fake.guildChannel();
-    const inGuild: Conversation = {
-      platform: 'discord',
-      workspace: ch.guildId as string,
-      channel: ch.id,
-      user: w.fake.userId('sid'),
-    };
-    await w.command('sid', ch, 'call', { tool: 'demo__echo', args: '{"message":"x"}' });
-    await w.adapter.post(inGuild, { kind: 'link', view: { ...view, url: `${auth.url}/authorize?short=1` } });
-    const privateLink = await w.waitForMessage(
-      'sid',
-      [ch.id],
-      (m) => m.ephemeral && buttons(m).some((b) => b.style === 5),
-    );
-    expect(buttons(privateLink).find((b) => b.style === 5)?.url).toBe(`${auth.url}/authorize?short=1`);
-    expect(
-      w.fake
-        .visibleTo('nosy', [ch.id])
-        .some((m) => m.id === privateLink.id || m.content.includes('authorize')),
-    ).toBe(false);
-  });
 });
 
 describe('sign-in (the core’s per-person OAuth)', () => {
   let w: DiscordWorld;
-  let signAuth: AuthMock;
-  let signMcp: DemoMcp;
+  let stack: AuthStack;
   beforeAll(async () => {
     // The demo auth server signs in as "alice" whoever follows the link (auto-approve).
-    signAuth = await startAuthMock({ port: 0, autoApprove: 'alice', resources: [], logger: silentLogger() });
-    signMcp = await startDemoMcp({ authIssuer: signAuth.url, logger: silentLogger() });
-    signAuth.setResources([signMcp.url]);
-    const store = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('discord-signin') });
+    stack = await startAuthStack({ label: 'discord-signin' });
+    const store = new RedisStore({ url: redisUrl(), prefix: stack.prefix });
     stores.push(store);
     w = await startDiscordWorld({
-      servers: [demoServerConfig(signMcp.url, { title: 'Parley demo', auth: { type: 'oauth' } })],
+      servers: [stack.server],
       store,
       transport: 'http',
       signInSecret: 'discord-test-secret-0123456789abcdef',
@@ -609,8 +573,7 @@ describe('sign-in (the core’s per-person OAuth)', () => {
   });
   afterAll(async () => {
     await w?.close();
-    await signMcp?.close();
-    await signAuth?.close();
+    await stack?.close();
   });
   afterEach(() => {
     expect(w.fake.violations).toEqual([]);
@@ -624,19 +587,31 @@ describe('sign-in (the core’s per-person OAuth)', () => {
     const offer = await w.waitForMessage('alice', [ch.id], (m) => m.ephemeral && linkOf(m) !== '');
     expect(buttonLabels(offer)).toEqual([expect.stringMatching(/^Sign in on /), 'Decline']);
     const url = linkOf(offer);
-    // Discord's 512-character cap on link buttons: long authorization URLs go through /l/:id.
+    // Within the 512 characters Discord takes on a link button: the authorization URL itself
+    // (a longer link goes through /l/:id: see "a link longer than a Discord button takes").
+    expect(url.startsWith(`${stack.auth.url}/`)).toBe(true);
     expect(url.length).toBeLessThanOrEqual(512);
-    expect(url.startsWith(signAuth.url) || url.startsWith(`${w.baseUrl}/l/`)).toBe(true);
     // Nobody else in the channel sees the link.
     expect(
       w.fake
         .visibleTo('bystander', [ch.id])
-        .some((m) => m.id === offer.id || m.content.includes('authorize')),
+        .some((m) => m.id === offer.id || m.content.includes(stack.auth.url)),
     ).toBe(false);
     const followed = await followSignInLink(url);
     expect(followed.ok).toBe(true);
     await w.waitForMessage('alice', [ch.id], text(/signed in to \*\*Parley demo\*\*/));
-    await w.waitForMessage('alice', [ch.id], text(/alice/));
+    await w.waitForMessage('alice', [ch.id], text(/^alice$/));
+    expect(w.fake.messages.get(offer.id)?.components).toEqual([]);
+  });
+
+  it('in a DM the sign-in link is in the message itself, the DM being private', async () => {
+    const dm = w.fake.dmChannel('dan');
+    await w.say('dan', dm, '/call demo__whoami {}');
+    const offer = await w.waitForMessage('dan', [dm.id], (m) => linkOf(m) !== '');
+    expect(offer.channelId).toBe(dm.id);
+    expect(linkOf(offer).startsWith(`${stack.auth.url}/`)).toBe(true);
+    expect((await followSignInLink(linkOf(offer))).ok).toBe(true);
+    await w.waitForMessage('dan', [dm.id], text(/^alice$/));
     expect(w.fake.messages.get(offer.id)?.components).toEqual([]);
   });
 
@@ -661,3 +636,78 @@ describe('sign-in (the core’s per-person OAuth)', () => {
     expect(w.fake.messages.get(step.id)?.components).toEqual([]);
   });
 });
+
+interface ToolServer {
+  url: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * A small real MCP server whose tools ask what Discord has to adapt: a choice of 30 options (a
+ * Discord select takes 25) and a link step whose URL is longer than a link button takes.
+ */
+async function startToolServer(longUrl: string): Promise<ToolServer> {
+  const got = (answer: { action?: string; content?: { city?: string } }) => ({
+    content: [
+      {
+        type: 'text' as const,
+        text: `server got: ${answer.action}${answer.content?.city ? ` ${answer.content.city}` : ''}`,
+      },
+    ],
+  });
+  const build = () => {
+    const server = new McpServer({ name: 'travel', version: '1.0.0' });
+    server.registerTool('pick_city', { inputSchema: z.object({}) }, async (_args, ctx) => {
+      const answer = ctx.mcpReq.inputResponses?.city as { action?: string } | undefined;
+      if (answer) return got(answer);
+      const cities = Array.from({ length: 30 }, (_, i) => `city-${i}`);
+      return inputRequired({
+        inputRequests: {
+          city: {
+            method: 'elicitation/create',
+            params: {
+              mode: 'form',
+              message: 'Where to?',
+              requestedSchema: {
+                type: 'object',
+                properties: { city: { type: 'string', title: 'City', enum: cities } },
+                required: ['city'],
+              },
+            },
+          } as never,
+        },
+      });
+    });
+    server.registerTool('open_long_link', { inputSchema: z.object({}) }, async (_args, ctx) => {
+      const answer = ctx.mcpReq.inputResponses?.step as { action?: string } | undefined;
+      if (answer) return got(answer);
+      return inputRequired({
+        inputRequests: {
+          step: {
+            method: 'elicitation/create',
+            params: {
+              mode: 'url',
+              message: 'Continue on the travel site.',
+              url: longUrl,
+              elicitationId: 'step-1',
+            },
+          } as never,
+        },
+      });
+    });
+    return server;
+  };
+  const handler = toNodeHandler(createMcpHandler(build, { legacy: 'reject' }));
+  const http: Server = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const addr = http.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    close: () =>
+      new Promise((r) => {
+        http.closeAllConnections();
+        http.close(() => r());
+      }),
+  };
+}
