@@ -23,7 +23,7 @@ import { isStaleConnectionError, McpPool } from './mcp/pool.js';
 import { SessionStore } from './sessions.js';
 import { type Store, setJson, takeJson } from './store/index.js';
 import type { ChatSurface, InteractionOutcome, LinkView, OutboundMessage } from './surface.js';
-import { hostOf, safeUrl, straightenQuotes, truncate } from './text.js';
+import { hostOf, repairTypedJson, safeUrl, truncate } from './text.js';
 
 export interface AgentOptions {
   store: Store;
@@ -270,7 +270,7 @@ export class Agent {
           await this.say(conversation, 'Usage: `/call <tool> {json arguments}` — see `/tools` for names.');
           return;
         }
-        const argsText = straightenQuotes(argText.slice(name.length).trim()) || '{}';
+        const argsText = repairTypedJson(argText.slice(name.length).trim() || '{}');
         const turn: TurnState = {
           id: randomBytes(12).toString('base64url'),
           conversation,

@@ -11,7 +11,7 @@ export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   let cut = text.slice(0, Math.max(0, max - 1));
   if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  return `${cut}…`;
+  return `${cut.trimEnd()}…`;
 }
 
 /** True for an absolute http(s) URL: the only links Parley shows or follows. */
@@ -33,9 +33,18 @@ export function hostOf(url: string): string {
   }
 }
 
-/** Typographic quotes (which chat apps insert) back to ASCII, so typed JSON still parses. */
-export function straightenQuotes(text: string): string {
-  return text.replace(/[“”]/g, '"').replace(/[‘’]/g, "'");
+/**
+ * JSON a person typed in a chat app that turned its quotes typographic: when it doesn't parse as
+ * typed, curly double quotes become straight ones. Anything that parses — and every apostrophe
+ * inside a value — is left exactly as typed.
+ */
+export function repairTypedJson(text: string): string {
+  try {
+    JSON.parse(text);
+    return text;
+  } catch {
+    return text.replace(/[“”]/g, '"');
+  }
 }
 
 const FENCE_LINE = /^\s*```/;

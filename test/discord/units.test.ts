@@ -16,7 +16,6 @@ import { freshTimestamp, publicKeyFromHex, verifySignature } from '../../adapter
 import { clip, splitMessage } from '../../adapters/discord/text.js';
 import { parseEnv } from '../../src/config.js';
 import type { FormField, FormSpec } from '../../src/interactions/form.js';
-import { splitText, truncate } from '../../src/text.js';
 import { checkInteractionResponse, checkRestCall } from '../helpers/discord-limits.js';
 import { type FakeDiscord, startFakeDiscord } from '../helpers/fake-discord.js';
 
@@ -32,58 +31,9 @@ const form = (...fields: FormField[]): FormSpec => ({ title: 'A form', message: 
 
 // The shared text helpers of src/text.ts, as both adapters use them (Discord at 2,000 characters,
 // Slack at 3,900).
-describe('splitText and truncate (src/text.ts)', () => {
-  it('leaves short text alone; Discord never sends an empty message', () => {
-    expect(splitText('hello', 2000)).toEqual(['hello']);
+describe("Discord's text wrappers", () => {
+  it('never sends an empty message and collapses whitespace when clipping', () => {
     expect(splitMessage('  \n ')).toEqual(['\u200b']);
-  });
-
-  it('splits at paragraphs and lines, keeps every word, and closes and reopens code fences', () => {
-    const code = ['```py', ...Array.from({ length: 120 }, (_, i) => `print(${i})  # line ${i}`), '```'].join(
-      '\n',
-    );
-    const text = ['Intro paragraph.', 'word '.repeat(500).trim(), code, 'The end.'].join('\n\n');
-    const parts = splitText(text, 2000);
-    expect(parts.length).toBeGreaterThan(2);
-    for (const p of parts) {
-      expect(p.length).toBeLessThanOrEqual(2000);
-      expect((p.match(/```/g) ?? []).length % 2).toBe(0);
-    }
-    const joined = parts.join('\n');
-    for (let i = 0; i < 120; i++) expect(joined).toContain(`print(${i})  # line ${i}`);
-    expect(joined.match(/word/g)?.length).toBe(500);
-    expect(parts.at(-1)).toMatch(/The end\.$/);
-    // A part that continues a code block reopens it with its language.
-    expect(parts.slice(1).some((p) => p.startsWith('```py\n'))).toBe(true);
-  });
-
-  it('keeps a bare fence balanced across many parts, and the indentation of the lines after a cut', () => {
-    const code = [
-      '```',
-      ...Array.from({ length: 300 }, (_, i) => `    line ${i} ${'y'.repeat(20)}`),
-      '```',
-    ].join('\n');
-    const chunks = splitText(`Intro.\n\n${code}\n\nOutro.`, 2000);
-    expect(chunks.length).toBeGreaterThan(3);
-    for (const c of chunks) {
-      expect(c.length).toBeLessThanOrEqual(2000);
-      expect((c.match(/```/g) ?? []).length % 2).toBe(0);
-    }
-    for (const c of chunks.slice(1, -1)) expect(c).toMatch(/^```\n {4}line \d+/);
-  });
-
-  it('cuts a single unbroken run of characters hard, never inside a surrogate pair', () => {
-    const parts = splitText('x'.repeat(4500), 2000);
-    expect(parts.map((p) => p.length)).toEqual([1996, 1996, 508]);
-    const emoji = splitText('😀'.repeat(1500), 2000);
-    expect(emoji.join('')).toBe('😀'.repeat(1500));
-    for (const p of emoji) expect(p).toMatch(/^(😀)+$/u);
-  });
-
-  it('truncates with an ellipsis and never splits a surrogate pair', () => {
-    expect(truncate('abcdef', 4)).toBe('abc…');
-    expect(truncate('ab😀cd', 4)).toBe('ab…');
-    expect(truncate('short', 24)).toBe('short');
     expect(clip('  a\n\nlong   label text ', 9)).toBe('a long l…');
   });
 });
