@@ -13,10 +13,6 @@ export interface FormView {
   /** Which server/tool asked, for the person's context ("demo · create_ticket"). */
   origin: string;
   expiresAt: number;
-  /** Field errors from a previous attempt, when the form is shown again. */
-  errors?: Record<string, string>;
-  /** Values to pre-fill (previous answers or defaults). */
-  values?: Record<string, unknown>;
 }
 
 export interface LinkView {

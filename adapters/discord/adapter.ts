@@ -726,9 +726,6 @@ export class DiscordAdapter implements ChatSurface {
       );
       return;
     }
-    const ttl = Math.max(view.expiresAt - this.now(), 1000);
-    if (view.values)
-      await setJson(this.store, K.form(view.id), { values: { ...view.values } } satisfies FormState, ttl);
     const parts = splitMessage(formText(view, planned.plan, this.ownerMention(c)));
     const last = parts.pop() as string;
     for (const part of parts) await this.send(c, body(part));

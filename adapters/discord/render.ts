@@ -49,7 +49,6 @@ const linkButton = (url: string, label: string) =>
 export function formText(view: FormView, plan: FormPlan, ownerMention: string | undefined): string {
   const lines = [`📝 **${view.origin}** needs a few details.`];
   if (view.form.message.trim()) lines.push(view.form.message.trim());
-  if (view.errors && Object.keys(view.errors).length > 0) lines.push(errorList(view.form, view.errors));
   if (plan.notes.length > 0) lines.push(plan.notes.map((n) => `• ${n}`).join('\n'));
   const footer = [
     ownerMention ? `For ${ownerMention} only.` : '',

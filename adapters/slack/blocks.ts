@@ -457,7 +457,6 @@ export function formModal(
   id: string,
   form: FormSpec,
   origin: string,
-  values: Record<string, unknown> = {},
 ): { ok: true; view: ModalView } | { ok: false; reason: string } {
   const problem = formProblem(form);
   if (problem) return { ok: false, reason: problem };
@@ -466,7 +465,7 @@ export function formModal(
   if (form.message.trim()) blocks.push(section(markdownToMrkdwn(form.message)));
   blocks.push(context(`From ${escapeMrkdwn(origin)} · only you can see this form`));
   form.fields.forEach((field, i) => {
-    const initial = field.name in values ? values[field.name] : field.default;
+    const initial = field.default;
     const hint = hintFor(field);
     blocks.push({
       type: 'input',

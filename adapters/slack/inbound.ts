@@ -228,7 +228,7 @@ export function registerInbound(o: InboundOptions): void {
   onButton(ACTION.formOpen, async (id, actor, body) => {
     const found = await lookupForm(id, actor);
     if (!found.ok) return found;
-    const built = formModal(id, found.form, found.origin, found.known?.values);
+    const built = formModal(id, found.form, found.origin);
     if (!built.ok)
       return { ok: false, code: 'invalid', message: `This form can’t be shown in Slack: ${built.reason}.` };
     await app.client.views.open({ trigger_id: body.trigger_id, view: built.view });

@@ -64,8 +64,6 @@ export interface KnownForm {
   origin: string;
   conversation: Conversation;
   expiresAt: number;
-  /** Values to pre-fill, when the core offers the form again with earlier answers. */
-  values?: Record<string, unknown>;
   /** People whose submit of this form is being handed on (double-submit guard). */
   claimed: Set<string>;
 }
@@ -133,7 +131,6 @@ export class SlackSurface implements ChatSurface {
             origin: message.view.origin,
             conversation,
             expiresAt: message.view.expiresAt,
-            ...(message.view.values && { values: message.view.values }),
             claimed: new Set(),
           });
         const [msg, headline] =
