@@ -3,9 +3,7 @@
  * in the wizard at once, tampered/replayed/foreign/expired answers, schemas Parley can't show,
  * LLM errors, an MCP server that is down, and Redis going away and coming back.
  */
-import { createServer, type Server } from 'node:http';
-import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
+import { inputRequired } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent } from '../../src/agent.js';
@@ -14,6 +12,7 @@ import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
+import { startMiniMcp } from '../helpers/mini-mcp.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { startRedisProcess } from '../helpers/redis-process.js';
 import { startScriptedLlm } from '../helpers/scripted-llm.js';
@@ -209,8 +208,7 @@ describe('answers that must be refused', () => {
 
 /** A small real MCP server whose tools ask for forms Parley must refuse. */
 async function startOddServer(): Promise<{ url: string; close: () => Promise<void> }> {
-  const build = () => {
-    const server = new McpServer({ name: 'odd', version: '1.0.0' });
+  return startMiniMcp('odd', (server) => {
     server.registerTool('nested_form', { inputSchema: z.object({}) }, async (_args, ctx) => {
       const answer = ctx.mcpReq.inputResponses?.q as { action?: string } | undefined;
       if (answer) return { content: [{ type: 'text', text: `server got: ${answer.action}` }] };
@@ -254,21 +252,7 @@ async function startOddServer(): Promise<{ url: string; close: () => Promise<voi
         },
       });
     });
-    return server;
-  };
-  const handler = toNodeHandler(createMcpHandler(build, { legacy: 'reject' }));
-  const http: Server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const addr = http.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    close: () =>
-      new Promise((r) => {
-        http.closeAllConnections();
-        http.close(() => r());
-      }),
-  };
+  });
 }
 
 describe('an answer given the moment a form is shown', () => {

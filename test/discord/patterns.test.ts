@@ -5,9 +5,7 @@
  * and modal submits — and the tests read back what each person sees. The fake checks every
  * payload against Discord's limits; each test ends with no violation.
  */
-import { createServer, type Server } from 'node:http';
-import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
+import { inputRequired } from '@modelcontextprotocol/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
@@ -27,6 +25,7 @@ import {
   startDiscordWorld,
 } from '../helpers/discord-world.js';
 import type { FakeMessage } from '../helpers/fake-discord.js';
+import { startMiniMcp } from '../helpers/mini-mcp.js';
 import { newRedis, redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { type ScriptedLlm, startScriptedLlm } from '../helpers/scripted-llm.js';
 
@@ -655,8 +654,7 @@ async function startToolServer(longUrl: string): Promise<ToolServer> {
       },
     ],
   });
-  const build = () => {
-    const server = new McpServer({ name: 'travel', version: '1.0.0' });
+  return startMiniMcp('travel', (server) => {
     server.registerTool('pick_city', { inputSchema: z.object({}) }, async (_args, ctx) => {
       const answer = ctx.mcpReq.inputResponses?.city as { action?: string } | undefined;
       if (answer) return got(answer);
@@ -695,19 +693,5 @@ async function startToolServer(longUrl: string): Promise<ToolServer> {
         },
       });
     });
-    return server;
-  };
-  const handler = toNodeHandler(createMcpHandler(build, { legacy: 'reject' }));
-  const http: Server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const addr = http.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    close: () =>
-      new Promise((r) => {
-        http.closeAllConnections();
-        http.close(() => r());
-      }),
-  };
+  });
 }

@@ -4,9 +4,7 @@
  * fake Slack, the agent runs against the real demo MCP server, auth server and Redis with a
  * scripted LLM, and the test reads what the person would see and clicks what they would click.
  */
-import { createServer, type Server } from 'node:http';
-import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
+import { inputRequired } from '@modelcontextprotocol/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ACTION } from '../../adapters/slack/blocks.js';
@@ -17,6 +15,7 @@ import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
+import { startMiniMcp } from '../helpers/mini-mcp.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { type ScriptedLlm, startScriptedLlm } from '../helpers/scripted-llm.js';
 import {
@@ -427,8 +426,7 @@ interface ChoiceServer {
 
 /** A small real MCP server whose one tool asks, by elicitation, to pick one of `options`. */
 async function startChoiceServer(options: Array<{ value: string; label: string }>): Promise<ChoiceServer> {
-  const build = () => {
-    const server = new McpServer({ name: 'cities', version: '1.0.0' });
+  return startMiniMcp('cities', (server) => {
     server.registerTool('pick_a_city_from_the_list', { inputSchema: z.object({}) }, async (_args, ctx) => {
       const answer = ctx.mcpReq.inputResponses?.city as
         | { action?: string; content?: { city?: string } }
@@ -458,19 +456,5 @@ async function startChoiceServer(options: Array<{ value: string; label: string }
         },
       });
     });
-    return server;
-  };
-  const handler = toNodeHandler(createMcpHandler(build, { legacy: 'reject' }));
-  const http: Server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const addr = http.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    close: () =>
-      new Promise((r) => {
-        http.closeAllConnections();
-        http.close(() => r());
-      }),
-  };
+  });
 }
