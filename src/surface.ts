@@ -1,11 +1,21 @@
 /**
- * The adapter port. The core speaks in neutral messages; each adapter (console, Slack, Discord)
- * renders them on its platform. A surface must be able to post to any conversation from its
- * stored key alone, because a paused turn may resume in a different process than the one that
- * started it.
+ * The surface port: what the core needs from a platform to show things. The core speaks in
+ * neutral messages; each adapter (console, Slack, Discord) renders them.
+ *
+ * The contract every surface keeps:
+ * - `post` may throw; it never has to catch for the core. A failed text is logged and the turn
+ *   goes on; a failed interaction view (form, confirm, link) is declined by the core at once with
+ *   the reason, which the person is told — nothing waits for a form nobody saw.
+ * - A surface must post to any conversation from its stored key alone: a paused turn may resume
+ *   in another process than the one that started it.
+ * - `capabilities` is checked by the core *before* it pauses a turn or answers a server: a form
+ *   the surface can't show faithfully is declined with the reason, the same on every platform.
+ *   Whatever passes the check, `post` must be able to render.
+ * - Approval-only forms (no fields) never reach a surface as forms: the core shows them as a
+ *   confirmation (Approve/Decline), which every surface renders.
  */
 import type { Conversation } from './conversation.js';
-import type { FormSpec } from './interactions/form.js';
+import type { FieldKind, FormSpec } from './interactions/form.js';
 
 export interface FormView {
   id: string;
@@ -22,9 +32,9 @@ export interface LinkView {
   message: string;
   origin: string;
   /**
-   * 'consent': URL-mode elicitation — opening it is the person's consent (the adapter calls
-   * `openLink`). 'signin': an OAuth sign-in link. 'retry': links from a -32042 error — the person
-   * says when they are done and the call is retried.
+   * 'consent': URL-mode elicitation — opening it is the person's consent (answer `open`).
+   * 'signin': an OAuth sign-in link. 'retry': links from a -32042 error — the person answers
+   * `done` when finished and the call is retried.
    */
   purpose: 'consent' | 'signin' | 'retry';
   expiresAt: number;
@@ -50,13 +60,54 @@ export type InteractionOutcome =
 export type OutboundMessage =
   | { kind: 'text'; text: string }
   | { kind: 'progress'; text: string }
+  /** For the conversation's person only (ephemeral where the platform has it, else a message). */
+  | { kind: 'notice'; text: string }
   | { kind: 'form'; view: FormView }
   | { kind: 'link'; view: LinkView }
   | { kind: 'confirm'; view: ConfirmView }
   /** An interaction ended: adapters update its message so no dead buttons remain. */
   | { kind: 'closed'; id: string; outcome: InteractionOutcome };
 
+/**
+ * What a surface can show faithfully. Numbers are counts or characters; `Infinity` means no
+ * limit the core must check (the surface pages, or offers type-ahead).
+ */
+export interface SurfaceCapabilities {
+  /** Field kinds the surface has an input for. */
+  fieldKinds: readonly FieldKind[];
+  /** Most fields in one form. */
+  maxFields: number;
+  /** Most options of a single- or multi-choice field. */
+  maxOptions: number;
+  /** Longest option label shown whole. */
+  maxOptionLabel: number;
+  /** Longest text a text input accepts (a field needing more can't be answered). */
+  maxTextLength: number;
+}
+
+/** No limits: the console, and the default for a surface that declares none. */
+export const UNLIMITED: SurfaceCapabilities = {
+  fieldKinds: [
+    'text',
+    'email',
+    'url',
+    'date',
+    'datetime',
+    'number',
+    'integer',
+    'boolean',
+    'select',
+    'multiselect',
+  ],
+  maxFields: Number.POSITIVE_INFINITY,
+  maxOptions: Number.POSITIVE_INFINITY,
+  maxOptionLabel: Number.POSITIVE_INFINITY,
+  maxTextLength: Number.POSITIVE_INFINITY,
+};
+
 export interface ChatSurface {
   readonly platform: string;
+  /** What this surface can show; the core checks forms against it before showing them. */
+  readonly capabilities?: SurfaceCapabilities;
   post(conversation: Conversation, message: OutboundMessage): Promise<void>;
 }

@@ -5,14 +5,17 @@
  */
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { Agent, AnswerReply } from '../../src/agent.js';
 import { followSignInLink } from '../../src/auth/headless.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
+import type { AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import type { FormField } from '../../src/interactions/form.js';
 import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } from '../../src/surface.js';
 
+/** The core as the console needs it: the inbound port, and a way to wait for a turn to end. */
+export type ConsoleCore = ParleyInbound & { whenIdle(): Promise<void> };
+
 export interface ConsoleAdapterConfig {
-  agent: Agent;
+  agent: ConsoleCore;
   input: Readable;
   output: Writable;
   user?: string;
@@ -58,6 +61,9 @@ export class ConsoleAdapter implements ChatSurface {
       case 'progress':
         if (this.config.showProgress !== false) this.write(`        … ${message.text}\n`);
         return;
+      case 'notice':
+        this.write(`parley> ${message.text.replace(/\n/g, '\n        ')}\n`);
+        return;
       case 'closed':
         this.closedIds.add(message.id);
         return;
@@ -101,7 +107,7 @@ export class ConsoleAdapter implements ChatSurface {
         this.write(`\n── ${line.replace(/^#+\s*/, '')} ──\n`);
         continue;
       }
-      void agent.handleMessage(this.conversation, line);
+      void agent.message(this.conversation, line);
       await this.settle();
     }
     await agent.whenIdle();
@@ -127,7 +133,11 @@ export class ConsoleAdapter implements ChatSurface {
       this.write(`\n⚠️  ${item.view.title}\n${indent(item.view.message)}\n`);
       const answer = await this.ask('Confirm? [y/N] ');
       if (answer === undefined) return false;
-      this.report(await this.config.agent.confirm(item.view.id, this.actor, /^y(es)?$/i.test(answer.trim())));
+      this.report(
+        await this.config.agent.answer(item.view.id, this.actor, {
+          action: /^y(es)?$/i.test(answer.trim()) ? 'approve' : 'decline',
+        }),
+      );
       return true;
     }
     const view = item.view;
@@ -137,10 +147,10 @@ export class ConsoleAdapter implements ChatSurface {
       const answer = await this.ask('Open this link? [y/N] ');
       if (answer === undefined) return false;
       if (/^y(es)?$/i.test(answer.trim())) {
-        const reply = await this.config.agent.openLink(view.id, this.actor);
+        const reply = await this.config.agent.answer(view.id, this.actor, { action: 'open' });
         if (reply.ok) this.write(`   Open it in your browser: ${view.url}\n`);
         this.report(reply);
-      } else this.report(await this.config.agent.declineForm(view.id, this.actor, 'decline'));
+      } else this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
       return true;
     }
     const answer = await this.ask(
@@ -148,8 +158,8 @@ export class ConsoleAdapter implements ChatSurface {
     );
     if (answer === undefined) return false;
     if (/^n(o)?$/i.test(answer.trim()))
-      this.report(await this.config.agent.declineForm(view.id, this.actor, 'decline'));
-    else this.report(await this.config.agent.linkDone(view.id, this.actor));
+      this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
+    else this.report(await this.config.agent.answer(view.id, this.actor, { action: 'done' }));
     return true;
   }
 
@@ -183,24 +193,22 @@ export class ConsoleAdapter implements ChatSurface {
       for (const field of fields) {
         const answer = await this.ask(`   ${fieldPrompt(field)}: `);
         if (answer === undefined) {
-          this.report(await this.config.agent.declineForm(view.id, this.actor, 'cancel'));
+          this.report(await this.config.agent.answer(view.id, this.actor, { action: 'cancel' }));
           return false;
         }
         const cmd = answer.trim().toLowerCase();
         if (cmd === '/decline' || cmd === '/cancel') {
           this.report(
-            await this.config.agent.declineForm(
-              view.id,
-              this.actor,
-              cmd === '/decline' ? 'decline' : 'cancel',
-            ),
+            await this.config.agent.answer(view.id, this.actor, {
+              action: cmd === '/decline' ? 'decline' : 'cancel',
+            }),
           );
           return true;
         }
         if (answer.trim() === '' && field.default !== undefined) values[field.name] = field.default;
         else values[field.name] = answer;
       }
-      const reply = await this.config.agent.submitForm(view.id, this.actor, values);
+      const reply = await this.config.agent.answer(view.id, this.actor, { action: 'submit', values: values });
       if (reply.ok || reply.code !== 'invalid' || !reply.errors) {
         this.report(reply);
         return true;

@@ -6,8 +6,16 @@
  * be shown faithfully is reported with a reason instead of being cut down.
  */
 import type { types } from '@slack/bolt';
+import { formProblem } from '../../src/interactions/capabilities.js';
 import type { FormField, FormSpec } from '../../src/interactions/form.js';
-import type { ConfirmView, FormView, InteractionOutcome, LinkView } from '../../src/surface.js';
+import {
+  type ConfirmView,
+  type FormView,
+  type InteractionOutcome,
+  type LinkView,
+  type SurfaceCapabilities,
+  UNLIMITED,
+} from '../../src/surface.js';
 import { truncate } from '../../src/text.js';
 import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.js';
 
@@ -102,21 +110,8 @@ export function formHeadline(view: FormView): string {
 }
 
 export function formMessage(view: FormView, owner: string, now = Date.now()): SlackMessage {
-  const problem = formProblem(view.form);
   const headline = formHeadline(view);
   const body = view.form.message ? `\n${markdownToMrkdwn(view.form.message)}` : '';
-  if (problem) {
-    return {
-      text: `A form from ${view.origin} can’t be shown in Slack.`,
-      blocks: [
-        section(`${headline}${body}`),
-        section(
-          `⚠️ <@${owner}>, this form can’t be shown in Slack: ${problem}. Decline it and the tool will be told.`,
-        ),
-        { type: 'actions', elements: [button('Decline', ACTION.formDecline, view.id)] },
-      ],
-    };
-  }
   return {
     text: truncate(
       view.form.title === view.origin
@@ -291,17 +286,16 @@ export function suggestOptions(field: FormField, query: string): Option[] {
   return out;
 }
 
-/** Why a form can't be shown faithfully as a Slack modal, or undefined when it can. */
-function formProblem(form: FormSpec): string | undefined {
-  const max = LIMITS.modalBlocks - MODAL_FIXED_BLOCKS;
-  if (form.fields.length > max)
-    return `it has ${form.fields.length} fields, and a Slack form holds at most ${max}`;
-  for (const f of form.fields) {
-    if (f.kind === 'text' && (f.minLength ?? 0) > LIMITS.textInputLength)
-      return `“${f.label}” needs at least ${f.minLength} characters, and a Slack text box holds ${LIMITS.textInputLength}`;
-  }
-  return undefined;
-}
+/**
+ * What a Slack modal shows faithfully: every field kind; up to 98 inputs (100 blocks less the
+ * message and origin lines); any number of options (beyond 100, type-ahead via external selects);
+ * text inputs up to 3,000 characters. Option labels over 75 characters are cut with "…".
+ */
+export const SLACK_CAPABILITIES: SurfaceCapabilities = {
+  ...UNLIMITED,
+  maxFields: LIMITS.modalBlocks - MODAL_FIXED_BLOCKS,
+  maxTextLength: LIMITS.textInputLength,
+};
 
 function isoDate(v: unknown): string | undefined {
   return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : undefined;
@@ -458,7 +452,7 @@ export function formModal(
   form: FormSpec,
   origin: string,
 ): { ok: true; view: ModalView } | { ok: false; reason: string } {
-  const problem = formProblem(form);
+  const problem = formProblem(form, SLACK_CAPABILITIES, 'slack');
   if (problem) return { ok: false, reason: problem };
   const ids = blockIds(form);
   const blocks: KnownBlock[] = [];

@@ -5,12 +5,12 @@
  * values (with the core's validator) before acking, because inline errors can only ride on the ack.
  */
 import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
-import type { Agent, AnswerReply } from '../../src/agent.js';
-import { type Actor, type Conversation, sameActor } from '../../src/conversation.js';
+import type { Actor, Conversation } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
-import { type FormSpec, validateSubmission } from '../../src/interactions/form.js';
+import type { AnswerRefusal, AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
+import type { FormView } from '../../src/surface.js';
 import {
   ACTION,
   errorsByBlock,
@@ -23,14 +23,11 @@ import {
   readSubmission,
   suggestOptions,
 } from './blocks.js';
-import { type KnownForm, keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
-
-/** As long as the core keeps a tombstone for an answered interaction. */
-const SUBMIT_CLAIM_TTL_MS = 24 * 3600_000;
+import { keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
 
 export interface InboundOptions {
   app: App;
-  agent: Agent;
+  agent: ParleyInbound;
   store: Store;
   surface: SlackSurface;
   logger: Logger;
@@ -203,49 +200,36 @@ export function registerInbound(o: InboundOptions): void {
     });
   }
 
-  /** The form behind an id, for its owner: from this process's memory, else from the store. */
-  async function lookupForm(
-    id: string,
-    actor: Actor,
-  ): Promise<
-    | { ok: true; form: FormSpec; origin: string; conversation: Conversation; known?: KnownForm }
-    | Extract<AnswerReply, { ok: false }>
-  > {
-    const known = surface.knownForm(id);
-    if (known) {
-      if (!sameActor(known.conversation, actor))
-        return { ok: false, code: 'not_yours', message: 'This form isn’t yours.' };
-      return { ok: true, form: known.form, origin: known.origin, conversation: known.conversation, known };
-    }
-    const found = await agent.interaction(id, actor);
+  /** The form behind an id, for its owner (the core answers from memory when it showed it). */
+  async function formOf(id: string, actor: Actor): Promise<{ ok: true; view: FormView } | AnswerRefusal> {
+    const found = await agent.lookup(id, actor);
     if (!found.ok) return found;
-    const { record } = found;
-    if (record.kind !== 'form' || !record.form)
+    if (found.interaction.kind !== 'form')
       return { ok: false, code: 'invalid', message: 'This isn’t a form.' };
-    return { ok: true, form: record.form, origin: record.origin, conversation: record.conversation };
+    return { ok: true, view: found.interaction.view };
   }
 
   onButton(ACTION.formOpen, async (id, actor, body) => {
-    const found = await lookupForm(id, actor);
+    const found = await formOf(id, actor);
     if (!found.ok) return found;
-    const built = formModal(id, found.form, found.origin);
-    if (!built.ok)
-      return { ok: false, code: 'invalid', message: `This form can’t be shown in Slack: ${built.reason}.` };
+    const built = formModal(id, found.view.form, found.view.origin);
+    // The core checked the form against this surface's capabilities before showing it.
+    if (!built.ok) throw new Error(`a form the core passed can't be built: ${built.reason}`);
     await app.client.views.open({ trigger_id: body.trigger_id, view: built.view });
     return undefined;
   });
-  onButton(ACTION.formDecline, (id, actor) => agent.declineForm(id, actor, 'decline'));
-  onButton(ACTION.confirmYes, (id, actor) => agent.confirm(id, actor, true));
-  onButton(ACTION.confirmNo, (id, actor) => agent.confirm(id, actor, false));
+  onButton(ACTION.formDecline, (id, actor) => agent.answer(id, actor, { action: 'decline' }));
+  onButton(ACTION.confirmYes, (id, actor) => agent.answer(id, actor, { action: 'approve' }));
+  onButton(ACTION.confirmNo, (id, actor) => agent.answer(id, actor, { action: 'decline' }));
   onButton(ACTION.linkOpen, async (id, actor) => {
     // The browser opens the URL itself; for URL elicitation the click is also the consent.
-    const found = await agent.interaction(id, actor);
+    const found = await agent.lookup(id, actor);
     if (!found.ok) return found;
-    if (found.record.link?.purpose !== 'consent') return undefined;
-    return agent.openLink(id, actor);
+    if (found.interaction.kind !== 'link' || found.interaction.view.purpose !== 'consent') return undefined;
+    return agent.answer(id, actor, { action: 'open' });
   });
-  onButton(ACTION.linkDone, (id, actor) => agent.linkDone(id, actor));
-  onButton(ACTION.linkDecline, (id, actor) => agent.declineForm(id, actor, 'decline'));
+  onButton(ACTION.linkDone, (id, actor) => agent.answer(id, actor, { action: 'done' }));
+  onButton(ACTION.linkDecline, (id, actor) => agent.answer(id, actor, { action: 'decline' }));
 
   // ───────────────────────────── the form modal ─────────────────────────────
 
@@ -255,55 +239,29 @@ export function registerInbound(o: InboundOptions): void {
       const id = view.private_metadata;
       const actor = actorOf(body as unknown as AnyBody);
       try {
-        // Known here (the usual case): no store round trip before the ack, and the claim against a
-        // double submit is in memory. Otherwise the form and a claim in the store, at once; the
-        // claim is per person, so a forged submit by someone else can't block the owner's.
-        const known = surface.knownForm(id);
-        const [found, claimed] = known
-          ? [await lookupForm(id, actor), !known.claimed.has(actor.user)]
-          : await Promise.all([
-              lookupForm(id, actor),
-              store.setIfAbsent(keys.submitted(id, actor.user), '1', SUBMIT_CLAIM_TTL_MS),
-            ]);
-        if (known && claimed) known.claimed.add(actor.user);
-        // A submit that isn't taken (invalid, not this person's, gone) leaves no claim behind.
-        const release = async () => {
-          if (!claimed) return;
-          if (known) known.claimed.delete(actor.user);
-          else await store.delete(keys.submitted(id, actor.user));
-        };
+        // Slack gives a modal 3 seconds, and inline errors can only ride on the ack: the core
+        // checks (owner, values, once-only) now, and hands the answer on after the ack.
+        const found = await formOf(id, actor);
         if (!found.ok) {
-          await release();
           await ack({ response_action: 'update', view: noticeModal(found.message) });
           return;
         }
-        const { form, conversation } = found;
-        const values = readSubmission(form, view.state.values as Record<string, Record<string, InputState>>);
-        // The core's own check, run before the ack so its messages appear inline under the fields.
-        // Handing the answer on (consuming it, resuming the tool) happens after the ack: under load it
-        // waits behind other people's work, and Slack gives a modal only 3 seconds.
-        const checked = validateSubmission(form, values);
-        if (!checked.ok) {
-          await release();
-          const errors = errorsByBlock(form, checked.errors);
+        const values = readSubmission(
+          found.view.form,
+          view.state.values as Record<string, Record<string, InputState>>,
+        );
+        const received = await agent.receive(id, actor, { action: 'submit', values });
+        if (!received.ok) {
+          const errors = received.errors ? errorsByBlock(found.view.form, received.errors) : {};
           if (Object.keys(errors).length > 0) await ack({ response_action: 'errors', errors });
-          else await ack({ response_action: 'update', view: noticeModal('Some answers need fixing.') });
-          return;
-        }
-        // A second submit (double click, replay) is refused right here rather than dropped later.
-        if (!claimed) {
-          await ack({ response_action: 'update', view: noticeModal('This was already answered.') });
+          else await ack({ response_action: 'update', view: noticeModal(received.message) });
           return;
         }
         await ack();
         o.background(
           o.admit().then(async () => {
-            const reply = await agent.submitForm(id, actor, values);
-            if (reply.ok || reply.code === 'used') return;
-            // Still answerable (the store hiccuped): let the person try again.
-            if (reply.code === 'unavailable' || reply.code === 'invalid') await release();
-            const text = reply.errors ? 'Some answers need fixing: press *Fill in* again.' : reply.message;
-            await surface.notice(conversation, text);
+            // A refusal after the ack is told to the person by the core itself.
+            await received.deliver();
           }),
         );
       } catch (err) {
@@ -321,11 +279,9 @@ export function registerInbound(o: InboundOptions): void {
     { callback_id: FORM_CALLBACK, type: 'view_closed' },
     async ({ ack, body, view }) => {
       await ack();
-      const reply = await agent.declineForm(
-        view.private_metadata,
-        actorOf(body as unknown as AnyBody),
-        'cancel',
-      );
+      const reply = await agent.answer(view.private_metadata, actorOf(body as unknown as AnyBody), {
+        action: 'cancel',
+      });
       if (!reply.ok) logger.debug({ code: reply.code }, 'modal closed after its form ended');
     },
   );
@@ -333,8 +289,9 @@ export function registerInbound(o: InboundOptions): void {
   // Type-ahead for choices with more options than a static menu holds (external_select).
   app.options(INPUT_ACTION, async ({ ack, body }) => {
     const id = body.view?.private_metadata ?? '';
-    const found = await agent.interaction(id, actorOf(body as unknown as AnyBody));
-    const field = found.ok && found.record.form ? fieldForBlock(found.record.form, body.block_id) : undefined;
+    const actor = actorOf(body as unknown as AnyBody);
+    const found = await formOf(id, actor);
+    const field = found.ok ? fieldForBlock(found.view.form, body.block_id) : undefined;
     await ack({ options: field ? suggestOptions(field, body.value) : [] });
   });
 

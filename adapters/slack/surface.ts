@@ -15,7 +15,6 @@ import type { Conversation } from '../../src/conversation.js';
 import { sessionKey } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
-import type { FormSpec } from '../../src/interactions/form.js';
 import type { Logger } from '../../src/logger.js';
 import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
 import type { ChatSurface, InteractionOutcome, OutboundMessage } from '../../src/surface.js';
@@ -29,6 +28,7 @@ import {
   LIMITS,
   linkHeadline,
   linkMessage,
+  SLACK_CAPABILITIES,
   type SlackMessage,
 } from './blocks.js';
 import { MESSAGE_TEXT_LIMIT, markdownToMrkdwn } from './mrkdwn.js';
@@ -59,17 +59,6 @@ type Delivery = 'thread' | 'dm' | 'ephemeral';
  * the same process need no store round trip before their ack. The core still decides every answer
  * (owner, once only, expiry) from the store; this only lets the adapter answer Slack sooner.
  */
-export interface KnownForm {
-  form: FormSpec;
-  origin: string;
-  conversation: Conversation;
-  expiresAt: number;
-  /** People whose submit of this form is being handed on (double-submit guard). */
-  claimed: Set<string>;
-}
-
-const KNOWN_FORMS_MAX = 10_000;
-
 const REF_TTL_MS = 24 * 3600_000;
 const PLACEHOLDER_TTL_MS = 3600_000;
 /** Slack's response_url lives 30 minutes. */
@@ -99,8 +88,8 @@ export interface SlackSurfaceOptions {
 
 export class SlackSurface implements ChatSurface {
   readonly platform = PLATFORM;
+  readonly capabilities = SLACK_CAPABILITIES;
   private client: webApi.WebClient | undefined;
-  private readonly forms = new Map<string, KnownForm>();
   private readonly fetchFn: typeof fetch;
 
   constructor(private readonly options: SlackSurfaceOptions) {
@@ -123,16 +112,10 @@ export class SlackSurface implements ChatSurface {
         return this.postText(conversation, message.text);
       case 'progress':
         return this.postProgress(conversation, message.text);
+      case 'notice':
+        return this.notice(conversation, message.text);
       case 'form':
       case 'confirm': {
-        if (message.kind === 'form')
-          this.rememberForm(message.view.id, {
-            form: message.view.form,
-            origin: message.view.origin,
-            conversation,
-            expiresAt: message.view.expiresAt,
-            claimed: new Set(),
-          });
         const [msg, headline] =
           message.kind === 'form'
             ? [formMessage(message.view, conversation.user), formHeadline(message.view)]
@@ -161,7 +144,6 @@ export class SlackSurface implements ChatSurface {
         );
       }
       case 'closed':
-        this.forms.delete(message.id);
         // Rewriting the old message must not hold up the answer that closed it (the ack waits).
         this.options.track(
           this.close(message.id, message.outcome).catch((err: unknown) =>
@@ -173,27 +155,6 @@ export class SlackSurface implements ChatSurface {
         );
         return;
     }
-  }
-
-  /** A form this process offered and that hasn't ended or expired, if any. */
-  knownForm(id: string, now = Date.now()): KnownForm | undefined {
-    const known = this.forms.get(id);
-    if (known && known.expiresAt <= now) this.forms.delete(id);
-    return known && known.expiresAt > now ? known : undefined;
-  }
-
-  /** Forgets the forms held in memory, as a restart would (everything then comes from the store). */
-  forgetKnownForms(): void {
-    this.forms.clear();
-  }
-
-  private rememberForm(id: string, known: KnownForm): void {
-    // Oldest first out: a Map iterates in insertion order.
-    if (this.forms.size >= KNOWN_FORMS_MAX) {
-      const oldest = this.forms.keys().next().value;
-      if (oldest !== undefined) this.forms.delete(oldest);
-    }
-    this.forms.set(id, known);
   }
 
   /** Rewrites an interaction's message to say how it ended; buttons go away. */

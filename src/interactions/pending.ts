@@ -74,6 +74,19 @@ export class PendingStore {
     return record;
   }
 
+  /**
+   * Claims the right to answer: of two submits (double click, replayed delivery, two processes),
+   * only the first claim succeeds. A claim is released when the answer is refused after all.
+   */
+  claim(id: string): Promise<boolean> {
+    if (!isPlausibleId(id)) return Promise.resolve(false);
+    return this.store.setIfAbsent(`claim:${id}`, '1', this.ttlMs + 60_000);
+  }
+
+  unclaim(id: string): Promise<void> {
+    return this.store.delete(`claim:${id}`);
+  }
+
   tombstone(id: string): Promise<Tombstone | undefined> {
     if (!isPlausibleId(id)) return Promise.resolve(undefined);
     return getJson<Tombstone>(this.store, `done:${id}`);

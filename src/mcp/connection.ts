@@ -7,9 +7,7 @@
 import {
   type CallToolResult,
   Client,
-  type CreateMessageRequest,
   type CreateMessageResult,
-  type ElicitRequest,
   type ElicitResult,
   isInputRequiredResult,
   type OAuthClientProvider,
@@ -31,10 +29,15 @@ export interface CallContext {
 }
 
 export interface ConnectionHooks {
-  /** A server-initiated elicitation (legacy era) for the call in flight. */
-  elicit(ctx: CallContext, params: ElicitRequest['params'], signal: AbortSignal): Promise<ElicitResult>;
-  /** A server-initiated sampling request (legacy era). */
-  sample(ctx: CallContext, params: CreateMessageRequest['params']): Promise<CreateMessageResult>;
+  /**
+   * A server request (2025-11-25 era: elicitation, sampling) of the call `ctx`; resolves with the
+   * request's result. Throwing answers the server with an error.
+   */
+  request(
+    ctx: CallContext,
+    request: { method: string; params?: Record<string, unknown> },
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>>;
   /** `notifications/elicitation/complete` from the server (ids are unique per elicitation). */
   elicitationComplete(elicitationId: string): void;
 }
@@ -49,6 +52,8 @@ export interface McpConnectionOptions {
   server: ServerConfig;
   identity: string;
   hooks: ConnectionHooks;
+  /** Declare sampling: only when Parley has a language model to answer it. */
+  sampling: boolean;
   requestTimeoutMs: number;
   logger: Logger;
   authProvider?: OAuthClientProvider;
@@ -85,23 +90,32 @@ export class McpConnection {
     const client = new Client(
       { name: 'parley', version: '0.1.0' },
       {
-        capabilities: { elicitation: { form: {}, url: {} }, sampling: {} },
+        // Only what Parley can serve: a server that sees a capability sends requests for it.
+        capabilities: { elicitation: { form: {}, url: {} }, ...(this.options.sampling && { sampling: {} }) },
         versionNegotiation: { mode: server.era === 'legacy' ? 'legacy' : 'auto' },
         inputRequired: { autoFulfill: false },
       },
     );
+    const signalOf = (ctx: unknown) =>
+      (ctx as { mcpReq?: { signal?: AbortSignal } }).mcpReq?.signal ?? new AbortController().signal;
     client.setRequestHandler('elicitation/create', async (request, ctx) => {
-      const call = this.currentCall();
+      const call = this.owner();
       if (!call) return { action: 'decline' };
-      const signal =
-        (ctx as { mcpReq?: { signal?: AbortSignal } }).mcpReq?.signal ?? new AbortController().signal;
-      return hooks.elicit(call, request.params, signal);
+      const params = request.params as unknown as Record<string, unknown>;
+      return (await hooks.request(
+        call,
+        { method: 'elicitation/create', params },
+        signalOf(ctx),
+      )) as ElicitResult;
     });
-    client.setRequestHandler('sampling/createMessage', async (request) => {
-      const call = this.currentCall();
-      if (!call) throw new Error('No call in flight for this sampling request');
-      return hooks.sample(call, request.params);
-    });
+    if (this.options.sampling)
+      client.setRequestHandler('sampling/createMessage', async (request, ctx) => {
+        const call = this.owner();
+        if (!call) throw new Error('No call in flight for this sampling request');
+        const params = request.params as unknown as Record<string, unknown>;
+        const result = await hooks.request(call, { method: 'sampling/createMessage', params }, signalOf(ctx));
+        return result as CreateMessageResult;
+      });
     client.setNotificationHandler('notifications/elicitation/complete', (notification) => {
       hooks.elicitationComplete(notification.params.elicitationId);
     });
@@ -187,10 +201,25 @@ export class McpConnection {
     await client?.close().catch(() => undefined);
   }
 
-  private currentCall(): CallContext | undefined {
-    // Server requests don't say which of our calls they belong to; the latest call in flight on
-    // this (per-person) connection is the one waiting, and concurrent calls per person are rare.
-    return this.active[this.active.length - 1];
+  /**
+   * The call a server request belongs to. Server requests don't name their call, so a connection
+   * that can receive them (2025-11-25 era) is used by one call at a time (the pool's checkout):
+   * the one call in flight is the owner. With none — or, against that rule, several — the request
+   * is refused rather than attributed to a guess.
+   */
+  private owner(): CallContext | undefined {
+    if (this.active.length === 1) return this.active[0];
+    if (this.active.length > 1)
+      this.options.logger.warn(
+        { server: this.server.name },
+        'server request with several calls in flight; refused',
+      );
+    return undefined;
+  }
+
+  /** True when server requests can arrive during a call, so calls must not share the connection. */
+  get exclusive(): boolean {
+    return this.era !== 'modern';
   }
 
   private requireClient(): Client {

@@ -12,19 +12,34 @@ import { type ConnectionHooks, McpConnection } from './connection.js';
 export interface McpPoolOptions {
   servers: ServerConfig[];
   hooks: ConnectionHooks;
+  /** Declare sampling on connections (only when a language model can answer it). */
+  sampling?: boolean;
   logger: Logger;
   requestTimeoutMs: number;
   idleTimeoutMs: number;
   maxConnections: number;
+  /** Most connections one (person, server) may hold for calls that run at once. Default 8. */
+  maxPerKey?: number;
   /** Supplies the OAuth provider for (person, server) when the server uses OAuth. */
   authProviderFor?: (identity: string, server: ServerConfig) => OAuthClientProvider | undefined;
   /** Builds connections; tests and the benchmark may count them. */
   createConnection?: (options: ConstructorParameters<typeof McpConnection>[0]) => McpConnection;
 }
 
+/**
+ * A (person, server)'s connections. The first serves tool listings and every call of the
+ * 2026-07-28 era (whose input rounds travel in results, so calls can share it). A 2025-11-25
+ * connection carries server requests that don't say which call they belong to, so each call
+ * checks one out exclusively: a second call at once gets a connection of its own.
+ */
+interface Group {
+  conns: McpConnection[];
+}
+
 export class McpPool {
-  private readonly live = new Map<string, McpConnection>();
+  private readonly live = new Map<string, Group>();
   private readonly connecting = new Map<string, Promise<McpConnection>>();
+  private readonly leases = new WeakMap<McpConnection, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: McpPoolOptions) {
@@ -40,37 +55,52 @@ export class McpPool {
     return this.options.servers.find((s) => s.name === name);
   }
 
+  /** Open connections, all people and servers together. */
   get size(): number {
-    return this.live.size;
+    let n = 0;
+    for (const g of this.live.values()) n += g.conns.length;
+    return n;
   }
 
-  /** The connection for (identity, server), connecting if needed. */
+  /** The person's main connection to a server (tool listings), connecting if needed. */
   async get(identity: string, serverName: string): Promise<McpConnection> {
-    const server = this.server(serverName);
-    if (!server) throw new ParleyError('tool_not_found', `There is no MCP server called "${serverName}".`);
-    const key = `${identity}\u0000${server.name}`;
-    const existing = this.live.get(key);
-    if (existing?.isOpen) {
-      existing.lastUsed = Date.now();
-      return existing;
+    const server = this.requireServer(serverName);
+    const key = keyOf(identity, server.name);
+    const group = this.live.get(key);
+    if (group) group.conns = group.conns.filter((c) => c.isOpen);
+    const main = group?.conns[0];
+    if (main) {
+      main.lastUsed = Date.now();
+      return main;
     }
-    if (existing) this.live.delete(key);
     const pending = this.connecting.get(key);
     if (pending) return pending;
-    const attempt = this.open(key, identity, server).finally(() => this.connecting.delete(key));
+    const attempt = this.open(identity, server)
+      .then((conn) => this.add(key, conn, 'front'))
+      .finally(() => this.connecting.delete(key));
     this.connecting.set(key, attempt);
     return attempt;
   }
 
   /**
-   * Runs `work` on the person's connection. When the connection turns out to be stale — the
-   * server restarted, the session is gone, a kept-alive socket was closed under us — it is
-   * replaced and `work` runs once more on the fresh one; any other error is the caller's.
+   * Runs `work` on a connection checked out for it (see {@link Group}). When the connection turns
+   * out to be stale — the server restarted, the session is gone, a kept-alive socket was closed
+   * under us — it is replaced and `work` runs once more on a fresh one; any other error is the
+   * caller's.
    */
   async use<T>(identity: string, serverName: string, work: (conn: McpConnection) => Promise<T>): Promise<T> {
-    const conn = await this.get(identity, serverName);
+    const run = async (conn: McpConnection) => {
+      this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
+      try {
+        return await work(conn);
+      } finally {
+        this.leases.set(conn, (this.leases.get(conn) ?? 1) - 1);
+        conn.lastUsed = Date.now();
+      }
+    };
+    const conn = await this.checkout(identity, serverName);
     try {
-      return await work(conn);
+      return await run(conn);
     } catch (err) {
       if (!isStaleConnectionError(err)) throw err;
       this.options.logger.info(
@@ -78,26 +108,64 @@ export class McpPool {
         'stale MCP connection; reconnecting',
       );
       await this.discard(identity, serverName);
-      return work(await this.get(identity, serverName));
+      return run(await this.checkout(identity, serverName));
     }
   }
 
-  /** Drops a connection (after a transport failure) so the next `get` reconnects. */
+  private busy(conn: McpConnection): boolean {
+    return (this.leases.get(conn) ?? 0) > 0 || conn.inFlight > 0;
+  }
+
+  private async checkout(identity: string, serverName: string): Promise<McpConnection> {
+    const main = await this.get(identity, serverName);
+    if (!main.exclusive || !this.busy(main)) return main;
+    const key = keyOf(identity, serverName);
+    const group = this.live.get(key);
+    const idle = group?.conns.find((c) => c.isOpen && !this.busy(c));
+    if (idle) return idle;
+    const max = this.options.maxPerKey ?? 8;
+    if ((group?.conns.length ?? 0) >= max)
+      throw new ParleyError(
+        'mcp_unreachable',
+        `You already have ${max} calls running on ${serverName}. Please finish one (an open form, perhaps) and try again.`,
+      );
+    const extra = await this.open(identity, this.requireServer(serverName));
+    // Reserved before anyone else can see it.
+    this.leases.set(extra, 0);
+    return this.add(key, extra, 'back');
+  }
+
+  /** Drops a person's connections to a server (after a transport failure, a sign-out). */
   async discard(identity: string, serverName: string): Promise<void> {
-    const key = `${identity}\u0000${serverName}`;
-    const conn = this.live.get(key);
+    const key = keyOf(identity, serverName);
+    const group = this.live.get(key);
     this.live.delete(key);
-    await conn?.close();
+    await Promise.all((group?.conns ?? []).map((c) => c.close()));
   }
 
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
-    const all = [...this.live.values()];
+    const all = [...this.live.values()].flatMap((g) => g.conns);
     this.live.clear();
     await Promise.all(all.map((c) => c.close()));
   }
 
-  private async open(key: string, identity: string, server: ServerConfig): Promise<McpConnection> {
+  private requireServer(name: string): ServerConfig {
+    const server = this.server(name);
+    if (!server) throw new ParleyError('tool_not_found', `There is no MCP server called "${name}".`);
+    return server;
+  }
+
+  private async add(key: string, conn: McpConnection, where: 'front' | 'back'): Promise<McpConnection> {
+    await this.makeRoom();
+    const group = this.live.get(key) ?? { conns: [] };
+    if (where === 'front') group.conns.unshift(conn);
+    else group.conns.push(conn);
+    this.live.set(key, group);
+    return conn;
+  }
+
+  private async open(identity: string, server: ServerConfig): Promise<McpConnection> {
     const { hooks, logger, requestTimeoutMs } = this.options;
     const authProvider =
       server.auth.type === 'oauth' ? this.options.authProviderFor?.(identity, server) : undefined;
@@ -105,6 +173,7 @@ export class McpPool {
       server,
       identity,
       hooks,
+      sampling: this.options.sampling ?? false,
       logger,
       requestTimeoutMs,
       ...(authProvider && { authProvider }),
@@ -129,38 +198,39 @@ export class McpPool {
         { cause: err, detail: describeError(err) },
       );
     }
-    await this.makeRoom();
-    this.live.set(key, conn);
     return conn;
   }
 
   private async makeRoom(): Promise<void> {
-    while (this.live.size >= this.options.maxConnections) {
-      let oldestKey: string | undefined;
-      let oldest = Number.POSITIVE_INFINITY;
-      for (const [k, c] of this.live) {
-        // A connection with a call in flight may be holding a person's open form: never evict it.
-        if (c.inFlight === 0 && c.lastUsed < oldest) {
-          oldest = c.lastUsed;
-          oldestKey = k;
-        }
-      }
-      if (oldestKey === undefined) return;
-      const victim = this.live.get(oldestKey);
-      this.live.delete(oldestKey);
-      await victim?.close();
+    while (this.size >= this.options.maxConnections) {
+      let victim: { key: string; conn: McpConnection } | undefined;
+      for (const [key, g] of this.live)
+        // A connection in use may be holding a person's open form: never evict it.
+        for (const c of g.conns)
+          if (!this.busy(c) && (!victim || c.lastUsed < victim.conn.lastUsed)) victim = { key, conn: c };
+      if (!victim) return;
+      await this.remove(victim.key, victim.conn);
     }
+  }
+
+  private async remove(key: string, conn: McpConnection): Promise<void> {
+    const group = this.live.get(key);
+    if (group) {
+      group.conns = group.conns.filter((c) => c !== conn);
+      if (group.conns.length === 0) this.live.delete(key);
+    }
+    await conn.close();
   }
 
   private async closeIdle(): Promise<void> {
     const cutoff = Date.now() - this.options.idleTimeoutMs;
-    for (const [k, c] of this.live) {
-      if (c.inFlight === 0 && c.lastUsed < cutoff) {
-        this.live.delete(k);
-        await c.close();
-      }
-    }
+    for (const [key, g] of [...this.live])
+      for (const c of [...g.conns]) if (!this.busy(c) && c.lastUsed < cutoff) await this.remove(key, c);
   }
+}
+
+function keyOf(identity: string, server: string): string {
+  return `${identity}\u0000${server}`;
 }
 
 /**

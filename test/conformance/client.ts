@@ -59,6 +59,10 @@ class HeadlessSurface implements ChatSurface {
         process.stdout.write(`parley> ${message.text}\n`);
         if (/^(⚠️|Error:)/.test(message.text)) this.problems.push(message.text);
         return;
+      case 'notice':
+        process.stdout.write(`parley> ${message.text}\n`);
+        this.problems.push(message.text);
+        return;
       case 'progress':
       case 'closed':
         return;
@@ -88,16 +92,21 @@ class HeadlessSurface implements ChatSurface {
     this.work.add(run);
   }
 
-  private async answer(message: Exclude<OutboundMessage, { kind: 'text' | 'progress' | 'closed' }>) {
+  private async answer(
+    message: Exclude<OutboundMessage, { kind: 'text' | 'progress' | 'notice' | 'closed' }>,
+  ) {
     const agent = this.agent as Agent;
     if (message.kind === 'form') {
       process.stdout.write(`form> ${message.view.form.title}: accepting the defaults\n`);
-      const reply = await agent.submitForm(message.view.id, conversation, formDefaults(message.view.form));
+      const reply = await agent.answer(message.view.id, conversation, {
+        action: 'submit',
+        values: formDefaults(message.view.form),
+      });
       if (!reply.ok) this.problems.push(`form refused: ${reply.message}`);
       return;
     }
     if (message.kind === 'confirm') {
-      await agent.confirm(message.view.id, conversation, true);
+      await agent.answer(message.view.id, conversation, { action: 'approve' });
       return;
     }
     const view = message.view;
@@ -106,9 +115,9 @@ class HeadlessSurface implements ChatSurface {
       const page = await followSignInLink(view.url);
       process.stdout.write(`link> the sign-in ended on: ${page.text.slice(0, 160)}\n`);
     } else if (view.purpose === 'consent') {
-      await agent.openLink(view.id, conversation);
+      await agent.answer(view.id, conversation, { action: 'open' });
     } else {
-      await agent.linkDone(view.id, conversation);
+      await agent.answer(view.id, conversation, { action: 'done' });
     }
   }
 }

@@ -98,14 +98,20 @@ describe.each(eras)('patterns, %s', (_label, era) => {
     expect(form.form.fields.map((f) => f.name)).toEqual(
       expect.arrayContaining(['reporter_name', 'priority']),
     );
-    const bad = await agent.submitForm(form.id, conv(u), { reporter_name: '', priority: 'galactic' });
+    const bad = await agent.answer(form.id, conv(u), {
+      action: 'submit',
+      values: { reporter_name: '', priority: 'galactic' },
+    });
     expect(bad).toMatchObject({
       ok: false,
       code: 'invalid',
       errors: { reporter_name: expect.any(String), priority: expect.any(String) },
     });
     expect(
-      await agent.submitForm(form.id, conv(u), { reporter_name: 'Ann', priority: 'high', category: 'bug' }),
+      await agent.answer(form.id, conv(u), {
+        action: 'submit',
+        values: { reporter_name: 'Ann', priority: 'high', category: 'bug' },
+      }),
     ).toEqual({ ok: true });
     const final = await surface.waitForText(u, /^Done:/);
     expect(final).toMatch(/T-\d+/);
@@ -121,10 +127,13 @@ describe.each(eras)('patterns, %s', (_label, era) => {
     expect(names).toEqual(['reporter', 'priority', 'category', 'due_date']);
     expect(form.form.fields[1]?.options?.[0]).toEqual({ value: 'low', label: 'Low' });
     expect(
-      await agent.submitForm(form.id, conv(u), {
-        reporter: 'Bo',
-        priority: 'urgent',
-        due_date: '2026-12-24',
+      await agent.answer(form.id, conv(u), {
+        action: 'submit',
+        values: {
+          reporter: 'Bo',
+          priority: 'urgent',
+          due_date: '2026-12-24',
+        },
       }),
     ).toEqual({ ok: true });
     const text = await surface.waitForText(u, /T-\d+/);
@@ -135,7 +144,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
     const u = `decline-${era}`;
     turns.push(agent.handleMessage(conv(u), '/call demo__create_ticket_v2 {"initial_description":"x"}'));
     const form = await surface.waitFor(u, 'form');
-    expect(await agent.declineForm(form.id, conv(u), 'decline')).toEqual({ ok: true });
+    expect(await agent.answer(form.id, conv(u), { action: 'decline' })).toEqual({ ok: true });
     await surface.waitForText(u, /not created|declined/i);
     expect(surface.for(u)).toContainEqual({ kind: 'closed', id: form.id, outcome: 'declined' });
   });
@@ -145,14 +154,14 @@ describe.each(eras)('patterns, %s', (_label, era) => {
     turns.push(agent.handleMessage(conv(u), '/call demo__book_appointment_v2 {}'));
     const f1 = await surface.waitFor(u, 'form', 1);
     expect(f1.form.fields.map((f) => f.name)).toEqual(['name']);
-    await agent.submitForm(f1.id, conv(u), { name: 'Dana' });
+    await agent.answer(f1.id, conv(u), { action: 'submit', values: { name: 'Dana' } });
     const f2 = await surface.waitFor(u, 'form', 2);
     expect(f2.form.message).toMatch(/Dana/);
     const slot = f2.form.fields.find((f) => f.name === 'slot')?.options?.[0]?.value as string;
-    await agent.submitForm(f2.id, conv(u), { date: '2026-12-01', slot });
+    await agent.answer(f2.id, conv(u), { action: 'submit', values: { date: '2026-12-01', slot } });
     const f3 = await surface.waitFor(u, 'form', 3);
     expect(f3.form.fields[0]).toMatchObject({ name: 'confirm', kind: 'boolean' });
-    await agent.submitForm(f3.id, conv(u), { confirm: true });
+    await agent.answer(f3.id, conv(u), { action: 'submit', values: { confirm: true } });
     const done = await surface.waitForText(u, /Dana/);
     expect(done).toMatch(new RegExp(slot));
   });
@@ -180,7 +189,9 @@ describe.each(eras)('patterns, %s', (_label, era) => {
       form.form.fields.filter((f) => f.default !== undefined).map((f) => [f.name, f.default]),
     );
     expect(Object.keys(defaults).length).toBe(form.form.fields.length);
-    expect(await agent.submitForm(form.id, conv(u), defaults)).toEqual({ ok: true });
+    expect(await agent.answer(form.id, conv(u), { action: 'submit', values: defaults })).toEqual({
+      ok: true,
+    });
     const echoed = await surface.waitForText(u, /"subscribe":true/);
     expect(JSON.parse(echoed)).toMatchObject({
       name: 'Ada Lovelace',
@@ -209,10 +220,10 @@ describe.each(eras)('patterns, %s', (_label, era) => {
       // A legacy server fails with -32042 (retry once done); a modern one asks in an input round.
       if (era === 'legacy') {
         expect(link.purpose).toBe('retry');
-        expect(await ownAgent.linkDone(link.id, conv(u))).toEqual({ ok: true });
+        expect(await ownAgent.answer(link.id, conv(u), { action: 'done' })).toEqual({ ok: true });
       } else {
         expect(link.purpose).toBe('consent');
-        expect(await ownAgent.openLink(link.id, conv(u))).toMatchObject({ ok: true });
+        expect(await ownAgent.answer(link.id, conv(u), { action: 'open' })).toMatchObject({ ok: true });
       }
       await ownSurface.waitForText(u, /Stand-up/);
       await turn;
@@ -228,7 +239,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
     const link = await surface.waitFor(u, 'link');
     expect(link.purpose).toBe('consent');
     expect(link.host).toBe(new URL(auth.url).host);
-    const opened = await agent.openLink(link.id, conv(u));
+    const opened = await agent.answer(link.id, conv(u), { action: 'open' });
     expect(opened).toMatchObject({ ok: true, url: link.url });
     // The person's browser visits the page; auto-approve mode grants it.
     expect((await fetch(link.url)).status).toBe(200);
@@ -241,12 +252,12 @@ describe.each(eras)('patterns, %s', (_label, era) => {
     turns.push(agent.handleMessage(conv(u), `/call demo__delete_ticket {"id":"${id}"}`));
     const c1 = await surface.waitFor(u, 'confirm', 1);
     expect(c1.message).toMatch(/delete_ticket/);
-    await agent.confirm(c1.id, conv(u), false);
+    await agent.answer(c1.id, conv(u), { action: 'decline' });
     await surface.waitForText(u, /didn’t run delete_ticket/);
 
     turns.push(agent.handleMessage(conv(u), `/call demo__delete_ticket {"id":"${id}"}`));
     const c2 = await surface.waitFor(u, 'confirm', 2);
-    await agent.confirm(c2.id, conv(u), true);
+    await agent.answer(c2.id, conv(u), { action: 'approve' });
     await surface.waitForText(u, new RegExp(`${id}.*deleted|deleted.*${id}`, 'i'));
   });
 

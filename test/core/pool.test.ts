@@ -5,16 +5,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
-import { McpConnection } from '../../src/mcp/connection.js';
+import { type ConnectionHooks, McpConnection } from '../../src/mcp/connection.js';
 import { McpPool } from '../../src/mcp/pool.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
 import { conv } from '../helpers/surface.js';
 
-const hooks = {
-  elicit: async () => ({ action: 'decline' as const }),
-  sample: async () => {
-    throw new Error('no sampling here');
-  },
+const hooks: ConnectionHooks = {
+  request: async () => ({ action: 'decline' }),
   elicitationComplete: () => undefined,
 };
 
@@ -80,11 +77,11 @@ describe('MCP connection pool', () => {
   it('never evicts a connection with a call in flight (it may hold a person’s open form)', async () => {
     const mcp = await startDemoMcp();
     toClose.push(mcp);
-    let answer: ((r: { action: 'decline' }) => void) | undefined;
+    let answer: ((r: Record<string, unknown>) => void) | undefined;
     const waiting = {
       ...hooks,
       // The server's form waits here, as it would for a person, keeping the call in flight.
-      elicit: () => new Promise<{ action: 'decline' }>((resolve) => (answer = resolve)),
+      request: () => new Promise<Record<string, unknown>>((resolve) => (answer = resolve)),
     };
     const { pool } = poolFor(mcp, { maxConnections: 2, hooks: waiting }, 'legacy');
     const a = await pool.get('p:w:a', 'demo');

@@ -57,7 +57,12 @@ describe('several Parley processes on one Redis', () => {
       '/call demo__create_ticket_v2 {"initial_description":"Cross-process"}',
     );
     const form = await a.surface.waitFor('pat', 'form');
-    expect(await b.agent.submitForm(form.id, conv('pat'), { reporter: 'Pat', priority: 'high' })).toEqual({
+    expect(
+      await b.agent.answer(form.id, conv('pat'), {
+        action: 'submit',
+        values: { reporter: 'Pat', priority: 'high' },
+      }),
+    ).toEqual({
       ok: true,
     });
     // The paused turn lives in Redis: process B resumes it and posts the result.
@@ -75,7 +80,12 @@ describe('several Parley processes on one Redis', () => {
       '/call demo__create_ticket_v2 {"initial_description":"Held by A"}',
     );
     const form = await a.surface.waitFor('lee', 'form');
-    expect(await b.agent.submitForm(form.id, conv('lee'), { reporter: 'Lee', priority: 'low' })).toEqual({
+    expect(
+      await b.agent.answer(form.id, conv('lee'), {
+        action: 'submit',
+        values: { reporter: 'Lee', priority: 'low' },
+      }),
+    ).toEqual({
       ok: true,
     });
     await turn;
@@ -94,7 +104,10 @@ describe('several Parley processes on one Redis', () => {
     const form = await a.surface.waitFor('max', 'form');
     await a.agent.stop();
     await turn;
-    const reply = await b.agent.submitForm(form.id, conv('max'), { reporter: 'Max', priority: 'low' });
+    const reply = await b.agent.answer(form.id, conv('max'), {
+      action: 'submit',
+      values: { reporter: 'Max', priority: 'low' },
+    });
     expect(reply).toMatchObject({ ok: false, code: 'expired', message: expect.stringMatching(/expired/) });
     expect(b.surface.for('max')).toContainEqual({ kind: 'closed', id: form.id, outcome: 'expired' });
   });
@@ -110,15 +123,21 @@ describe('50 people in the wizard at once', () => {
       const runs = people.map(async (u, i) => {
         const turn = agent.handleMessage(conv(u), '/call demo__book_appointment_v2 {}');
         const f1 = await surface.waitFor(u, 'form', 1, 30_000);
-        expect(await agent.submitForm(f1.id, conv(u), { name: name(u) })).toEqual({ ok: true });
+        expect(await agent.answer(f1.id, conv(u), { action: 'submit', values: { name: name(u) } })).toEqual({
+          ok: true,
+        });
         const f2 = await surface.waitFor(u, 'form', 2, 30_000);
         expect(f2.form.message).toContain(name(u));
         const slots = f2.form.fields.find((f) => f.name === 'slot')?.options ?? [];
         const slot = slots[i % slots.length]?.value as string;
         const date = `2026-12-${String((i % 28) + 1).padStart(2, '0')}`;
-        expect(await agent.submitForm(f2.id, conv(u), { date, slot })).toEqual({ ok: true });
+        expect(await agent.answer(f2.id, conv(u), { action: 'submit', values: { date, slot } })).toEqual({
+          ok: true,
+        });
         const f3 = await surface.waitFor(u, 'form', 3, 30_000);
-        expect(await agent.submitForm(f3.id, conv(u), { confirm: true })).toEqual({ ok: true });
+        expect(await agent.answer(f3.id, conv(u), { action: 'submit', values: { confirm: true } })).toEqual({
+          ok: true,
+        });
         const done = await surface.waitForText(u, /Booked:/, 30_000);
         expect(done).toBe(`Booked: ${name(u)} on ${date} at ${slot}.`);
         await turn;
@@ -145,33 +164,46 @@ describe('answers that must be refused', () => {
     const form = await surface.waitFor('tia', 'form');
     const values = { reporter: 'Tia', priority: 'low' };
 
-    expect(await agent.submitForm('../../etc/passwd', conv('tia'), values)).toMatchObject({
+    expect(
+      await agent.answer('../../etc/passwd', conv('tia'), { action: 'submit', values: values }),
+    ).toMatchObject({
       ok: false,
       code: 'expired',
     });
-    expect(await agent.submitForm(`${form.id.slice(0, -1)}x`, conv('tia'), values)).toMatchObject({
+    expect(
+      await agent.answer(`${form.id.slice(0, -1)}x`, conv('tia'), { action: 'submit', values: values }),
+    ).toMatchObject({
       ok: false,
       code: 'expired',
     });
-    expect(await agent.submitForm(form.id, conv('mallory'), values)).toEqual({
+    expect(await agent.answer(form.id, conv('mallory'), { action: 'submit', values: values })).toEqual({
       ok: false,
       code: 'not_yours',
       message: 'This form isn’t yours.',
     });
-    expect(await agent.submitForm(form.id, { ...conv('tia'), workspace: 'OTHER' }, values)).toMatchObject({
+    expect(
+      await agent.answer(
+        form.id,
+        { ...conv('tia'), workspace: 'OTHER' },
+        { action: 'submit', values: values },
+      ),
+    ).toMatchObject({
       code: 'not_yours',
     });
-    expect(await agent.submitForm(form.id, conv('tia'), { reporter: 'Tia', priority: 'nope' })).toMatchObject(
-      {
-        ok: false,
-        code: 'invalid',
-        errors: { priority: expect.any(String) },
-      },
-    );
+    expect(
+      await agent.answer(form.id, conv('tia'), {
+        action: 'submit',
+        values: { reporter: 'Tia', priority: 'nope' },
+      }),
+    ).toMatchObject({
+      ok: false,
+      code: 'invalid',
+      errors: { priority: expect.any(String) },
+    });
 
     const both = await Promise.all([
-      agent.submitForm(form.id, conv('tia'), values),
-      agent.submitForm(form.id, conv('tia'), values),
+      agent.answer(form.id, conv('tia'), { action: 'submit', values: values }),
+      agent.answer(form.id, conv('tia'), { action: 'submit', values: values }),
     ]);
     expect(both.filter((r) => r.ok)).toHaveLength(1);
     expect(both.find((r) => !r.ok)).toMatchObject({ code: 'used', message: 'This was already answered.' });
@@ -185,7 +217,12 @@ describe('answers that must be refused', () => {
     await agent.handleMessage(conv('tia'), '/call demo__create_ticket_v2 {"initial_description":"Too late"}');
     const late = await surface.waitFor('tia', 'form');
     await new Promise((r) => setTimeout(r, 800));
-    expect(await agent.submitForm(late.id, conv('tia'), { reporter: 'Tia', priority: 'low' })).toMatchObject({
+    expect(
+      await agent.answer(late.id, conv('tia'), {
+        action: 'submit',
+        values: { reporter: 'Tia', priority: 'low' },
+      }),
+    ).toMatchObject({
       ok: false,
       code: 'expired',
       message: /expired/,
@@ -265,7 +302,7 @@ describe('an answer given the moment a form is shown', () => {
     const post = surface.post.bind(surface);
     surface.post = async (c, m) => {
       await post(c, m);
-      if (m.kind === 'form') replies.push(await agent.declineForm(m.view.id, c, 'decline'));
+      if (m.kind === 'form') replies.push(await agent.answer(m.view.id, c, { action: 'decline' }));
     };
     await agent.handleMessage(conv('ivy'), '/call demo__create_ticket_v2 {"initial_description":"Instant"}');
     await surface.waitForText('ivy', /not created/i);
@@ -369,7 +406,12 @@ describe('failures outside Parley', () => {
       '/call demo__create_ticket_v2 {"initial_description":"Storage back"}',
     );
     const form = await surface.waitFor('ray', 'form');
-    expect(await agent.submitForm(form.id, conv('ray'), { reporter: 'Ray', priority: 'low' })).toEqual({
+    expect(
+      await agent.answer(form.id, conv('ray'), {
+        action: 'submit',
+        values: { reporter: 'Ray', priority: 'low' },
+      }),
+    ).toEqual({
       ok: true,
     });
     await surface.waitForText('ray', /Storage back/);

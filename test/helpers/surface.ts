@@ -25,7 +25,7 @@ export class RecordingSurface implements ChatSurface {
   }
 
   texts(user: string): string[] {
-    return this.for(user).flatMap((m) => (m.kind === 'text' ? [m.text] : []));
+    return this.for(user).flatMap((m) => (m.kind === 'text' || m.kind === 'notice' ? [m.text] : []));
   }
 
   async waitForText(user: string, pattern: RegExp, timeout = 10_000): Promise<string> {

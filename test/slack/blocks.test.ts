@@ -2,6 +2,7 @@
  * The Slack rendering rules on their own: every builder's output passes the limits validator,
  * what can't be shown faithfully is refused with a reason, and text conversions keep content.
  */
+
 import { describe, expect, it } from 'vitest';
 import {
   blockIds,
@@ -11,9 +12,11 @@ import {
   formModal,
   linkMessage,
   readSubmission,
+  SLACK_CAPABILITIES,
 } from '../../adapters/slack/blocks.js';
 import { cleanIncoming, mapSlashCommand } from '../../adapters/slack/inbound.js';
 import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.js';
+import { formProblem } from '../../src/interactions/capabilities.js';
 import type { FormField, FormSpec } from '../../src/interactions/form.js';
 import { validateSubmission } from '../../src/interactions/form.js';
 import { checkMessage, checkView } from '../helpers/slack-limits.js';
@@ -164,7 +167,7 @@ describe('form modal', () => {
     ]);
   });
 
-  it('refuses, with a reason, a form Slack can’t hold instead of cutting it down', () => {
+  it('declares what it can hold, so the core refuses a larger form with a reason instead of cutting it down', () => {
     const fields: FormField[] = Array.from({ length: 99 }, (_, i) => ({
       name: `f${i}`,
       kind: 'text',
@@ -173,10 +176,9 @@ describe('form modal', () => {
     }));
     const built = formModal(id, spec(fields), 'demo');
     expect(built).toEqual({ ok: false, reason: 'it has 99 fields, and a Slack form holds at most 98' });
-    const message = formMessage({ id, form: spec(fields), origin: 'demo', expiresAt }, 'U1');
-    expect(checkMessage(message)).toEqual([]);
-    expect(JSON.stringify(message.blocks)).not.toContain('parley_form_open');
-    expect(JSON.stringify(message.blocks)).toContain('parley_form_decline');
+    // The same sentence the core gives before it pauses anything (src/interactions/capabilities.ts).
+    expect(formProblem(spec(fields), SLACK_CAPABILITIES, 'slack')).toBe(built.ok ? undefined : built.reason);
+    expect(formProblem(spec(fields.slice(1)), SLACK_CAPABILITIES, 'slack')).toBeUndefined();
   });
 
   it('keeps block ids unique and within 255 characters', () => {

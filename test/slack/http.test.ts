@@ -114,7 +114,7 @@ describe('Slack over HTTP', () => {
     const u = 'UHTTPRESTART';
     await rig.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Before the restart"}');
     const message = await rig.waitForMessageWith(u, 'parley_form_open');
-    rig.adapter.surface.forgetKnownForms();
+    rig.agent.forgetShownInteractions();
     const view = await rig.openForm(u, message);
     expect(await rig.submit('UMALLORY', view, { reporter: 'M', priority: 'low' })).toMatchObject({
       ok: false,

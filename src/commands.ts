@@ -1,0 +1,105 @@
+/**
+ * Direct commands: what a person can type instead of plain words (`/help`, `/tools`, `/call`,
+ * `/reset`, `/login`, `/logout`, `/whoami`). They work with or without a language model.
+ */
+import type { SignInService } from './auth/signin.js';
+import { type Conversation, identityKey } from './conversation.js';
+import type { Presenter } from './interactions/presenter.js';
+import type { McpPool } from './mcp/pool.js';
+import type { SessionStore } from './sessions.js';
+import { repairTypedJson } from './text.js';
+import type { ToolCatalog } from './tools/catalog.js';
+import type { TurnRunner } from './turns/runner.js';
+
+export const HELP = [
+  '**Parley** puts MCP tools in this chat. Ask in plain words, or use:',
+  '• `/tools` — list the tools I can use',
+  '• `/call <tool> {json}` — call a tool directly, e.g. `/call demo__echo {"message":"hi"}`',
+  '• `/login <server>` · `/logout <server>` — sign in to (or out of) a server that needs your account',
+  '• `/whoami` — which servers you are signed in to',
+  '• `/reset` — forget this conversation',
+  '• `/help` — this message',
+].join('\n');
+
+export interface ParsedCommand {
+  /** Lower-cased, with its slash (`/call`). */
+  name: string;
+  /** Whitespace-separated words after the name. */
+  words: string[];
+  /** Everything after the name, trimmed. */
+  rest: string;
+}
+
+/** Splits `/name args…`; undefined when the text is not a command. */
+export function parseCommand(text: string): ParsedCommand | undefined {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('/')) return undefined;
+  const [name = '', ...words] = trimmed.split(/\s+/);
+  return { name: name.toLowerCase(), words, rest: trimmed.slice(name.length).trim() };
+}
+
+export interface CommandsOptions {
+  presenter: Presenter;
+  sessions: SessionStore;
+  catalog: ToolCatalog;
+  runner: TurnRunner;
+  pool: McpPool;
+  processId: string;
+  signIn?: SignInService | undefined;
+}
+
+export class Commands {
+  constructor(private readonly o: CommandsOptions) {}
+
+  async run(conversation: Conversation, command: ParsedCommand, text: string): Promise<void> {
+    const say = (t: string) => this.o.presenter.say(conversation, t);
+    switch (command.name) {
+      case '/help':
+        await say(HELP);
+        return;
+      case '/reset':
+        await this.o.sessions.reset(conversation);
+        await say('Done — I’ve forgotten this conversation.');
+        return;
+      case '/tools':
+        await say(await this.o.catalog.describe(conversation));
+        return;
+      case '/call': {
+        const name = command.words[0];
+        if (!name) {
+          await say('Usage: `/call <tool> {json arguments}` — see `/tools` for names.');
+          return;
+        }
+        const args = repairTypedJson(command.rest.slice(name.length).trim() || '{}');
+        await this.o.runner.direct(conversation, name, args, text);
+        return;
+      }
+      case '/login':
+      case '/logout':
+      case '/whoami':
+        await this.account(conversation, command.name, command.words[0]);
+        return;
+      default:
+        await say(`I don’t know the command \`${command.name}\`.\n\n${HELP}`);
+    }
+  }
+
+  private async account(
+    conversation: Conversation,
+    command: '/login' | '/logout' | '/whoami',
+    server: string | undefined,
+  ): Promise<void> {
+    const { signIn, presenter } = this.o;
+    if (!signIn) {
+      await presenter.say(conversation, 'Sign-in isn’t set up here, so there is nothing to sign in to.');
+      return;
+    }
+    const route = { type: 'live', processId: this.o.processId } as const;
+    for (const m of await signIn.command(conversation, command, server, route))
+      await presenter.post(conversation, m);
+    // Signed out: the next call must not reuse a session opened with the old account.
+    if (command === '/logout')
+      for (const s of signIn.servers)
+        if (!server || s.name === server) await this.o.pool.discard(identityKey(conversation), s.name);
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * Tool calls: one call's way from a name to a result, through everything a tool can need on the
+ * way. An outcome becomes the next step — a result; a V1 form payload (show the form, call again
+ * with the answers); an MRTR round (answer or show each input request, call again); a -32042
+ * error (show its links, retry when done); a sign-in (pause until the OAuth callback); or a
+ * confirmation first, for destructive tools.
+ */
+import type { Tool } from '@modelcontextprotocol/client';
+import { UrlElicitationRequiredError } from '@modelcontextprotocol/client';
+import { isSignInRequired } from '../auth/provider.js';
+import type { SignInService } from '../auth/signin.js';
+import type { ServerConfig } from '../config.js';
+import { identityKey } from '../conversation.js';
+import { describeError, isParleyError } from '../errors.js';
+import type { Resolution } from '../interactions/delivery.js';
+import type { Presenter } from '../interactions/presenter.js';
+import type { InputRequests } from '../interactions/requests.js';
+import { findV1Payload, v1PayloadToForm } from '../interactions/v1.js';
+import type { Logger } from '../logger.js';
+import type { CallContext, CallOutcome, InputRequestMap } from '../mcp/connection.js';
+import { isStaleConnectionError, type McpPool } from '../mcp/pool.js';
+import { safeUrl, truncate } from '../text.js';
+import {
+  ended,
+  type PlannedCall,
+  type StepResult,
+  type TurnState,
+  type TurnStore,
+  toInputResponse,
+  type Wait,
+} from '../turns/state.js';
+import type { ToolCatalog } from './catalog.js';
+import { formatResult } from './results.js';
+
+export interface ToolCallsOptions {
+  pool: McpPool;
+  catalog: ToolCatalog;
+  presenter: Presenter;
+  requests: InputRequests;
+  turns: TurnStore;
+  logger: Logger;
+  signIn?: SignInService | undefined;
+}
+
+type Target = { server: ServerConfig; tool: Tool; args: Record<string, unknown> };
+
+export class ToolCalls {
+  constructor(private readonly o: ToolCallsOptions) {}
+
+  /** Runs the call at the head of the turn's queue from the top: resolve, confirm, call. */
+  async execute(turn: TurnState, call: PlannedCall): Promise<StepResult> {
+    const target = await this.resolve(turn, call);
+    if ('step' in target) return target.step;
+    const { server, tool, args } = target;
+    if (!turn.confirmed.includes(call.id) && needsConfirmation(server, tool)) {
+      const shown = await this.o.presenter.show(
+        turn.conversation,
+        `${server.name} · ${tool.name}`,
+        route(turn),
+        {
+          kind: 'confirm',
+          title: `Run ${tool.title ?? tool.name}?`,
+          message: `**${server.title ?? server.name}** wants to run **${tool.name}**${tool.annotations?.destructiveHint ? ', which can change or delete data' : ''}.\nArguments: \`${truncate(JSON.stringify(args), 500)}\``,
+        },
+      );
+      if (!shown.ok) return { done: true, content: `Error: ${shown.reason}` };
+      return this.o.turns.pause(turn, { type: 'confirm', interactionId: shown.record.id });
+    }
+    await this.running(turn, server, tool.name);
+    return this.invoke(turn, server, tool.name, args);
+  }
+
+  /** Continues the head call of a paused turn with the person's answer. */
+  async resume(turn: TurnState, call: PlannedCall, wait: Wait, answer: Resolution): Promise<StepResult> {
+    // Checked again: the allow/deny lists may differ in the process that resumes.
+    const target = await this.resolve(turn, call);
+    if ('step' in target) return target.step;
+    const { server, tool, args } = target;
+    const accepted = answer.action === 'accept';
+    switch (wait.type) {
+      case 'confirm':
+        if (!accepted)
+          return ended(
+            turn,
+            `Okay — I didn’t run ${tool.name}.`,
+            'The person declined; the tool was not run.',
+          );
+        turn.confirmed.push(call.id);
+        await this.running(turn, server, tool.name);
+        return this.invoke(turn, server, tool.name, args);
+      case 'v1':
+        if (accepted) return this.invoke(turn, server, tool.name, { ...args, ...answer.content });
+        return ended(
+          turn,
+          `Okay — ${tool.name} was not completed.`,
+          'The person declined to fill in the form; the tool was not completed.',
+        );
+      case 'url_retry':
+        if (accepted) return this.invoke(turn, server, tool.name, args);
+        return ended(
+          turn,
+          `Okay — ${tool.name} was not run, since the link step wasn’t completed.`,
+          'The person did not complete the required link step.',
+        );
+      case 'signin':
+        // Signed in: run the call from the top (tool list, confirmation) with the new tokens.
+        if (accepted) return this.execute(turn, call);
+        return ended(
+          turn,
+          `Okay — ${tool.name} was not run, since you didn’t sign in to ${server.title ?? server.name}.`,
+          `The person did not sign in to ${server.name}, so ${tool.name} was not run.`,
+        );
+      case 'mrtr': {
+        const answers = { ...wait.answers, [wait.key]: toInputResponse(answer) };
+        return this.inputRound(turn, server, tool.name, args, wait.inputRequests, wait.requestState, answers);
+      }
+    }
+  }
+
+  private async resolve(turn: TurnState, call: PlannedCall): Promise<Target | { step: StepResult }> {
+    const via = call.ref ?? (turn.mode === 'direct' ? 'person' : 'model');
+    const resolved = await this.o.catalog.resolve(turn.conversation, call.name, via);
+    if (!resolved.ok) {
+      if ('signIn' in resolved) {
+        if (this.o.signIn) return { step: await this.askSignIn(turn, resolved.signIn) };
+        return {
+          step: ended(
+            turn,
+            `⚠️ ${resolved.signIn.name} needs a sign-in, which isn’t set up here.`,
+            'Error: the server needs a sign-in.',
+          ),
+        };
+      }
+      return { step: ended(turn, resolved.forPerson, resolved.forModel) };
+    }
+    call.ref = resolved.ref;
+    try {
+      const parsed: unknown = JSON.parse(call.arguments || '{}');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('not an object');
+      return { server: resolved.server, tool: resolved.tool, args: parsed as Record<string, unknown> };
+    } catch {
+      const sentence = `The arguments for ${call.name} must be a JSON object.`;
+      return { step: ended(turn, sentence, `Error: ${sentence}`) };
+    }
+  }
+
+  private running(turn: TurnState, server: ServerConfig, tool: string): Promise<boolean> {
+    return this.o.presenter.post(turn.conversation, {
+      kind: 'progress',
+      text: `Running ${server.name} · ${tool}…`,
+    });
+  }
+
+  /** Calls the tool (possibly resuming an MRTR round) and turns every outcome into a step. */
+  private async invoke(
+    turn: TurnState,
+    server: ServerConfig,
+    tool: string,
+    args: Record<string, unknown>,
+    resume?: { inputResponses: Record<string, unknown>; requestState?: string | undefined },
+  ): Promise<StepResult> {
+    const identity = identityKey(turn.conversation);
+    const ctx: CallContext = { conversation: turn.conversation, server: server.name, tool };
+    let outcome: CallOutcome;
+    try {
+      outcome = await this.o.pool.use(identity, server.name, (conn) =>
+        conn.callTool(ctx, tool, args, resume),
+      );
+    } catch (err) {
+      if (this.o.signIn && isSignInRequired(err)) return this.askSignIn(turn, server);
+      if (err instanceof UrlElicitationRequiredError) return this.askUrlRetry(turn, server, tool, err);
+      if (isParleyError(err)) throw err;
+      this.o.logger.warn({ server: server.name, tool, err: describeError(err) }, 'tool call failed');
+      if (isStaleConnectionError(err)) await this.o.pool.discard(identity, server.name);
+      return {
+        done: true,
+        content: `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
+      };
+    }
+    if (outcome.kind === 'input_required')
+      return this.inputRound(turn, server, tool, args, outcome.inputRequests, outcome.requestState, {});
+    const v1 = findV1Payload(outcome.result.content);
+    if (v1 && 'error' in v1) {
+      await this.o.presenter.say(turn.conversation, `⚠️ ${server.name} · ${tool}: ${v1.error}.`);
+      return { done: true, content: `Error: ${v1.error}` };
+    }
+    if (v1) {
+      const form = v1PayloadToForm(v1.payload, tool);
+      if ('error' in form) return { done: true, content: `Error: ${form.error}` };
+      const origin = `${server.name} · ${tool}`;
+      const shown = await this.o.presenter.show(turn.conversation, origin, route(turn), {
+        kind: 'form',
+        form,
+      });
+      if (!shown.ok) {
+        const sentence = `${origin} asked for a form I can’t show here (${shown.reason}).`;
+        return ended(turn, `⚠️ ${sentence}`, `Error: ${sentence}`);
+      }
+      return this.o.turns.pause(turn, { type: 'v1', interactionId: shown.record.id });
+    }
+    return { done: true, content: formatResult(outcome.result, turn.mode) };
+  }
+
+  /**
+   * Works through an MRTR round with the input-request dispatcher: what needs no person is
+   * answered at once; the rest is shown one at a time. With every key answered, the call is retried.
+   */
+  private async inputRound(
+    turn: TurnState,
+    server: ServerConfig,
+    tool: string,
+    args: Record<string, unknown>,
+    inputRequests: InputRequestMap,
+    requestState: string | undefined,
+    answers: Record<string, unknown>,
+  ): Promise<StepResult> {
+    const ctx: CallContext = { conversation: turn.conversation, server: server.name, tool };
+    for (const [key, request] of Object.entries(inputRequests)) {
+      if (key in answers) continue;
+      const dispatched = await this.o.requests.dispatch(ctx, request, route(turn));
+      if (dispatched.kind === 'answered') answers[key] = dispatched.result;
+      else if (dispatched.kind === 'failed')
+        answers[key] = {
+          role: 'assistant',
+          model: 'none',
+          content: { type: 'text', text: dispatched.message },
+        };
+      else
+        return this.o.turns.pause(turn, {
+          type: 'mrtr',
+          interactionId: dispatched.record.id,
+          key,
+          inputRequests,
+          ...(requestState !== undefined && { requestState }),
+          answers,
+        });
+    }
+    return this.invoke(turn, server, tool, args, { inputResponses: answers, requestState });
+  }
+
+  /** Posts the person's sign-in link (or re-sends the open one) and pauses the turn for it. */
+  private async askSignIn(turn: TurnState, server: ServerConfig): Promise<StepResult> {
+    const signIn = this.o.signIn as SignInService;
+    const callKey = `${turn.id}:${turn.queue[0]?.id ?? ''}`;
+    const asked = await signIn.requestSignIn(turn.conversation, server.name, route(turn), callKey);
+    if (!asked.ok) {
+      await this.o.presenter.say(turn.conversation, `⚠️ ${asked.message}`);
+      return { done: true, content: `Error: ${asked.message}` };
+    }
+    const { view } = asked;
+    this.o.presenter.hold(
+      {
+        id: view.id,
+        conversation: turn.conversation,
+        kind: 'link',
+        origin: view.origin,
+        createdAt: 0,
+        expiresAt: view.expiresAt,
+        route: route(turn),
+        link: { url: view.url, host: view.host, message: view.message, purpose: view.purpose },
+      },
+      { kind: 'link', view },
+    );
+    return this.o.turns.pause(turn, { type: 'signin', interactionId: view.id });
+  }
+
+  private async askUrlRetry(
+    turn: TurnState,
+    server: ServerConfig,
+    tool: string,
+    err: UrlElicitationRequiredError,
+  ): Promise<StepResult> {
+    const links = err.elicitations.filter((e) => safeUrl(e.url));
+    if (links.length === 0)
+      return { done: true, content: `Error: ${tool} needs a link step, but gave no valid link.` };
+    // Several links go into one message; "done" on it retries the call once.
+    const first = links[0] as (typeof links)[number];
+    const shown = await this.o.presenter.show(turn.conversation, `${server.name} · ${tool}`, route(turn), {
+      kind: 'link',
+      url: first.url,
+      message: links.map((l) => `${l.message}\n${l.url}`).join('\n\n'),
+      purpose: 'retry',
+    });
+    if (!shown.ok) return { done: true, content: `Error: ${shown.reason}` };
+    return this.o.turns.pause(turn, { type: 'url_retry', interactionId: shown.record.id });
+  }
+}
+
+function route(turn: TurnState) {
+  return { type: 'turn', turnId: turn.id } as const;
+}
+
+function needsConfirmation(server: ServerConfig, tool: Tool): boolean {
+  if (server.confirm === 'always') return true;
+  if (server.confirm === 'never') return false;
+  return tool.annotations?.destructiveHint === true;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
