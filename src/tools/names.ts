@@ -65,12 +65,12 @@ export class ToolNameTable {
 
   private add(name: string, ref: ToolRef): void {
     this.byLlm.set(name, ref);
-    this.toLlm.set(qualifiedName(ref), name);
+    this.toLlm.set(exactKey(ref), name);
   }
 
   /** The model-facing name of a listed tool. */
   encode(ref: ToolRef): string | undefined {
-    return this.toLlm.get(qualifiedName(ref));
+    return this.toLlm.get(exactKey(ref));
   }
 
   /** The tool a model-facing name stands for, if it is in this listing. */
@@ -95,4 +95,9 @@ export function splitQualified(name: string, servers: readonly string[]): ToolRe
       best = { server, tool: name.slice(prefix.length) };
   }
   return best;
+}
+
+/** Unambiguous where `server__tool` is not (`a__b` + `c` and `a` + `b__c`). */
+function exactKey(ref: ToolRef): string {
+  return `${ref.server}\u0000${ref.tool}`;
 }

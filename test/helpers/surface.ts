@@ -5,7 +5,14 @@
  */
 import { expect } from 'vitest';
 import type { Conversation } from '../../src/conversation.js';
-import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } from '../../src/surface.js';
+import type {
+  ChatSurface,
+  ConfirmView,
+  FormView,
+  LinkView,
+  OutboundMessage,
+  SurfaceCapabilities,
+} from '../../src/surface.js';
 
 export interface Posted {
   conversation: Conversation;
@@ -14,7 +21,10 @@ export interface Posted {
 
 export class RecordingSurface implements ChatSurface {
   readonly posts: Posted[] = [];
-  constructor(readonly platform = 'test') {}
+  constructor(
+    readonly platform = 'test',
+    readonly capabilities?: SurfaceCapabilities,
+  ) {}
 
   async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
     this.posts.push({ conversation, message });
