@@ -204,8 +204,8 @@ export class McpPool {
   private async makeRoom(): Promise<void> {
     while (this.size >= this.options.maxConnections) {
       let victim: { key: string; conn: McpConnection } | undefined;
+      // A connection in use may be holding a person's open form: never evict it.
       for (const [key, g] of this.live)
-        // A connection in use may be holding a person's open form: never evict it.
         for (const c of g.conns)
           if (!this.busy(c) && (!victim || c.lastUsed < victim.conn.lastUsed)) victim = { key, conn: c };
       if (!victim) return;
