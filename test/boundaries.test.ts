@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SENTENCES } from '../src/interactions/answers.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -46,6 +47,31 @@ describe('module boundaries', () => {
           if (other && other !== adapter) offenders.push(`${relative(root, file)} → ${spec}`);
         }
       }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('adapters decide nothing the core decides: no validation, owner checks or answer routing', () => {
+    // The core's decisions stay behind the inbound port (src/inbound.ts); an adapter that imports
+    // these has started repeating them.
+    const decisions = /\b(validateSubmission|sameActor|PendingStore|AnswerDesk|Delivery)\b/;
+    const offenders: string[] = [];
+    for (const adapter of readdirSync(join(root, 'adapters')).filter((a) => a !== 'main')) {
+      for (const file of sources(join(root, 'adapters', adapter))) {
+        const imports = readFileSync(file, 'utf8').match(/^import[^;]*;/gms) ?? [];
+        for (const line of imports)
+          if (decisions.test(line)) offenders.push(`${relative(root, file)}: ${line.replace(/\s+/g, ' ')}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('adapters contain none of the core’s sentences to people', () => {
+    const offenders: string[] = [];
+    for (const file of sources(join(root, 'adapters'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const sentence of Object.values(SENTENCES))
+        if (text.includes(sentence)) offenders.push(`${relative(root, file)}: “${sentence}”`);
     }
     expect(offenders).toEqual([]);
   });
