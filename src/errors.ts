@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'llm_unavailable'
   | 'llm_error'
   | 'mcp_unreachable'
+  /** The connection broke while a call was out; it may or may not have run. */
+  | 'outcome_unknown'
   | 'tool_not_found'
   | 'auth_required'
   | 'internal';

@@ -149,6 +149,12 @@ export function registerInbound(o: InboundOptions): void {
   });
 
   app.command(o.command, async ({ command, ack }) => {
+    // A retried or replayed delivery of one command (same trigger_id) runs once.
+    if (!(await store.setIfAbsent(keys.seen(`cmd:${command.trigger_id}`), '1', o.dedupeTtlMs))) {
+      await ack();
+      logger.debug({ trigger: command.trigger_id }, 'duplicate Slack command ignored');
+      return;
+    }
     const text = mapSlashCommand(command.text);
     const slow = !/^\/(help|reset|whoami)$/.test(text);
     await ack(slow ? { response_type: 'ephemeral', text: '⏳ Working on it…' } : undefined);

@@ -67,6 +67,8 @@ export class McpConnection {
   private readonly active: CallContext[] = [];
   private closed = false;
   lastUsed = Date.now();
+  /** When the server last answered anything on this connection. */
+  private lastReply = Date.now();
 
   constructor(private readonly options: McpConnectionOptions) {
     this.server = options.server;
@@ -79,6 +81,17 @@ export class McpConnection {
 
   get era(): string | undefined {
     return this.client?.getProtocolEra?.() ?? undefined;
+  }
+
+  /** Milliseconds since the server last answered on this connection. */
+  get idleMs(): number {
+    return Date.now() - this.lastReply;
+  }
+
+  /** A `ping` round trip (short timeout): proves the connection still reaches the server. */
+  async ping(): Promise<void> {
+    await this.requireClient().ping({ timeout: 5_000 });
+    this.lastReply = Date.now();
   }
 
   get inFlight(): number {
@@ -146,6 +159,7 @@ export class McpConnection {
     }
     this.client = client;
     this.closed = false;
+    this.lastReply = Date.now();
   }
 
   async listTools(): Promise<Tool[]> {
@@ -153,6 +167,7 @@ export class McpConnection {
     const client = this.requireClient();
     const result = await client.listTools();
     this.tools = result.tools;
+    this.lastReply = Date.now();
     return this.tools;
   }
 
@@ -177,6 +192,7 @@ export class McpConnection {
         withInputRequired(specTypeSchemas.CallToolResult),
         { timeout: this.options.requestTimeoutMs, allowInputRequired: true },
       );
+      this.lastReply = Date.now();
       if (isInputRequiredResult(result)) {
         const r = result as unknown as { inputRequests?: InputRequestMap; requestState?: string };
         return {

@@ -8,6 +8,10 @@ import type { ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type ConnectionHooks, McpConnection } from './connection.js';
+import { classifyFailure } from './failures.js';
+
+/** A connection idle this long is pinged before a call rides on it (ms). */
+const PING_WHEN_IDLE_MS = 2_000;
 
 export interface McpPoolOptions {
   servers: ServerConfig[];
@@ -83,12 +87,19 @@ export class McpPool {
   }
 
   /**
-   * Runs `work` on a connection checked out for it (see {@link Group}). When the connection turns
-   * out to be stale — the server restarted, the session is gone, a kept-alive socket was closed
-   * under us — it is replaced and `work` runs once more on a fresh one; any other error is the
-   * caller's.
+   * Runs `work` on a connection checked out for it (see {@link Group}). A connection idle for a
+   * while is pinged first, so one a server restart left dead is replaced before any call rides on
+   * it. If the request fails on the connection itself, the connection is dropped; `work` runs once
+   * more on a fresh one only when the request certainly never reached the server, or when
+   * `repeatable` says running it twice is harmless. Otherwise: `outcome_unknown`.
    */
-  async use<T>(identity: string, serverName: string, work: (conn: McpConnection) => Promise<T>): Promise<T> {
+  async use<T>(
+    identity: string,
+    serverName: string,
+    work: (conn: McpConnection) => Promise<T>,
+    options: { repeatable?: boolean; what?: string } = {},
+  ): Promise<T> {
+    const key = keyOf(identity, serverName);
     const run = async (conn: McpConnection) => {
       this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
       try {
@@ -98,18 +109,39 @@ export class McpPool {
         conn.lastUsed = Date.now();
       }
     };
-    const conn = await this.checkout(identity, serverName);
+    const conn = await this.fresh(key, identity, serverName, await this.checkout(identity, serverName));
     try {
       return await run(conn);
     } catch (err) {
-      if (!isStaleConnectionError(err)) throw err;
-      this.options.logger.info(
-        { server: serverName, err: describeError(err) },
-        'stale MCP connection; reconnecting',
+      const kind = classifyFailure(err);
+      if (kind === 'other') throw err;
+      this.options.logger.info({ server: serverName, kind, err: describeError(err) }, 'MCP connection failed under a call');
+      await this.remove(key, conn);
+      if (kind === 'not_sent' || options.repeatable) return run(await this.checkout(identity, serverName));
+      const server = this.server(serverName);
+      throw new ParleyError(
+        'outcome_unknown',
+        `I lost the connection to ${server?.title ?? serverName} while ${options.what ?? 'the tool'} was running, so I can’t tell whether it finished. Please check before trying again.`,
+        { cause: err, detail: describeError(err) },
       );
-      await this.discard(identity, serverName);
-      return run(await this.checkout(identity, serverName));
     }
+  }
+
+  /** The connection itself, or a fresh one when a ping says it died while idle. */
+  private async fresh(key: string, identity: string, serverName: string, conn: McpConnection): Promise<McpConnection> {
+    if (conn.idleMs < PING_WHEN_IDLE_MS) return conn;
+    this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
+    try {
+      await conn.ping();
+      return conn;
+    } catch (err) {
+      if (classifyFailure(err) === 'other') return conn; // a server without ping: nothing learned
+      this.options.logger.info({ server: serverName, err: describeError(err) }, 'stale MCP connection; reconnecting');
+    } finally {
+      this.leases.set(conn, (this.leases.get(conn) ?? 1) - 1);
+    }
+    await this.remove(key, conn);
+    return this.checkout(identity, serverName);
   }
 
   private busy(conn: McpConnection): boolean {
@@ -185,7 +217,7 @@ export class McpPool {
         await conn.connect();
       } catch (err) {
         // A socket kept alive from before a server restart fails the first request: try once more.
-        if (!isStaleConnectionError(err)) throw err;
+        if (classifyFailure(err) === 'other') throw err;
         conn = make();
         await conn.connect();
       }
@@ -231,21 +263,4 @@ export class McpPool {
 
 function keyOf(identity: string, server: string): string {
   return `${identity}\u0000${server}`;
-}
-
-/**
- * Errors that mean "this connection is dead", not "the tool failed": the request never got an
- * answer (socket closed or reset, connection refused) or the server no longer knows the session.
- */
-export function isStaleConnectionError(err: unknown): boolean {
-  const parts: string[] = [];
-  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
-    const x = e as { message?: unknown; code?: unknown; cause?: unknown };
-    parts.push(String(x.message ?? ''), String(x.code ?? ''));
-    e = x.cause;
-  }
-  const text = parts.join(' ');
-  return /fetch failed|ECONNRESET|ECONNREFUSED|EPIPE|UND_ERR_SOCKET|other side closed|Session not found|HTTP 404/i.test(
-    text,
-  );
 }

@@ -18,7 +18,7 @@ import type { InputRequests } from '../interactions/requests.js';
 import { findV1Payload, v1PayloadToForm } from '../interactions/v1.js';
 import type { Logger } from '../logger.js';
 import type { CallContext, CallOutcome, InputRequestMap } from '../mcp/connection.js';
-import { isStaleConnectionError, type McpPool } from '../mcp/pool.js';
+import type { McpPool } from '../mcp/pool.js';
 import { safeUrl, truncate } from '../text.js';
 import {
   ended,
@@ -67,7 +67,7 @@ export class ToolCalls {
       return this.o.turns.pause(turn, { type: 'confirm', interactionId: shown.record.id });
     }
     await this.running(turn, server, tool.name);
-    return this.invoke(turn, server, tool.name, args);
+    return this.invoke(turn, server, tool, args);
   }
 
   /** Continues the head call of a paused turn with the person's answer. */
@@ -87,16 +87,16 @@ export class ToolCalls {
           );
         turn.confirmed.push(call.id);
         await this.running(turn, server, tool.name);
-        return this.invoke(turn, server, tool.name, args);
+        return this.invoke(turn, server, tool, args);
       case 'v1':
-        if (accepted) return this.invoke(turn, server, tool.name, { ...args, ...answer.content });
+        if (accepted) return this.invoke(turn, server, tool, { ...args, ...answer.content });
         return ended(
           turn,
           `Okay — ${tool.name} was not completed.`,
           'The person declined to fill in the form; the tool was not completed.',
         );
       case 'url_retry':
-        if (accepted) return this.invoke(turn, server, tool.name, args);
+        if (accepted) return this.invoke(turn, server, tool, args);
         return ended(
           turn,
           `Okay — ${tool.name} was not run, since the link step wasn’t completed.`,
@@ -112,7 +112,7 @@ export class ToolCalls {
         );
       case 'mrtr': {
         const answers = { ...wait.answers, [wait.key]: toInputResponse(answer) };
-        return this.inputRound(turn, server, tool.name, args, wait.inputRequests, wait.requestState, answers);
+        return this.inputRound(turn, server, tool, args, wait.inputRequests, wait.requestState, answers);
       }
     }
   }
@@ -156,30 +156,41 @@ export class ToolCalls {
   private async invoke(
     turn: TurnState,
     server: ServerConfig,
-    tool: string,
+    toolDef: Tool,
     args: Record<string, unknown>,
     resume?: { inputResponses: Record<string, unknown>; requestState?: string | undefined },
   ): Promise<StepResult> {
     const identity = identityKey(turn.conversation);
+    const tool = toolDef.name;
     const ctx: CallContext = { conversation: turn.conversation, server: server.name, tool };
+    // Harmless to run twice, by the tool's own declaration (MCP tool annotations).
+    const repeatable =
+      toolDef.annotations?.readOnlyHint === true || toolDef.annotations?.idempotentHint === true;
     let outcome: CallOutcome;
     try {
-      outcome = await this.o.pool.use(identity, server.name, (conn) =>
-        conn.callTool(ctx, tool, args, resume),
+      outcome = await this.o.pool.use(
+        identity,
+        server.name,
+        (conn) => conn.callTool(ctx, tool, args, resume),
+        {
+          repeatable,
+          what: tool,
+        },
       );
     } catch (err) {
       if (this.o.signIn && isSignInRequired(err)) return this.askSignIn(turn, server);
       if (err instanceof UrlElicitationRequiredError) return this.askUrlRetry(turn, server, tool, err);
+      if (isParleyError(err) && err.code === 'outcome_unknown')
+        return ended(turn, `⚠️ ${err.userMessage}`, `Error: ${err.userMessage}`);
       if (isParleyError(err)) throw err;
       this.o.logger.warn({ server: server.name, tool, err: describeError(err) }, 'tool call failed');
-      if (isStaleConnectionError(err)) await this.o.pool.discard(identity, server.name);
       return {
         done: true,
         content: `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
       };
     }
     if (outcome.kind === 'input_required')
-      return this.inputRound(turn, server, tool, args, outcome.inputRequests, outcome.requestState, {});
+      return this.inputRound(turn, server, toolDef, args, outcome.inputRequests, outcome.requestState, {});
     const v1 = findV1Payload(outcome.result.content);
     if (v1 && 'error' in v1) {
       await this.o.presenter.say(turn.conversation, `⚠️ ${server.name} · ${tool}: ${v1.error}.`);
@@ -209,13 +220,13 @@ export class ToolCalls {
   private async inputRound(
     turn: TurnState,
     server: ServerConfig,
-    tool: string,
+    toolDef: Tool,
     args: Record<string, unknown>,
     inputRequests: InputRequestMap,
     requestState: string | undefined,
     answers: Record<string, unknown>,
   ): Promise<StepResult> {
-    const ctx: CallContext = { conversation: turn.conversation, server: server.name, tool };
+    const ctx: CallContext = { conversation: turn.conversation, server: server.name, tool: toolDef.name };
     for (const [key, request] of Object.entries(inputRequests)) {
       if (key in answers) continue;
       const dispatched = await this.o.requests.dispatch(ctx, request, route(turn));
@@ -236,7 +247,7 @@ export class ToolCalls {
           answers,
         });
     }
-    return this.invoke(turn, server, tool, args, { inputResponses: answers, requestState });
+    return this.invoke(turn, server, toolDef, args, { inputResponses: answers, requestState });
   }
 
   /** Posts the person's sign-in link (or re-sends the open one) and pauses the turn for it. */

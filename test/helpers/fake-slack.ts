@@ -231,8 +231,17 @@ export class FakeSlack {
     return `D${user}`;
   }
 
-  /** `user` runs a slash command in `channel`. */
-  async command(user: string, channel: string, text: string, command = '/parley'): Promise<Ack> {
+  /**
+   * `user` runs a slash command in `channel`. `deliveries` > 1 sends the very same request again
+   * (a replay, or a delivery Slack retried), all at once; the first ack is returned.
+   */
+  async command(
+    user: string,
+    channel: string,
+    text: string,
+    command = '/parley',
+    deliveries = 1,
+  ): Promise<Ack> {
     const responseUrl = this.newResponseUrl({ channel, user });
     const fields = {
       token: 'verification-token-unused',
@@ -249,7 +258,9 @@ export class FakeSlack {
       response_url: responseUrl,
       trigger_id: this.newTrigger(user),
     };
-    const ack = await this.deliver('slash_commands', fields);
+    const [ack] = (await Promise.all(
+      Array.from({ length: deliveries }, () => this.deliver('slash_commands', fields)),
+    )) as [Ack, ...Ack[]];
     // A slash command's ack body is shown to the person as an ephemeral message.
     if (isObj(ack.body) && typeof ack.body.text === 'string')
       this.postEphemeralModel(

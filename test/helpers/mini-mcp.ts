@@ -10,7 +10,7 @@ import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 export async function startMiniMcp(
   name: string,
   register: (server: McpServer) => void,
-): Promise<{ url: string; close: () => Promise<void> }> {
+): Promise<{ url: string; close: () => Promise<void>; dropConnections: () => void }> {
   const build = () => {
     const server = new McpServer({ name, version: '1.0.0' });
     register(server);
@@ -23,6 +23,8 @@ export async function startMiniMcp(
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
     url: `http://127.0.0.1:${port}/mcp`,
+    /** Cuts every open connection, as a crash or a proxy would, with requests still out. */
+    dropConnections: () => http.closeAllConnections(),
     close: () =>
       new Promise((r) => {
         http.closeAllConnections();

@@ -82,6 +82,15 @@ describe('Slack over HTTP', () => {
     expect(rig.seenBy(u).filter((m) => /http once/.test(m.text))).toHaveLength(1);
   });
 
+  it('runs a slash command once although the same signed request arrives three times', async () => {
+    const u = 'UHTTPCMD3';
+    await rig.slack.command(u, 'CHTTP', 'call demo__echo {"message":"command once"}', '/parley', 3);
+    await rig.waitForText(u, /command once/);
+    await rig.adapter.idle();
+    await rig.agent.whenIdle();
+    expect(rig.seenBy(u).filter((m) => /command once/.test(m.text))).toHaveLength(1);
+  });
+
   it('a form and its modal work through signed interactivity requests', async () => {
     const u = 'UHTTPFORM';
     await rig.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Over HTTP"}');
