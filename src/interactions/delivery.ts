@@ -1,13 +1,19 @@
 /**
  * Delivery: an answer taken from the store reaches whoever waits for it. A paused turn is resumed
  * (in this process — any process can); a live server request waits in one process, so an answer
- * received elsewhere is relayed to it over the store's pub/sub.
+ * received elsewhere is relayed to it over the store's pub/sub — and counts as delivered only when
+ * the owner acknowledges it within {@link RELAY_ACK_MS}. A process that was killed or is frozen
+ * (GC, a blocked event loop, SIGSTOP) does not acknowledge, and the person is told the truth: the
+ * form expired. Who decides is one atomic write: the owner's "got it" or the sender's "too late"
+ * on the same key, first one wins, so the two sides never disagree (no clocks compared).
  */
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { FormContent } from './form.js';
-import type { PendingInteraction } from './pending.js';
+import { newId, type PendingInteraction } from './pending.js';
+
+const ACK_TTL_MS = 60_000;
 
 /**
  * What a waiting call receives: the shape of an MCP `ElicitResult`. A confirmation or a finished
@@ -24,6 +30,17 @@ export interface DeliveryOptions {
   processId: string;
   /** Resumes a paused turn with the answer; false when the turn is gone. */
   resumeTurn: (turnId: string, resolution: Resolution) => Promise<boolean>;
+}
+
+/** How long a relayed answer may wait for its owner's acknowledgement (ms). */
+export const RELAY_ACK_MS = 2_000;
+const ACK_POLL_MS = 20;
+
+interface Relay {
+  id: string;
+  resolution: Resolution;
+  /** The store key whose first writer decides: `ok` (the owner) or `late` (the sender). */
+  ack: string;
 }
 
 interface Waiter {
@@ -75,20 +92,41 @@ export class Delivery {
     const { route } = record;
     if (route.type === 'turn') return this.options.resumeTurn(route.turnId, resolution);
     if (route.processId === this.options.processId) return this.resolveWaiter(record.id, resolution);
-    const receivers = await this.options.store.publish(
-      `proc:${route.processId}`,
-      JSON.stringify({ id: record.id, resolution }),
-    );
-    return receivers > 0;
+    return this.relay(route.processId, { id: record.id, resolution, ack: `relay-ack:${newId()}` });
+  }
+
+  /** Publishes to the owner and waits for its acknowledgement; false when none comes in time. */
+  private async relay(processId: string, message: Relay): Promise<boolean> {
+    const { store } = this.options;
+    // The receiver count is not trusted (a frozen process counts; a cluster counts one node).
+    await store.publish(`proc:${processId}`, JSON.stringify(message));
+    const until = Date.now() + RELAY_ACK_MS;
+    while (Date.now() < until) {
+      if ((await store.get(message.ack)) === 'ok') return true;
+      await new Promise((r) => setTimeout(r, ACK_POLL_MS));
+    }
+    if (await store.setIfAbsent(message.ack, 'late', ACK_TTL_MS)) return false;
+    return (await store.get(message.ack)) === 'ok';
   }
 
   private onRelay(raw: string): void {
+    let message: Relay;
     try {
-      const { id, resolution } = JSON.parse(raw) as { id: string; resolution: Resolution };
-      this.resolveWaiter(id, resolution);
+      message = JSON.parse(raw) as Relay;
     } catch (err) {
       this.options.logger.warn({ err: describeError(err) }, 'bad relayed answer');
+      return;
     }
+    void this.acknowledge(message).catch((err: unknown) =>
+      this.options.logger.warn({ err: describeError(err) }, 'could not acknowledge a relayed answer'),
+    );
+  }
+
+  private async acknowledge({ id, resolution, ack }: Relay): Promise<void> {
+    if (!this.waiters.has(id)) return; // not ours any more: the sender's timeout tells the truth
+    if (await this.options.store.setIfAbsent(ack, 'ok', ACK_TTL_MS)) this.resolveWaiter(id, resolution);
+    // Too late: the person was told the form expired, so the tool hears the same.
+    else this.resolveWaiter(id, { action: 'cancel' });
   }
 
   private resolveWaiter(id: string, resolution: Resolution): boolean {
