@@ -1,9 +1,9 @@
 /**
  * Neutral forms as Discord modals. A modal holds at most five top-level components and no modal
  * can follow a modal, so a form is planned into pages of up to five fields, each a Label around
- * the input that fits its kind (see the mapping in the platform notes). Whatever Discord cannot
- * show faithfully is refused with a reason before anything is sent; values typed into a modal are
- * turned back into the neutral shape the core validates.
+ * the input that fits its kind (see the mapping in the platform notes). What Discord can show is
+ * declared to the core as {@link DISCORD_CAPABILITIES}, which the core checks before it shows a
+ * form; values typed into a modal are turned back into the neutral shape the core validates.
  */
 import {
   type APIModalInteractionResponseCallbackData,
@@ -19,6 +19,7 @@ import {
   TextInputStyle,
 } from 'discord.js';
 import type { FieldOption, FormField, FormSpec } from '../../src/interactions/form.js';
+import { type SurfaceCapabilities, UNLIMITED } from '../../src/surface.js';
 import { modalId } from './ids.js';
 import { clip } from './text.js';
 
@@ -37,6 +38,19 @@ export const LIMITS = {
   optionText: 100,
   customId: 100,
 } as const;
+
+/**
+ * What Discord shows faithfully, declared to the core, which checks each form against it before
+ * showing it: every field kind; any number of fields (forms are paged, five to a modal); choices
+ * of up to 25 options (a select menu) with labels of up to 100 characters; text up to 4,000.
+ */
+export const DISCORD_CAPABILITIES: SurfaceCapabilities = {
+  fieldKinds: UNLIMITED.fieldKinds,
+  maxFields: Number.POSITIVE_INFINITY,
+  maxOptions: LIMITS.selectOptions,
+  maxOptionLabel: LIMITS.optionText,
+  maxTextLength: LIMITS.textInput,
+};
 
 /** How one field is shown. */
 type Widget = 'text' | 'paragraph' | 'radio' | 'select' | 'checkbox' | 'yesno' | 'checkboxes' | 'multiselect';
@@ -305,7 +319,7 @@ export function modalValues(data: APIModalSubmission): Map<string, string | stri
 }
 
 /**
- * A page's answers in the neutral shape `submitForm` takes. Inputs left empty are absent, so the
+ * A page's answers in the neutral shape of a `submit` answer. Inputs left empty are absent, so the
  * core reports a missing required field as required; option indexes become values again.
  */
 export function pageAnswers(

@@ -69,22 +69,23 @@ export function formButtons(id: string): MessageBody['components'] {
   ];
 }
 
-/** "• **Label**: error" lines, in the form's order. */
-function errorList(form: FormSpec, errors: Record<string, string>): string {
+/** The core's sentence, then "• **Label**: error" lines in the form's order. */
+function errorList(form: FormSpec, message: string, errors: Record<string, string>): string {
   const lines = form.fields
     .filter((f) => errors[f.name] !== undefined)
     .map((f) => `• **${f.label}**: ${errors[f.name]}`);
-  return `⚠️ Some answers need fixing:\n${lines.join('\n')}`;
+  return truncate(`⚠️ ${message}\n${lines.join('\n')}`, 2000);
 }
 
+/** The core's per-field errors, privately, with a Fix button that reopens page `page`. */
 export function fixMessage(
   id: string,
   form: FormSpec,
-  errors: Record<string, string>,
+  refusal: { message: string; errors: Record<string, string> },
   page: number,
 ): MessageBody {
   return {
-    content: errorList(form, errors),
+    content: errorList(form, refusal.message, refusal.errors),
     components: [row(button(buttonId('fill', id, page), 'Fix', ButtonStyle.Primary))],
     flags: MessageFlags.Ephemeral,
     allowed_mentions: noMentions(),

@@ -106,12 +106,12 @@ async function discordHarness(world: ContractWorld, transport: Transport): Promi
       expect(message.content).not.toMatch(/https?:\/\//);
       const parsed = parseCustomId(buttonId(message, 'Open link'));
       const channel = channelOf(user);
-      const found = await w.agent.interaction(parsed?.type === 'button' ? parsed.id : '', {
+      const found = await w.agent.lookup(parsed?.type === 'button' ? parsed.id : '', {
         platform: 'discord',
         workspace: channel.guildId as string,
         user: fake.userId(user),
       });
-      const url = found.ok ? (found.record.link?.url ?? '') : '';
+      const url = found.ok && found.interaction.kind === 'link' ? found.interaction.view.url : '';
       return { ref: message, url, host };
     },
     async openLink(actor, link) {

@@ -218,6 +218,35 @@ describe('over the gateway', () => {
     expect(w.fake.messages.get(fix.id)?.components).toEqual([]);
   });
 
+  it('the whole form goes to the core once every page is answered; Fix opens the page of the first error', async () => {
+    const ch = w.fake.guildChannel();
+    await w.command('pia', ch, 'call', { tool: 'demo__survey' });
+    const form = await w.waitForMessage('pia', [ch.id], shows('Fill in'));
+    // An error on page 1 (website) and one on page 2 (team size): both reported, at the end.
+    const bad = await w.fillForm('pia', form, { website: 'not a url', team_size: '0' });
+    expect(bad.modals).toHaveLength(3);
+    expect(bad).toMatchObject({
+      ok: false,
+      errors: { website: expect.any(String), team_size: expect.any(String) },
+    });
+    const isFix = (m: FakeMessage) => m.ephemeral && shows('Fix')(m);
+    const fix1 = await w.waitForMessage('pia', [ch.id], isFix);
+    // Fixing page 1 alone goes straight back to the core, which still refuses page 2's value.
+    const still = await w.fillForm('pia', fix1, { website: 'https://pia.example' }, 'Fix');
+    expect(still.modals.map((m) => m.title)).toEqual([expect.stringMatching(/\(1\/3\)$/)]);
+    expect(still).toMatchObject({ ok: false, errors: { 'Team size': expect.any(String) } });
+    const fix2 = await w.waitForMessage('pia', [ch.id], isFix, 2);
+    const good = await w.fillForm('pia', fix2, { team_size: '12' }, 'Fix');
+    expect(good.ok).toBe(true);
+    // The page of the first error, pre-filled with what was typed.
+    expect(good.modals.map((m) => m.title)).toEqual([expect.stringMatching(/\(2\/3\)$/)]);
+    const teamSize = modalInputs(good.modals[0] as Json).find((i) => i.id === 'team_size');
+    expect(teamSize).toBeDefined();
+    const answer = await w.waitForMessage('pia', [ch.id], text(/pia\.example/));
+    expect(JSON.parse(answer.content)).toMatchObject({ website: 'https://pia.example', team_size: 12 });
+    for (const m of [fix1, fix2]) expect(w.fake.messages.get(m.id)?.components).toEqual([]);
+  });
+
   it('two people in one channel: each form is its owner’s, and refusals are private', async () => {
     const ch = w.fake.guildChannel();
     await w.command('amy', ch, 'call', {
@@ -338,10 +367,59 @@ describe('what a real MCP server asks that Discord has to adapt', () => {
   it('a form Discord cannot show (a 30-option choice) is declined with the reason', async () => {
     const dm = w.fake.dmChannel('otto');
     await w.say('otto', dm, '/call travel__pick_city {}');
-    const said = await w.waitForMessage('otto', [dm.id], text(/can’t show on Discord/));
-    expect(said.content).toMatch(/30 options; Discord shows at most 25/);
+    // The core checks the form against what the Discord surface declares, before showing it.
+    const said = await w.waitForMessage('otto', [dm.id], text(/asked for a form I can’t show/));
+    expect(said.content).toMatch(/30 options, and Discord shows at most 25/);
+    expect(w.fake.calls.some((c) => JSON.stringify(c.body ?? '').includes('city-29'))).toBe(false);
     // The tool hears the decline.
     await w.waitForMessage('otto', [dm.id], text(/^server got: decline$/));
+  });
+
+  it('an approval-only form (no fields) is Approve/Cancel, and answers accept', async () => {
+    const ch = w.fake.guildChannel();
+    await w.command('abe', ch, 'call', { tool: 'travel__approve_trip' });
+    const confirm = await w.waitForMessage('abe', [ch.id], shows('Approve'));
+    expect(buttonLabels(confirm)).toEqual(['Approve', 'Cancel']);
+    expect(confirm.content).toMatch(/Book the trip\?/);
+    await w.click('abe', confirm, 'Approve');
+    await w.waitForMessage('abe', [ch.id], text(/^server got: accept$/));
+    expect(w.fake.messages.get(confirm.id)?.components).toEqual([]);
+  });
+
+  it('a form the surface fails to show is declined by the core, with the reason, and nothing waits', async () => {
+    // Passes the core's capability check, but no Discord modal can ask for 5 of 3 options.
+    const dm = w.fake.dmChannel('fio');
+    await w.say('fio', dm, '/call travel__pick_many {}');
+    await w.waitForMessage('fio', [dm.id], text(/pick_many: I couldn’t show it here, so I declined it/));
+    await w.waitForMessage('fio', [dm.id], text(/^server got: decline$/));
+    expect(w.fake.visibleTo('fio', [dm.id]).some((m) => buttonLabels(m, 'shown').length > 0)).toBe(false);
+  });
+
+  it('a notice is for the person only: ephemeral in a command’s reply, a plain message in a DM', async () => {
+    const ch = w.fake.guildChannel();
+    await w.command('nia', ch, 'call', { tool: 'travel__approve_trip' });
+    await w.waitForMessage('nia', [ch.id], shows('Approve'));
+    const inChannel: Conversation = {
+      platform: 'discord',
+      workspace: ch.guildId as string,
+      channel: ch.id,
+      user: w.fake.userId('nia'),
+    };
+    await w.adapter.surface.post(inChannel, { kind: 'notice', text: 'Only for Nia.' });
+    const notice = await w.waitForMessage('nia', [ch.id], text(/^Only for Nia\.$/));
+    expect(notice).toMatchObject({ ephemeral: true, interactionUser: 'nia' });
+    expect(w.fake.visibleTo('someone-else', [ch.id]).some((m) => m.id === notice.id)).toBe(false);
+    const dm = w.fake.dmChannel('nia');
+    const inDm: Conversation = {
+      platform: 'discord',
+      workspace: '@me',
+      channel: dm.id,
+      user: inChannel.user,
+    };
+    await w.adapter.surface.post(inDm, { kind: 'notice', text: 'Also for Nia.' });
+    expect(await w.waitForMessage('nia', [dm.id], text(/^Also for Nia\.$/))).toMatchObject({
+      channelId: dm.id,
+    });
   });
 
   it('a link longer than a Discord button takes goes through /l/:id', async () => {
@@ -643,7 +721,8 @@ interface ToolServer {
 
 /**
  * A small real MCP server whose tools ask what Discord has to adapt: a choice of 30 options (a
- * Discord select takes 25) and a link step whose URL is longer than a link button takes.
+ * Discord select takes 25), an approval-only form, a choice no modal can ask (5 of 3 options) and
+ * a link step whose URL is longer than a link button takes.
  */
 async function startToolServer(longUrl: string): Promise<ToolServer> {
   const got = (answer: { action?: string; content?: { city?: string } }) => ({
@@ -670,6 +749,43 @@ async function startToolServer(longUrl: string): Promise<ToolServer> {
                 type: 'object',
                 properties: { city: { type: 'string', title: 'City', enum: cities } },
                 required: ['city'],
+              },
+            },
+          } as never,
+        },
+      });
+    });
+    server.registerTool('approve_trip', { inputSchema: z.object({}) }, async (_args, ctx) => {
+      const answer = ctx.mcpReq.inputResponses?.ok as { action?: string } | undefined;
+      if (answer) return got(answer);
+      return inputRequired({
+        inputRequests: {
+          ok: {
+            method: 'elicitation/create',
+            params: {
+              mode: 'form',
+              message: 'Book the trip?',
+              requestedSchema: { type: 'object', properties: {} },
+            },
+          } as never,
+        },
+      });
+    });
+    server.registerTool('pick_many', { inputSchema: z.object({}) }, async (_args, ctx) => {
+      const answer = ctx.mcpReq.inputResponses?.stops as { action?: string } | undefined;
+      if (answer) return got(answer);
+      return inputRequired({
+        inputRequests: {
+          stops: {
+            method: 'elicitation/create',
+            params: {
+              mode: 'form',
+              message: 'Pick your stops.',
+              requestedSchema: {
+                type: 'object',
+                properties: {
+                  stops: { type: 'array', minItems: 5, items: { type: 'string', enum: ['a', 'b', 'c'] } },
+                },
               },
             },
           } as never,

@@ -7,7 +7,13 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandDefinitions, commandText } from '../../adapters/discord/commands.js';
-import { buildModal, modalValues, pageAnswers, planForm } from '../../adapters/discord/forms.js';
+import {
+  buildModal,
+  DISCORD_CAPABILITIES,
+  modalValues,
+  pageAnswers,
+  planForm,
+} from '../../adapters/discord/forms.js';
 import { buttonId, modalId, parseCustomId } from '../../adapters/discord/ids.js';
 import { discordSettingsFromEnv } from '../../adapters/discord/index.js';
 import { registerCommands } from '../../adapters/discord/register.js';
@@ -15,6 +21,7 @@ import { consentMessage } from '../../adapters/discord/render.js';
 import { freshTimestamp, publicKeyFromHex, verifySignature } from '../../adapters/discord/signature.js';
 import { clip, splitMessage } from '../../adapters/discord/text.js';
 import { parseEnv } from '../../src/config.js';
+import { formProblem } from '../../src/interactions/capabilities.js';
 import type { FormField, FormSpec } from '../../src/interactions/form.js';
 import { checkInteractionResponse, checkRestCall } from '../helpers/discord-limits.js';
 import { type FakeDiscord, startFakeDiscord } from '../helpers/fake-discord.js';
@@ -101,6 +108,30 @@ describe('planForm and modals', () => {
       ok: false,
     });
     expect(planForm(form())).toMatchObject({ ok: false, reason: 'the form has no fields' });
+  });
+
+  it('declares to the core what it can show, and can show every form at those limits', () => {
+    const atLimits = form(
+      ...Array.from({ length: 30 }, (_, i) => field({ name: `f${i}`, kind: 'text', minLength: 4000 })),
+      field({
+        name: 'pick',
+        kind: 'select',
+        options: options(25, (i) => `v${i}`).map((o) => ({ ...o, label: 'L'.repeat(100) })),
+      }),
+      field({ name: 'tags', kind: 'multiselect', options: options(25) }),
+    );
+    // The core's check passes it, and Discord plans it into pages of five.
+    expect(formProblem(atLimits, DISCORD_CAPABILITIES, 'discord')).toBeUndefined();
+    const planned = planForm(atLimits);
+    if (!planned.ok) throw new Error(planned.reason);
+    expect(planned.plan.pages).toHaveLength(7);
+    // One past each limit is refused by the core before anything is shown.
+    const over = [
+      form(field({ name: 'city', kind: 'select', label: 'City', options: options(26) })),
+      form(field({ name: 'x', kind: 'select', options: [{ value: 'a', label: 'L'.repeat(101) }] })),
+      form(field({ name: 'essay', kind: 'text', minLength: 4001 })),
+    ];
+    for (const f of over) expect(formProblem(f, DISCORD_CAPABILITIES, 'discord')).toMatch(/Discord/);
   });
 
   it('keeps long labels and help texts readable: clipped in the modal, whole in the message', () => {

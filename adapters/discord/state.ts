@@ -1,0 +1,149 @@
+/**
+ * What the Discord adapter keeps in the store, so any process can carry on from a key alone:
+ * where a conversation's replies go (its route), the messages that show a pending interaction (so
+ * whoever sees it end can edit them), a form's answers between modal pages, thread parents, and
+ * marks against handling a message twice.
+ */
+import { type Conversation, sessionKey } from '../../src/conversation.js';
+import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
+import type { InteractionHook } from './rest.js';
+
+/** The `workspace` of a DM conversation (Discord's own name for the user's DM scope). */
+export const DM = '@me';
+/** Interaction tokens live 15 minutes; stop using one a little before. */
+export const TOKEN_TTL_MS = 14 * 60_000;
+/** A channel route (no token in it) is kept as long as a conversation is likely to go on. */
+const ROUTE_TTL_MS = 7 * 24 * 3600_000;
+const THREAD_TTL_MS = 30 * 24 * 3600_000;
+const SEEN_TTL_MS = 10 * 60_000;
+/** Tracked messages outlive their interaction by this much: the core closes expired ones then. */
+const TRACK_GRACE_MS = 3600_000;
+
+/** Where a conversation's replies go. */
+export type Route =
+  | (InteractionHook & {
+      type: 'interaction';
+      /** ms since epoch; the token is not used after it. */
+      expiresAt: number;
+      /** The command was answered privately: every reply is ephemeral. */
+      ephemeral: boolean;
+      /** 'open' while the deferred "thinking…" reply still waits for its first answer. */
+      original: 'open' | 'done';
+      channelId: string;
+    })
+  | { type: 'channel'; channelId: string; replyTo?: string };
+
+/** A message that shows a pending interaction, so any process can edit it when it ends. */
+export type MessageRef =
+  | { via: 'channel'; channelId: string; messageId: string }
+  | (InteractionHook & { via: 'webhook'; messageId: string; expiresAt: number });
+
+export interface Tracked {
+  ref: MessageRef;
+  /** The content it was shown with, to which the outcome is appended. */
+  content: string;
+}
+
+const K = {
+  route: (c: Conversation) => `discord:route:${sessionKey(c)}`,
+  thread: (id: string) => `discord:thread:${id}`,
+  msgs: (id: string) => `discord:msgs:${id}`,
+  form: (id: string) => `discord:form:${id}`,
+  seen: (id: string) => `discord:seen:${id}`,
+};
+
+/** A form's answers between modal pages, and the pages the person has submitted. */
+export interface PageState {
+  values: Record<string, unknown>;
+  submitted: number[];
+}
+
+export class DiscordState {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+  ) {}
+
+  /** The conversation's route; its channel (or thread) when none is stored. */
+  async route(c: Conversation): Promise<Route> {
+    return (
+      (await getJson<Route>(this.store, K.route(c))) ?? { type: 'channel', channelId: c.thread ?? c.channel }
+    );
+  }
+
+  /** The route, falling back to the channel once an interaction token has run out. */
+  async usableRoute(c: Conversation): Promise<Route> {
+    const route = await this.route(c);
+    if (route.type === 'interaction' && route.expiresAt <= this.now())
+      return { type: 'channel', channelId: route.channelId || c.thread || c.channel };
+    return route;
+  }
+
+  saveRoute(c: Conversation, route: Route): Promise<void> {
+    // An interaction's token is useless once it has run out: its route (and the token) go then,
+    // and replies fall back to the conversation's channel, as they would after expiry anyway.
+    const ttl = route.type === 'interaction' ? Math.max(route.expiresAt - this.now(), 1000) : ROUTE_TTL_MS;
+    return setJson(this.store, K.route(c), route, ttl);
+  }
+
+  /**
+   * After a click that moves a turn on, the turn's replies may use the click's fresher token
+   * (only when the conversation already replies through an interaction).
+   */
+  async refreshRoute(c: Conversation, hook: InteractionHook): Promise<void> {
+    const route = await this.route(c);
+    if (route.type !== 'interaction') return;
+    await this.saveRoute(c, {
+      ...route,
+      applicationId: hook.applicationId,
+      token: hook.token,
+      expiresAt: this.now() + TOKEN_TTL_MS,
+      original: 'done',
+    });
+  }
+
+  /** A reference to a message sent through an interaction's webhook, usable while its token is. */
+  webhookRef(hook: InteractionHook, messageId: string, expiresAt = this.now() + TOKEN_TTL_MS): MessageRef {
+    return { via: 'webhook', applicationId: hook.applicationId, token: hook.token, messageId, expiresAt };
+  }
+
+  /** Notes a message that shows interaction `id`; `expiresAt` is the interaction's (ms). */
+  async track(id: string, ref: MessageRef, content: string, expiresAt: number): Promise<void> {
+    const list = (await getJson<Tracked[]>(this.store, K.msgs(id))) ?? [];
+    list.push({ ref, content });
+    await setJson(this.store, K.msgs(id), list, Math.max(expiresAt - this.now(), 0) + TRACK_GRACE_MS);
+  }
+
+  /**
+   * The messages of an ended interaction, taken in one step (of two processes closing the same
+   * interaction, only one edits), with its page answers dropped.
+   */
+  async takeTracked(id: string): Promise<Tracked[]> {
+    const tracked = (await takeJson<Tracked[]>(this.store, K.msgs(id))) ?? [];
+    await this.store.delete(K.form(id));
+    return tracked;
+  }
+
+  async pages(id: string): Promise<PageState> {
+    const state = await getJson<Partial<PageState>>(this.store, K.form(id));
+    return { values: state?.values ?? {}, submitted: state?.submitted ?? [] };
+  }
+
+  async savePages(id: string, state: PageState, expiresAt: number): Promise<void> {
+    await setJson(this.store, K.form(id), state, Math.max(expiresAt - this.now(), 1000));
+  }
+
+  /** The parent channel of a thread Parley started; undefined for other channels. */
+  threadParent(threadId: string): Promise<string | undefined> {
+    return this.store.get(K.thread(threadId));
+  }
+
+  saveThread(threadId: string, parentId: string): Promise<void> {
+    return this.store.set(K.thread(threadId), parentId, THREAD_TTL_MS);
+  }
+
+  /** True the first time a message id is seen (Discord may deliver a dispatch twice). */
+  firstSight(messageId: string): Promise<boolean> {
+    return this.store.setIfAbsent(K.seen(`m:${messageId}`), '1', SEEN_TTL_MS);
+  }
+}
