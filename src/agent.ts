@@ -273,18 +273,23 @@ export class Agent implements ParleyInbound {
     if (dispatched.kind === 'answered') return dispatched.result;
     if (dispatched.kind === 'failed') throw new Error(dispatched.message);
     const { record } = dispatched;
-    const answered = this.delivery.wait(
-      record.id,
-      this.pending.ttl,
-      signal,
-      () => void this.expire(record.id, ctx.conversation),
-    );
+    let closing: Promise<void> | undefined;
+    const answered = this.delivery.wait(record.id, this.pending.ttl, signal, (why) => {
+      closing = this.closeUnanswered(record.id, ctx, why);
+    });
     // The waiter exists now: the view may be shown.
     await this.presenter.release(holdKey(route, record.id));
-    return toInputResponse(await answered);
+    const resolution = await answered;
+    await closing;
+    return toInputResponse(resolution);
   }
 
-  private async expire(id: string, conversation: Conversation): Promise<void> {
+  /**
+   * A live form ended without an answer: it expired, or its call ended (the server finished or
+   * withdrew it, the connection was lost). Its message is closed and the person told why.
+   */
+  private async closeUnanswered(id: string, ctx: CallContext, why: 'expired' | 'ended'): Promise<void> {
+    const { conversation } = ctx;
     // The store's TTL may have dropped the record already; only an answer (a tombstone) means
     // there is nothing to tell the person.
     const taken = await this.pending.take(id, 'expired', this.now()).catch(() => undefined);
@@ -292,7 +297,9 @@ export class Agent implements ParleyInbound {
     await this.presenter.close({ id, conversation }, 'expired');
     await this.presenter.say(
       conversation,
-      'The form expired before it was answered, so the tool was told you cancelled. Ask again any time.',
+      why === 'expired'
+        ? 'The form expired before it was answered, so the tool was told you cancelled. Ask again any time.'
+        : `${ctx.server} · ${ctx.tool} stopped before you answered, so I closed its form.`,
     );
   }
 

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'llm_unavailable'
   | 'llm_error'
   | 'mcp_unreachable'
+  /** A tool call took longer than its time (`MCP_REQUEST_TIMEOUT_SECONDS`). */
+  | 'mcp_timeout'
   /** The connection broke while a call was out; it may or may not have run. */
   | 'outcome_unknown'
   | 'tool_not_found'

@@ -71,19 +71,27 @@ export class Delivery {
   }
 
   /**
-   * Waits in this process for the answer to interaction `id` (a live server request). Resolves
-   * with `cancel` when `signal` aborts; calls `onTimeout` and resolves `cancel` after `ttlMs`.
+   * Waits in this process for the answer to interaction `id` (a live server request). When
+   * `signal` aborts (the call ended, the server withdrew the request) or `ttlMs` passes first,
+   * `onEnd` is told why and the wait resolves `cancel`.
    */
-  wait(id: string, ttlMs: number, signal: AbortSignal, onTimeout: () => void): Promise<Resolution> {
+  wait(
+    id: string,
+    ttlMs: number,
+    signal: AbortSignal,
+    onEnd: (why: 'expired' | 'ended') => void,
+  ): Promise<Resolution> {
     return new Promise<Resolution>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(id);
-        onTimeout();
-        resolve({ action: 'cancel' });
-      }, ttlMs);
+      const end = (why: 'expired' | 'ended') => {
+        if (!this.waiters.has(id)) return;
+        this.resolveWaiter(id, { action: 'cancel' });
+        onEnd(why);
+      };
+      const timer = setTimeout(() => end('expired'), ttlMs);
       timer.unref();
       this.waiters.set(id, { resolve, timer });
-      signal.addEventListener('abort', () => this.resolveWaiter(id, { action: 'cancel' }), { once: true });
+      if (signal.aborted) end('ended');
+      else signal.addEventListener('abort', () => end('ended'), { once: true });
     });
   }
 

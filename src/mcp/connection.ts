@@ -21,6 +21,7 @@ import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
 import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { classifyFailure } from './failures.js';
 
 export interface CallContext {
   conversation: Conversation;
@@ -59,12 +60,77 @@ export interface McpConnectionOptions {
   authProvider?: OAuthClientProvider;
 }
 
+/** Longest delay a Node timer takes (ms): "no SDK timeout", the call's own clock decides. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * One call in flight: its context, a signal that ends it (and anything waiting on its behalf),
+ * and its clock, which stops while a person answers one of its server requests.
+ */
+class ActiveCall {
+  readonly ended = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private waiting = 0;
+  private readonly requests = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly ctx: CallContext,
+    private readonly timeoutMs: number,
+  ) {
+    this.resume();
+  }
+
+  pause(): void {
+    this.waiting += 1;
+    clearTimeout(this.timer);
+  }
+
+  /** Restarts the clock (a full `timeoutMs` from now) once nobody is asked any more. */
+  resume(): void {
+    if (this.waiting > 0) this.waiting -= 1;
+    if (this.waiting > 0 || this.ended.signal.aborted) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () =>
+        this.end(
+          new ParleyError(
+            'mcp_timeout',
+            `${this.ctx.server} · ${this.ctx.tool} took too long to answer, so I stopped waiting.`,
+          ),
+        ),
+      this.timeoutMs,
+    );
+    this.timer.unref();
+  }
+
+  end(reason: Error): void {
+    clearTimeout(this.timer);
+    if (!this.ended.signal.aborted) this.ended.abort(reason);
+  }
+
+  /** Keeps a server request of this call, so the call's end can wait for it to wind up. */
+  track<T>(request: Promise<T>): Promise<T> {
+    this.requests.add(request);
+    void request.catch(() => undefined).finally(() => this.requests.delete(request));
+    return request;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.requests]);
+  }
+
+  /** The call returned: whatever still waits on its behalf (an open form) ends too. */
+  finish(): void {
+    this.end(new Error('the call ended'));
+  }
+}
+
 export class McpConnection {
   readonly server: ServerConfig;
   readonly identity: string;
   private client: Client | undefined;
   private tools: Tool[] | undefined;
-  private readonly active: CallContext[] = [];
+  private readonly active: ActiveCall[] = [];
   private closed = false;
   lastUsed = Date.now();
   /** When the server last answered anything on this connection. */
@@ -111,32 +177,44 @@ export class McpConnection {
     );
     const signalOf = (ctx: unknown) =>
       (ctx as { mcpReq?: { signal?: AbortSignal } }).mcpReq?.signal ?? new AbortController().signal;
+    // A server request is answered for its call: the call's clock stops while a person answers
+    // (the form's own lifetime governs then), and the request ends when the call does.
+    const forCall = async (call: ActiveCall, method: string, params: unknown, ctx: unknown) => {
+      call.pause();
+      try {
+        const signal = AbortSignal.any([signalOf(ctx), call.ended.signal]);
+        return await call.track(
+          hooks.request(call.ctx, { method, params: params as Record<string, unknown> }, signal),
+        );
+      } finally {
+        call.resume();
+      }
+    };
     client.setRequestHandler('elicitation/create', async (request, ctx) => {
       const call = this.owner();
       if (!call) return { action: 'decline' };
-      const params = request.params as unknown as Record<string, unknown>;
-      return (await hooks.request(
-        call,
-        { method: 'elicitation/create', params },
-        signalOf(ctx),
-      )) as ElicitResult;
+      return (await forCall(call, 'elicitation/create', request.params, ctx)) as ElicitResult;
     });
     if (this.options.sampling)
       client.setRequestHandler('sampling/createMessage', async (request, ctx) => {
         const call = this.owner();
         if (!call) throw new Error('No call in flight for this sampling request');
-        const params = request.params as unknown as Record<string, unknown>;
-        const result = await hooks.request(call, { method: 'sampling/createMessage', params }, signalOf(ctx));
-        return result as CreateMessageResult;
+        return (await forCall(call, 'sampling/createMessage', request.params, ctx)) as CreateMessageResult;
       });
     client.setNotificationHandler('notifications/elicitation/complete', (notification) => {
       hooks.elicitationComplete(notification.params.elicitationId);
     });
     client.onclose = () => {
       this.closed = true;
+      this.endCalls('the connection closed');
     };
-    client.onerror = (err) =>
+    client.onerror = (err) => {
       logger.debug({ server: server.name, err: describeError(err) }, 'MCP transport error');
+      // The SDK gave up resuming a stream. If the server is gone too, calls waiting on this
+      // connection will never hear back: end them now rather than when their clock runs out.
+      if (/Maximum reconnection attempts/i.test(String((err as Error)?.message ?? err)))
+        void this.checkAlive();
+    };
 
     const transport =
       'url' in server
@@ -171,7 +249,11 @@ export class McpConnection {
     return this.tools;
   }
 
-  /** Runs a tool call; an `input_required` answer is returned, not fulfilled. */
+  /**
+   * Runs a tool call; an `input_required` answer is returned, not fulfilled. The call may take
+   * `requestTimeoutMs` of the server's time; time spent waiting for a person (a server request
+   * of this call) doesn't count. Ends at once when the connection is found dead.
+   */
   async callTool(
     ctx: CallContext,
     name: string,
@@ -180,7 +262,8 @@ export class McpConnection {
   ): Promise<CallOutcome> {
     const client = this.requireClient();
     this.lastUsed = Date.now();
-    this.active.push(ctx);
+    const call = new ActiveCall(ctx, this.options.requestTimeoutMs);
+    this.active.push(call);
     try {
       const params: Record<string, unknown> = { name, arguments: args };
       if (resume) {
@@ -190,7 +273,8 @@ export class McpConnection {
       const result = await client.request(
         { method: 'tools/call', params } as Parameters<Client['request']>[0],
         withInputRequired(specTypeSchemas.CallToolResult),
-        { timeout: this.options.requestTimeoutMs, allowInputRequired: true },
+        // The call's own clock (ActiveCall) replaces the SDK's, which can't pause for a person.
+        { timeout: MAX_TIMER_MS, signal: call.ended.signal, allowInputRequired: true },
       );
       this.lastReply = Date.now();
       if (isInputRequiredResult(result)) {
@@ -202,10 +286,36 @@ export class McpConnection {
         };
       }
       return { kind: 'result', result: result as CallToolResult };
+    } catch (err) {
+      const reason: unknown = call.ended.signal.reason;
+      throw reason instanceof Error ? reason : err;
     } finally {
-      const i = this.active.lastIndexOf(ctx);
+      // What waited on the call's behalf (an open form) is closed before the call's outcome is
+      // reported, so the person reads the two in order.
+      call.finish();
+      await call.settled();
+      const i = this.active.lastIndexOf(call);
       if (i >= 0) this.active.splice(i, 1);
       this.lastUsed = Date.now();
+    }
+  }
+
+  /** Ends every call in flight (their waiting forms close with them). */
+  private endCalls(why: string): void {
+    for (const call of this.active)
+      call.end(
+        new Error(`Connection closed: ${why} while ${call.ctx.tool} was running on ${this.server.name}`),
+      );
+  }
+
+  private async checkAlive(): Promise<void> {
+    if (this.active.length === 0) return;
+    try {
+      await this.ping();
+    } catch (err) {
+      if (classifyFailure(err) === 'other') return;
+      this.closed = true;
+      this.endCalls('the server went away');
     }
   }
 
@@ -223,7 +333,7 @@ export class McpConnection {
    * the one call in flight is the owner. With none — or, against that rule, several — the request
    * is refused rather than attributed to a guess.
    */
-  private owner(): CallContext | undefined {
+  private owner(): ActiveCall | undefined {
     if (this.active.length === 1) return this.active[0];
     if (this.active.length > 1)
       this.options.logger.warn(

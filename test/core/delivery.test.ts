@@ -75,3 +75,41 @@ describe('an answer relayed to the process holding the form', () => {
     });
   });
 });
+
+describe('a 2025-11-25 call that ends while its form is open', () => {
+  it('fails at once when its server goes away, and its form is closed with the reason', async () => {
+    const gone = await startDemoMcp({ logger: silentLogger() });
+    const rig = await startCoreRig('server-gone', [demoServerConfig(gone.url, { era: 'legacy' })]);
+    cleanups.push(() => rig.close());
+    const turn = rig.agent.message(
+      conv('gon'),
+      '/call demo__create_ticket_v2 {"initial_description":"Gone"}',
+    );
+    const form = await rig.surface.waitFor('gon', 'form');
+    await gone.close();
+    await turn; // well before the 15-minute form lifetime or the 10-minute call timeout
+    expect(rig.surface.for('gon')).toContainEqual({ kind: 'closed', id: form.id, outcome: 'expired' });
+    expect(rig.surface.texts('gon')).toContain(
+      'demo · create_ticket_v2 stopped before you answered, so I closed its form.',
+    );
+    expect(rig.surface.texts('gon').at(-1)).toMatch(
+      /^⚠️ I lost the connection to demo while create_ticket_v2 was running/,
+    );
+  });
+
+  it('does not time out while a person is filling its form: the form’s lifetime governs', async () => {
+    const rig = await startCoreRig('form-outlives-timeout', [demoServerConfig(demo.url, { era: 'legacy' })], {
+      requestTimeoutMs: 800,
+    });
+    cleanups.push(() => rig.close());
+    const turn = rig.agent.message(
+      conv('slo'),
+      '/call demo__create_ticket_v2 {"initial_description":"Slow typist"}',
+    );
+    const form = await rig.surface.waitFor('slo', 'form');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await rig.agent.answer(form.id, conv('slo'), answer)).toEqual({ ok: true });
+    await turn;
+    expect(rig.surface.texts('slo').at(-1)).toMatch(/T-\d+/);
+  });
+});

@@ -114,7 +114,9 @@ describe('MCP connection pool', () => {
     const port = first.port;
     const { pool, connects } = poolFor(first, {}, era);
     const ctx = { conversation: conv('r'), server: 'demo', tool: 'echo' };
-    const echo = (message: string) => pool.use('p:w:r', 'demo', (c) => c.callTool(ctx, 'echo', { message }));
+    // echo is read-only: the pool may send it again when unsure whether it arrived.
+    const echo = (message: string) =>
+      pool.use('p:w:r', 'demo', (c) => c.callTool(ctx, 'echo', { message }), { repeatable: true });
     const text = (o: Awaited<ReturnType<typeof echo>>) =>
       o.kind === 'result' ? JSON.stringify(o.result.content) : '';
     expect(text(await echo('before'))).toContain('before');
@@ -124,5 +126,20 @@ describe('MCP connection pool', () => {
     // The first call after the restart already succeeds: the stale connection is replaced.
     expect(text(await echo('after'))).toContain('after');
     expect(connects()).toBeGreaterThanOrEqual(2);
+  });
+
+  it('after a restart, a connection idle for a moment is checked before a one-time call rides on it', async () => {
+    const first = await startDemoMcp();
+    const port = first.port;
+    const { pool } = poolFor(first, {}, 'auto');
+    const ctx = { conversation: conv('s'), server: 'demo', tool: 'echo' };
+    const once = (message: string) => pool.use('p:w:s', 'demo', (c) => c.callTool(ctx, 'echo', { message }));
+    await once('before');
+    await first.close();
+    const again = await startDemoMcp({ port });
+    toClose.push(again);
+    await new Promise((r) => setTimeout(r, 2_100));
+    const outcome = await once('after');
+    expect(outcome.kind === 'result' && JSON.stringify(outcome.result.content)).toContain('after');
   });
 });
