@@ -27,7 +27,7 @@ import type { ChatSurface } from './surface.js';
 import { ToolCalls } from './tools/calls.js';
 import { ToolCatalog } from './tools/catalog.js';
 import { TurnRunner } from './turns/runner.js';
-import { TurnStore, toInputResponse } from './turns/state.js';
+import { type TurnState, TurnStore, toInputResponse } from './turns/state.js';
 
 export type { Answer, AnswerReply } from './inbound.js';
 
@@ -92,16 +92,16 @@ export class Agent implements ParleyInbound {
     const turns = new TurnStore(store, this.presenter, this.pending.ttl);
     this.delivery = new Delivery({
       store,
+      pending: this.pending,
       logger,
+      now,
       processId: this.processId,
-      resumeTurn: async (turnId, resolution) => {
-        const turn = await turns.take(turnId);
-        if (!turn) return false;
-        // Resume in the background: the adapter that delivered the answer must be able to ack now.
+      resumeTurn: (turnJson, resolution) => {
+        const turn = JSON.parse(turnJson) as TurnState;
+        // In the background: the adapter that delivered the answer must be able to ack now.
         void this.track(() =>
           this.runner.resume(turn, resolution).catch((err) => this.fail(turn.conversation, err)),
         );
-        return true;
       },
     });
     this.desk = new AnswerDesk({

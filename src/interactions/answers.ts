@@ -89,10 +89,9 @@ export class AnswerDesk {
     resolution: Resolution,
     outcome: InteractionOutcome,
   ): Promise<boolean> {
-    const taken = await this.o.pending.take(record.id, outcome, this.o.now());
-    if (!taken) return false;
-    await this.o.presenter.close(taken, outcome);
-    await this.o.delivery.hand(taken, resolution);
+    const handed = await this.o.delivery.hand(record, resolution, outcome);
+    if (handed === 'used') return false;
+    await this.o.presenter.close(record, handed === 'delivered' ? outcome : 'expired');
     return true;
   }
 
@@ -101,14 +100,13 @@ export class AnswerDesk {
     decision: Exclude<Decision, AnswerRefusal>,
   ): Promise<AnswerReply> {
     try {
-      const taken = await this.o.pending.take(record.id, decision.outcome, this.o.now());
-      if (!taken) return refuse('used', SENTENCES.used);
-      const delivered = await this.o.delivery.hand(taken, decision.resolution);
-      await this.o.presenter.close(taken, delivered ? decision.outcome : 'expired');
-      if (!delivered) return refuse('expired', SENTENCES.expiredOnDelivery);
+      const handed = await this.o.delivery.hand(record, decision.resolution, decision.outcome);
+      if (handed === 'used') return refuse('used', SENTENCES.used);
+      await this.o.presenter.close(record, handed === 'delivered' ? decision.outcome : 'expired');
+      if (handed === 'expired') return refuse('expired', SENTENCES.expiredOnDelivery);
       return decision.url ? { ok: true, url: decision.url } : { ok: true };
     } catch (err) {
-      // Not consumed (the store failed before the take): the person may answer again.
+      // Nothing was consumed (or it was put back): the person may answer again.
       await this.o.pending.unclaim(record.id).catch(() => undefined);
       return this.unavailable(err);
     }

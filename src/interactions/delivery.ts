@@ -11,7 +11,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { FormContent } from './form.js';
-import { newId, type PendingInteraction } from './pending.js';
+import { keyFor, newId, type PendingInteraction, type PendingStore } from './pending.js';
 
 const ACK_TTL_MS = 60_000;
 
@@ -26,11 +26,16 @@ export interface Resolution {
 
 export interface DeliveryOptions {
   store: Store;
+  pending: PendingStore;
   logger: Logger;
   processId: string;
-  /** Resumes a paused turn with the answer; false when the turn is gone. */
-  resumeTurn: (turnId: string, resolution: Resolution) => Promise<boolean>;
+  now: () => number;
+  /** Resumes a paused turn (its stored JSON, just taken) with the answer, in the background. */
+  resumeTurn: (turnJson: string, resolution: Resolution) => void;
 }
+
+/** How a hand-off ended: delivered, already answered by someone else, or nobody waits any more. */
+export type HandOff = 'delivered' | 'used' | 'expired';
 
 /** How long a relayed answer may wait for its owner's acknowledgement (ms). */
 export const RELAY_ACK_MS = 2_000;
@@ -95,26 +100,52 @@ export class Delivery {
     });
   }
 
-  /** Hands an answer to what waits for `record`. False when nothing waits any more. */
-  async hand(record: PendingInteraction, resolution: Resolution): Promise<boolean> {
+  /**
+   * Consumes interaction `record` and hands `resolution` to what waits for it. For a paused turn
+   * the record and the turn leave the store in one atomic step, so a store failure never leaves
+   * an answer consumed that nobody received; a relay whose store round trips fail puts the record
+   * back. Throws `store_unavailable` when nothing was consumed (the person may answer again).
+   */
+  async hand(record: PendingInteraction, resolution: Resolution, outcome: string): Promise<HandOff> {
+    const { pending, now } = this.options;
     const { route } = record;
-    if (route.type === 'turn') return this.options.resumeTurn(route.turnId, resolution);
-    if (route.processId === this.options.processId) return this.resolveWaiter(record.id, resolution);
-    return this.relay(route.processId, { id: record.id, resolution, ack: `relay-ack:${newId()}` });
+    if (route.type === 'turn') {
+      const taken = await pending.takeWith(record.id, outcome, now(), [keyFor('turn', record.id)]);
+      if (!taken) return 'used';
+      const turn = taken.taken[0];
+      if (turn === undefined) return 'expired';
+      this.options.resumeTurn(turn, resolution);
+      return 'delivered';
+    }
+    const taken = await pending.take(record.id, outcome, now());
+    if (!taken) return 'used';
+    if (route.processId === this.options.processId)
+      return this.resolveWaiter(record.id, resolution) ? 'delivered' : 'expired';
+    const relay: Relay = { id: record.id, resolution, ack: `relay-ack:${newId()}` };
+    try {
+      await this.options.store.publish(`proc:${route.processId}`, JSON.stringify(relay));
+    } catch (err) {
+      // Nothing reached the owner: put the answer back, so the person can send it again.
+      await pending.restore(taken, now()).catch(() => undefined);
+      throw err;
+    }
+    return (await this.acknowledged(relay.ack)) ? 'delivered' : 'expired';
   }
 
-  /** Publishes to the owner and waits for its acknowledgement; false when none comes in time. */
-  private async relay(processId: string, message: Relay): Promise<boolean> {
+  /**
+   * Waits for the owner's acknowledgement of a published relay; false when none comes in time.
+   * The receiver count of the publish is not trusted (a frozen process counts; a cluster counts
+   * one node). A failed poll is retried: the owner may have acknowledged meanwhile.
+   */
+  private async acknowledged(ack: string): Promise<boolean> {
     const { store } = this.options;
-    // The receiver count is not trusted (a frozen process counts; a cluster counts one node).
-    await store.publish(`proc:${processId}`, JSON.stringify(message));
     const until = Date.now() + RELAY_ACK_MS;
     while (Date.now() < until) {
-      if ((await store.get(message.ack)) === 'ok') return true;
+      if ((await store.get(ack).catch(() => undefined)) === 'ok') return true;
       await new Promise((r) => setTimeout(r, ACK_POLL_MS));
     }
-    if (await store.setIfAbsent(message.ack, 'late', ACK_TTL_MS)) return false;
-    return (await store.get(message.ack)) === 'ok';
+    if (await store.setIfAbsent(ack, 'late', ACK_TTL_MS)) return false;
+    return (await store.get(ack)) === 'ok';
   }
 
   private onRelay(raw: string): void {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../conversation.js';
-import { getJson, type Store, setJson, takeJson } from '../store/index.js';
+import { getJson, type Store, setJson } from '../store/index.js';
 import type { FormSpec } from './form.js';
 
 export type PendingRoute =
@@ -56,22 +56,47 @@ export class PendingStore {
     now: number,
   ): Promise<PendingInteraction> {
     const full: PendingInteraction = { ...record, id: newId(), createdAt: now, expiresAt: now + this.ttlMs };
-    await setJson(this.store, `pending:${full.id}`, full, this.ttlMs);
+    await setJson(this.store, pendingKey(full.id), full, this.ttlMs);
     return full;
   }
 
   get(id: string): Promise<PendingInteraction | undefined> {
     if (!isPlausibleId(id)) return Promise.resolve(undefined);
-    return getJson<PendingInteraction>(this.store, `pending:${id}`);
+    return getJson<PendingInteraction>(this.store, pendingKey(id));
   }
 
   /** Atomically consumes the record; leaves a tombstone so a replay is told what happened. */
   async take(id: string, outcome: string, now: number): Promise<PendingInteraction | undefined> {
+    return (await this.takeWith(id, outcome, now, []))?.record;
+  }
+
+  /**
+   * Consumes the record and, in the same atomic step, takes `with` (keys sharing the record's
+   * hash tag, see {@link keyFor}): the answer and what receives it leave the store together or
+   * not at all. `undefined` when the record was gone.
+   */
+  async takeWith(
+    id: string,
+    outcome: string,
+    now: number,
+    withKeys: string[],
+  ): Promise<{ record: PendingInteraction; taken: Array<string | undefined> } | undefined> {
     if (!isPlausibleId(id)) return undefined;
-    const record = await takeJson<PendingInteraction>(this.store, `pending:${id}`);
-    if (record)
-      await setJson(this.store, `done:${id}`, { outcome, at: now } satisfies Tombstone, TOMBSTONE_TTL_MS);
-    return record;
+    const tomb: Tombstone = { outcome, at: now };
+    const values = await this.store.takeTogether([pendingKey(id), ...withKeys], {
+      key: `done:{${id}}`,
+      value: JSON.stringify(tomb),
+      ttlMs: TOMBSTONE_TTL_MS,
+    });
+    const record = values?.[0] === undefined ? undefined : parse<PendingInteraction>(values[0]);
+    return record ? { record, taken: values?.slice(1) ?? [] } : undefined;
+  }
+
+  /** Puts a consumed record back (its answer could not be handed on): it may be answered again. */
+  async restore(record: PendingInteraction, now: number): Promise<void> {
+    await setJson(this.store, pendingKey(record.id), record, Math.max(1_000, record.expiresAt - now));
+    await this.store.delete(`done:{${record.id}}`);
+    await this.unclaim(record.id);
   }
 
   /**
@@ -80,16 +105,37 @@ export class PendingStore {
    */
   claim(id: string): Promise<boolean> {
     if (!isPlausibleId(id)) return Promise.resolve(false);
-    return this.store.setIfAbsent(`claim:${id}`, '1', this.ttlMs + 60_000);
+    return this.store.setIfAbsent(`claim:{${id}}`, '1', this.ttlMs + 60_000);
   }
 
   unclaim(id: string): Promise<void> {
-    return this.store.delete(`claim:${id}`);
+    return this.store.delete(`claim:{${id}}`);
   }
 
   tombstone(id: string): Promise<Tombstone | undefined> {
     if (!isPlausibleId(id)) return Promise.resolve(undefined);
-    return getJson<Tombstone>(this.store, `done:${id}`);
+    return getJson<Tombstone>(this.store, `done:{${id}}`);
+  }
+}
+
+/**
+ * A store key about interaction `id`. Every key about one interaction — the record, its
+ * tombstone, its claim, the turn paused on it — carries the hash tag `{id}`, so they share a
+ * Redis Cluster slot and can change in one atomic step.
+ */
+export function keyFor(kind: 'pending' | 'done' | 'claim' | 'turn', id: string): string {
+  return `${kind}:{${id}}`;
+}
+
+function pendingKey(id: string): string {
+  return keyFor('pending', id);
+}
+
+function parse<T>(raw: string): T | undefined {
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return undefined;
   }
 }
 

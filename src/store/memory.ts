@@ -55,6 +55,21 @@ export class MemoryStore implements Store {
     return entry?.value;
   }
 
+  async takeTogether(
+    take: string[],
+    mark?: { key: string; value: string; ttlMs: number },
+  ): Promise<Array<string | undefined> | undefined> {
+    // No await between the reads and the writes: atomic in one event loop.
+    if (!take[0] || !this.live(take[0])) return undefined;
+    const out = take.map((key) => {
+      const value = this.live(key)?.value;
+      this.data.delete(key);
+      return value;
+    });
+    if (mark) this.data.set(mark.key, { value: mark.value, expiresAt: this.now() + mark.ttlMs });
+    return out;
+  }
+
   async delete(key: string): Promise<void> {
     this.data.delete(key);
   }

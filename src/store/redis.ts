@@ -19,6 +19,20 @@ export interface RedisStoreOptions {
 
 const UNAVAILABLE = 'Storage is unavailable right now, so I can’t do that. Please try again in a moment.';
 
+/** See Store.takeTogether: KEYS = the taken keys (+ the mark's), ARGV = count, value, ttl, has-mark. */
+const TAKE_TOGETHER = `
+local n = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local out = {}
+for i = 1, n do
+  local v = redis.call('GET', KEYS[i])
+  if v then out[#out + 1] = 1; out[#out + 1] = v else out[#out + 1] = 0; out[#out + 1] = '' end
+  redis.call('DEL', KEYS[i])
+end
+if ARGV[4] == '1' then redis.call('SET', KEYS[n + 1], ARGV[2], 'PX', ARGV[3]) end
+return out
+`;
+
 export class RedisStore implements Store {
   private readonly client: Redis;
   private subscriber: Redis | undefined;
@@ -65,6 +79,27 @@ export class RedisStore implements Store {
   async take(key: string): Promise<string | undefined> {
     const value = await this.run(() => this.client.getdel(this.k(key)));
     return value ?? undefined;
+  }
+
+  async takeTogether(
+    take: string[],
+    mark?: { key: string; value: string; ttlMs: number },
+  ): Promise<Array<string | undefined> | undefined> {
+    const keys = [...take, ...(mark ? [mark.key] : [])].map((k) => this.k(k));
+    const args = [
+      String(take.length),
+      mark?.value ?? '',
+      String(Math.max(1, Math.ceil(mark?.ttlMs ?? 1))),
+      mark ? '1' : '',
+    ];
+    const result = (await this.run(() =>
+      this.client.eval(TAKE_TOGETHER, keys.length, ...keys, ...args),
+    )) as Array<string | number> | null;
+    if (!result) return undefined;
+    // Pairs: 1 and the value for a key that was there, 0 and '' for one that wasn't.
+    const out: Array<string | undefined> = [];
+    for (let i = 0; i < result.length; i += 2) out.push(result[i] === 1 ? String(result[i + 1]) : undefined);
+    return out;
   }
 
   async delete(key: string): Promise<void> {

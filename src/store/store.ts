@@ -16,6 +16,16 @@ export interface Store {
   publish(channel: string, message: string): Promise<number>;
   /** Resolves once the subscription is active; the returned function ends it. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  /**
+   * One atomic step over several keys: when `take[0]` exists, reads and deletes every key of
+   * `take` and writes `mark`; when it doesn't, changes nothing. Resolves with the values taken
+   * (undefined for a key that was absent), or `undefined` when `take[0]` was absent. On a Redis
+   * Cluster every key must carry the same hash tag (`…{tag}…`) so they share a slot.
+   */
+  takeTogether(
+    take: string[],
+    mark?: { key: string; value: string; ttlMs: number },
+  ): Promise<Array<string | undefined> | undefined>;
   /** Throws a `store_unavailable` ParleyError when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

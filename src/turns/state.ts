@@ -4,11 +4,12 @@
  */
 import type { Conversation } from '../conversation.js';
 import type { Resolution } from '../interactions/delivery.js';
+import { keyFor } from '../interactions/pending.js';
 import type { Presenter } from '../interactions/presenter.js';
 import { holdKey } from '../interactions/presenter.js';
 import type { LlmMessage, LlmToolCall } from '../llm.js';
 import type { InputRequestMap } from '../mcp/connection.js';
-import { type Store, setJson, takeJson } from '../store/index.js';
+import { type Store, setJson } from '../store/index.js';
 import type { ToolRef } from '../tools/names.js';
 
 /** Why a paused turn is waiting. */
@@ -73,17 +74,13 @@ export class TurnStore {
     turn.wait = wait;
     const key = holdKey({ type: 'turn', turnId: turn.id });
     try {
-      await setJson(this.store, `turn:${turn.id}`, turn, this.ttlMs + 60_000);
+      // Keyed by the interaction it waits for: the answer and the turn are taken together.
+      await setJson(this.store, keyFor('turn', wait.interactionId), turn, this.ttlMs + 60_000);
     } catch (err) {
       this.presenter.drop(key);
       throw err;
     }
     await this.presenter.release(key);
     return { done: false };
-  }
-
-  /** Takes a paused turn (once: of two processes, one gets it). */
-  take(turnId: string): Promise<TurnState | undefined> {
-    return takeJson<TurnState>(this.store, `turn:${turnId}`);
   }
 }

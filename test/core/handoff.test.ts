@@ -1,0 +1,83 @@
+/**
+ * Taking an answer and handing it on lose nothing when the store fails at any step: the person is
+ * told to try again (nothing consumed), and the retry goes through, once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent.js';
+import { silentLogger } from '../../src/logger.js';
+import { RedisStore } from '../../src/store/index.js';
+import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
+import { FaultyStore } from '../helpers/faulty-store.js';
+import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
+import { conv, RecordingSurface } from '../helpers/surface.js';
+
+let demo: DemoMcp;
+const cleanups: Array<() => Promise<unknown>> = [];
+beforeAll(async () => {
+  demo = await startDemoMcp({ logger: silentLogger() });
+});
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await demo?.close();
+});
+
+async function processOn(prefix: string, era: 'auto' | 'legacy') {
+  const redis = new RedisStore({ url: redisUrl(), prefix });
+  const store = new FaultyStore(redis);
+  const surface = new RecordingSurface();
+  const agent = new Agent({ store, servers: [demoServerConfig(demo.url, { era })], logger: silentLogger() });
+  agent.attach(surface);
+  await agent.start();
+  cleanups.push(async () => {
+    await agent.stop();
+    await redis.close();
+  });
+  return { agent, store, surface };
+}
+
+const values = { reporter: 'Fay', priority: 'low' };
+const unavailable = { ok: false, code: 'unavailable' };
+
+/** Every store call the hand-off may make: a failure at any of them must lose nothing. */
+const METHODS = ['get', 'set', 'setIfAbsent', 'take', 'takeTogether', 'delete', 'publish'] as const;
+
+/** The first answer goes through, or is refused as unavailable and the second goes through. */
+async function answerThroughFault(send: () => Promise<unknown>): Promise<void> {
+  const first = (await send()) as { ok: boolean; code?: string };
+  if (first.ok) return;
+  expect(first).toMatchObject(unavailable);
+  expect(await send()).toEqual({ ok: true });
+}
+
+describe('a store failure while an answer is handed on', () => {
+  it.each(METHODS)(
+    'paused turn (2026-07-28): failing at %s loses nothing; the tool runs once',
+    async (method) => {
+      const { agent, store, surface } = await processOn(testKeyPrefix(`handoff-${method}`), 'auto');
+      await agent.message(conv('fay'), '/call demo__create_ticket_v2 {"initial_description":"Faulty"}');
+      const form = await surface.waitFor('fay', 'form');
+      store.failNext(method);
+      await answerThroughFault(() => agent.answer(form.id, conv('fay'), { action: 'submit', values }));
+      await agent.whenIdle();
+      expect(surface.texts('fay').filter((t) => /T-\d+/.test(t))).toHaveLength(1);
+    },
+  );
+
+  it.each(METHODS)(
+    'live form (2025-11-25) relayed to its owner: failing at %s loses nothing; the tool runs once',
+    async (method) => {
+      const prefix = testKeyPrefix(`relay-${method}`);
+      const owner = await processOn(prefix, 'legacy');
+      const other = await processOn(prefix, 'legacy');
+      const turn = owner.agent.message(
+        conv('rey'),
+        '/call demo__create_ticket_v2 {"initial_description":"Relay fault"}',
+      );
+      const form = await owner.surface.waitFor('rey', 'form');
+      other.store.failNext(method);
+      await answerThroughFault(() => other.agent.answer(form.id, conv('rey'), { action: 'submit', values }));
+      await turn;
+      expect(owner.surface.texts('rey').filter((t) => /T-\d+/.test(t))).toHaveLength(1);
+    },
+  );
+});

@@ -1,0 +1,69 @@
+/**
+ * Fault injection at the store port: a real store (Redis) whose next call of a chosen method
+ * fails the way a store outage does. Used to check that a failure at any step of handing an
+ * answer on loses nothing.
+ */
+import { ParleyError } from '../../src/errors.js';
+import type { Store } from '../../src/store/index.js';
+
+type Method = Exclude<keyof Store, 'close'>;
+
+export class FaultyStore implements Store {
+  private readonly faults = new Map<Method, number>();
+  constructor(private readonly inner: Store) {}
+
+  /** The next `times` calls of `method` fail with `store_unavailable`. */
+  failNext(method: Method, times = 1): void {
+    this.faults.set(method, times);
+  }
+
+  private check(method: Method): void {
+    const left = this.faults.get(method) ?? 0;
+    if (left <= 0) return;
+    this.faults.set(method, left - 1);
+    throw new ParleyError(
+      'store_unavailable',
+      'Parley’s storage is unavailable right now. Please try again in a moment.',
+    );
+  }
+
+  async get(key: string) {
+    this.check('get');
+    return this.inner.get(key);
+  }
+  async set(key: string, value: string, ttlMs: number) {
+    this.check('set');
+    return this.inner.set(key, value, ttlMs);
+  }
+  async setIfAbsent(key: string, value: string, ttlMs: number) {
+    this.check('setIfAbsent');
+    return this.inner.setIfAbsent(key, value, ttlMs);
+  }
+  async take(key: string) {
+    this.check('take');
+    return this.inner.take(key);
+  }
+  async takeTogether(take: string[], mark?: { key: string; value: string; ttlMs: number }) {
+    this.check('takeTogether');
+    return this.inner.takeTogether(take, mark);
+  }
+  async delete(key: string) {
+    this.check('delete');
+    return this.inner.delete(key);
+  }
+  async publish(channel: string, message: string) {
+    this.check('publish');
+    return this.inner.publish(channel, message);
+  }
+  async subscribe(channel: string, onMessage: (m: string) => void) {
+    this.check('subscribe');
+    return this.inner.subscribe(channel, onMessage);
+  }
+  async ping() {
+    this.check('ping');
+    return this.inner.ping();
+  }
+  close() {
+    return this.inner.close();
+  }
+}
