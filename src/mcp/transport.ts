@@ -15,6 +15,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { noClientRegistrationError } from '../auth/provider.js';
 import type { ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -84,7 +85,11 @@ export function createMcpTransport(server: ServerConfig, options: CreateTranspor
         ...(server.auth.type === 'headers' && { requestInit: { headers: server.auth.headers } }),
         ...(options.authProvider && { authProvider: options.authProvider }),
       }),
-      startFailure: async (err) => err,
+      // A tool call is where most people first meet a server that can't register Parley.
+      startFailure: async (err) =>
+        (options.authProvider &&
+          noClientRegistrationError(err, server, String(options.authProvider.redirectUrl ?? ''))) ??
+        err,
     };
   }
   const transport = new StdioClientTransport({
