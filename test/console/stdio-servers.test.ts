@@ -62,7 +62,12 @@ describe('stdio servers started by Parley', () => {
     const out = await chat(
       {
         mcpServers: {
-          envy: { command: process.execPath, args: [ENV_SERVER], env: { API_TOKEN: '${ENVY_TOKEN}' } },
+          envy: {
+            command: process.execPath,
+            args: [ENV_SERVER],
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a ${VAR} reference in the config
+            env: { API_TOKEN: '${ENVY_TOKEN}' },
+          },
         },
       },
       ['/call envy__env {}'],
