@@ -321,3 +321,31 @@ describe('the core reads no environment', () => {
     expect(readers.map((f) => f.slice(root.length + 1))).toEqual([]);
   });
 });
+
+describe('the README', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+  it('shows config files that load, in both forms', () => {
+    const section = readme.slice(readme.indexOf('### MCP servers'), readme.indexOf('## Console adapter'));
+    const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    expect(examples).toHaveLength(2);
+    const env = { WIKI_TOKEN: 'w', GITHUB_TOKEN: 'g' };
+    expect(parseServersFile(examples[0] as string, 'README', env).map((s) => s.name)).toEqual([
+      'demo',
+      'files',
+      'wiki',
+      'github',
+    ]);
+    expect(parseServersFile(examples[1] as string, 'README', env).map((s) => s.name)).toEqual([
+      'filesystem',
+      'wiki',
+    ]);
+  });
+
+  it('documents every environment variable', () => {
+    const names = Object.values(ENV_SCHEMAS).flatMap((schema) => Object.keys((schema as z.ZodObject).shape));
+    expect(names.filter((name) => !readme.includes(`\`${name}\``) && !readme.includes(`${name}=`))).toEqual(
+      [],
+    );
+  });
+});
