@@ -322,6 +322,8 @@ export function parseServersFile(text: string, source: string, env: Env = {}): S
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     return fail([{ path: '', message: 'the file must hold one JSON object' }], FORMS);
   const file = raw as Record<string, unknown>;
+  if (file.mcpServers !== undefined && file.servers !== undefined)
+    return fail([{ path: '', message: 'has both `servers` and `mcpServers`: keep one list' }]);
   const problems: Problem[] = [];
   const report = (path: string, message: string) => problems.push({ path, message });
   // Each entry with the path its problems are reported under, in Parley's own shape.

@@ -221,6 +221,10 @@ describe('config errors say what is wrong, in words, with the field', () => {
     ],
     [{ servers: [{ name: 'a', url: 'http://x/mcp' }], extra: true }, 'unknown field `extra`'],
     [
+      { servers: [{ name: 'a', url: 'http://x/mcp' }], mcpServers: {} },
+      'has both `servers` and `mcpServers`: keep one list',
+    ],
+    [
       { mcpServers: { a: { command: 'x', env: { TOKEN: '${GH_TOKEN}' } } } },
       'mcpServers.a.env.TOKEN: ${GH_TOKEN}: the environment variable GH_TOKEN is not set (${GH_TOKEN:-…} gives a default)',
     ],
