@@ -1,25 +1,18 @@
 /**
- * The stdio transport with real child processes: a spawned server sees none of Parley's secrets,
- * only the SDK's safe defaults and the `env` its config names; a server that dies while starting
- * is explained by its last stderr line.
+ * The stdio transport (src/mcp/transport.ts) with real child processes, through a plain SDK
+ * client: a spawned server sees none of Parley's secrets, only the SDK's safe defaults and the
+ * `env` its config names; a server that dies while starting is explained by its last stderr line.
+ * (test/console/stdio-servers.test.ts checks the same through a whole Parley process.)
  */
 import { Writable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ServerConfig, serverSchema } from '../../src/config.js';
 import { isParleyError } from '../../src/errors.js';
-import { createLogger, silentLogger } from '../../src/logger.js';
-import { type ConnectionHooks, McpConnection } from '../../src/mcp/connection.js';
-import { StderrTail } from '../../src/mcp/transport.js';
+import { createLogger, type Logger, silentLogger } from '../../src/logger.js';
+import { createMcpTransport, StderrTail } from '../../src/mcp/transport.js';
 
 const ENV_SERVER = new URL('../helpers/stdio-env-server.mjs', import.meta.url).pathname;
-
-const hooks: ConnectionHooks = {
-  elicit: async () => ({ action: 'decline' }),
-  sample: async () => {
-    throw new Error('no sampling in this test');
-  },
-  elicitationComplete: () => undefined,
-};
 
 const SECRETS = {
   PARLEY_SECRET: 'parley-secret-that-must-not-leak',
@@ -30,24 +23,28 @@ const SECRETS = {
   REDIS_URL: 'redis://:password@127.0.0.1:6379',
 };
 
-function connection(server: ServerConfig, logger = silentLogger()): McpConnection {
-  return new McpConnection({ server, identity: 'test:alice', hooks, requestTimeoutMs: 20_000, logger });
+/** Connects a plain SDK client through Parley's transport, as McpConnection does. */
+async function connect(server: ServerConfig, logger: Logger = silentLogger()): Promise<Client> {
+  const client = new Client({ name: 'transport-test', version: '0.0.0' });
+  const { transport, startFailure } = createMcpTransport(server, { logger });
+  try {
+    await client.connect(transport, { timeout: 20_000 });
+  } catch (err) {
+    const failure = await startFailure(err);
+    await client.close().catch(() => undefined);
+    throw failure;
+  }
+  return client;
 }
 
 async function envSeenBy(server: ServerConfig): Promise<Record<string, string>> {
-  const conn = connection(server);
-  await conn.connect();
+  const client = await connect(server);
   try {
-    const outcome = await conn.callTool(
-      { conversation: {} as never, server: server.name, tool: 'env' },
-      'env',
-      {},
-    );
-    if (outcome.kind !== 'result') throw new Error('expected a result');
-    const first = outcome.result.content[0];
-    return JSON.parse(first?.type === 'text' ? first.text : '{}') as Record<string, string>;
+    const result = await client.callTool({ name: 'env', arguments: {} });
+    const first = (result.content as { type: string; text?: string }[])[0];
+    return JSON.parse(first?.text ?? '{}') as Record<string, string>;
   } finally {
-    await conn.close();
+    await client.close();
   }
 }
 
@@ -103,7 +100,7 @@ describe('a stdio server that dies while starting', () => {
         },
       }),
     });
-    const conn = connection(
+    const started = connect(
       serverSchema.parse({
         name: 'py',
         title: 'Python tools',
@@ -121,7 +118,7 @@ describe('a stdio server that dies while starting', () => {
       }),
       logger,
     );
-    const err = await conn.connect().then(
+    const err = await started.then(
       () => undefined,
       (e: unknown) => e,
     );
