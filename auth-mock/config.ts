@@ -19,7 +19,8 @@ const httpUrl = z
 
 const seconds = z.coerce.number().int().positive();
 
-const schema = z.object({
+/** The demo auth server's variables (also read by the composition root for the ports it starts). */
+export const authMockEnvSchema = z.object({
   AUTH_PORT: z.preprocess(blankIsUnset, z.coerce.number().int().min(0).max(65535).default(9000)),
   AUTH_HOST: z.preprocess(blankIsUnset, z.string().trim().default('127.0.0.1')),
   AUTH_ISSUER: z.preprocess(blankIsUnset, httpUrl.optional()),
@@ -66,7 +67,7 @@ export class AuthMockConfigError extends Error {
  * comma-separated for several), `AUTH_ACCESS_TOKEN_TTL` (3600 s), `AUTH_REFRESH_TOKEN_TTL` (14 days).
  */
 export function loadAuthMockConfig(env: NodeJS.ProcessEnv = process.env): AuthMockConfig {
-  const parsed = schema.safeParse(env);
+  const parsed = authMockEnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new AuthMockConfigError(`Invalid demo auth server configuration:\n  ${problems.join('\n  ')}`);

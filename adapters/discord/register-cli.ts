@@ -5,12 +5,12 @@
  * globally. DISCORD_API_URL points it at any Discord-compatible server.
  */
 
-import { parseEnv } from '../../src/config.js';
 import { ParleyError } from '../../src/errors.js';
+import { parseDiscordEnv } from './config.js';
 import { registerCommands } from './register.js';
 
 async function main(): Promise<void> {
-  const env = parseEnv(process.env);
+  const env = parseDiscordEnv(process.env);
   if (!env.DISCORD_TOKEN || !env.DISCORD_APPLICATION_ID)
     throw new ParleyError(
       'config_invalid',

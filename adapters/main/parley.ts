@@ -11,14 +11,14 @@ import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
 import { type DemoMcpServer, startMcpServer } from '../../mcp-server/server.js';
 import { Agent } from '../../src/agent.js';
 import { createSignIn, mountSignInRoutes } from '../../src/auth/index.js';
-import { DEFAULT_DEMO_MCP_URL, defaultServers, loadConfig } from '../../src/config.js';
 import { ParleyHttpServer } from '../../src/http.js';
 import { type Llm, OpenAiLlm } from '../../src/llm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createStore } from '../../src/store/index.js';
 import { ConsoleAdapter } from '../console/console.js';
-import { createDiscordAdapter, type DiscordAdapter, discordSettingsFromEnv } from '../discord/index.js';
-import { createSlackAdapter, type SlackAdapter, slackSettingsFromEnv } from '../slack/index.js';
+import { createDiscordAdapter, type DiscordAdapter } from '../discord/index.js';
+import { createSlackAdapter, type SlackAdapter } from '../slack/index.js';
+import { defaultServers, loadConfig } from './config.js';
 
 export interface StartOptions {
   env?: Record<string, string | undefined>;
@@ -55,34 +55,31 @@ function portError(what: string, variable: string, port: number, err: unknown): 
 }
 
 export async function startParley(options: StartOptions = {}): Promise<RunningParley> {
-  const rawEnv = options.env ?? process.env;
-  const config = loadConfig(rawEnv);
-  const env = config.env;
-  // Both throw a config error naming what is missing when a platform is half configured.
-  const slackSettings = slackSettingsFromEnv(env);
-  const discordSettings = discordSettingsFromEnv(env);
-  const consoleMode = env.PARLEY_CONSOLE === '1' || (!slackSettings && !discordSettings);
+  // Throws a config error naming the variable or field, or what a half-configured platform misses.
+  const config = loadConfig(options.env ?? process.env);
+  const { env, demo, slack: slackSettings, discord: discordSettings } = config;
+  const consoleMode = config.console.PARLEY_CONSOLE || (!slackSettings && !discordSettings);
   const logger =
     options.logger ??
     // In the terminal chat, logs would interleave with the conversation: warnings only, on stderr.
     createLogger({
-      level: rawEnv.LOG_LEVEL ? env.LOG_LEVEL : consoleMode ? 'warn' : 'info',
+      level: env.LOG_LEVEL ?? (consoleMode ? 'warn' : 'info'),
       destination: process.stderr,
     });
 
-  const usingDemo = config.serversSource.startsWith('built-in') && env.PARLEY_DEMO_SERVERS !== 'off';
+  const usingDemo = config.builtInServers && demo.PARLEY_DEMO_SERVERS !== 'off';
 
   let auth: AuthMock | undefined;
   let mcp: DemoMcpServer | undefined;
   if (usingDemo) {
-    const authPort = options.ephemeralPorts ? 0 : env.AUTH_PORT;
-    const mcpPort = options.ephemeralPorts ? 0 : env.MCP_PORT;
+    const authPort = options.ephemeralPorts ? 0 : demo.AUTH_PORT;
+    const mcpPort = options.ephemeralPorts ? 0 : demo.MCP_PORT;
     // The demo servers only speak up for warnings — unless Parley's own level is quieter still.
     const quiet = logger.child({ component: 'demo' });
     if (quiet.levelVal < 40) quiet.level = 'warn';
     auth = await startAuthMock({
       port: authPort,
-      ...(env.AUTH_AUTO_APPROVE && { autoApprove: env.AUTH_AUTO_APPROVE }),
+      ...(demo.AUTH_AUTO_APPROVE && { autoApprove: demo.AUTH_AUTO_APPROVE }),
       logger: quiet,
     }).catch((err: unknown) => {
       throw portError('The demo auth server', 'AUTH_PORT', authPort, err);
@@ -94,7 +91,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
       },
     );
     auth.setResources([mcp.url]);
-    if (mcp.url !== DEFAULT_DEMO_MCP_URL) config.servers = defaultServers(mcp.url);
+    config.servers = defaultServers(mcp.url);
   }
 
   const store = createStore({
@@ -160,7 +157,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
       input: options.input ?? process.stdin,
       output: options.output ?? process.stdout,
       ...(options.echoInput !== undefined && { echoInput: options.echoInput }),
-      followSignInLinks: env.PARLEY_FOLLOW_SIGNIN_LINKS,
+      followSignInLinks: config.console.PARLEY_FOLLOW_SIGNIN_LINKS,
     });
     agent.attach(consoleAdapter);
   }

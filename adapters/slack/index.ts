@@ -5,7 +5,7 @@
  *
  * Wiring (the composition root):
  * ```ts
- * const slack = createSlackAdapter({ agent, store, http, logger, ...slackSettingsFromEnv(env) });
+ * const slack = createSlackAdapter({ agent, store, http, logger, ...slackSettingsFromEnv(process.env) });
  * agent.attach(slack.surface);
  * await agent.start();
  * await slack.start();   // checks the token, connects Socket Mode
@@ -23,34 +23,20 @@ import {
 } from '@slack/bolt';
 import { type RequestHandler, Router } from 'express';
 import type { Agent } from '../../src/agent.js';
-import type { Env } from '../../src/config.js';
 import type { Conversation } from '../../src/conversation.js';
 import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
+import { DEFAULT_SLACK_API_URL, DEFAULT_SLACK_COMMAND, type SlackSettings } from './config.js';
 import { WorkGate } from './gate.js';
 import { registerInbound } from './inbound.js';
 import { SlackSurface } from './surface.js';
 
+export { type SlackSettings, slackEnvSchema, slackSettingsFromEnv } from './config.js';
 export { SlackSurface } from './surface.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
-const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
-
-/** What the environment decides (see {@link slackSettingsFromEnv}). */
-export interface SlackSettings {
-  /** xoxb-… */
-  botToken: string;
-  /** xapp-…: Socket Mode. Wins over the signing secret when both are set. */
-  appToken?: string | undefined;
-  /** HTTP mode: verifies requests to `/slack/events`. */
-  signingSecret?: string | undefined;
-  /** Default Slack's own; any Slack-compatible Web API (the fake Slack) works. */
-  apiUrl?: string | undefined;
-  /** Default `/parley`. */
-  command?: string | undefined;
-}
 
 export interface SlackAdapterConfig extends SlackSettings {
   agent: Agent;
@@ -62,23 +48,6 @@ export interface SlackAdapterConfig extends SlackSettings {
   dedupeTtlMs?: number;
   /** Web API retries. Default Slack's policy; tests pass 0 so a failure shows at once. */
   retries?: number;
-}
-
-/** The Slack part of the environment, or undefined when Slack isn't configured. */
-export function slackSettingsFromEnv(env: Env): SlackSettings | undefined {
-  if (!env.SLACK_BOT_TOKEN) return undefined;
-  if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET)
-    throw new ParleyError(
-      'config_invalid',
-      'SLACK_BOT_TOKEN is set, but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is.',
-    );
-  return {
-    botToken: env.SLACK_BOT_TOKEN,
-    appToken: env.SLACK_APP_TOKEN,
-    signingSecret: env.SLACK_SIGNING_SECRET,
-    apiUrl: env.SLACK_API_URL,
-    command: env.SLACK_COMMAND,
-  };
 }
 
 /** Slack's SDK logs through Parley's logger, never below info (debug would print message payloads). */
@@ -194,7 +163,7 @@ export class SlackAdapter {
       store: this.config.store,
       surface: this.surface,
       logger: this.config.logger,
-      command: this.config.command ?? '/parley',
+      command: this.config.command ?? DEFAULT_SLACK_COMMAND,
       botUserId,
       dedupeTtlMs: this.config.dedupeTtlMs ?? 15 * 60_000,
       run: (conversation, text) => this.run(conversation, text),

@@ -21,6 +21,7 @@ import { hostOf } from '../text.js';
 import { digest, SecretBox } from './crypto.js';
 import {
   isOAuthServer,
+  noClientRegistrationError,
   type OAuthServerConfig,
   type ProviderContext,
   SignInBusyError,
@@ -451,6 +452,8 @@ export class SignInService {
     } catch (err) {
       if (err instanceof SignInRequiredError) return 'redirect';
       if (err instanceof SignInBusyError) return { message: err.userMessage };
+      const noRegistration = noClientRegistrationError(err, server, this.redirectUrl);
+      if (noRegistration) return { message: noRegistration.userMessage };
       this.options.logger.warn({ server: server.name, err: describeError(err) }, 'could not start a sign-in');
       return {
         message: `I couldn’t start signing in to ${server.title ?? server.name}: its authorization server didn’t answer as expected.`,

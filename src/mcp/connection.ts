@@ -11,17 +11,16 @@ import {
   type ElicitResult,
   isInputRequiredResult,
   type OAuthClientProvider,
-  StreamableHTTPClientTransport,
   specTypeSchemas,
   type Tool,
   withInputRequired,
 } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
 import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { classifyFailure } from './failures.js';
+import { createMcpTransport } from './transport.js';
 
 export interface CallContext {
   conversation: Conversation;
@@ -216,24 +215,18 @@ export class McpConnection {
         void this.checkAlive();
     };
 
-    const transport =
-      'url' in server
-        ? new StreamableHTTPClientTransport(new URL(server.url), {
-            ...(server.auth.type === 'headers' && { requestInit: { headers: server.auth.headers } }),
-            ...(this.options.authProvider && { authProvider: this.options.authProvider }),
-          })
-        : new StdioClientTransport({
-            command: server.command,
-            args: server.args,
-            env: { ...(process.env as Record<string, string>), ...server.env },
-            ...(server.cwd !== undefined && { cwd: server.cwd }),
-            stderr: 'ignore',
-          });
+    const { transport, startFailure } = createMcpTransport(server, {
+      logger,
+      authProvider: this.options.authProvider,
+    });
     try {
       await client.connect(transport, { timeout: 15_000 });
     } catch (err) {
+      // Asked before close(): closing ends the process, and only a process that died on its own
+      // is explained by its stderr.
+      const failure = await startFailure(err);
       await client.close().catch(() => undefined);
-      throw err;
+      throw failure;
     }
     this.client = client;
     this.closed = false;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../adapters/main/config.js';
 import {
   createSignIn,
   followSignInLink,
@@ -14,7 +15,7 @@ import {
   SecretBox,
   SignInVault,
 } from '../../src/auth/index.js';
-import { loadConfig, serverSchema } from '../../src/config.js';
+import { serverSchema } from '../../src/config.js';
 import { identityKey } from '../../src/conversation.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { MemoryStore, RedisStore } from '../../src/store/index.js';
@@ -92,7 +93,7 @@ describe('the sign-in secret', () => {
     const local = createSignIn({ ...base, servers: [oauth], publicBaseUrl: 'http://127.0.0.1:3000' });
     expect(local?.clientMetadataUrl).toBeUndefined();
     expect(() => loadConfig({ PARLEY_SECRET: 'short' }, { cwd })).toThrow(/PARLEY_SECRET/);
-    expect(loadConfig({ PARLEY_FOLLOW_SIGNIN_LINKS: '1' }, { cwd }).env.PARLEY_FOLLOW_SIGNIN_LINKS).toBe(
+    expect(loadConfig({ PARLEY_FOLLOW_SIGNIN_LINKS: '1' }, { cwd }).console.PARLEY_FOLLOW_SIGNIN_LINKS).toBe(
       true,
     );
     void store.close();

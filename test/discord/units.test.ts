@@ -20,7 +20,6 @@ import { registerCommands } from '../../adapters/discord/register.js';
 import { consentMessage } from '../../adapters/discord/render.js';
 import { freshTimestamp, publicKeyFromHex, verifySignature } from '../../adapters/discord/signature.js';
 import { clip, splitMessage } from '../../adapters/discord/text.js';
-import { parseEnv } from '../../src/config.js';
 import { formProblem } from '../../src/interactions/capabilities.js';
 import type { FormField, FormSpec } from '../../src/interactions/form.js';
 import { checkInteractionResponse, checkRestCall } from '../helpers/discord-limits.js';
@@ -255,15 +254,13 @@ describe('custom ids, commands, signatures, settings', () => {
   });
 
   it('reads its settings from the environment and names what is missing', () => {
-    expect(discordSettingsFromEnv(parseEnv({}))).toBeUndefined();
-    expect(() => discordSettingsFromEnv(parseEnv({ DISCORD_TOKEN: 't' }))).toThrow(/DISCORD_APPLICATION_ID/);
-    expect(() => discordSettingsFromEnv(parseEnv({ DISCORD_TOKEN: 't' }))).toThrow(
+    expect(discordSettingsFromEnv({})).toBeUndefined();
+    expect(() => discordSettingsFromEnv({ DISCORD_TOKEN: 't' })).toThrow(/DISCORD_APPLICATION_ID/);
+    expect(() => discordSettingsFromEnv({ DISCORD_TOKEN: 't' })).toThrow(
       expect.objectContaining({ name: 'ParleyError', code: 'config_invalid' }),
     );
-    expect(() => discordSettingsFromEnv(parseEnv({ DISCORD_APPLICATION_ID: '1' }))).toThrow(/DISCORD_TOKEN/);
-    expect(
-      discordSettingsFromEnv(parseEnv({ DISCORD_APPLICATION_ID: '1', DISCORD_PUBLIC_KEY: 'k' })),
-    ).toEqual({
+    expect(() => discordSettingsFromEnv({ DISCORD_APPLICATION_ID: '1' })).toThrow(/DISCORD_TOKEN/);
+    expect(discordSettingsFromEnv({ DISCORD_APPLICATION_ID: '1', DISCORD_PUBLIC_KEY: 'k' })).toEqual({
       applicationId: '1',
       token: undefined,
       publicKey: 'k',

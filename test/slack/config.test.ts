@@ -2,15 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { createSlackAdapter, slackSettingsFromEnv } from '../../adapters/slack/index.js';
 import { Agent } from '../../src/agent.js';
-import { parseEnv } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
 
 describe('Slack settings', () => {
   it('come from the environment, and Slack stays off without a bot token', () => {
-    expect(slackSettingsFromEnv(parseEnv({}))).toBeUndefined();
-    expect(slackSettingsFromEnv(parseEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }))).toEqual({
+    expect(slackSettingsFromEnv({})).toBeUndefined();
+    expect(slackSettingsFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).toEqual({
       botToken: 'xoxb-1',
       appToken: 'xapp-1',
       signingSecret: undefined,
@@ -20,10 +19,10 @@ describe('Slack settings', () => {
   });
 
   it('name what is missing or wrong', () => {
-    expect(() => slackSettingsFromEnv(parseEnv({ SLACK_BOT_TOKEN: 'xoxb-1' }))).toThrow(
+    expect(() => slackSettingsFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(
       /neither SLACK_APP_TOKEN \(Socket Mode\) nor SLACK_SIGNING_SECRET \(HTTP mode\)/,
     );
-    expect(() => parseEnv({ SLACK_COMMAND: 'parley' })).toThrow(/SLACK_COMMAND/);
+    expect(() => slackSettingsFromEnv({ SLACK_COMMAND: 'parley' })).toThrow(/SLACK_COMMAND/);
   });
 
   it('a bot token Slack refuses stops start-up with a clear sentence', async () => {
