@@ -15,7 +15,7 @@ import { DEFAULT_DEMO_MCP_URL, defaultServers, loadConfig } from '../../src/conf
 import { ParleyHttpServer } from '../../src/http.js';
 import { type Llm, OpenAiLlm } from '../../src/llm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { createStore } from '../../src/store/index.js';
+import { createStore, describeStore, parseStoreEnv } from '../../src/store/index.js';
 import { ConsoleAdapter } from '../console/console.js';
 import { createDiscordAdapter, type DiscordAdapter, discordSettingsFromEnv } from '../discord/index.js';
 import { createSlackAdapter, type SlackAdapter, slackSettingsFromEnv } from '../slack/index.js';
@@ -58,6 +58,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   const rawEnv = options.env ?? process.env;
   const config = loadConfig(rawEnv);
   const env = config.env;
+  const storeConfig = parseStoreEnv(rawEnv);
   // Both throw a config error naming what is missing when a platform is half configured.
   const slackSettings = slackSettingsFromEnv(env);
   const discordSettings = discordSettingsFromEnv(env);
@@ -98,8 +99,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   }
 
   const store = createStore({
-    redisUrl: env.REDIS_URL,
-    prefix: env.REDIS_PREFIX,
+    config: storeConfig,
     logger,
     nodeEnv: env.NODE_ENV,
   });
@@ -175,7 +175,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
       [
         `Servers: ${config.servers.map((s) => ('url' in s ? `${s.name} (${s.url})` : s.name)).join(', ')} — from ${config.serversSource}`,
         usingDemo && auth ? `Demo auth server: ${auth.url}` : '',
-        `Store: ${env.REDIS_URL ? 'Redis' : 'in memory (set REDIS_URL for Redis)'}`,
+        `Store: ${storeConfig.kind === 'memory' ? 'in memory (set REDIS_URL for Redis)' : describeStore(storeConfig)}`,
         llm
           ? `LLM: ${env.OPENAI_MODEL}`
           : 'LLM: none (set OPENAI_API_KEY to chat in plain words; /tools and /call work without one)',
