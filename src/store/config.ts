@@ -4,6 +4,7 @@
  * (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`). Parsed once with zod into a neutral
  * {@link StoreConfig}; `createStore` turns that into a client.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ParleyError } from '../errors.js';
 
@@ -16,8 +17,10 @@ export interface StoreEndpoint {
 export interface RedisAuth {
   username?: string;
   password?: string;
-  /** TLS towards the data nodes (Node's default trust store; extra CAs via NODE_EXTRA_CA_CERTS). */
+  /** TLS towards every Redis connection (data nodes and sentinels). */
   tls: boolean;
+  /** PEM of the CA(s) that signed the servers' certificates, instead of Node's trust store. */
+  tlsCa?: string;
 }
 
 export type StoreConfig =
@@ -88,8 +91,21 @@ export const storeEnvSchema = z
     REDIS_SENTINEL_PASSWORD: blankToUndefined,
     REDIS_USERNAME: blankToUndefined,
     REDIS_PASSWORD: blankToUndefined,
-    /** TLS for every Redis connection (a `rediss://` URL or seed turns it on too). */
+    /** TLS for every Redis connection (a `rediss://` URL or seed, or a CA file, turns it on too). */
     REDIS_TLS: flag,
+    /** A PEM file with the CA(s) that signed the Redis servers' certificates (private CAs). */
+    REDIS_TLS_CA_FILE: blankToUndefined.transform((path, ctx) => {
+      if (path === undefined) return undefined;
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        });
+        return z.NEVER;
+      }
+    }),
     REDIS_PREFIX: z.string().default('parley:'),
   })
   .superRefine((env, ctx) => {
@@ -137,7 +153,8 @@ export function parseStoreEnv(env: Record<string, string | undefined>): StoreCon
   }
   const e = result.data;
   const auth = (tlsFromUrl: boolean): RedisAuth => ({
-    tls: e.REDIS_TLS ?? tlsFromUrl,
+    tls: e.REDIS_TLS ?? (tlsFromUrl || e.REDIS_TLS_CA_FILE !== undefined),
+    ...(e.REDIS_TLS_CA_FILE !== undefined && e.REDIS_TLS !== false && { tlsCa: e.REDIS_TLS_CA_FILE }),
     ...(e.REDIS_USERNAME !== undefined && { username: e.REDIS_USERNAME }),
     ...(e.REDIS_PASSWORD !== undefined && { password: e.REDIS_PASSWORD }),
   });

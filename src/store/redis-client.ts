@@ -52,7 +52,9 @@ export interface ClientTuning {
  */
 export function createRedisClient(topology: RedisTopology, tuning: ClientTuning): RedisClient {
   const retryStrategy = (times: number) => Math.min(50 * 2 ** times, tuning.maxReconnectDelayMs);
-  const tls: ConnectionOptions | undefined = topology.tls ? {} : undefined;
+  const tls: ConnectionOptions | undefined = topology.tls
+    ? { ...(topology.tlsCa !== undefined && { ca: topology.tlsCa }) }
+    : undefined;
   const common: RedisOptions = {
     // A command waits for at most one reconnect attempt (and 2 s) before failing: long enough to
     // ride out start-up and a blip, short enough that a person isn't left waiting on a dead Redis.

@@ -2,7 +2,10 @@
  * Redis-only behaviour of the store: failing fast and recovering when Redis goes away, refusing
  * servers older than Parley supports, and credentials from the environment.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isParleyError } from '../../src/errors.js';
 import {
@@ -125,6 +128,86 @@ describe('Redis credentials from the environment', () => {
       expect(isParleyError(err) && err.code).toBe('store_unavailable');
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('Redis over TLS', () => {
+  it('connects with rediss:// and REDIS_TLS_CA_FILE, and refuses a server its CA did not sign', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-tls-'));
+    const openssl = (...args: string[]) => {
+      const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+    };
+    openssl(
+      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Parley test CA'],
+      ...['-keyout', 'ca.key', '-out', 'ca.crt'],
+    );
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      'redis.key',
+      '-out',
+      'redis.csr',
+    );
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    openssl(
+      ...['x509', '-req', '-in', 'redis.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial'],
+      ...['-days', '1', '-extfile', 'san.ext', '-out', 'redis.crt'],
+    );
+    const port = await freePort();
+    const child = spawn(
+      'redis-server',
+      [
+        ...[
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+        ],
+        ...['--tls-cert-file', join(dir, 'redis.crt'), '--tls-key-file', join(dir, 'redis.key')],
+        ...['--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no'],
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const url = `rediss://127.0.0.1:${port}`;
+      const trusted = createStore({
+        config: parseStoreEnv({ REDIS_URL: url, REDIS_TLS_CA_FILE: join(dir, 'ca.crt') }),
+      });
+      stores.push(trusted);
+      await expect
+        .poll(
+          () =>
+            trusted.ping().then(
+              () => 'up',
+              () => 'down',
+            ),
+          { timeout: 10_000 },
+        )
+        .toBe('up');
+      await trusted.set('k', 'v', 10_000);
+      expect(await trusted.get('k')).toBe('v');
+
+      // Node's own trust store doesn't know the test CA: no silent fallback to an unverified link.
+      const untrusted = createStore({ config: parseStoreEnv({ REDIS_URL: url }) });
+      stores.push(untrusted);
+      const err = await untrusted.get('k').catch((e: unknown) => e);
+      expect(isParleyError(err) && err.code).toBe('store_unavailable');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
