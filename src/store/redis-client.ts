@@ -102,6 +102,9 @@ export function createRedisClient(topology: RedisTopology, tuning: ClientTuning)
         // One subscriber connection per master for SSUBSCRIBE: delivery on a cluster uses sharded
         // pub/sub, which stays on the shard that owns the channel (Redis 7.0+).
         shardedSubscribers: true,
+        // The cluster's own offline queue has no bound: with every node down, a command would wait
+        // for ever. The store waits for readiness itself, for a bounded time (see RedisStore).
+        enableOfflineQueue: false,
         clusterRetryStrategy: retryStrategy,
         retryDelayOnFailover: 100,
         retryDelayOnClusterDown: 100,

@@ -34,6 +34,9 @@ export interface RedisStoreOptions {
   minimumVersion?: string;
 }
 
+/** As long as one command may take (`commandTimeout`): a person waits no longer on a cluster. */
+const READY_WAIT_MS = 2_000;
+
 const UNAVAILABLE = 'Storage is unavailable right now, so I can’t do that. Please try again in a moment.';
 
 export class RedisStore implements Store {
@@ -137,6 +140,7 @@ export class RedisStore implements Store {
   /** Throws `store_unavailable` when Redis can't be reached, `store_unsupported` when it is too old. */
   async ping(): Promise<void> {
     try {
+      await this.clusterReady();
       await this.client.ping();
       // Checked again here, not only on connect: an upgraded server is accepted without a restart.
       await this.checkVersion();
@@ -149,6 +153,29 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     this.client.disconnect();
     if (this.subscriber !== this.client) this.subscriber?.disconnect();
+  }
+
+  /**
+   * Waits up to {@link READY_WAIT_MS} for a cluster client that is (re)connecting: at start-up
+   * and after losing the cluster it accepts no commands (no offline queue), so nothing queued
+   * runs late after the caller was told it failed.
+   */
+  private async clusterReady(): Promise<void> {
+    const client = this.client;
+    if (!(client instanceof Cluster) || client.status === 'ready') return;
+    if (client.status === 'end') throw new Error('the cluster client is closed');
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        client.off('ready', done);
+        reject(new Error(`Redis Cluster not ready within ${READY_WAIT_MS} ms (status ${client.status})`));
+      }, READY_WAIT_MS);
+      client.on('ready', done);
+    });
   }
 
   private k(key: string): string {
@@ -201,6 +228,7 @@ export class RedisStore implements Store {
   private async run<T>(op: () => Promise<T>): Promise<T> {
     if (this.unsupported) throw this.unsupported;
     try {
+      await this.clusterReady();
       return await op();
     } catch (err) {
       throw unavailable(err);

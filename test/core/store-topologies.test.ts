@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isParleyError } from '../../src/errors.js';
 import { createStore, parseStoreEnv, type Store } from '../../src/store/index.js';
 import {
   type RedisCluster,
@@ -30,15 +31,20 @@ const works = (store: Store) =>
   );
 
 describe.skipIf(skip !== undefined)(`Redis Cluster${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  it('spreads Parley’s keys over every master (the prefix is no hash tag)', async () => {
-    const cluster: RedisCluster = await startRedisCluster();
+  let cluster: RedisCluster;
+  let store: Store;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
     engines.push(cluster);
-    const store = createStore({
+    store = createStore({
       config: parseStoreEnv({
         REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(','),
       }),
     });
     stores.push(store);
+  }, 30_000);
+
+  it('spreads Parley’s keys over every master (the prefix is no hash tag)', async () => {
     for (let i = 0; i < 60; i++) await store.set(`spread:${i}`, 'x', 60_000);
     for (const node of cluster.nodes) {
       const client = new Redis({ host: node.host, port: node.port, maxRetriesPerRequest: 1 });
@@ -49,6 +55,19 @@ describe.skipIf(skip !== undefined)(`Redis Cluster${skip ? ` (skipped: ${skip})`
       }
     }
   });
+
+  it('fails fast with a coded error while every node is down, and recovers when they return', async () => {
+    await store.ping();
+    await cluster.kill();
+    // Twice: once as the connections drop, once while the client is reconnecting.
+    for (let i = 0; i < 2; i++) {
+      const err = await store.get('k').catch((e: unknown) => e);
+      expect(isParleyError(err) && err.code).toBe('store_unavailable');
+    }
+    await cluster.restart();
+    await expect.poll(() => works(store), { timeout: 15_000, interval: 200 }).toBe(true);
+    expect(await store.get('probe')).toBe('ok');
+  }, 45_000);
 });
 
 describe.skipIf(skip !== undefined)(`Sentinel failover${skip ? ` (skipped: ${skip})` : ''}`, () => {

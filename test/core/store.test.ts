@@ -91,7 +91,11 @@ for (const kind of kinds) {
         await backend?.stop();
       });
 
-      it('sets, gets and deletes with a TTL', async () => {
+      it('answers ping (reachable, and a supported version)', async () => {
+      await store.ping();
+    });
+
+    it('sets, gets and deletes with a TTL', async () => {
         await store.set('a', '1', 10_000);
         expect(await store.get('a')).toBe('1');
         await store.delete('a');

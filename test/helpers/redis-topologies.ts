@@ -100,31 +100,50 @@ async function command(port: number, ...args: string[]): Promise<unknown> {
 export interface RedisCluster {
   /** The masters, each owning a third of the slots. */
   nodes: Endpoint[];
+  /** SIGKILLs every node (the cluster is gone; its configuration stays for {@link restart}). */
+  kill(): Promise<void>;
+  /** Starts the killed nodes again on their ports; resolves once the cluster is whole. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Three masters, no replicas, all 16384 slots assigned; resolves once `cluster_state:ok` everywhere. */
 export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
-  const children: ChildProcess[] = [];
-  const stop = async () => {
+  let children: ChildProcess[] = [];
+  const killAll = async () => {
     await Promise.all(children.map(kill));
+  };
+  const stop = async () => {
+    await killAll();
     rmSync(dir, { recursive: true, force: true });
   };
-  try {
-    const taken = new Set<number>();
-    const nodes: Endpoint[] = [];
-    for (let i = 0; i < masters; i++) {
-      const port = await freeClusterPort(taken);
+  const nodes: Endpoint[] = [];
+  const startNodes = async () => {
+    children = [];
+    for (const { port } of nodes) {
       const child = startServer([
         ...['--port', String(port), '--bind', HOST, '--cluster-enabled', 'yes'],
         ...['--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir],
         ...['--save', '', '--appendonly', 'no', '--cluster-node-timeout', '2000'],
       ]);
       children.push(child);
-      nodes.push({ host: HOST, port });
       await waitForRedis(`redis://${HOST}:${port}`, child);
     }
+  };
+  const whole = async () => {
+    for (const node of nodes) {
+      await poll(
+        `cluster node ${node.port} did not reach cluster_state:ok`,
+        async () => String(await command(node.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
+        15_000,
+      );
+    }
+  };
+  try {
+    const taken = new Set<number>();
+    for (let i = 0; i < masters; i++) nodes.push({ host: HOST, port: await freeClusterPort(taken) });
+    await startNodes();
     const created = spawnSync(
       'redis-cli',
       [
@@ -139,14 +158,12 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     );
     if (created.status !== 0)
       throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
-    for (const node of nodes) {
-      await poll(
-        `cluster node ${node.port} did not reach cluster_state:ok`,
-        async () => String(await command(node.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
-        15_000,
-      );
-    }
-    return { nodes, stop };
+    await whole();
+    const restart = async () => {
+      await startNodes();
+      await whole();
+    };
+    return { nodes, kill: killAll, restart, stop };
   } catch (err) {
     await stop();
     throw err;
