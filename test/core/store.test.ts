@@ -92,10 +92,10 @@ for (const kind of kinds) {
       });
 
       it('answers ping (reachable, and a supported version)', async () => {
-      await store.ping();
-    });
+        await store.ping();
+      });
 
-    it('sets, gets and deletes with a TTL', async () => {
+      it('sets, gets and deletes with a TTL', async () => {
         await store.set('a', '1', 10_000);
         expect(await store.get('a')).toBe('1');
         await store.delete('a');
