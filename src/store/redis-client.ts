@@ -148,7 +148,12 @@ export async function checkServerVersion(
   const servers = isCluster ? client.nodes('master') : [client];
   const floor = isCluster && !versionAtLeast(minimum, '7.0.0') ? '7.0.0' : minimum;
   for (const server of servers) {
-    const version = redisVersionOf(await server.info('server'));
+    // A user whose ACL forbids INFO can't be checked; its first GETDEL tells the truth instead.
+    const info = await server.info('server').catch((err: unknown) => {
+      if (err instanceof Error && err.message.startsWith('NOPERM')) return '';
+      throw err;
+    });
+    const version = redisVersionOf(info);
     if (version && !versionAtLeast(version, floor)) {
       const where = isCluster ? 'Redis Cluster' : 'Redis';
       return new ParleyError(

@@ -87,7 +87,7 @@ describe('Redis version', () => {
 });
 
 describe('Redis credentials from the environment', () => {
-  it('authenticates with REDIS_USERNAME/REDIS_PASSWORD, and says storage is unavailable without them', async () => {
+  it('authenticates with REDIS_USERNAME/REDIS_PASSWORD (also a user without INFO), and says storage is unavailable without them', async () => {
     const port = await freePort();
     const child = spawn(
       'redis-server',
@@ -109,6 +109,15 @@ describe('Redis credentials from the environment', () => {
         '~*',
         '&*',
         '+@all',
+        // A user that may not run INFO: the version check steps aside rather than failing readiness.
+        '--user',
+        'no-info',
+        'on',
+        '>no-info-pw',
+        '~*',
+        '&*',
+        '+@all',
+        '-info',
       ],
       { stdio: 'ignore' },
     );
@@ -121,6 +130,13 @@ describe('Redis credentials from the environment', () => {
       stores.push(signedIn);
       await signedIn.set('k', 'v', 10_000);
       expect(await signedIn.get('k')).toBe('v');
+
+      const limited = createStore({
+        config: parseStoreEnv({ REDIS_URL: url, REDIS_USERNAME: 'no-info', REDIS_PASSWORD: 'no-info-pw' }),
+      });
+      stores.push(limited);
+      await limited.ping();
+      expect(await limited.get('k')).toBe('v');
 
       const anonymous = createStore({ config: parseStoreEnv({ REDIS_URL: url }) });
       stores.push(anonymous);
