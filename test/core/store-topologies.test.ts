@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isParleyError } from '../../src/errors.js';
-import { createStore, parseStoreEnv, type Store } from '../../src/store/index.js';
+import { createStore, parseStoreEnv, RedisStore, type Store } from '../../src/store/index.js';
 import {
   type RedisCluster,
   type SentinelGroup,
@@ -54,6 +54,20 @@ describe.skipIf(skip !== undefined)(`Redis Cluster${skip ? ` (skipped: ${skip})`
         client.disconnect();
       }
     }
+  });
+
+  it('checks the version of every master, against 7.0 at least (sharded pub/sub)', async () => {
+    const nodes = cluster.nodes;
+    const judged = new RedisStore({
+      topology: { kind: 'cluster', nodes, prefix: 'version-check:', tls: false },
+      minimumVersion: '99.0.0',
+    });
+    stores.push(judged);
+    const err = await judged.ping().catch((e: unknown) => e);
+    expect(isParleyError(err) && err.userMessage).toMatch(
+      /^Parley needs Redis Cluster 99\.0\.0 or newer, but the server runs /,
+    );
+    await store.ping();
   });
 
   it('fails fast with a coded error while every node is down, and recovers when they return', async () => {
