@@ -6,6 +6,8 @@
 export type ErrorCode =
   | 'config_invalid'
   | 'store_unavailable'
+  /** The Redis server is older than Parley supports (see MINIMUM_REDIS_VERSION). */
+  | 'store_unsupported'
   | 'llm_unavailable'
   | 'llm_error'
   | 'mcp_unreachable'

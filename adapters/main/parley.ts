@@ -14,7 +14,7 @@ import { createSignIn, mountSignInRoutes } from '../../src/auth/index.js';
 import { ParleyHttpServer } from '../../src/http.js';
 import { type Llm, OpenAiLlm } from '../../src/llm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { createStore } from '../../src/store/index.js';
+import { createStore, describeStore, parseStoreEnv } from '../../src/store/index.js';
 import { ConsoleAdapter } from '../console/console.js';
 import { createDiscordAdapter, type DiscordAdapter } from '../discord/index.js';
 import { createSlackAdapter, type SlackAdapter } from '../slack/index.js';
@@ -56,7 +56,9 @@ function portError(what: string, variable: string, port: number, err: unknown): 
 
 export async function startParley(options: StartOptions = {}): Promise<RunningParley> {
   // Throws a config error naming the variable or field, or what a half-configured platform misses.
-  const config = loadConfig(options.env ?? process.env);
+  const rawEnv = options.env ?? process.env;
+  const config = loadConfig(rawEnv);
+  const storeConfig = parseStoreEnv(rawEnv);
   const { env, demo, slack: slackSettings, discord: discordSettings } = config;
   const consoleMode = config.console.PARLEY_CONSOLE || (!slackSettings && !discordSettings);
   const logger =
@@ -95,8 +97,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   }
 
   const store = createStore({
-    redisUrl: env.REDIS_URL,
-    prefix: env.REDIS_PREFIX,
+    config: storeConfig,
     logger,
     nodeEnv: env.NODE_ENV,
   });
@@ -172,7 +173,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
       [
         `Servers: ${config.servers.map((s) => ('url' in s ? `${s.name} (${s.url})` : s.name)).join(', ')} — from ${config.serversSource}`,
         usingDemo && auth ? `Demo auth server: ${auth.url}` : '',
-        `Store: ${env.REDIS_URL ? 'Redis' : 'in memory (set REDIS_URL for Redis)'}`,
+        `Store: ${storeConfig.kind === 'memory' ? 'in memory (set REDIS_URL for Redis)' : describeStore(storeConfig)}`,
         llm
           ? `LLM: ${env.OPENAI_MODEL}`
           : 'LLM: none (set OPENAI_API_KEY to chat in plain words; /tools and /call work without one)',

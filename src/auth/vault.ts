@@ -151,10 +151,8 @@ export class SignInVault {
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
       if (await this.store.setIfAbsent(key, mine, ttlMs)) {
         return async () => {
-          // Skips a lease that expired and went to someone else. Best effort: the Store port has
-          // no compare-and-delete, so a lease that expires between this get and the delete is
-          // still removed; the TTL, well above the work it guards, keeps that window unlikely.
-          if ((await this.store.get(key)) === mine) await this.store.delete(key);
+          // Compare-and-delete in one step: a lease that expired and went to someone else stays theirs.
+          await this.store.deleteIfEquals(key, mine);
         };
       }
       if (Date.now() >= deadline) return undefined;

@@ -1,26 +1,33 @@
 import type { Logger } from '../logger.js';
+import type { StoreConfig } from './config.js';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
 import type { Store } from './store.js';
 
+export { describeStore, parseStoreEnv, type StoreConfig } from './config.js';
 export { MemoryStore } from './memory.js';
 export { RedisStore } from './redis.js';
+export { MINIMUM_REDIS_VERSION } from './redis-client.js';
 export * from './store.js';
 
-/** Redis when a URL is configured, the in-memory store otherwise. */
+/**
+ * Builds the store a {@link StoreConfig} (from `parseStoreEnv`) names: Redis on one node, on a
+ * Cluster or behind Sentinel, or the in-memory store. `redisUrl` is the older single-node form.
+ */
 export function createStore(options: {
+  config?: StoreConfig;
   redisUrl?: string | undefined;
   prefix?: string;
   logger?: Logger;
   nodeEnv?: string | undefined;
 }): Store {
-  if (options.redisUrl) {
-    return new RedisStore({
-      url: options.redisUrl,
-      ...(options.prefix !== undefined && { prefix: options.prefix }),
-      ...(options.logger && { logger: options.logger }),
-    });
-  }
+  const config = options.config;
+  const common = {
+    ...(options.prefix !== undefined && { prefix: options.prefix }),
+    ...(options.logger && { logger: options.logger }),
+  };
+  if (config && config.kind !== 'memory') return new RedisStore({ topology: config, ...common });
+  if (!config && options.redisUrl) return new RedisStore({ url: options.redisUrl, ...common });
   return new MemoryStore({
     ...(options.logger && { logger: options.logger }),
     ...(options.nodeEnv !== undefined && { nodeEnv: options.nodeEnv }),

@@ -16,8 +16,26 @@ export interface MemoryStoreOptions {
 
 let warnedProduction = false;
 
+/** A string key or a list key (`append`/`range`), as in Redis. */
+type Entry = { value: string; expiresAt: number } | { list: string[]; expiresAt: number };
+
+const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+
+/** Redis answers WRONGTYPE when a string command meets a list key (or the reverse); so does this store. */
+function stringOf(entry: Entry | undefined): string | undefined {
+  if (!entry) return undefined;
+  if ('list' in entry) throw new Error(WRONGTYPE);
+  return entry.value;
+}
+
+function listOf(entry: Entry | undefined): string[] {
+  if (!entry) return [];
+  if (!('list' in entry)) throw new Error(WRONGTYPE);
+  return entry.list;
+}
+
 export class MemoryStore implements Store {
-  private readonly data = new Map<string, { value: string; expiresAt: number }>();
+  private readonly data = new Map<string, Entry>();
   private readonly bus = new EventEmitter();
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
@@ -36,7 +54,7 @@ export class MemoryStore implements Store {
   }
 
   async get(key: string): Promise<string | undefined> {
-    return this.live(key)?.value;
+    return stringOf(this.live(key));
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
@@ -50,9 +68,9 @@ export class MemoryStore implements Store {
   }
 
   async take(key: string): Promise<string | undefined> {
-    const entry = this.live(key);
+    const value = stringOf(this.live(key));
     this.data.delete(key);
-    return entry?.value;
+    return value;
   }
 
   async takeTogether(
@@ -62,7 +80,7 @@ export class MemoryStore implements Store {
     // No await between the reads and the writes: atomic in one event loop.
     if (!take[0] || !this.live(take[0])) return undefined;
     const out = take.map((key) => {
-      const value = this.live(key)?.value;
+      const value = stringOf(this.live(key));
       this.data.delete(key);
       return value;
     });
@@ -72,6 +90,22 @@ export class MemoryStore implements Store {
 
   async delete(key: string): Promise<void> {
     this.data.delete(key);
+  }
+
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    if (stringOf(this.live(key)) !== value) return false;
+    this.data.delete(key);
+    return true;
+  }
+
+  async append(key: string, items: string[], maxLen: number, ttlMs: number): Promise<void> {
+    if (items.length === 0) return;
+    const list = [...listOf(this.live(key)), ...items];
+    this.data.set(key, { list: list.slice(-Math.max(1, Math.floor(maxLen))), expiresAt: this.now() + ttlMs });
+  }
+
+  async range(key: string): Promise<string[]> {
+    return [...listOf(this.live(key))];
   }
 
   async publish(channel: string, message: string): Promise<number> {
@@ -101,7 +135,7 @@ export class MemoryStore implements Store {
     return this.data.size;
   }
 
-  private live(key: string): { value: string; expiresAt: number } | undefined {
+  private live(key: string): Entry | undefined {
     const entry = this.data.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {

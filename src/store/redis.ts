@@ -1,21 +1,41 @@
 /**
- * Redis store (ioredis). Commands fail fast while Redis is unreachable, so a
- * user gets "storage is unavailable" at once instead of a hung turn; ioredis keeps reconnecting
- * in the background and the store recovers by itself when Redis returns.
+ * Redis store (ioredis) on one node, Redis Cluster or a Sentinel-managed primary. Commands fail
+ * fast while Redis is unreachable, so a user gets "storage is unavailable" at once instead of a
+ * hung turn; ioredis keeps reconnecting in the background (following failovers) and the store
+ * recovers by itself when Redis returns.
+ *
+ * Cluster safety: every operation here touches one key, and each script takes exactly one key,
+ * so nothing can span two slots. Pub/sub is sharded (SPUBLISH/SSUBSCRIBE) on a cluster, so a
+ * message travels only within the shard owning its channel instead of across the whole bus.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import {
+  checkServerVersion,
+  createRedisClient,
+  MINIMUM_REDIS_VERSION,
+  type RedisClient,
+  type RedisTopology,
+} from './redis-client.js';
 import type { Store } from './store.js';
 
 export interface RedisStoreOptions {
-  url: string;
+  /** One Redis node (shorthand for `topology: { kind: 'single', url }`). */
+  url?: string;
+  /** Cluster or Sentinel (or one node with credentials); see `parseStoreEnv`. */
+  topology?: RedisTopology;
   /** Prepended to every key and channel, so several deployments (or test runs) share one Redis. */
   prefix?: string;
   logger?: Logger;
   /** Upper bound on reconnect back-off. */
   maxReconnectDelayMs?: number;
+  /** Oldest server accepted; {@link MINIMUM_REDIS_VERSION} unless a test raises it. */
+  minimumVersion?: string;
 }
+
+/** As long as one command may take (`commandTimeout`): a person waits no longer on a cluster. */
+const READY_WAIT_MS = 2_000;
 
 const UNAVAILABLE = 'Storage is unavailable right now, so I can’t do that. Please try again in a moment.';
 
@@ -34,30 +54,32 @@ return out
 `;
 
 export class RedisStore implements Store {
-  private readonly client: Redis;
-  private subscriber: Redis | undefined;
+  private readonly client: RedisClient;
+  private readonly sharded: boolean;
+  private subscriber: RedisClient | undefined;
   private readonly handlers = new Map<string, Set<(message: string) => void>>();
   private readonly prefix: string;
   private readonly logger: Logger | undefined;
-  private readonly options: RedisOptions;
+  private readonly minimumVersion: string;
+  /** Set when the server is too old: every operation then fails with this sentence. */
+  private unsupported: ParleyError | undefined;
   private lastErrorLog = 0;
 
   constructor(options: RedisStoreOptions) {
-    this.prefix = options.prefix ?? 'parley:';
+    const topology: RedisTopology | undefined =
+      options.topology ??
+      (options.url !== undefined ? { kind: 'single', url: options.url, prefix: '', tls: false } : undefined);
+    if (!topology) throw new Error('RedisStore needs a url or a topology');
+    this.prefix = options.prefix ?? (options.topology ? topology.prefix : 'parley:');
     this.logger = options.logger;
-    const maxDelay = options.maxReconnectDelayMs ?? 2_000;
-    this.options = {
-      // A command waits for at most one reconnect attempt (and 2 s) before failing: long enough to
-      // ride out start-up and a blip, short enough that a person isn't left waiting on a dead Redis.
-      maxRetriesPerRequest: 1,
-      commandTimeout: 2_000,
-      connectTimeout: 2_000,
-      // Commands issued in the same tick share one write: under load (many people at once) this
-      // saves a syscall per command, which the Slack benchmark showed as ~6% of Parley's CPU.
-      enableAutoPipelining: true,
-      retryStrategy: (times) => Math.min(50 * 2 ** times, maxDelay),
-    };
-    this.client = this.connect(options.url, 'commands');
+    this.minimumVersion = options.minimumVersion ?? MINIMUM_REDIS_VERSION;
+    this.client = createRedisClient(topology, { maxReconnectDelayMs: options.maxReconnectDelayMs ?? 2_000 });
+    this.sharded = this.client instanceof Cluster;
+    this.watch(this.client, 'commands');
+    // Every (re)connection may reach another server (a failover, a restart on an older image).
+    this.client.on('ready', () => {
+      void this.checkVersion().catch(() => undefined);
+    });
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -66,13 +88,11 @@ export class RedisStore implements Store {
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.run(() => this.client.set(this.k(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+    await this.run(() => this.client.set(this.k(key), value, 'PX', ms(ttlMs)));
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const result = await this.run(() =>
-      this.client.set(this.k(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
-    );
+    const result = await this.run(() => this.client.set(this.k(key), value, 'PX', ms(ttlMs), 'NX'));
     return result === 'OK';
   }
 
@@ -106,8 +126,25 @@ export class RedisStore implements Store {
     await this.run(() => this.client.del(this.k(key)));
   }
 
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    return (await this.run(() => this.client.parleyDeleteIfEquals(this.k(key), value))) === 1;
+  }
+
+  async append(key: string, items: string[], maxLen: number, ttlMs: number): Promise<void> {
+    if (items.length === 0) return;
+    const bound = Math.max(1, Math.floor(maxLen));
+    await this.run(() => this.client.parleyAppend(this.k(key), bound, ms(ttlMs), ...items));
+  }
+
+  async range(key: string): Promise<string[]> {
+    return this.run(() => this.client.lrange(this.k(key), 0, -1));
+  }
+
   async publish(channel: string, message: string): Promise<number> {
-    return this.run(() => this.client.publish(this.k(channel), message));
+    const full = this.k(channel);
+    return this.run(async () =>
+      this.sharded ? Number(await this.client.spublish(full, message)) : this.client.publish(full, message),
+    );
   }
 
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {
@@ -117,7 +154,12 @@ export class RedisStore implements Store {
     if (!set) {
       set = new Set();
       this.handlers.set(full, set);
-      await this.run(() => sub.subscribe(full));
+      try {
+        await this.run(() => (this.sharded ? sub.ssubscribe(full) : sub.subscribe(full)));
+      } catch (err) {
+        this.handlers.delete(full);
+        throw err;
+      }
     }
     set.add(onMessage);
     return async () => {
@@ -125,26 +167,63 @@ export class RedisStore implements Store {
       current?.delete(onMessage);
       if (current && current.size === 0) {
         this.handlers.delete(full);
-        await sub.unsubscribe(full).catch(() => undefined);
+        await (this.sharded ? sub.sunsubscribe(full) : sub.unsubscribe(full)).catch(() => undefined);
       }
     };
   }
 
+  /** Throws `store_unavailable` when Redis can't be reached, `store_unsupported` when it is too old. */
   async ping(): Promise<void> {
-    await this.run(() => this.client.ping());
+    try {
+      await this.clusterReady();
+      await this.client.ping();
+      // Checked again here, not only on connect: an upgraded server is accepted without a restart.
+      await this.checkVersion();
+    } catch (err) {
+      throw unavailable(err);
+    }
+    if (this.unsupported) throw this.unsupported;
   }
 
   async close(): Promise<void> {
     this.client.disconnect();
-    this.subscriber?.disconnect();
+    if (this.subscriber !== this.client) this.subscriber?.disconnect();
+  }
+
+  /**
+   * Waits up to {@link READY_WAIT_MS} for a cluster client that is (re)connecting: at start-up
+   * and after losing the cluster it accepts no commands (no offline queue), so nothing queued
+   * runs late after the caller was told it failed.
+   */
+  private async clusterReady(): Promise<void> {
+    const client = this.client;
+    if (!(client instanceof Cluster) || client.status === 'ready') return;
+    if (client.status === 'end') throw new Error('the cluster client is closed');
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        client.off('ready', done);
+        reject(new Error(`Redis Cluster not ready within ${READY_WAIT_MS} ms (status ${client.status})`));
+      }, READY_WAIT_MS);
+      client.on('ready', done);
+    });
   }
 
   private k(key: string): string {
     return `${this.prefix}${key}`;
   }
 
-  private connect(url: string, role: string): Redis {
-    const client = new Redis(url, this.options);
+  private async checkVersion(): Promise<void> {
+    const problem = await checkServerVersion(this.client, this.minimumVersion);
+    if (problem && !this.unsupported) this.logger?.error({ detail: problem.message }, problem.userMessage);
+    this.unsupported = problem;
+  }
+
+  private watch(client: RedisClient, role: string): void {
     client.on('error', (err: Error) => {
       // Reconnect attempts fail in a tight loop while Redis is down: log at most every 10 s.
       const now = Date.now();
@@ -153,36 +232,48 @@ export class RedisStore implements Store {
         this.logger?.warn({ role, err: err.message }, 'Redis connection error');
       }
     });
-    return client;
   }
 
-  private subscriberConnection(): Redis {
-    if (!this.subscriber) {
+  private subscriberConnection(): RedisClient {
+    if (this.subscriber) return this.subscriber;
+    const dispatch = (channel: string, message: string) => {
+      for (const handler of this.handlers.get(channel) ?? []) {
+        try {
+          handler(message);
+        } catch (err) {
+          this.logger?.error({ err }, 'store subscriber failed');
+        }
+      }
+    };
+    if (this.client instanceof Cluster) {
+      // The cluster client keeps its sharded subscribers on connections of their own (one per
+      // master) and moves them when slots move, so commands and subscriptions share this client.
+      this.client.on('smessage', dispatch);
+      this.subscriber = this.client;
+    } else {
       // Subscriptions must survive reconnects, so this connection keeps its offline queue.
       const sub = this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
       sub.on('error', () => undefined);
-      sub.on('message', (channel: string, message: string) => {
-        for (const handler of this.handlers.get(channel) ?? []) {
-          try {
-            handler(message);
-          } catch (err) {
-            this.logger?.error({ err }, 'store subscriber failed');
-          }
-        }
-      });
+      sub.on('message', dispatch);
       this.subscriber = sub;
     }
     return this.subscriber;
   }
 
   private async run<T>(op: () => Promise<T>): Promise<T> {
+    if (this.unsupported) throw this.unsupported;
     try {
+      await this.clusterReady();
       return await op();
     } catch (err) {
-      throw new ParleyError('store_unavailable', UNAVAILABLE, {
-        cause: err,
-        detail: `Redis: ${String(err)}`,
-      });
+      throw unavailable(err);
     }
   }
 }
+
+function unavailable(err: unknown): ParleyError {
+  return new ParleyError('store_unavailable', UNAVAILABLE, { cause: err, detail: `Redis: ${String(err)}` });
+}
+
+/** Redis wants a positive whole number of milliseconds. */
+const ms = (ttlMs: number): number => Math.max(1, Math.ceil(ttlMs));

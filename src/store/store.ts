@@ -2,6 +2,11 @@
  * The store port: all durable state (sessions, pending interactions, paused turns, dedupe marks,
  * leases) goes through it, so several Parley processes can share one Redis. Values are strings
  * (callers keep JSON); every write carries a TTL so nothing grows without bound.
+ *
+ * Every operation touches exactly one key, so it is atomic on Redis Cluster too. A future
+ * operation that must touch several keys at once (a script, MULTI) works on a cluster only if
+ * those keys share a hash tag: `turn:{abc}` and `pending:{abc}` land in one slot, `turn:abc` and
+ * `pending:abc` may not (Redis Cluster spec, "Hash tags").
  */
 export interface Store {
   get(key: string): Promise<string | undefined>;
@@ -12,7 +17,28 @@ export interface Store {
   /** Reads and deletes in one atomic step: of two concurrent callers, only one gets the value. */
   take(key: string): Promise<string | undefined>;
   delete(key: string): Promise<void>;
-  /** Sends to every process subscribed to `channel`; resolves with how many received it. */
+  /**
+   * Compare-and-delete in one atomic step: deletes `key` only while it holds exactly `value`;
+   * true when this call deleted it. Releases a lease without removing one that expired and was
+   * taken by someone else meanwhile.
+   */
+  deleteIfEquals(key: string, value: string): Promise<boolean>;
+  /**
+   * Appends `items` to the list at `key`, keeps only its newest `maxLen` items and sets the
+   * list's TTL to `ttlMs` — one atomic step, so concurrent appends never lose each other's items
+   * and a single call's items stay adjacent and in order. A list key is not a string key:
+   * `get`/`take` on it fail.
+   */
+  append(key: string, items: string[], maxLen: number, ttlMs: number): Promise<void>;
+  /** The whole list at `key`, oldest first; `[]` when absent. */
+  range(key: string): Promise<string[]>;
+  /**
+   * Sends to every process subscribed to `channel` (at most once, no persistence: a process
+   * that is not subscribed at that moment never sees it). Resolves with a receiver count that is
+   * a hint only: on Redis Cluster it counts the subscribers of one node, and anywhere it counts
+   * a process that is frozen or about to die. Callers must not infer delivery from it; confirm
+   * receipt with an explicit acknowledgement instead.
+   */
   publish(channel: string, message: string): Promise<number>;
   /** Resolves once the subscription is active; the returned function ends it. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionStore } from '../../src/sessions.js';
-import { MemoryStore } from '../../src/store/index.js';
+import { MemoryStore, RedisStore, type Store } from '../../src/store/index.js';
+import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { conv } from '../helpers/surface.js';
 
 describe('session history', () => {
@@ -35,5 +36,35 @@ describe('session history', () => {
 
     await sessions.reset(a);
     expect(await sessions.history(a)).toEqual([]);
+  });
+});
+
+describe.each([
+  ['memory', () => new MemoryStore()],
+  ['redis', () => new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('sessions') })],
+] as Array<[string, () => Store]>)('session history on the %s store', (_kind, make) => {
+  it('keeps every entry when turns in one conversation finish at once', async () => {
+    const store = make();
+    try {
+      const sessions = new SessionStore(store, { maxTurns: 50, tokenBudget: 100_000, ttlMs: 60_000 });
+      const c = conv('busy');
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          sessions.append(c, [
+            { role: 'user', content: `question ${i}` },
+            { role: 'assistant', content: `answer ${i}` },
+          ]),
+        ),
+      );
+      const history = await sessions.history(c);
+      expect(history).toHaveLength(24);
+      // Each turn's two entries stay together, question first.
+      for (let i = 0; i < history.length; i += 2) {
+        expect(history[i]?.content.replace('question', 'answer')).toBe(history[i + 1]?.content);
+      }
+      expect(new Set(history.map((e) => e.content)).size).toBe(24);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -47,6 +47,18 @@ export class FaultyStore implements Store {
     this.check('takeTogether');
     return this.inner.takeTogether(take, mark);
   }
+  async deleteIfEquals(key: string, value: string) {
+    this.check('deleteIfEquals');
+    return this.inner.deleteIfEquals(key, value);
+  }
+  async append(key: string, items: string[], maxLen: number, ttlMs: number) {
+    this.check('append');
+    return this.inner.append(key, items, maxLen, ttlMs);
+  }
+  async range(key: string) {
+    this.check('range');
+    return this.inner.range(key);
+  }
   async delete(key: string) {
     this.check('delete');
     return this.inner.delete(key);
