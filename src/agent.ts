@@ -20,6 +20,8 @@ import type { Llm, LlmMessage, LlmTool, LlmToolCall } from './llm.js';
 import type { Logger } from './logger.js';
 import type { CallContext, CallOutcome, ConnectionHooks, InputRequestMap } from './mcp/connection.js';
 import { isStaleConnectionError, McpPool } from './mcp/pool.js';
+import { metrics } from './observability/metrics.js';
+import { withSpan } from './observability/tracing.js';
 import { SessionStore } from './sessions.js';
 import { type Store, setJson, takeJson } from './store/index.js';
 import type { ChatSurface, InteractionOutcome, LinkView, OutboundMessage } from './surface.js';
@@ -213,7 +215,11 @@ export class Agent {
 
   /** A message from a person. Never throws: failures become a clear reply. */
   handleMessage(conversation: Conversation, text: string): Promise<void> {
-    return this.track(() => this.handleMessageNow(conversation, text));
+    return this.track(() =>
+      withSpan('parley.turn', { 'parley.platform': conversation.platform }, () =>
+        this.handleMessageNow(conversation, text),
+      ),
+    );
   }
 
   private async handleMessageNow(conversation: Conversation, text: string): Promise<void> {
@@ -438,7 +444,11 @@ export class Agent {
     const turn = await takeJson<TurnState>(this.store, `turn:${record.route.turnId}`);
     if (!turn) return false;
     // Resume in the background: the adapter that delivered the answer must be able to ack now.
-    void this.track(() => this.resume(turn, answer).catch((err) => this.fail(turn.conversation, err)));
+    void this.track(() =>
+      withSpan('parley.turn.resume', { 'parley.platform': turn.conversation.platform }, () =>
+        this.resume(turn, answer),
+      ).catch((err) => this.fail(turn.conversation, err)),
+    );
     return true;
   }
 
@@ -470,7 +480,7 @@ export class Agent {
         if (!step.done) return; // paused: state is in the store
         await this.completeStep(turn, call, step.content);
       }
-      if (turn.mode === 'direct') return;
+      if (turn.mode === 'direct') return metrics.turn(turn.conversation.platform, 'answered');
       if (turn.steps >= this.opts.maxSteps) {
         await this.finish(
           turn,
@@ -496,6 +506,7 @@ export class Agent {
   }
 
   private async finish(turn: TurnState, text: string): Promise<void> {
+    metrics.turn(turn.conversation.platform, 'answered');
     await this.say(turn.conversation, text);
     await this.sessions.append(turn.conversation, [
       { role: 'user', content: turn.userText },
@@ -1118,6 +1129,7 @@ export class Agent {
 
   private async fail(conversation: Conversation, err: unknown): Promise<void> {
     const e = toParleyError(err);
+    metrics.turn(conversation.platform, 'failed');
     this.logger.warn({ code: e.code, err: e.message }, 'turn failed');
     await this.say(conversation, `⚠️ ${e.userMessage}`).catch(() => undefined);
   }

@@ -33,6 +33,7 @@ import {
   Partials,
   type RESTOptions,
   Routes,
+  Status,
 } from 'discord.js';
 import express, { type Request, type Response } from 'express';
 import type { Agent, AnswerReply } from '../../src/agent.js';
@@ -41,6 +42,7 @@ import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import { type FormSpec, formDefaults, validateSubmission } from '../../src/interactions/form.js';
 import type { Logger } from '../../src/logger.js';
+import { metrics, secondsSince } from '../../src/observability/metrics.js';
 import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
 import type {
   ChatSurface,
@@ -158,6 +160,7 @@ export class DiscordAdapter implements ChatSurface {
   private readonly ownsClient: boolean;
   private started = false;
   private listening = false;
+  private usesGateway = false;
 
   constructor(private readonly config: DiscordAdapterConfig) {
     this.agent = config.agent;
@@ -214,11 +217,19 @@ export class DiscordAdapter implements ChatSurface {
       });
     }
     const gateway = this.config.gateway ?? (Boolean(this.config.token) && this.ownsClient);
+    this.usesGateway = gateway;
     if (gateway) {
       if (!this.config.token)
         throw new ParleyError('config_invalid', 'The Discord gateway needs DISCORD_TOKEN.');
       await this.client.login(this.config.token);
     }
+  }
+
+  /** Whether Discord can reach this process: started, and its gateway shards (if any) ready. */
+  get connected(): boolean {
+    if (!this.started) return false;
+    if (!this.usesGateway) return true;
+    return this.client.isReady() && this.client.ws.shards.every((shard) => shard.status === Status.Ready);
   }
 
   async stop(): Promise<void> {
@@ -392,9 +403,11 @@ export class DiscordAdapter implements ChatSurface {
    */
   async handleInteraction(i: APIInteraction, respond: Respond): Promise<void> {
     let responded = false;
+    const received = performance.now();
     const once: Respond = async (body) => {
       responded = true;
       await respond(body);
+      metrics.ack('discord', secondsSince(received));
     };
     try {
       switch (i.type) {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../conversation.js';
+import { metrics } from '../observability/metrics.js';
 import { getJson, type Store, setJson, takeJson } from '../store/index.js';
 import type { FormSpec } from './form.js';
 
@@ -69,8 +70,10 @@ export class PendingStore {
   async take(id: string, outcome: string, now: number): Promise<PendingInteraction | undefined> {
     if (!isPlausibleId(id)) return undefined;
     const record = await takeJson<PendingInteraction>(this.store, `pending:${id}`);
-    if (record)
+    if (record) {
+      metrics.interaction(record.kind, outcome);
       await setJson(this.store, `done:${id}`, { outcome, at: now } satisfies Tombstone, TOMBSTONE_TTL_MS);
+    }
     return record;
   }
 

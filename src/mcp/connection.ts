@@ -23,6 +23,8 @@ import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
 import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { metrics, secondsSince, type ToolOutcome } from '../observability/metrics.js';
+import { traceContextFields, withSpan } from '../observability/tracing.js';
 
 export interface CallContext {
   conversation: Conversation;
@@ -137,13 +139,41 @@ export class McpConnection {
   async listTools(): Promise<Tool[]> {
     if (this.tools) return this.tools;
     const client = this.requireClient();
-    const result = await client.listTools();
+    const result = await withSpan('mcp.tools/list', { 'mcp.server': this.server.name }, () => {
+      const meta = traceContextFields();
+      return client.listTools(Object.keys(meta).length > 0 ? { _meta: meta } : undefined);
+    });
     this.tools = result.tools;
     return this.tools;
   }
 
-  /** Runs a tool call; an `input_required` answer is returned, not fulfilled. */
-  async callTool(
+  /**
+   * Runs a tool call; an `input_required` answer is returned, not fulfilled. Each request is an
+   * `mcp.tools/call` span whose context goes to the server in `_meta`, and is counted in
+   * `parley_tool_calls_total` by outcome.
+   */
+  callTool(
+    ctx: CallContext,
+    name: string,
+    args: Record<string, unknown>,
+    resume?: { inputResponses: Record<string, unknown>; requestState?: string | undefined },
+  ): Promise<CallOutcome> {
+    return withSpan('mcp.tools/call', { 'mcp.server': this.server.name, 'mcp.tool': name }, async (span) => {
+      const started = performance.now();
+      let outcome: ToolOutcome = 'failed';
+      try {
+        const result = await this.sendCall(ctx, name, args, resume);
+        outcome =
+          result.kind === 'input_required' ? 'input_required' : result.result.isError ? 'error' : 'ok';
+        return result;
+      } finally {
+        span.setAttribute('mcp.outcome', outcome);
+        metrics.toolCall(this.server.name, name, outcome, secondsSince(started));
+      }
+    });
+  }
+
+  private async sendCall(
     ctx: CallContext,
     name: string,
     args: Record<string, unknown>,
@@ -154,6 +184,8 @@ export class McpConnection {
     this.active.push(ctx);
     try {
       const params: Record<string, unknown> = { name, arguments: args };
+      const meta = traceContextFields();
+      if (Object.keys(meta).length > 0) params._meta = meta;
       if (resume) {
         params.inputResponses = resume.inputResponses;
         if (resume.requestState !== undefined) params.requestState = resume.requestState;

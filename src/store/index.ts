@@ -1,13 +1,15 @@
 import type { Logger } from '../logger.js';
+import { instrumentStore } from './instrumented.js';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
 import type { Store } from './store.js';
 
+export { instrumentStore } from './instrumented.js';
 export { MemoryStore } from './memory.js';
 export { RedisStore } from './redis.js';
 export * from './store.js';
 
-/** Redis when a URL is configured, the in-memory store otherwise. */
+/** Redis when a URL is configured, the in-memory store otherwise; measured (see instrumentStore). */
 export function createStore(options: {
   redisUrl?: string | undefined;
   prefix?: string;
@@ -15,14 +17,16 @@ export function createStore(options: {
   nodeEnv?: string | undefined;
 }): Store {
   if (options.redisUrl) {
-    return new RedisStore({
+    const redis = new RedisStore({
       url: options.redisUrl,
       ...(options.prefix !== undefined && { prefix: options.prefix }),
       ...(options.logger && { logger: options.logger }),
     });
+    return instrumentStore(redis, 'redis');
   }
-  return new MemoryStore({
+  const memory = new MemoryStore({
     ...(options.logger && { logger: options.logger }),
     ...(options.nodeEnv !== undefined && { nodeEnv: options.nodeEnv }),
   });
+  return instrumentStore(memory, 'memory');
 }
