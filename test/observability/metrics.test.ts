@@ -11,7 +11,10 @@ let fixture: TurnFixture;
 let text: string;
 
 beforeAll(async () => {
-  fixture = await runScriptedToolTurn({ METRICS_TOKEN: TOKEN });
+  fixture = await runScriptedToolTurn({
+    METRICS_TOKEN: TOKEN,
+    PARLEY_SYSTEM_PROMPT: 'You are the metrics test bot.',
+  });
   const port = fixture.parley.metricsServer?.port;
   const res = await fetch(`http://127.0.0.1:${port}/metrics`, {
     headers: { authorization: `Bearer ${TOKEN}` },
@@ -31,8 +34,12 @@ function value(series: string): number | undefined {
 }
 
 describe('/metrics after a scripted tool turn', () => {
-  it('the turn ran', () => {
+  it('the turn ran, with the configured system prompt', () => {
     expect(fixture.transcript()).toMatch(/The tool said: echo: observed/);
+    expect(fixture.llm.requests[0]?.messages[0]).toEqual({
+      role: 'system',
+      content: 'You are the metrics test bot.',
+    });
   });
 
   it('counts the turn, the tool call, the confirmation and the LLM calls', () => {
