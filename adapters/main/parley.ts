@@ -85,7 +85,7 @@ async function loadDemoServers(): Promise<{
 
 /** The system prompt from PARLEY_SYSTEM_PROMPT or PARLEY_SYSTEM_PROMPT_FILE; undefined: built-in. */
 export function systemPromptFromEnv(
-  env: Pick<Env, 'PARLEY_SYSTEM_PROMPT' | 'PARLEY_SYSTEM_PROMPT_FILE'>,
+  env: Partial<Pick<Env, 'PARLEY_SYSTEM_PROMPT' | 'PARLEY_SYSTEM_PROMPT_FILE'>>,
 ): string | undefined {
   if (env.PARLEY_SYSTEM_PROMPT) return env.PARLEY_SYSTEM_PROMPT;
   if (!env.PARLEY_SYSTEM_PROMPT_FILE) return undefined;
