@@ -2,8 +2,11 @@
  * OpenTelemetry tracing. Parley's code makes spans through the API only ({@link withSpan}); they
  * cost nothing until {@link startTracing} registers an SDK, which it does only when the standard
  * OTEL_* variables ask for an exporter. One trace per turn: the turn span is the root, with the
- * LLM calls, each MCP request and each store round trip beneath it, and fetch()/undici requests
- * (MCP HTTP, the LLM, Discord's REST) beneath those through the undici instrumentation.
+ * LLM calls, each MCP request and each store round trip beneath it, and the outgoing HTTP
+ * requests beneath those through the undici instrumentation (fetch: MCP over HTTP, the LLM,
+ * Slack's Web API, Discord's REST API). It works through diagnostics channels, so it needs no
+ * ESM loader hook; module-patching instrumentations (http server, ioredis, express) would, and
+ * the store and turn spans above cover what they would show.
  *
  * The trace context travels to MCP servers in the request's `_meta` (`traceparent`,
  * `tracestate`), the W3C Trace Context fields MCP's `_meta` carries for this (the spec's
@@ -65,6 +68,17 @@ export function tracingExporters(env: TracingEnv): Array<'otlp' | 'console'> {
   return env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? ['otlp'] : [];
 }
 
+/**
+ * Where OTLP/HTTP spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, else
+ * OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces` (OTLP exporter spec), else the SDK's default.
+ */
+export function otlpTracesUrl(env: TracingEnv): string | undefined {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT)
+    return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
+  return undefined;
+}
+
 export interface Tracing {
   /** Flushes spans still queued and stops exporting. */
   shutdown(): Promise<void>;
@@ -94,7 +108,7 @@ export async function startTracing(env: TracingEnv, logger?: Logger): Promise<Tr
     if (name === 'console') spanProcessors.push(new BatchSpanProcessor(new ConsoleSpanExporter()));
     else {
       const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-      spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+      spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(env) })));
     }
   }
   const resource = resources
