@@ -1,8 +1,14 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The production runtime-layout test installs from the registry (about a minute of CPU and
+    // disk that slows every test beside it): `npm run test:runtime`, and CI's Node 24 step.
+    exclude: [
+      ...configDefaults.exclude,
+      ...(process.env.PARLEY_RUNTIME_TEST === '1' ? [] : ['test/deploy/runtime-layout.test.ts']),
+    ],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

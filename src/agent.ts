@@ -21,6 +21,8 @@ import type { Llm } from './llm.js';
 import type { Logger } from './logger.js';
 import type { CallContext } from './mcp/connection.js';
 import { McpPool } from './mcp/pool.js';
+import { metrics } from './observability/metrics.js';
+import { withSpan } from './observability/tracing.js';
 import { SessionStore } from './sessions.js';
 import type { Store } from './store/index.js';
 import type { ChatSurface } from './surface.js';
@@ -100,7 +102,9 @@ export class Agent implements ParleyInbound {
         const turn = JSON.parse(turnJson) as TurnState;
         // In the background: the adapter that delivered the answer must be able to ack now.
         void this.track(() =>
-          this.runner.resume(turn, resolution).catch((err) => this.fail(turn.conversation, err)),
+          withSpan('parley.turn.resume', { 'parley.platform': turn.conversation.platform }, () =>
+            this.runner.resume(turn, resolution),
+          ).catch((err) => this.fail(turn.conversation, err)),
         );
       },
     });
@@ -197,24 +201,27 @@ export class Agent implements ParleyInbound {
   // ───────────────────────────── the inbound port ─────────────────────────────
 
   message(conversation: Conversation, text: string): Promise<void> {
-    return this.track(async () => {
-      try {
-        const trimmed = text.trim();
-        const command = parseCommand(trimmed);
-        if (command) return await this.commands.run(conversation, command, trimmed);
-        if (!trimmed) return;
-        if (!this.llm) {
-          await this.presenter.say(
-            conversation,
-            'No language model is configured, so I can only run direct commands. Try `/tools` or `/help`, or set OPENAI_API_KEY.',
-          );
-          return;
+    // One trace per turn (OpenTelemetry, when configured).
+    return this.track(() =>
+      withSpan('parley.turn', { 'parley.platform': conversation.platform }, async () => {
+        try {
+          const trimmed = text.trim();
+          const command = parseCommand(trimmed);
+          if (command) return await this.commands.run(conversation, command, trimmed);
+          if (!trimmed) return;
+          if (!this.llm) {
+            await this.presenter.say(
+              conversation,
+              'No language model is configured, so I can only run direct commands. Try `/tools` or `/help`, or set OPENAI_API_KEY.',
+            );
+            return;
+          }
+          await this.runner.converse(conversation, trimmed);
+        } catch (err) {
+          await this.fail(conversation, err);
         }
-        await this.runner.converse(conversation, trimmed);
-      } catch (err) {
-        await this.fail(conversation, err);
-      }
-    });
+      }),
+    );
   }
 
   /** @deprecated Use {@link message}; kept for callers written before the inbound port. */
@@ -318,6 +325,7 @@ export class Agent implements ParleyInbound {
   private async fail(conversation: Conversation, err: unknown): Promise<void> {
     const e = toParleyError(err);
     this.logger.warn({ code: e.code, err: e.message }, 'turn failed');
+    metrics.turn(conversation.platform, 'failed');
     await this.presenter.say(conversation, `⚠️ ${e.userMessage}`);
   }
 }

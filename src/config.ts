@@ -82,6 +82,29 @@ export const envSchema = z.object({
     .url()
     .refine((v) => v.startsWith('https://'), { message: 'must be an https URL' })
     .optional(),
+  // ── Production (issue 14): rotation, system prompt, metrics, shutdown, tracing ──
+  /** Sign-in: the secret before the last rotation; what it sealed is still read, then re-sealed. */
+  PARLEY_SECRET_PREVIOUS: optionalString.refine((v) => v === undefined || v.length >= MIN_SECRET_LENGTH, {
+    message: `use at least ${MIN_SECRET_LENGTH} characters`,
+  }),
+  /** The LLM's system prompt (replaces the built-in one). */
+  PARLEY_SYSTEM_PROMPT: optionalString,
+  /** A file holding the system prompt (read once at start); PARLEY_SYSTEM_PROMPT wins. */
+  PARLEY_SYSTEM_PROMPT_FILE: optionalString,
+  /** Port of the Prometheus `/metrics` endpoint (its own server); unset: no metrics endpoint. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Interface the metrics server binds to. Default: HOST. */
+  METRICS_HOST: optionalString,
+  /** When set, a scrape must send `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: optionalString,
+  /** On SIGTERM, how long in-flight HTTP requests may take to finish before they are cut. */
+  SHUTDOWN_DRAIN_SECONDS: int(10, 0),
+  /** OpenTelemetry (read by its SDK too): tracing is on when one of these asks for an exporter. */
+  OTEL_SDK_DISABLED: optionalString,
+  OTEL_TRACES_EXPORTER: optionalString,
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+  OTEL_SERVICE_NAME: optionalString,
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,6 +1,7 @@
 /**
- * Parley's own HTTP server: health, readiness (the store answers) and short redirects for long
- * links. Adapters mount their routes on the same app (Slack HTTP mode, Discord interactions, the
+ * Parley's own HTTP server: health, readiness and short redirects for long links. Ready means:
+ * not shutting down, the store answers, and every registered check (Slack's socket, Discord's
+ * gateway) passes — so a load balancer or Kubernetes sends nothing to a process that can't serve. Adapters mount their routes on the same app (Slack HTTP mode, Discord interactions, the
  * OAuth callback), so one port serves everything.
  */
 import type { Server } from 'node:http';
@@ -16,17 +17,42 @@ export interface HttpServerOptions {
   publicBaseUrl: string | (() => string);
 }
 
+/** A readiness condition: true when ready. */
+export type ReadinessCheck = () => boolean;
+
 export class ParleyHttpServer {
   readonly app: Express;
   private server: Server | undefined;
+  private readonly checks = new Map<string, ReadinessCheck>();
+  private shuttingDown = false;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
 
   constructor(private readonly options: HttpServerOptions) {
     const app = express();
     app.disable('x-powered-by');
+    // Counts requests under way, so close() can let them finish (see close()).
+    app.use((_req, res, next) => {
+      this.inFlight += 1;
+      res.once('close', () => {
+        this.inFlight -= 1;
+        if (this.inFlight === 0) this.drained?.();
+      });
+      next();
+    });
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true });
     });
     app.get('/readyz', async (_req, res) => {
+      if (this.shuttingDown) {
+        res.status(503).json({ ok: false, error: 'shutting down' });
+        return;
+      }
+      const failing = [...this.checks].filter(([, ready]) => !ready()).map(([name]) => name);
+      if (failing.length > 0) {
+        res.status(503).json({ ok: false, error: `not connected: ${failing.join(', ')}` });
+        return;
+      }
       try {
         await options.store.ping();
         res.json({ ok: true });
@@ -65,12 +91,52 @@ export class ParleyHttpServer {
     });
   }
 
-  close(): Promise<void> {
+  /** The port it listens on (undefined before listen). */
+  get port(): number | undefined {
+    const addr = this.server?.address();
+    return typeof addr === 'object' && addr ? addr.port : undefined;
+  }
+
+  /** Adds a condition `/readyz` requires (`name` appears in its 503 answer). */
+  addReadinessCheck(name: string, ready: ReadinessCheck): void {
+    this.checks.set(name, ready);
+  }
+
+  /** From now on `/readyz` answers 503, so traffic moves elsewhere while this process stops. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /**
+   * Stops accepting connections, lets requests under way finish for up to `drainMs` milliseconds
+   * (default 10 s), then cuts what is left. Idle keep-alive connections close at once.
+   */
+  async close(drainMs = 10_000): Promise<void> {
+    this.shuttingDown = true;
     const server = this.server;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    });
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (this.inFlight > 0 && drainMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.drained = resolve;
+        }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, drainMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (this.inFlight > 0)
+        this.options.logger.warn({ requests: this.inFlight }, 'requests still running at shutdown were cut');
+    }
+    // Keep-alive connections that carried the drained requests are idle now, or cut.
+    server.closeAllConnections();
+    await closed;
   }
 }

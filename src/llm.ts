@@ -4,6 +4,8 @@
  */
 import OpenAI from 'openai';
 import { ParleyError } from './errors.js';
+import { metrics, secondsSince } from './observability/metrics.js';
+import { withSpan } from './observability/tracing.js';
 
 export interface LlmToolCall {
   id: string;
@@ -58,7 +60,13 @@ export class OpenAiLlm implements Llm {
     });
   }
 
-  async complete(request: LlmRequest): Promise<LlmReply> {
+  /** One Chat Completions request, as an `llm.chat` span; counted in the LLM metrics. */
+  complete(request: LlmRequest): Promise<LlmReply> {
+    return withSpan('llm.chat', { 'gen_ai.request.model': this.options.model }, () => this.request(request));
+  }
+
+  private async request(request: LlmRequest): Promise<LlmReply> {
+    const started = performance.now();
     try {
       const res = await this.client.chat.completions.create({
         model: this.options.model,
@@ -92,8 +100,13 @@ export class OpenAiLlm implements Llm {
         if (c.type === 'function')
           toolCalls.push({ id: c.id, name: c.function.name, arguments: c.function.arguments });
       }
+      metrics.llmCall('ok', secondsSince(started), {
+        prompt: res.usage?.prompt_tokens,
+        completion: res.usage?.completion_tokens,
+      });
       return { content: choice.message.content ?? null, toolCalls, model: res.model };
     } catch (err) {
+      metrics.llmCall('error', secondsSince(started));
       if (err instanceof ParleyError) throw err;
       const status = err instanceof OpenAI.APIError ? err.status : undefined;
       throw new ParleyError(

@@ -6,12 +6,20 @@
  * REST module (./rest.ts). Answers go out through Discord's REST API — the interaction's webhook
  * while its token lives (15 minutes), the bot's channel messages otherwise.
  */
-import { Client, type ClientOptions, GatewayIntentBits, Partials, type RESTOptions } from 'discord.js';
+import {
+  Client,
+  type ClientOptions,
+  GatewayIntentBits,
+  Partials,
+  type RESTOptions,
+  Status,
+} from 'discord.js';
 import type { Conversation } from '../../src/conversation.js';
 import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { ParleyInbound } from '../../src/inbound.js';
 import type { Logger } from '../../src/logger.js';
+import { metrics, secondsSince } from '../../src/observability/metrics.js';
 import type { Store } from '../../src/store/index.js';
 import type { ChatSurface } from '../../src/surface.js';
 import { DiscordInbound } from './inbound.js';
@@ -55,6 +63,7 @@ export class DiscordAdapter {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly ownsClient: boolean;
   private started = false;
+  private usesGateway = false;
   private listening = false;
 
   constructor(private readonly config: DiscordAdapterConfig) {
@@ -115,11 +124,19 @@ export class DiscordAdapter {
       listenToGateway(this.client, this.rest, this.target());
     }
     const gateway = this.config.gateway ?? (Boolean(this.config.token) && this.ownsClient);
+    this.usesGateway = gateway;
     if (gateway) {
       if (!this.config.token)
         throw new ParleyError('config_invalid', 'The Discord gateway needs DISCORD_TOKEN.');
       await this.client.login(this.config.token);
     }
+  }
+
+  /** Whether Discord can reach this process: started, and its gateway shards (if any) ready. */
+  get connected(): boolean {
+    if (!this.started) return false;
+    if (!this.usesGateway) return true;
+    return this.client.isReady() && this.client.ws.shards.every((shard) => shard.status === Status.Ready);
   }
 
   async stop(): Promise<void> {
@@ -141,7 +158,14 @@ export class DiscordAdapter {
     return {
       running: () => this.started,
       onMessage: (m) => this.inbound.onMessage(m),
-      onInteraction: (i, respond) => this.inbound.handleInteraction(i, respond),
+      onInteraction: (i, respond) => {
+        // Time to the initial response, as Discord measures it against its 3 seconds.
+        const received = performance.now();
+        return this.inbound.handleInteraction(i, async (body) => {
+          metrics.ack('discord', secondsSince(received));
+          await respond(body);
+        });
+      },
       track: (work) => this.track(work),
     };
   }

@@ -6,14 +6,19 @@
  * server and the bot on the console adapter, with the in-memory store. REDIS_URL switches to
  * Redis; Slack or Discord credentials add (and replace the console with) those adapters.
  */
+import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
-import { type DemoMcpServer, startMcpServer } from '../../mcp-server/server.js';
+import type { AuthMock } from '../../auth-mock/server.js';
+import type { DemoMcpServer } from '../../mcp-server/server.js';
 import { Agent } from '../../src/agent.js';
 import { createSignIn, mountSignInRoutes } from '../../src/auth/index.js';
+import type { Env } from '../../src/config.js';
+import { ParleyError } from '../../src/errors.js';
 import { ParleyHttpServer } from '../../src/http.js';
 import { type Llm, OpenAiLlm } from '../../src/llm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { type MetricsServer, metrics, startMetricsServer } from '../../src/observability/metrics.js';
+import { startTracing, type Tracing } from '../../src/observability/tracing.js';
 import { createStore, describeStore, parseStoreEnv } from '../../src/store/index.js';
 import { ConsoleAdapter } from '../console/console.js';
 import { createDiscordAdapter, type DiscordAdapter } from '../discord/index.js';
@@ -36,6 +41,8 @@ export interface StartOptions {
 export interface RunningParley {
   agent: Agent;
   http: ParleyHttpServer;
+  /** The Prometheus endpoint's server, when METRICS_PORT is set. */
+  metricsServer?: MetricsServer;
   consoleAdapter?: ConsoleAdapter;
   mcp?: DemoMcpServer;
   auth?: AuthMock;
@@ -54,12 +61,65 @@ function portError(what: string, variable: string, port: number, err: unknown): 
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * The demo servers' modules, loaded only when the demo runs: the production image leaves them
+ * (and their dependencies, such as oidc-provider) out.
+ */
+async function loadDemoServers(): Promise<{
+  startAuthMock: typeof import('../../auth-mock/server.js').startAuthMock;
+  startMcpServer: typeof import('../../mcp-server/server.js').startMcpServer;
+}> {
+  try {
+    const [auth, mcp] = await Promise.all([
+      import('../../auth-mock/server.js'),
+      import('../../mcp-server/server.js'),
+    ]);
+    return { startAuthMock: auth.startAuthMock, startMcpServer: mcp.startMcpServer };
+  } catch (err) {
+    throw new ParleyError(
+      'config_invalid',
+      'No MCP servers are configured, and the demo servers are not installed here (the production image leaves them out). Mount a parley.config.json listing your MCP servers (or set PARLEY_CONFIG), or run `npm start` from a clone for the demo.',
+      { cause: err },
+    );
+  }
+}
+
+/** The system prompt from PARLEY_SYSTEM_PROMPT or PARLEY_SYSTEM_PROMPT_FILE; undefined: built-in. */
+export function systemPromptFromEnv(
+  env: Partial<Pick<Env, 'PARLEY_SYSTEM_PROMPT' | 'PARLEY_SYSTEM_PROMPT_FILE'>>,
+): string | undefined {
+  if (env.PARLEY_SYSTEM_PROMPT) return env.PARLEY_SYSTEM_PROMPT;
+  if (!env.PARLEY_SYSTEM_PROMPT_FILE) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(env.PARLEY_SYSTEM_PROMPT_FILE, 'utf8').trim();
+  } catch (err) {
+    throw new ParleyError(
+      'config_invalid',
+      `PARLEY_SYSTEM_PROMPT_FILE (${env.PARLEY_SYSTEM_PROMPT_FILE}) can't be read: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  if (!text)
+    throw new ParleyError(
+      'config_invalid',
+      `PARLEY_SYSTEM_PROMPT_FILE (${env.PARLEY_SYSTEM_PROMPT_FILE}) is empty.`,
+    );
+  return text;
+}
+
 export async function startParley(options: StartOptions = {}): Promise<RunningParley> {
   // Throws a config error naming the variable or field, or what a half-configured platform misses.
   const rawEnv = options.env ?? process.env;
   const config = loadConfig(rawEnv);
   const storeConfig = parseStoreEnv(rawEnv);
   const { env, demo, slack: slackSettings, discord: discordSettings } = config;
+  if (storeConfig.kind !== 'memory' && !env.PARLEY_SECRET)
+    throw new ParleyError(
+      'config_invalid',
+      'Redis is configured but PARLEY_SECRET is not: processes sharing a Redis must seal sign-in tokens with one shared secret, and a generated one would be private to this machine, so the others could not read what it stored. Set PARLEY_SECRET (at least 16 characters) to the same value everywhere.',
+    );
+  const systemPrompt = systemPromptFromEnv(env);
   const consoleMode = config.console.PARLEY_CONSOLE || (!slackSettings && !discordSettings);
   const logger =
     options.logger ??
@@ -79,6 +139,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     // The demo servers only speak up for warnings — unless Parley's own level is quieter still.
     const quiet = logger.child({ component: 'demo' });
     if (quiet.levelVal < 40) quiet.level = 'warn';
+    const { startAuthMock, startMcpServer } = await loadDemoServers();
     auth = await startAuthMock({
       port: authPort,
       ...(demo.AUTH_AUTO_APPROVE && { autoApprove: demo.AUTH_AUTO_APPROVE }),
@@ -96,6 +157,8 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     config.servers = defaultServers(mcp.url);
   }
 
+  const tracing: Tracing | undefined = await startTracing(env, logger);
+  metrics.setServers(config.servers.map((s) => s.name));
   const store = createStore({
     config: storeConfig,
     logger,
@@ -129,7 +192,9 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     requestTimeoutMs: env.MCP_REQUEST_TIMEOUT_MS,
     idleTimeoutMs: env.MCP_IDLE_TIMEOUT_MS,
     maxConnections: env.MCP_MAX_CONNECTIONS,
+    ...(systemPrompt !== undefined && { systemPrompt }),
   });
+  metrics.observePool(() => agent.pool.size);
   const http = new ParleyHttpServer({ store, logger, publicBaseUrl });
   // Adapters mount their routes (Slack HTTP mode, Discord interactions) before the server listens.
   const slack: SlackAdapter | undefined = slackSettings
@@ -146,10 +211,24 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
       })
     : undefined;
   if (signIn) mountSignInRoutes(http.app, { signIn, agent, logger });
+  if (slack) http.addReadinessCheck('slack', () => slack.connected);
+  if (discord) http.addReadinessCheck('discord', () => discord.connected);
   const port = options.ephemeralPorts ? 0 : env.PORT;
   httpPort = await http.listen(port, env.HOST).catch((err: unknown) => {
     throw portError('Parley', 'PORT', port, err);
   });
+
+  let metricsServer: MetricsServer | undefined;
+  if (env.METRICS_PORT !== undefined) {
+    const metricsPort = options.ephemeralPorts ? 0 : env.METRICS_PORT;
+    metricsServer = await startMetricsServer({
+      port: metricsPort,
+      host: env.METRICS_HOST ?? env.HOST,
+      token: env.METRICS_TOKEN,
+    }).catch((err: unknown) => {
+      throw portError('The metrics endpoint', 'METRICS_PORT', metricsPort, err);
+    });
+  }
 
   let consoleAdapter: ConsoleAdapter | undefined;
   if (consoleMode) {
@@ -188,20 +267,25 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    // Not ready from the first moment: load balancers stop sending while the rest winds down.
+    http.beginShutdown();
     consoleAdapter?.close();
     // The adapters stop taking events at once; their in-flight turns may be waiting for a person
     // (up to PENDING_TTL_SECONDS), and stopping the agent is what ends those waits.
     const adaptersStopped = Promise.all([slack?.stop(), discord?.stop()]);
     await agent.stop();
     await adaptersStopped;
-    await http.close();
+    await http.close(env.SHUTDOWN_DRAIN_SECONDS * 1000);
+    await metricsServer?.close();
     await store.close();
     await mcp?.close();
     await auth?.close();
+    await tracing?.shutdown();
   };
   return {
     agent,
     http,
+    ...(metricsServer && { metricsServer }),
     ...(consoleAdapter && { consoleAdapter }),
     ...(mcp && { mcp }),
     ...(auth && { auth }),

@@ -27,6 +27,7 @@ import type { Conversation } from '../../src/conversation.js';
 import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
+import { metrics, secondsSince } from '../../src/observability/metrics.js';
 import type { Store } from '../../src/store/index.js';
 import { DEFAULT_SLACK_API_URL, DEFAULT_SLACK_COMMAND, type SlackSettings } from './config.js';
 import { WorkGate } from './gate.js';
@@ -73,6 +74,7 @@ export class SlackAdapter {
   private readonly work = new Set<Promise<unknown>>();
   private readonly gate = new WorkGate();
   private running = false;
+  private socketConnected = false;
   private readonly apiUrl: string;
   private readonly slackLog: SlackLogger;
 
@@ -148,6 +150,16 @@ export class SlackAdapter {
           })
         : (this.expressReceiver as ExpressReceiver);
     this.socketReceiver = receiver instanceof SocketModeReceiver ? receiver : undefined;
+    if (this.socketReceiver) {
+      const socket = this.socketReceiver.client;
+      socket.on('connected', () => {
+        this.socketConnected = true;
+      });
+      for (const state of ['connecting', 'reconnecting', 'disconnecting', 'disconnected'])
+        socket.on(state, () => {
+          this.socketConnected = false;
+        });
+    }
     // botId and botUserId given: Bolt skips its own auth.test.
     const app = new App({
       token: this.config.botToken,
@@ -157,6 +169,7 @@ export class SlackAdapter {
       logger: this.slackLog,
       clientOptions,
     });
+    measureAcks(app);
     registerInbound({
       app,
       agent: this.config.agent,
@@ -181,9 +194,15 @@ export class SlackAdapter {
     );
   }
 
+  /** Whether Slack can reach this process: running, and in Socket Mode with the socket up. */
+  get connected(): boolean {
+    return this.running && (this.mode === 'http' || this.socketConnected);
+  }
+
   /** Stops listening and waits for message updates already under way. */
   async stop(): Promise<void> {
     this.running = false;
+    this.socketConnected = false;
     if (this.socketReceiver) await this.socketReceiver.stop().catch(() => undefined);
     this.socketReceiver = undefined;
     await this.idle();
@@ -210,6 +229,22 @@ export class SlackAdapter {
 
 export function createSlackAdapter(config: SlackAdapterConfig): SlackAdapter {
   return new SlackAdapter(config);
+}
+
+/** Every delivery's time to ack, whichever listener acks it (`parley_ack_duration_seconds`). */
+function measureAcks(app: App): void {
+  const process = app.processEvent.bind(app);
+  app.processEvent = (event) => {
+    const received = performance.now();
+    const ack = event.ack;
+    return process({
+      ...event,
+      ack: (response) => {
+        metrics.ack('slack', secondsSince(received));
+        return ack(response);
+      },
+    });
+  };
 }
 
 function withSlash(url: string): string {

@@ -12,7 +12,11 @@ import { SignInService } from './signin.js';
 export interface CreateSignInOptions {
   env: Pick<
     Env,
-    'PARLEY_SECRET' | 'PARLEY_SECRET_FILE' | 'PARLEY_CLIENT_METADATA_URL' | 'PENDING_TTL_SECONDS'
+    | 'PARLEY_SECRET'
+    | 'PARLEY_SECRET_FILE'
+    | 'PARLEY_CLIENT_METADATA_URL'
+    | 'PENDING_TTL_SECONDS'
+    | 'PARLEY_SECRET_PREVIOUS'
   >;
   servers: ServerConfig[];
   store: Store;
@@ -36,6 +40,7 @@ export function createSignIn(options: CreateSignInOptions): SignInService | unde
   return new SignInService({
     store: options.store,
     secret,
+    ...(env.PARLEY_SECRET_PREVIOUS && { previousSecrets: [env.PARLEY_SECRET_PREVIOUS] }),
     servers: options.servers,
     publicBaseUrl: options.publicBaseUrl,
     logger,

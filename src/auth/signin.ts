@@ -15,6 +15,7 @@ import { type Conversation, identityKey, sessionKey } from '../conversation.js';
 import { describeError } from '../errors.js';
 import { type PendingRoute, PendingStore } from '../interactions/pending.js';
 import type { Logger } from '../logger.js';
+import { metrics } from '../observability/metrics.js';
 import type { Store } from '../store/index.js';
 import type { LinkView, OutboundMessage } from '../surface.js';
 import { hostOf } from '../text.js';
@@ -38,6 +39,8 @@ export interface SignInServiceOptions {
   store: Store;
   /** PARLEY_SECRET (or the generated one): the key for tokens at rest. */
   secret: string;
+  /** PARLEY_SECRET_PREVIOUS: still opens what it sealed, which is then sealed again with `secret`. */
+  previousSecrets?: string[];
   servers: ServerConfig[];
   /** Parley's public URL; a function when it is known only once the HTTP server listens. */
   publicBaseUrl: string | (() => string);
@@ -92,7 +95,11 @@ export class SignInService {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.flowTtlMs = options.flowTtlMs ?? 15 * 60_000;
-    this.vault = new SignInVault(options.store, new SecretBox(options.secret), options.logger);
+    this.vault = new SignInVault(
+      options.store,
+      new SecretBox(options.secret, options.previousSecrets),
+      options.logger,
+    );
     this.pending = new PendingStore(options.store, this.flowTtlMs);
   }
 
@@ -224,6 +231,7 @@ export class SignInService {
           : `The sign-in for ${title} ended before I could send it; please ask again.`,
       };
     }
+    if (!resent) metrics.signIn('started');
     return { ok: true, resent, view };
   }
 
@@ -302,6 +310,14 @@ export class SignInService {
    * replaced `state`) store nothing and touch no one's flow.
    */
   async completeCallback(params: URLSearchParams): Promise<CallbackResult> {
+    const result = await this.finishCallback(params);
+    // Refused links (missing, unknown, reused state) are no sign-in: only real ends are counted.
+    if (result.ok) metrics.signIn('completed');
+    else if (result.reason === 'denied' || result.reason === 'failed') metrics.signIn('failed');
+    return result;
+  }
+
+  private async finishCallback(params: URLSearchParams): Promise<CallbackResult> {
     const state = params.get('state') ?? '';
     if (!state || state.length > 512)
       return {

@@ -13,6 +13,7 @@ import type {
   StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
 import type { Conversation } from '../conversation.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Store, setJson, takeJson } from '../store/index.js';
 import { digest, randomToken, type SecretBox } from './crypto.js';
@@ -168,8 +169,8 @@ export class SignInVault {
     const key = this.key(identity, server, part);
     const sealed = await this.store.get(key);
     if (sealed === undefined) return undefined;
-    const plain = this.box.open(sealed, key);
-    if (plain === undefined) {
+    const opened = this.box.openDetailed(sealed, key);
+    if (opened === undefined) {
       if (!this.warnedUnreadable) {
         this.warnedUnreadable = true;
         this.logger?.warn(
@@ -178,10 +179,32 @@ export class SignInVault {
       }
       return undefined;
     }
+    let value: T;
     try {
-      return JSON.parse(plain) as T;
+      value = JSON.parse(opened.plaintext) as T;
     } catch {
       return undefined;
+    }
+    // Sealed with PARLEY_SECRET_PREVIOUS: sealed again with the current secret on this first use,
+    // so a rotation signs nobody out and the previous secret can be dropped once all are re-sealed.
+    if (opened.stale) await this.reseal(part, key, opened.plaintext, value);
+    return value;
+  }
+
+  private async reseal(part: Part, key: string, plaintext: string, value: unknown): Promise<void> {
+    const expiresAt = (value as { expiresAt?: unknown }).expiresAt;
+    const ttlMs =
+      part === 'flow' && typeof expiresAt === 'number'
+        ? Math.max(1, expiresAt - Date.now())
+        : CREDENTIAL_TTL_MS;
+    try {
+      await this.store.set(key, this.box.seal(plaintext, key), ttlMs);
+    } catch (err) {
+      // Still readable with the previous secret: the next read tries again.
+      this.logger?.warn(
+        { part, err: describeError(err) },
+        'could not re-seal sign-in data with the new secret',
+      );
     }
   }
 

@@ -89,9 +89,9 @@ export class AnswerDesk {
     resolution: Resolution,
     outcome: InteractionOutcome,
   ): Promise<boolean> {
-    const handed = await this.o.delivery.hand(record, resolution, outcome);
-    if (handed === 'used') return false;
-    await this.o.presenter.close(record, handed === 'delivered' ? outcome : 'expired');
+    // What ended it (a finished sign-in, say) is true whether or not anything still waited.
+    if ((await this.o.delivery.hand(record, resolution, outcome)) === 'used') return false;
+    await this.o.presenter.close(record, outcome);
     return true;
   }
 

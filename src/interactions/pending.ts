@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../conversation.js';
+import { metrics } from '../observability/metrics.js';
 import { getJson, type Store, setJson } from '../store/index.js';
 import type { FormSpec } from './form.js';
 
@@ -89,6 +90,7 @@ export class PendingStore {
       ttlMs: TOMBSTONE_TTL_MS,
     });
     const record = values?.[0] === undefined ? undefined : parse<PendingInteraction>(values[0]);
+    if (record) metrics.interaction(record.kind, outcome);
     return record ? { record, taken: values?.slice(1) ?? [] } : undefined;
   }
 

@@ -19,6 +19,8 @@ import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
 import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { metrics, secondsSince, type ToolOutcome } from '../observability/metrics.js';
+import { traceContextFields, withSpan } from '../observability/tracing.js';
 import { classifyFailure } from './failures.js';
 import { createMcpTransport } from './transport.js';
 
@@ -236,7 +238,10 @@ export class McpConnection {
   async listTools(): Promise<Tool[]> {
     if (this.tools) return this.tools;
     const client = this.requireClient();
-    const result = await client.listTools();
+    const result = await withSpan('mcp.tools/list', { 'mcp.server': this.server.name }, () => {
+      const meta = traceContextFields();
+      return client.listTools(Object.keys(meta).length > 0 ? { _meta: meta } : undefined);
+    });
     this.tools = result.tools;
     this.lastReply = Date.now();
     return this.tools;
@@ -247,7 +252,30 @@ export class McpConnection {
    * `requestTimeoutMs` of the server's time; time spent waiting for a person (a server request
    * of this call) doesn't count. Ends at once when the connection is found dead.
    */
-  async callTool(
+  callTool(
+    ctx: CallContext,
+    name: string,
+    args: Record<string, unknown>,
+    resume?: { inputResponses: Record<string, unknown>; requestState?: string | undefined },
+  ): Promise<CallOutcome> {
+    // An `mcp.tools/call` span whose context goes to the server in `_meta`, counted in
+    // `parley_tool_calls_total` by outcome.
+    return withSpan('mcp.tools/call', { 'mcp.server': this.server.name, 'mcp.tool': name }, async (span) => {
+      const started = performance.now();
+      let outcome: ToolOutcome = 'failed';
+      try {
+        const result = await this.sendCall(ctx, name, args, resume);
+        outcome =
+          result.kind === 'input_required' ? 'input_required' : result.result.isError ? 'error' : 'ok';
+        return result;
+      } finally {
+        span.setAttribute('mcp.outcome', outcome);
+        metrics.toolCall(this.server.name, name, outcome, secondsSince(started));
+      }
+    });
+  }
+
+  private async sendCall(
     ctx: CallContext,
     name: string,
     args: Record<string, unknown>,
@@ -263,6 +291,8 @@ export class McpConnection {
         params.inputResponses = resume.inputResponses;
         if (resume.requestState !== undefined) params.requestState = resume.requestState;
       }
+      const meta = traceContextFields();
+      if (Object.keys(meta).length > 0) params._meta = meta;
       const result = await client.request(
         { method: 'tools/call', params } as Parameters<Client['request']>[0],
         withInputRequired(specTypeSchemas.CallToolResult),

@@ -7,6 +7,8 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { metrics } from '../observability/metrics.js';
+import { withSpan } from '../observability/tracing.js';
 import { type ConnectionHooks, McpConnection } from './connection.js';
 import { classifyFailure } from './failures.js';
 
@@ -208,7 +210,21 @@ export class McpPool {
     return conn;
   }
 
-  private async open(identity: string, server: ServerConfig): Promise<McpConnection> {
+  /** Connects (an `mcp.connect` span), counted in `parley_mcp_connects_total` by outcome. */
+  private open(identity: string, server: ServerConfig): Promise<McpConnection> {
+    return withSpan('mcp.connect', { 'mcp.server': server.name }, async () => {
+      try {
+        const conn = await this.openNow(identity, server);
+        metrics.connect(server.name, true);
+        return conn;
+      } catch (err) {
+        metrics.connect(server.name, false);
+        throw err;
+      }
+    });
+  }
+
+  private async openNow(identity: string, server: ServerConfig): Promise<McpConnection> {
     const { hooks, logger, requestTimeoutMs } = this.options;
     const authProvider =
       server.auth.type === 'oauth' ? this.options.authProviderFor?.(identity, server) : undefined;

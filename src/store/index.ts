@@ -1,10 +1,12 @@
 import type { Logger } from '../logger.js';
 import type { StoreConfig } from './config.js';
+import { instrumentStore } from './instrumented.js';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
 import type { Store } from './store.js';
 
 export { describeStore, parseStoreEnv, type StoreConfig } from './config.js';
+export { instrumentStore } from './instrumented.js';
 export { MemoryStore } from './memory.js';
 export { RedisStore } from './redis.js';
 export { MINIMUM_REDIS_VERSION } from './redis-client.js';
@@ -26,10 +28,14 @@ export function createStore(options: {
     ...(options.prefix !== undefined && { prefix: options.prefix }),
     ...(options.logger && { logger: options.logger }),
   };
-  if (config && config.kind !== 'memory') return new RedisStore({ topology: config, ...common });
-  if (!config && options.redisUrl) return new RedisStore({ url: options.redisUrl, ...common });
-  return new MemoryStore({
+  // Measured (spans and error counts, see instrumentStore) without changing what it does.
+  if (config && config.kind !== 'memory')
+    return instrumentStore(new RedisStore({ topology: config, ...common }), 'redis');
+  if (!config && options.redisUrl)
+    return instrumentStore(new RedisStore({ url: options.redisUrl, ...common }), 'redis');
+  const memory = new MemoryStore({
     ...(options.logger && { logger: options.logger }),
     ...(options.nodeEnv !== undefined && { nodeEnv: options.nodeEnv }),
   });
+  return instrumentStore(memory, 'memory');
 }

@@ -10,6 +10,7 @@ import { ParleyError } from '../errors.js';
 import type { Resolution } from '../interactions/delivery.js';
 import type { Presenter } from '../interactions/presenter.js';
 import type { Llm } from '../llm.js';
+import { metrics } from '../observability/metrics.js';
 import type { SessionStore } from '../sessions.js';
 import type { ToolCalls } from '../tools/calls.js';
 import type { ToolCatalog } from '../tools/catalog.js';
@@ -82,7 +83,7 @@ export class TurnRunner {
         if (!step.done) return; // paused: state is in the store
         await this.completeStep(turn, call, step.content);
       }
-      if (turn.mode === 'direct') return;
+      if (turn.mode === 'direct') return metrics.turn(turn.conversation.platform, 'answered');
       if (turn.steps >= this.o.maxSteps) {
         await this.finish(
           turn,
@@ -113,6 +114,7 @@ export class TurnRunner {
   }
 
   private async finish(turn: TurnState, text: string): Promise<void> {
+    metrics.turn(turn.conversation.platform, 'answered');
     await this.o.presenter.say(turn.conversation, text);
     await this.o.sessions.append(turn.conversation, [
       { role: 'user', content: turn.userText },

@@ -27,6 +27,8 @@ describe('console walkthrough on Redis with a scripted LLM', () => {
     const { transcript, missing } = await runWalkthrough({
       env: {
         REDIS_URL: redisUrl(),
+        // Required with REDIS_URL: every process on one Redis seals sign-ins with the same secret.
+        PARLEY_SECRET: 'walkthrough-test-secret',
         REDIS_PREFIX: testKeyPrefix('walkthrough'),
         OPENAI_API_KEY: 'test-key',
         OPENAI_BASE_URL: llm.baseURL,

@@ -39,6 +39,8 @@ export interface ProcessOptions {
   /** For the token requests Parley makes itself (tests count refreshes with it). */
   fetch?: typeof fetch;
   secret?: string;
+  /** PARLEY_SECRET_PREVIOUS: the secret before a rotation. */
+  previousSecrets?: string[];
   logger?: Logger;
   /** Several processes behind one public URL share it (the callback may reach any of them). */
   publicBaseUrl?: string;
@@ -90,6 +92,7 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
     const signIn = new SignInService({
       store,
       secret: p.secret ?? TEST_SECRET,
+      ...(p.previousSecrets && { previousSecrets: p.previousSecrets }),
       servers,
       publicBaseUrl: p.publicBaseUrl ?? baseUrl,
       logger,
