@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { SignInOutcome, SignInService } from './auth/signin.js';
 import { Commands, HELP, parseCommand } from './commands.js';
 import type { ServerConfig } from './config.js';
-import type { Actor, Conversation } from './conversation.js';
+import { type Actor, type Conversation, sessionKey } from './conversation.js';
 import { toParleyError } from './errors.js';
 import type { Answer, AnswerReply, LookupReply, ParleyInbound, Received } from './inbound.js';
 import { AnswerDesk } from './interactions/answers.js';
@@ -28,10 +28,14 @@ import type { Store } from './store/index.js';
 import type { ChatSurface } from './surface.js';
 import { ToolCalls } from './tools/calls.js';
 import { ToolCatalog } from './tools/catalog.js';
+import { type TurnLease, TurnLeases } from './turns/leases.js';
 import { TurnRunner } from './turns/runner.js';
 import { type TurnState, TurnStore, toInputResponse } from './turns/state.js';
 
 export type { Answer, AnswerReply } from './inbound.js';
+
+/** How long a resumed turn waits for one running in its conversation before it goes on (ms). */
+const RESUME_WAIT_MS = 30_000;
 
 export const DEFAULT_SYSTEM_PROMPT =
   'You are Parley, a helpful assistant in a team chat. Use the available tools when they help. ' +
@@ -56,6 +60,8 @@ export interface AgentOptions {
   systemPrompt?: string;
   /** Per-person OAuth sign-in (src/auth): providers for the pool, sign-in links, /login etc. */
   signIn?: SignInService | undefined;
+  /** How long a process may miss its heartbeat before its running turns count as cut off (ms). */
+  turnLeaseMs?: number;
 }
 
 export class Agent implements ParleyInbound {
@@ -73,6 +79,9 @@ export class Agent implements ParleyInbound {
   private readonly catalog: ToolCatalog;
   private readonly runner: TurnRunner;
   private readonly commands: Commands;
+  private readonly leases: TurnLeases;
+  /** The leases of turns running in this process, by conversation. */
+  private readonly running = new Map<string, TurnLease>();
   private busy = 0;
   private idleWaiters: Array<() => void> = [];
 
@@ -91,6 +100,20 @@ export class Agent implements ParleyInbound {
       ttlMs: options.sessionTtlMs ?? 7 * 24 * 3600_000,
     });
     this.presenter = new Presenter({ pending: this.pending, logger, now });
+    this.leases = new TurnLeases({
+      store,
+      logger,
+      processId: this.processId,
+      leaseMs: options.turnLeaseMs ?? 15_000,
+      tellCutOff: async (conversation, doing) => {
+        await this.presenter.say(
+          conversation,
+          doing
+            ? `⚠️ I was restarted while working on this, during ${doing}, so it may or may not have run. Please check before asking again.`
+            : '⚠️ I was restarted while working on your last message, so I couldn’t finish it. Please send it again.',
+        );
+      },
+    });
     const turns = new TurnStore(store, this.presenter, this.pending.ttl);
     this.delivery = new Delivery({
       store,
@@ -103,7 +126,8 @@ export class Agent implements ParleyInbound {
         // In the background: the adapter that delivered the answer must be able to ack now.
         void this.track(() =>
           withSpan('parley.turn.resume', { 'parley.platform': turn.conversation.platform }, () =>
-            this.runner.resume(turn, resolution),
+            // After any turn running in the conversation now: never interleaved.
+            this.leased(turn.conversation, RESUME_WAIT_MS, () => this.runner.resume(turn, resolution)),
           ).catch((err) => this.fail(turn.conversation, err)),
         );
       },
@@ -148,6 +172,11 @@ export class Agent implements ParleyInbound {
       turns,
       logger,
       signIn: this.signIn,
+      onActivity: (turn, what) =>
+        void this.running
+          .get(sessionKey(turn.conversation))
+          ?.doing(what)
+          .catch(() => undefined),
     });
     this.runner = new TurnRunner({
       llm: this.llm,
@@ -180,9 +209,11 @@ export class Agent implements ParleyInbound {
    */
   async start(): Promise<void> {
     await this.delivery.start();
+    await this.leases.start();
   }
 
   async stop(): Promise<void> {
+    await this.leases.stop();
     await this.delivery.stop();
     await this.pool.closeAll();
   }
@@ -207,7 +238,11 @@ export class Agent implements ParleyInbound {
         try {
           const trimmed = text.trim();
           const command = parseCommand(trimmed);
-          if (command) return await this.commands.run(conversation, command, trimmed);
+          if (command)
+            // A tool call is a turn: one at a time per conversation. Other commands answer at once.
+            return command.name === '/call'
+              ? await this.leased(conversation, 0, () => this.commands.run(conversation, command, trimmed))
+              : await this.commands.run(conversation, command, trimmed);
           if (!trimmed) return;
           if (!this.llm) {
             await this.presenter.say(
@@ -311,6 +346,29 @@ export class Agent implements ParleyInbound {
   }
 
   // ───────────────────────────── plumbing ─────────────────────────────
+
+  /**
+   * Runs a turn holding its conversation's lease (see turns/leases.ts). Without `wait`, a turn
+   * already running there means this one is refused with a sentence; with it, it waits its turn.
+   */
+  private async leased(conversation: Conversation, wait: number, work: () => Promise<void>): Promise<void> {
+    const lease = await this.leases.acquire(conversation, wait);
+    if (!lease) {
+      await this.presenter.say(
+        conversation,
+        'I’m still working on your last message here. Send this again once I’ve answered.',
+      );
+      return;
+    }
+    const key = sessionKey(conversation);
+    this.running.set(key, lease);
+    try {
+      await work();
+    } finally {
+      if (this.running.get(key) === lease) this.running.delete(key);
+      await lease.release();
+    }
+  }
 
   private async track<T>(work: () => Promise<T>): Promise<T> {
     this.busy += 1;

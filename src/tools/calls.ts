@@ -40,6 +40,8 @@ export interface ToolCallsOptions {
   turns: TurnStore;
   logger: Logger;
   signIn?: SignInService | undefined;
+  /** Told what a turn is doing (a tool call starting), so a cut-off turn can be explained. */
+  onActivity?: (turn: TurnState, what: string) => void;
 }
 
 type Target = { server: ServerConfig; tool: Tool; args: Record<string, unknown> };
@@ -146,6 +148,7 @@ export class ToolCalls {
   }
 
   private running(turn: TurnState, server: ServerConfig, tool: string): Promise<boolean> {
+    this.o.onActivity?.(turn, `${server.name} · ${tool}`);
     return this.o.presenter.post(turn.conversation, {
       kind: 'progress',
       text: `Running ${server.name} · ${tool}…`,

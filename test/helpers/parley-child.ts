@@ -20,6 +20,7 @@ const agent = new Agent({
   servers,
   logger: silentLogger(),
   ...(env.PARLEY_TEST_PROCESS_ID && { processId: env.PARLEY_TEST_PROCESS_ID }),
+  ...(env.PARLEY_TEST_LEASE_MS && { turnLeaseMs: Number(env.PARLEY_TEST_LEASE_MS) }),
 });
 agent.attach({
   platform: 'test',

@@ -30,6 +30,8 @@ export async function startParleyProcess(opts: {
   redisUrl: string;
   prefix: string;
   servers: unknown[];
+  /** The agent's turnLeaseMs (how fast others notice this process died). */
+  leaseMs?: number;
 }): Promise<ParleyProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/helpers/parley-child.ts')], {
     cwd: root,
@@ -38,6 +40,7 @@ export async function startParleyProcess(opts: {
       REDIS_URL: opts.redisUrl,
       PARLEY_TEST_PREFIX: opts.prefix,
       PARLEY_TEST_SERVERS: JSON.stringify(opts.servers),
+      ...(opts.leaseMs !== undefined && { PARLEY_TEST_LEASE_MS: String(opts.leaseMs) }),
     },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
