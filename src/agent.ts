@@ -9,7 +9,7 @@ import type { SignInOutcome, SignInService } from './auth/signin.js';
 import { Commands, HELP, parseCommand } from './commands.js';
 import type { ServerConfig } from './config.js';
 import { type Actor, type Conversation, sessionKey } from './conversation.js';
-import { toParleyError } from './errors.js';
+import { describeError, toParleyError } from './errors.js';
 import type { Answer, AnswerReply, LookupReply, ParleyInbound, Received } from './inbound.js';
 import { AnswerDesk } from './interactions/answers.js';
 import { Delivery, type Resolution } from './interactions/delivery.js';
@@ -352,7 +352,13 @@ export class Agent implements ParleyInbound {
    * already running there means this one is refused with a sentence; with it, it waits its turn.
    */
   private async leased(conversation: Conversation, wait: number, work: () => Promise<void>): Promise<void> {
-    const lease = await this.leases.acquire(conversation, wait);
+    // A resumed turn (wait > 0) holds an answer already taken from the store: it goes on even if
+    // the store can't give it the lease right now. A new message is better refused.
+    const lease = await this.leases.acquire(conversation, wait).catch((err: unknown) => {
+      if (wait === 0) throw err;
+      this.logger.warn({ err: describeError(err) }, 'resuming a turn without its conversation lease');
+      return { doing: async () => undefined, release: async () => undefined };
+    });
     if (!lease) {
       await this.presenter.say(
         conversation,

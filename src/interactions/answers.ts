@@ -34,6 +34,9 @@ export interface AnswerDeskOptions {
 }
 
 export class AnswerDesk {
+  /** In-memory claims on interactions this process showed (see {@link claim}). */
+  private readonly claimed = new Set<string>();
+
   constructor(private readonly o: AnswerDeskOptions) {}
 
   /** Checks and hands on an answer in one call. */
@@ -53,7 +56,7 @@ export class AnswerDesk {
       const { record } = found;
       const decision = decide(record, answer);
       if ('ok' in decision) return decision;
-      if (!(await this.o.pending.claim(id))) return refuse('used', SENTENCES.used);
+      if (!(await this.claim(id))) return refuse('used', SENTENCES.used);
       return {
         ok: true,
         deliver: async () => {
@@ -101,15 +104,36 @@ export class AnswerDesk {
   ): Promise<AnswerReply> {
     try {
       const handed = await this.o.delivery.hand(record, decision.resolution, decision.outcome);
+      // Consumed (or someone else consumed it): the tombstone refuses any later answer.
+      this.claimed.delete(record.id);
       if (handed === 'used') return refuse('used', SENTENCES.used);
       await this.o.presenter.close(record, handed === 'delivered' ? decision.outcome : 'expired');
       if (handed === 'expired') return refuse('expired', SENTENCES.expiredOnDelivery);
       return decision.url ? { ok: true, url: decision.url } : { ok: true };
     } catch (err) {
       // Nothing was consumed (or it was put back): the person may answer again.
-      await this.o.pending.unclaim(record.id).catch(() => undefined);
+      await this.unclaim(record.id);
       return this.unavailable(err);
     }
+  }
+
+  /**
+   * The once-only claim. For an interaction this process showed, in memory: no store round trip
+   * before Slack's 3-second ack (a submit that reaches another process is still refused there by
+   * the atomic take). Otherwise in the store, so two processes can't both accept it.
+   */
+  private async claim(id: string): Promise<boolean> {
+    if (this.o.presenter.knownRecord(id)) {
+      if (this.claimed.has(id)) return false;
+      this.claimed.add(id);
+      return true;
+    }
+    return this.o.pending.claim(id);
+  }
+
+  private async unclaim(id: string): Promise<void> {
+    if (this.claimed.delete(id)) return;
+    await this.o.pending.unclaim(id).catch(() => undefined);
   }
 
   private async find(
