@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'mcp_unreachable'
   | 'tool_not_found'
   | 'auth_required'
+  /** A sign-in (any kind) failed in a way the person or an admin must act on. */
+  | 'auth_failed'
   | 'internal';
 
 export class ParleyError extends Error {

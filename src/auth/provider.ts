@@ -24,9 +24,15 @@ import type { HttpServerConfig } from '../config.js';
 import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { randomToken } from './crypto.js';
+import { checkDiscoveredIssuer } from './issuer.js';
 import type { SignInFlow, SignInVault, StoredTokens } from './vault.js';
 
 export type OAuthServerConfig = HttpServerConfig & { auth: { type: 'oauth' } };
+
+/** Whether the server needs an OAuth provider of any kind (per person or a service identity). */
+export function usesSignIn(server: { auth: { type: string } } & object): boolean {
+  return ['oauth', 'client_credentials', 'enterprise'].includes(server.auth.type) && 'url' in server;
+}
 
 export function isOAuthServer(server: { auth: { type: string } } & object): server is OAuthServerConfig {
   return server.auth.type === 'oauth' && 'url' in server;
@@ -199,7 +205,11 @@ export class StoreOAuthProvider implements OAuthClientProvider {
   async codeVerifier(): Promise<string> {
     if (this.exchangeVerifier) return this.exchangeVerifier;
     const flow = await this.ctx.vault.getFlow(this.ctx.identity, this.ctx.server.name, this.ctx.now());
-    if (!flow) throw new ParleyError('auth_required', 'That sign-in has expired. Please ask again.');
+    if (!flow)
+      throw new ParleyError(
+        'auth_required',
+        `Your sign-in to ${this.ctx.server.title ?? this.ctx.server.name} has expired; ask again for a new link.`,
+      );
     return flow.verifier;
   }
 
@@ -212,9 +222,13 @@ export class StoreOAuthProvider implements OAuthClientProvider {
     const { state, verifier } = this.candidate;
     this.candidate = {};
     if (!state || !verifier || url.searchParams.get('state') !== state)
-      throw new ParleyError('internal', 'Sign-in could not start. Please try again.', {
-        detail: 'authorization started without the state or PKCE verifier Parley issued',
-      });
+      throw new ParleyError(
+        'internal',
+        `Signing in to ${this.ctx.server.title ?? this.ctx.server.name} could not start; please try again.`,
+        {
+          detail: 'authorization started without the state or PKCE verifier Parley issued',
+        },
+      );
     await this.offerFlow({
       state,
       verifier,
@@ -225,7 +239,9 @@ export class StoreOAuthProvider implements OAuthClientProvider {
     throw new SignInRequiredError(this.ctx.server.name, this.ctx.server.title ?? this.ctx.server.name);
   }
 
+  /** Checks the discovered issuer first (see issuer.ts): nothing is sent to a server that fails it. */
   async saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
+    checkDiscoveredIssuer(this.ctx.server.url, this.ctx.server.title ?? this.ctx.server.name, state);
     await this.ctx.vault.putDiscovery(this.ctx.identity, this.ctx.server.name, state);
   }
 

@@ -12,13 +12,14 @@
 import { auth, type FetchLike, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
 import { type Conversation, identityKey, sessionKey } from '../conversation.js';
-import { describeError } from '../errors.js';
+import { describeError, isParleyError } from '../errors.js';
 import { type PendingRoute, PendingStore } from '../interactions/pending.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { LinkView, OutboundMessage } from '../surface.js';
 import { hostOf } from '../text.js';
 import { digest, SecretBox } from './crypto.js';
+import { signInFailure } from './failure.js';
 import {
   isOAuthServer,
   type OAuthServerConfig,
@@ -28,6 +29,13 @@ import {
   StoreOAuthProvider,
   signInBusyMessage,
 } from './provider.js';
+import {
+  ClientCredentialsOAuthProvider,
+  type ClientCredentialsServer,
+  EnterpriseOAuthProvider,
+  type EnterpriseServer,
+  type IdentityAssertionSource,
+} from './service.js';
 import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
 export const CALLBACK_PATH = '/oauth/callback';
@@ -53,6 +61,11 @@ export interface SignInServiceOptions {
   now?: () => number;
   /** For the token requests Parley makes itself (callback exchange, refresh). */
   fetch?: FetchLike;
+  /**
+   * `enterprise` servers: the person's ID token from the company IdP (the identity assertion
+   * exchanged for an ID-JAG). Without it those servers answer that no company identity is known.
+   */
+  identityAssertion?: IdentityAssertionSource;
 }
 
 /** The end of a sign-in, for the agent to tell people and resume what waited for it. */
@@ -86,6 +99,7 @@ export class SignInService {
   private readonly pending: PendingStore;
   private readonly now: () => number;
   private readonly flowTtlMs: number;
+  private readonly serviceProviders = new Map<string, ClientCredentialsOAuthProvider>();
 
   constructor(options: SignInServiceOptions) {
     this.options = options;
@@ -120,9 +134,31 @@ export class SignInService {
     return this.options.servers.filter(isOAuthServer);
   }
 
-  /** The pool hook: a provider for (person, server), or undefined when the server needs none. */
+  /**
+   * The pool hook: a provider for (person, server), or undefined when the server needs none —
+   * per person for `oauth` and `enterprise`, one shared service identity per server for
+   * `client_credentials`. Every one checks the discovered issuer itself (issuer.ts), so the
+   * transport runs with the SDK's own check off (`skipIssuerMetadataValidation`).
+   */
   providerFor(identity: string, server: ServerConfig): OAuthClientProvider | undefined {
-    return isOAuthServer(server) ? new StoreOAuthProvider(this.context(identity, server)) : undefined;
+    if (isOAuthServer(server)) return new StoreOAuthProvider(this.context(identity, server));
+    if (!('url' in server)) return undefined;
+    if (server.auth.type === 'client_credentials') {
+      let shared = this.serviceProviders.get(server.name);
+      if (!shared) {
+        shared = new ClientCredentialsOAuthProvider(server as ClientCredentialsServer);
+        this.serviceProviders.set(server.name, shared);
+      }
+      return shared;
+    }
+    if (server.auth.type === 'enterprise')
+      return new EnterpriseOAuthProvider(
+        server as EnterpriseServer,
+        identity,
+        this.options.identityAssertion ?? (async () => undefined),
+        this.options.fetch,
+      );
+    return undefined;
   }
 
   /** The client ID metadata document served at {@link CLIENT_METADATA_PATH}. */
@@ -403,6 +439,8 @@ export class SignInService {
       const iss = params.get('iss');
       const result = await auth(provider, {
         serverUrl: server.url,
+        // The provider checks the issuer itself, tolerating a trailing slash (issuer.ts).
+        skipIssuerMetadataValidation: true,
         authorizationCode: code,
         ...(iss !== null && { iss }),
         ...(flow.scope && { scope: flow.scope }),
@@ -421,7 +459,7 @@ export class SignInService {
         message: `${title} didn’t accept this sign-in, so nothing was saved. Ask again in the chat for a new link.`,
         outcome: outcome(
           false,
-          `Signing in to ${title} didn’t work: its sign-in server refused it. Ask again for a new link.`,
+          `Signing in to ${title} didn’t work because its sign-in server refused it; ask again for a new link.`,
         ),
       };
     }
@@ -444,6 +482,8 @@ export class SignInService {
     try {
       const result = await auth(provider, {
         serverUrl: server.url,
+        // The provider checks the issuer itself, tolerating a trailing slash (issuer.ts).
+        skipIssuerMetadataValidation: true,
         ...(force && { forceReauthorization: true }),
         ...(this.options.fetch && { fetchFn: this.options.fetch }),
       });
@@ -451,9 +491,17 @@ export class SignInService {
     } catch (err) {
       if (err instanceof SignInRequiredError) return 'redirect';
       if (err instanceof SignInBusyError) return { message: err.userMessage };
-      this.options.logger.warn({ server: server.name, err: describeError(err) }, 'could not start a sign-in');
+      const failure = signInFailure(server, err);
+      this.options.logger.warn(
+        { server: server.name, err: describeError(err), code: failure?.code },
+        'could not start a sign-in',
+      );
       return {
-        message: `I couldn’t start signing in to ${server.title ?? server.name}: its authorization server didn’t answer as expected.`,
+        message:
+          failure?.userMessage ??
+          (isParleyError(err)
+            ? err.userMessage
+            : `I couldn’t start signing in to ${server.title ?? server.name} because its sign-in server didn’t answer as expected; please try again in a few minutes.`),
       };
     } finally {
       // A refresh attempt that threw inside auth() would otherwise hold the lease until its TTL.

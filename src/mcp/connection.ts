@@ -115,7 +115,12 @@ export class McpConnection {
       'url' in server
         ? new StreamableHTTPClientTransport(new URL(server.url), {
             ...(server.auth.type === 'headers' && { requestInit: { headers: server.auth.headers } }),
-            ...(this.options.authProvider && { authProvider: this.options.authProvider }),
+            // Parley's providers check the issuer themselves, forgiving a trailing `/` either way
+            // (src/auth/issuer.ts); the SDK's check forgives it one way only.
+            ...(this.options.authProvider && {
+              authProvider: this.options.authProvider,
+              skipIssuerMetadataValidation: true,
+            }),
           })
         : new StdioClientTransport({
             command: server.command,

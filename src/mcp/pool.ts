@@ -4,6 +4,7 @@
  * total (least recently used closed first), and a fresh connection after a server restart.
  */
 import type { OAuthClientProvider } from '@modelcontextprotocol/client';
+import { signInFailure } from '../auth/failure.js';
 import type { ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -16,7 +17,7 @@ export interface McpPoolOptions {
   requestTimeoutMs: number;
   idleTimeoutMs: number;
   maxConnections: number;
-  /** Supplies the OAuth provider for (person, server) when the server uses OAuth. */
+  /** Supplies the OAuth provider for (person, server) when the server's auth needs one. */
   authProviderFor?: (identity: string, server: ServerConfig) => OAuthClientProvider | undefined;
   /** Builds connections; tests and the benchmark may count them. */
   createConnection?: (options: ConstructorParameters<typeof McpConnection>[0]) => McpConnection;
@@ -72,6 +73,9 @@ export class McpPool {
     try {
       return await work(conn);
     } catch (err) {
+      const server = this.server(serverName);
+      const signIn = server && signInFailure(server, err);
+      if (signIn) throw signIn;
       if (!isStaleConnectionError(err)) throw err;
       this.options.logger.info(
         { server: serverName, err: describeError(err) },
@@ -99,8 +103,7 @@ export class McpPool {
 
   private async open(key: string, identity: string, server: ServerConfig): Promise<McpConnection> {
     const { hooks, logger, requestTimeoutMs } = this.options;
-    const authProvider =
-      server.auth.type === 'oauth' ? this.options.authProviderFor?.(identity, server) : undefined;
+    const authProvider = this.options.authProviderFor?.(identity, server);
     const connOptions = {
       server,
       identity,
@@ -122,6 +125,12 @@ export class McpPool {
       }
     } catch (err) {
       if (isParleyError(err)) throw err;
+      // A failed sign-in is not an unreachable server: say what failed and what to do.
+      const signIn = signInFailure(server, err);
+      if (signIn) {
+        logger.warn({ server: server.name, err: signIn.message }, 'MCP sign-in failed');
+        throw signIn;
+      }
       logger.warn({ server: server.name, err: describeError(err) }, 'MCP connect failed');
       throw new ParleyError(
         'mcp_unreachable',
