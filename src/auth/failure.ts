@@ -16,6 +16,7 @@ import {
 } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
+import { issuerRefusedSentence } from './issuer.js';
 
 /** The SDK stamps errors that escaped through a transport's auth seam with this symbol. */
 const AUTH_SEAM = Symbol.for('mcp.authSeamEscape');
@@ -46,7 +47,7 @@ export function signInFailure(server: ServerConfig, err: unknown): ParleyError |
 function failureSentence(title: string, name: string, service: boolean, err: unknown): string {
   const admin = 'tell your Parley admin if it keeps happening';
   if (err instanceof IssuerMismatchError || err instanceof AuthorizationServerMismatchError)
-    return `I stopped signing in to ${title} because its sign-in server didn’t identify itself as the one ${title} names; ask whoever runs ${title} to check its OAuth settings.`;
+    return issuerRefusedSentence(title);
   if (err instanceof InsecureTokenEndpointError)
     return `I didn’t sign in to ${title} because its sign-in server wants credentials over plain http; ask whoever runs ${title} to serve it over https.`;
   if (err instanceof RegistrationRejectedError)

@@ -20,14 +20,15 @@ export function issuersMatch(a: string, b: string): boolean {
   return a.replace(/\/$/, '') === b.replace(/\/$/, '');
 }
 
+/** What the person reads when a server's sign-in server is not the one it should be. */
+export function issuerRefusedSentence(title: string): string {
+  return `I stopped signing in to ${title} because its sign-in server didn’t identify itself as the one ${title} names; ask whoever runs ${title} to check its OAuth settings.`;
+}
+
 /** Raised when discovered metadata names an authorization server Parley must not trust. */
 export class IssuerRefusedError extends ParleyError {
   constructor(title: string, detail: string) {
-    super(
-      'auth_failed',
-      `I stopped signing in to ${title} because its sign-in server didn’t identify itself as the one ${title} names; ask whoever runs ${title} to check its OAuth settings.`,
-      { detail },
-    );
+    super('auth_failed', issuerRefusedSentence(title), { detail });
   }
 }
 
