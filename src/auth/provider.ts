@@ -9,6 +9,7 @@
  * rotating refresh token; a refused refresh drops the tokens and the next call asks for a sign-in.
  */
 import {
+  discoverAuthorizationServerMetadata,
   type FetchLike,
   type OAuthClientInformationContext,
   type OAuthClientMetadata,
@@ -24,7 +25,7 @@ import type { HttpServerConfig } from '../config.js';
 import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { randomToken } from './crypto.js';
-import { checkDiscoveredIssuer } from './issuer.js';
+import { checkDiscoveredIssuer, IssuerRefusedError, issuersMatch } from './issuer.js';
 import type { SignInFlow, SignInVault, StoredTokens } from './vault.js';
 
 export type OAuthServerConfig = HttpServerConfig & { auth: { type: 'oauth' } };
@@ -84,6 +85,12 @@ export interface ProviderContext {
   now: () => number;
   logger: Logger;
   fetch?: FetchLike | undefined;
+  /**
+   * Set when the server is itself an authorization server (a company IdP for `enterprise`
+   * servers): its metadata is read at this URL (RFC 8414 / OIDC discovery, path kept) instead of
+   * through protected-resource metadata.
+   */
+  authorizationServer?: string | undefined;
 }
 
 /** Refresh this long before expiry (at most half the token's lifetime). */
@@ -245,8 +252,25 @@ export class StoreOAuthProvider implements OAuthClientProvider {
     await this.ctx.vault.putDiscovery(this.ctx.identity, this.ctx.server.name, state);
   }
 
-  discoveryState(): Promise<OAuthDiscoveryState | undefined> {
-    return this.ctx.vault.getDiscovery(this.ctx.identity, this.ctx.server.name);
+  async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
+    const saved = await this.ctx.vault.getDiscovery(this.ctx.identity, this.ctx.server.name);
+    const url = this.ctx.authorizationServer;
+    if (saved || !url) return saved;
+    const metadata = await discoverAuthorizationServerMetadata(url, {
+      skipIssuerValidation: true,
+      ...(this.ctx.fetch && { fetchFn: this.ctx.fetch }),
+    });
+    if (metadata && !issuersMatch(metadata.issuer, url))
+      throw new IssuerRefusedError(
+        this.ctx.server.title ?? this.ctx.server.name,
+        `issuer ${metadata.issuer} is not the identity provider ${url}`,
+      );
+    const state: OAuthDiscoveryState = {
+      authorizationServerUrl: url,
+      ...(metadata && { authorizationServerMetadata: metadata }),
+    };
+    await this.ctx.vault.putDiscovery(this.ctx.identity, this.ctx.server.name, state);
+    return state;
   }
 
   async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {

@@ -10,9 +10,10 @@
  * obtained through anyone else's link cannot be redeemed into their account.
  */
 import { auth, type FetchLike, type OAuthClientProvider } from '@modelcontextprotocol/client';
+import { decodeJwt } from 'jose';
 import type { ServerConfig } from '../config.js';
 import { type Conversation, identityKey, sessionKey } from '../conversation.js';
-import { describeError, isParleyError } from '../errors.js';
+import { describeError, isParleyError, ParleyError } from '../errors.js';
 import { type PendingRoute, PendingStore } from '../interactions/pending.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
@@ -129,9 +130,17 @@ export class SignInService {
     return this.options.clientMetadataUrl ?? `${this.publicBaseUrl}${CLIENT_METADATA_PATH}`;
   }
 
-  /** Servers that use sign-in. */
+  /**
+   * Servers a person signs in for: `oauth` servers, and `enterprise` servers as their company IdP
+   * (an OpenID Connect sign-in whose ID token Parley keeps for the cross-app exchange), unless the
+   * embedding code supplies ID tokens itself (`identityAssertion`).
+   */
   get servers(): OAuthServerConfig[] {
-    return this.options.servers.filter(isOAuthServer);
+    return this.options.servers.flatMap((s) => {
+      if (isOAuthServer(s)) return [s];
+      if (isEnterpriseServer(s) && !this.options.identityAssertion) return [idpSignIn(s)];
+      return [];
+    });
   }
 
   /**
@@ -151,11 +160,11 @@ export class SignInService {
       }
       return shared;
     }
-    if (server.auth.type === 'enterprise')
+    if (isEnterpriseServer(server))
       return new EnterpriseOAuthProvider(
-        server as EnterpriseServer,
+        server,
         identity,
-        this.options.identityAssertion ?? (async () => undefined),
+        this.options.identityAssertion ?? ((id) => this.idpIdToken(id, server)),
         this.options.fetch,
       );
     return undefined;
@@ -472,6 +481,29 @@ export class SignInService {
     };
   }
 
+  /**
+   * The person's ID token from the company IdP of an `enterprise` server: the stored one while it
+   * has a minute left (refreshed with the refresh token when the IdP gave one), else a new IdP
+   * sign-in is recorded and the call stops with {@link SignInRequiredError}, like any sign-in.
+   */
+  private async idpIdToken(identity: string, server: EnterpriseServer): Promise<string> {
+    const idp = idpSignIn(server);
+    const title = server.title ?? server.name;
+    const current = (await new StoreOAuthProvider(this.context(identity, idp)).tokens())?.id_token;
+    if (current && !expiresSoon(current, this.now())) return current;
+    const started = await this.startSignIn(identity, idp, false);
+    if (started === 'authorized') {
+      const fresh = (await this.vault.getTokens(identity, server.name))?.tokens.id_token;
+      if (fresh && !expiresSoon(fresh, this.now())) return fresh;
+      throw new ParleyError(
+        'auth_failed',
+        `Your company sign-in for ${title} gave me no identity token; ask your Parley admin to check that its IdP client may use OpenID Connect.`,
+      );
+    }
+    if (started === 'redirect') throw new SignInRequiredError(server.name, title);
+    throw new ParleyError('auth_failed', started.message);
+  }
+
   /** Runs the SDK's flow without a server challenge: 'redirect' when a sign-in link is ready. */
   private async startSignIn(
     identity: string,
@@ -510,7 +542,10 @@ export class SignInService {
   }
 
   private context(identity: string, server: OAuthServerConfig): ProviderContext {
+    const enterprise = this.options.servers.find((s) => s.name === server.name);
     return {
+      // A company IdP is its own authorization server (its issuer may have a path).
+      ...(enterprise && isEnterpriseServer(enterprise) && { authorizationServer: server.url }),
       vault: this.vault,
       identity,
       server,
@@ -521,6 +556,35 @@ export class SignInService {
       logger: this.options.logger,
       fetch: this.options.fetch,
     };
+  }
+}
+
+/** The OpenID Connect sign-in at an `enterprise` server's company IdP, as an `oauth` server entry. */
+function idpSignIn(server: EnterpriseServer): OAuthServerConfig {
+  const { idp } = server.auth;
+  return {
+    ...server,
+    url: idp.issuer,
+    auth: {
+      type: 'oauth',
+      clientId: idp.clientId,
+      ...(idp.clientSecret && { clientSecret: idp.clientSecret }),
+      scope: 'openid',
+    },
+  };
+}
+
+function isEnterpriseServer(server: ServerConfig): server is EnterpriseServer {
+  return server.auth.type === 'enterprise' && 'url' in server;
+}
+
+/** Whether a JWT's `exp` is less than a minute away (or unreadable). */
+function expiresSoon(jwt: string, now: number): boolean {
+  try {
+    const { exp } = decodeJwt(jwt);
+    return typeof exp === 'number' && exp * 1000 < now + 60_000;
+  } catch {
+    return true;
   }
 }
 

@@ -193,3 +193,65 @@ describe('client_credentials: one service identity, no sign-in page', () => {
     expect(surface.texts('bad').join('\n')).not.toMatch(/stand-in|invalid_client|OAuth/);
   });
 });
+
+describe('enterprise-managed authorization (cross-app access)', () => {
+  it('signs the person in at the company IdP once, then exchanges their ID token for access', async () => {
+    const idp = await standIn({
+      metadata: { issuer: (origin) => origin },
+      idp: { clientId: 'parley-idp', sub: 'alice' },
+    });
+    const mcp = await standIn({
+      prm: { authorizationServer: (origin) => origin },
+      metadata: { issuer: (origin) => origin, grants: ['urn:ietf:params:oauth:grant-type:jwt-bearer'] },
+      client: { id: 'parley', secret: 'xaa-secret' },
+      jwtBearer: true,
+    });
+    const { agent, surface } = await parleyWith(mcp, {
+      type: 'enterprise',
+      clientId: 'parley',
+      clientSecret: 'xaa-secret',
+      idp: { issuer: idp.origin, clientId: 'parley-idp' },
+    });
+    await agent.handleMessage(conv('xaa'), '/call svc__whoami {}');
+    const link = await surface.waitFor('xaa', 'link');
+    expect(new URL(link.url).origin).toBe(idp.origin);
+    expect(new URL(link.url).searchParams.get('scope')).toContain('openid');
+    expect((await followSignInLink(link.url)).text).toContain('You’re signed in');
+    await surface.waitForText('xaa', /signed-in call ran/);
+    expect(idp.grants.map((g) => g.grant)).toEqual([
+      'authorization_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ]);
+    expect(mcp.grants).toEqual([{ grant: 'urn:ietf:params:oauth:grant-type:jwt-bearer', auth: 'basic' }]);
+    // No second IdP sign-in for the next request: the ID token is kept (encrypted) for the person.
+    await agent.handleMessage(conv('xaa'), '/call svc__whoami {}');
+    await expect.poll(() => surface.texts('xaa').filter((t) => /signed-in call ran/.test(t)).length).toBe(2);
+    expect(surface.for('xaa').filter((m) => m.kind === 'link')).toHaveLength(1);
+  });
+
+  it('says in one sentence when the IdP refuses the exchange', async () => {
+    const idp = await standIn({
+      metadata: { issuer: (origin) => origin },
+      idp: { clientId: 'parley-idp', sub: 'bob' },
+    });
+    const mcp = await standIn({
+      prm: { authorizationServer: (origin) => origin },
+      metadata: { issuer: (origin) => origin },
+      client: { id: 'parley', secret: 'xaa-secret' },
+      jwtBearer: true,
+    });
+    // The IdP issues ID tokens to another client than the one Parley names for the exchange.
+    const { agent, surface } = await parleyWith(mcp, {
+      type: 'enterprise',
+      clientId: 'parley',
+      clientSecret: 'xaa-secret',
+      idp: { issuer: idp.origin, clientId: 'not-the-idp-client' },
+    });
+    await agent.handleMessage(conv('refused'), '/call svc__whoami {}');
+    await followSignInLink((await surface.waitFor('refused', 'link')).url);
+    const said = await surface.waitForText('refused', /didn’t grant access/);
+    expect(said).toBe(
+      '⚠️ Your company sign-in didn’t grant access to Acme Docs; ask your IT team whether Parley may use Acme Docs for you.',
+    );
+  });
+});

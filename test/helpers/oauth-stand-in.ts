@@ -10,15 +10,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
-import { importSPKI, jwtVerify } from 'jose';
+import { decodeJwt, generateKeyPair, importSPKI, jwtVerify, SignJWT } from 'jose';
 
 export interface OAuthStandInOptions {
   /** Serve protected-resource metadata naming this authorization server (`origin` → own origin). */
   prm?: { authorizationServer: (origin: string) => string };
   /** Serve authorization server metadata at the origin's well-known URL, with this issuer. */
   metadata?: { issuer: (origin: string) => string; endpointsUnder?: string; grants?: string[] };
-  /** Accepted service identity (client_credentials). */
+  /** Accepted service identity (client_credentials, and client auth for the jwt-bearer grant). */
   client?: { id: string; secret?: string; publicKeyPem?: string };
+  /**
+   * Play a company IdP: the authorization code grant also returns an OpenID Connect `id_token`
+   * for `sub` (audience `clientId`), and the token exchange grant (RFC 8693) turns that ID token
+   * into an ID-JAG for the audience and resource asked for.
+   */
+  idp?: { clientId: string; sub: string };
+  /** Accept the jwt-bearer grant (RFC 7523) with an ID-JAG whose audience is this server. */
+  jwtBearer?: boolean;
 }
 
 export interface OAuthStandIn {
@@ -32,6 +40,7 @@ export interface OAuthStandIn {
 }
 
 export async function startOAuthStandIn(options: OAuthStandInOptions): Promise<OAuthStandIn> {
+  const signing = await generateKeyPair('ES256');
   const hits: string[] = [];
   const grants: OAuthStandIn['grants'] = [];
   const tokens = new Map<string, string>();
@@ -69,6 +78,46 @@ export async function startOAuthStandIn(options: OAuthStandInOptions): Promise<O
     const how = basic ? 'basic' : assertion ? 'jwt' : form.get('client_secret') ? 'post' : 'none';
     grants.push({ grant, auth: how });
     let subject = 'person';
+    const idp = options.idp;
+    if (grant === 'urn:ietf:params:oauth:grant-type:token-exchange' && idp) {
+      try {
+        const { payload } = await jwtVerify(form.get('subject_token') ?? '', signing.publicKey, {
+          issuer: origin,
+          audience: idp.clientId,
+        });
+        if (form.get('requested_token_type') !== 'urn:ietf:params:oauth:token-type:id-jag')
+          throw new Error('type');
+        if (form.get('client_id') !== idp.clientId) throw new Error('client');
+        const jag = await new SignJWT({
+          sub: payload.sub,
+          resource: form.get('resource'),
+          client_id: idp.clientId,
+        })
+          .setProtectedHeader({ alg: 'ES256', typ: 'oauth-id-jag+jwt' })
+          .setIssuer(origin)
+          .setAudience(form.get('audience') ?? '')
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(signing.privateKey);
+        return json(res, 200, {
+          access_token: jag,
+          issued_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
+          token_type: 'N_A',
+        });
+      } catch {
+        return json(res, 400, { error: 'invalid_grant', error_description: 'bad subject token (stand-in)' });
+      }
+    }
+    if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' && options.jwtBearer) {
+      const aud = decodeJwt(form.get('assertion') ?? '').aud;
+      const client = options.client;
+      const okClient = client && basic?.[0] === client.id && basic?.[1] === client.secret;
+      if (!okClient || ![origin, `${origin}/`].includes(String(aud)))
+        return json(res, 400, { error: 'invalid_grant', error_description: 'bad ID-JAG (stand-in)' });
+      const access = `tok-${Math.random().toString(36).slice(2)}`;
+      tokens.set(access, String(decodeJwt(form.get('assertion') ?? '').sub));
+      return json(res, 200, { access_token: access, token_type: 'Bearer', expires_in: 3600 });
+    }
     if (grant === 'client_credentials') {
       const client = options.client;
       const id = basic?.[0] ?? form.get('client_id');
@@ -96,7 +145,23 @@ export async function startOAuthStandIn(options: OAuthStandInOptions): Promise<O
     }
     const access = `tok-${Math.random().toString(36).slice(2)}`;
     tokens.set(access, subject);
-    json(res, 200, { access_token: access, token_type: 'Bearer', expires_in: 3600 });
+    const idToken =
+      idp && grant === 'authorization_code'
+        ? await new SignJWT({ email: `${idp.sub}@example.com` })
+            .setProtectedHeader({ alg: 'ES256' })
+            .setIssuer(origin)
+            .setSubject(idp.sub)
+            .setAudience(idp.clientId)
+            .setIssuedAt()
+            .setExpirationTime('1h')
+            .sign(signing.privateKey)
+        : undefined;
+    json(res, 200, {
+      access_token: access,
+      token_type: 'Bearer',
+      expires_in: 3600,
+      ...(idToken && { id_token: idToken }),
+    });
   }
 
   const server: Server = createServer((req, res) => {
