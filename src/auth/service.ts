@@ -25,9 +25,11 @@ import {
   type StoredOAuthClientInformation,
   type StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
-import type { HttpServerConfig } from '../config.js';
+import { decodeJwt } from 'jose';
+import type { HttpServerConfig, ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import { checkDiscoveredIssuer } from './issuer.js';
+import type { OAuthServerConfig } from './provider.js';
 
 export type ClientCredentialsServer = HttpServerConfig & { auth: { type: 'client_credentials' } };
 export type EnterpriseServer = HttpServerConfig & { auth: { type: 'enterprise' } };
@@ -210,4 +212,33 @@ function noPageFlow(server: HttpServerConfig): ParleyError {
     `${titleOf(server)} asked for a personal sign-in, but it is configured with a shared service identity; ask your Parley admin to check its auth settings.`,
     { detail: `${server.name}: the authorization server wanted an interactive flow` },
   );
+}
+
+/** The OpenID Connect sign-in at an `enterprise` server's company IdP, as an `oauth` server entry. */
+export function idpSignIn(server: EnterpriseServer): OAuthServerConfig {
+  const { idp } = server.auth;
+  return {
+    ...server,
+    url: idp.issuer,
+    auth: {
+      type: 'oauth',
+      clientId: idp.clientId,
+      ...(idp.clientSecret && { clientSecret: idp.clientSecret }),
+      scope: 'openid',
+    },
+  };
+}
+
+export function isEnterpriseServer(server: ServerConfig): server is EnterpriseServer {
+  return server.auth.type === 'enterprise' && 'url' in server;
+}
+
+/** Whether a JWT's `exp` is less than a minute away (or unreadable). */
+export function expiresSoon(jwt: string, now: number): boolean {
+  try {
+    const { exp } = decodeJwt(jwt);
+    return typeof exp === 'number' && exp * 1000 < now + 60_000;
+  } catch {
+    return true;
+  }
 }

@@ -10,7 +10,6 @@
  * obtained through anyone else's link cannot be redeemed into their account.
  */
 import { auth, type FetchLike, type OAuthClientProvider } from '@modelcontextprotocol/client';
-import { decodeJwt } from 'jose';
 import type { ServerConfig } from '../config.js';
 import { type Conversation, identityKey, sessionKey } from '../conversation.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
@@ -35,7 +34,10 @@ import {
   type ClientCredentialsServer,
   EnterpriseOAuthProvider,
   type EnterpriseServer,
+  expiresSoon,
   type IdentityAssertionSource,
+  idpSignIn,
+  isEnterpriseServer,
 } from './service.js';
 import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
@@ -556,35 +558,6 @@ export class SignInService {
       logger: this.options.logger,
       fetch: this.options.fetch,
     };
-  }
-}
-
-/** The OpenID Connect sign-in at an `enterprise` server's company IdP, as an `oauth` server entry. */
-function idpSignIn(server: EnterpriseServer): OAuthServerConfig {
-  const { idp } = server.auth;
-  return {
-    ...server,
-    url: idp.issuer,
-    auth: {
-      type: 'oauth',
-      clientId: idp.clientId,
-      ...(idp.clientSecret && { clientSecret: idp.clientSecret }),
-      scope: 'openid',
-    },
-  };
-}
-
-function isEnterpriseServer(server: ServerConfig): server is EnterpriseServer {
-  return server.auth.type === 'enterprise' && 'url' in server;
-}
-
-/** Whether a JWT's `exp` is less than a minute away (or unreadable). */
-function expiresSoon(jwt: string, now: number): boolean {
-  try {
-    const { exp } = decodeJwt(jwt);
-    return typeof exp === 'number' && exp * 1000 < now + 60_000;
-  } catch {
-    return true;
   }
 }
 
