@@ -31,10 +31,54 @@ const authSchema = z
       })
       .strict(),
     z.object({ type: z.literal('headers'), headers: z.record(z.string(), z.string()) }).strict(),
+    // One service identity for everyone (OAuth client credentials grant); no per-person sign-in.
+    z
+      .object({
+        type: z.literal('client_credentials'),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1).optional(),
+        /** PEM (PKCS#8) private key for `private_key_jwt` (RFC 7523 §2.2). */
+        privateKey: z.string().min(1).optional(),
+        algorithm: z.string().default('RS256'),
+        method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']).optional(),
+        scope: z.string().optional(),
+        /** The authorization server these credentials belong to; they are sent to no other. */
+        issuer: z.url().optional(),
+      })
+      .strict()
+      .refine((a) => Boolean(a.clientSecret) !== Boolean(a.privateKey), {
+        message: 'give either clientSecret or privateKey',
+      })
+      .refine(
+        (a) =>
+          a.method === 'private_key_jwt' ? Boolean(a.privateKey) : !a.method || Boolean(a.clientSecret),
+        {
+          message:
+            'private_key_jwt needs privateKey; client_secret_basic and client_secret_post need clientSecret',
+        },
+      ),
+    // Enterprise-managed authorization (MCP "cross-app access", SEP-990): the person's identity
+    // assertion from the company IdP is exchanged for an ID-JAG, then for an access token.
+    z
+      .object({
+        type: z.literal('enterprise'),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        scope: z.string().optional(),
+        issuer: z.url().optional(),
+        idp: z.object({
+          issuer: z.url(),
+          /** Found through the IdP's metadata when not given. */
+          tokenEndpoint: z.url().optional(),
+          clientId: z.string().min(1),
+          clientSecret: z.string().min(1).optional(),
+        }),
+      })
+      .strict(),
   ])
   .describe(
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR} for the reader
-    'How Parley authenticates: none, OAuth per chat user (sign-in), or fixed headers. ${VAR} works in values.',
+    'How Parley authenticates: none, OAuth per chat user (sign-in), fixed headers, one service identity (client_credentials), or enterprise-managed (cross-app access). ${VAR} works in values.',
   );
 
 const common = {

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'outcome_unknown'
   | 'tool_not_found'
   | 'auth_required'
+  /** A sign-in (any kind) failed in a way the person or an admin must act on. */
+  | 'auth_failed'
   | 'internal';
 
 export class ParleyError extends Error {

@@ -17,7 +17,7 @@ import {
   UNLIMITED,
 } from '../../src/surface.js';
 import { truncate } from '../../src/text.js';
-import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.js';
+import { defuseMentions, escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;
 type ModalView = types.ModalView;
@@ -58,6 +58,8 @@ export const LIMITS = {
   choiceButtons: 10,
   privateMetadata: 3000,
   fallbackText: 3000,
+  /** `markdown` blocks: cumulative over one message (Slack's markdown block reference). */
+  markdownText: 12_000,
 } as const;
 
 /** Blocks a form modal uses besides its inputs (the message and the origin line). */
@@ -102,6 +104,20 @@ function minutesLeft(expiresAt: number, now: number): string {
 export interface SlackMessage {
   text: string;
   blocks: KnownBlock[];
+}
+
+/**
+ * Text as models write it (standard Markdown), for Slack to render: one `markdown` block, which
+ * Slack renders itself (headings, lists, tables, links with parentheses, `__init__` as written),
+ * and the same text converted to mrkdwn as the `text` fallback for notifications and clients that
+ * show no blocks. `markdown` must fit {@link LIMITS.markdownText} (split it first); Slack's special
+ * tokens (`<!channel>`, `<@U…>`) in it are defused so a model can't ping anyone.
+ */
+export function markdownMessage(markdown: string): SlackMessage {
+  return {
+    text: truncate(markdownToMrkdwn(markdown), LIMITS.fallbackText),
+    blocks: [{ type: 'markdown', text: truncate(defuseMentions(markdown), LIMITS.markdownText) }],
+  };
 }
 
 /** The headline kept with a posted interaction, so its message can be rewritten when it ends. */

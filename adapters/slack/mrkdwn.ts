@@ -1,11 +1,10 @@
 /**
- * Markdown (what the LLM and the core write) to Slack mrkdwn, and Slack's limit for a message's
- * text (long text is split with the shared `splitText`). Code spans and fences are left exactly as written; everything else gets Slack's
- * escaping (`&`, `<`, `>`) so a model can't produce a mention or a broken link by accident.
+ * Markdown (what the LLM and the core write) to Slack mrkdwn, for the places that can't take a
+ * `markdown` block: a message's plain `text` fallback (notifications, old clients), progress
+ * lines and ephemeral notices. Model answers themselves go out as `markdown` blocks (blocks.ts).
+ * Code spans and fences are left exactly as written; everything else gets Slack's escaping
+ * (`&`, `<`, `>`) so a model can't produce a mention or a broken link by accident.
  */
-
-/** Slack's recommended ceiling for a message's `text` (it truncates past 40,000). */
-export const MESSAGE_TEXT_LIMIT = 3_900;
 
 const FENCE = /^\s*(```|~~~)/;
 
@@ -17,17 +16,30 @@ function convertInline(line: string): string {
     .map((part, i) => {
       if (i % 2 === 1) return part;
       let s = escapeMrkdwn(part);
-      // Links and images: [text](url) → <url|text>. Parked behind a private-use placeholder while
-      // emphasis is converted, since URLs may contain `_` or `*`.
+      // Links, images and bare URLs are parked behind a private-use placeholder while emphasis is
+      // converted: URLs often hold `_` or `*` (`__init__.py`), which must stay as written.
       const links: string[] = [];
-      s = s.replace(/!?\[([^\]\n]*)\]\((\S+?)(?:\s+"[^"]*")?\)/g, (_m, text: string, url: string) => {
-        links.push(text.trim() ? `<${url}|${text.replace(/\|/g, '¦')}>` : `<${url}>`);
+      const park = (link: string) => {
+        links.push(link);
         return `\uE000${links.length - 1}\uE000`;
+      };
+      // [text](url "title") → <url|text>. The URL may hold balanced parentheses
+      // (`…/wiki/Forth_(programming_language)`), as CommonMark allows.
+      s = s.replace(
+        /!?\[([^\]\n]*)\]\(((?:[^\s()]|\([^\s()]*\))+)(?:\s+"[^"]*")?\)/g,
+        (_m, text: string, url: string) =>
+          park(text.trim() ? `<${url}|${text.replace(/\|/g, '¦')}>` : `<${url}>`),
+      );
+      // Bare URLs (GFM autolinks): balanced parentheses kept, trailing punctuation left outside.
+      s = s.replace(/\bhttps?:\/\/(?:[^\s()<>\uE000]|\([^\s()<>]*\))+/g, (url: string) => {
+        const trail = /[.,:;!?'"]+$/.exec(url)?.[0] ?? '';
+        return park(`<${url.slice(0, url.length - trail.length)}>`) + trail;
       });
       // Bold: **x** / __x__ → *x*. A single *x* is left alone: the core writes Slack-style bold with
-      // it, and in LLM Markdown it is italics — showing it bold is the smaller loss.
+      // it, and in LLM Markdown it is italics — showing it bold is the smaller loss. Underscores
+      // inside a word never emphasise (CommonMark: `my__private__var` is plain text).
       s = s.replace(/\*\*(?=\S)(.+?)(?<=\S)\*\*/g, '*$1*');
-      s = s.replace(/__(?=\S)(.+?)(?<=\S)__/g, '*$1*');
+      s = s.replace(/(?<![\p{L}\p{N}_])__(?=\S)(.+?)(?<=\S)__(?![\p{L}\p{N}_])/gu, '*$1*');
       s = s.replace(/~~(?=\S)(.+?)(?<=\S)~~/g, '~$1~');
       s = s.replace(/\uE000(\d+)\uE000/g, (_m, n: string) => links[Number(n)] ?? '');
       return s;
@@ -98,4 +110,27 @@ export function markdownToMrkdwn(markdown: string): string {
   }
   if (inFence || inTable) out.push('```');
   return out.join('\n');
+}
+
+/**
+ * Markdown for a `markdown` block with Slack's special tokens (`<!here>`, `<!channel>`, `<@U…>`,
+ * `<#C…>`) broken by a word joiner (U+2060, invisible), outside code, where Slack shows code as
+ * written. Everything else is left as the model wrote it: Slack renders the Markdown.
+ */
+export function defuseMentions(markdown: string): string {
+  let inFence = false;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      if (FENCE.test(line)) {
+        inFence = !inFence;
+        return line;
+      }
+      if (inFence) return line;
+      return line
+        .split(/(`[^`\n]+`)/)
+        .map((part, i) => (i % 2 === 1 ? part : part.replace(/<([!@#])/g, '<\u2060$1')))
+        .join('');
+    })
+    .join('\n');
 }

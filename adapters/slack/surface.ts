@@ -28,10 +28,11 @@ import {
   LIMITS,
   linkHeadline,
   linkMessage,
+  markdownMessage,
   SLACK_CAPABILITIES,
   type SlackMessage,
 } from './blocks.js';
-import { MESSAGE_TEXT_LIMIT, markdownToMrkdwn } from './mrkdwn.js';
+import { markdownToMrkdwn } from './mrkdwn.js';
 
 export const PLATFORM = 'slack';
 
@@ -198,19 +199,24 @@ export class SlackSurface implements ChatSurface {
 
   // ───────────────────────────── text and progress ─────────────────────────────
 
+  /**
+   * Text goes out as Markdown in a `markdown` block (Slack renders what models write), with a
+   * mrkdwn `text` fallback; longer than one message's markdown allowance, it is split on
+   * paragraph, line or word breaks (code fences closed and reopened) into several messages.
+   */
   private async postText(c: Conversation, text: string): Promise<void> {
-    const chunks = splitText(markdownToMrkdwn(text), MESSAGE_TEXT_LIMIT);
+    const messages = splitText(text, LIMITS.markdownText).map(markdownMessage);
     const delivery = deliveryFor(c);
     if (delivery === 'ephemeral') {
-      for (const chunk of chunks) await this.send(c, { text: chunk, blocks: [] }, true);
+      for (const msg of messages) await this.send(c, msg, true);
       return;
     }
     // The first part replaces the "working" placeholder, so the answer appears once, where the
     // person was looking.
     const ph = await takeJson<Placeholder>(this.options.store, keys.placeholder(c));
-    const [first, ...others] = chunks;
-    const replaced = ph && first !== undefined && (await this.rewrite(ph, { text: first, blocks: [] }));
-    for (const chunk of replaced ? others : chunks) await this.send(c, { text: chunk, blocks: [] }, false);
+    const [first, ...others] = messages;
+    const replaced = ph && first !== undefined && (await this.rewrite(ph, first));
+    for (const msg of replaced ? others : messages) await this.send(c, msg, false);
   }
 
   private async postProgress(c: Conversation, text: string): Promise<void> {

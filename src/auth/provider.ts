@@ -9,6 +9,7 @@
  * rotating refresh token; a refused refresh drops the tokens and the next call asks for a sign-in.
  */
 import {
+  discoverAuthorizationServerMetadata,
   type FetchLike,
   type OAuthClientInformationContext,
   type OAuthClientMetadata,
@@ -24,9 +25,15 @@ import type { HttpServerConfig } from '../config.js';
 import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { randomToken } from './crypto.js';
+import { checkDiscoveredIssuer, IssuerRefusedError, issuersMatch } from './issuer.js';
 import type { SignInFlow, SignInVault, StoredTokens } from './vault.js';
 
 export type OAuthServerConfig = HttpServerConfig & { auth: { type: 'oauth' } };
+
+/** Whether the server needs an OAuth provider of any kind (per person or a service identity). */
+export function usesSignIn(server: { auth: { type: string } } & object): boolean {
+  return ['oauth', 'client_credentials', 'enterprise'].includes(server.auth.type) && 'url' in server;
+}
 
 export function isOAuthServer(server: { auth: { type: string } } & object): server is OAuthServerConfig {
   return server.auth.type === 'oauth' && 'url' in server;
@@ -100,6 +107,12 @@ export interface ProviderContext {
   now: () => number;
   logger: Logger;
   fetch?: FetchLike | undefined;
+  /**
+   * Set when the server is itself an authorization server (a company IdP for `enterprise`
+   * servers): its metadata is read at this URL (RFC 8414 / OIDC discovery, path kept) instead of
+   * through protected-resource metadata.
+   */
+  authorizationServer?: string | undefined;
 }
 
 /** Refresh this long before expiry (at most half the token's lifetime). */
@@ -221,7 +234,11 @@ export class StoreOAuthProvider implements OAuthClientProvider {
   async codeVerifier(): Promise<string> {
     if (this.exchangeVerifier) return this.exchangeVerifier;
     const flow = await this.ctx.vault.getFlow(this.ctx.identity, this.ctx.server.name, this.ctx.now());
-    if (!flow) throw new ParleyError('auth_required', 'That sign-in has expired. Please ask again.');
+    if (!flow)
+      throw new ParleyError(
+        'auth_required',
+        `Your sign-in to ${this.ctx.server.title ?? this.ctx.server.name} has expired; ask again for a new link.`,
+      );
     return flow.verifier;
   }
 
@@ -234,9 +251,13 @@ export class StoreOAuthProvider implements OAuthClientProvider {
     const { state, verifier } = this.candidate;
     this.candidate = {};
     if (!state || !verifier || url.searchParams.get('state') !== state)
-      throw new ParleyError('internal', 'Sign-in could not start. Please try again.', {
-        detail: 'authorization started without the state or PKCE verifier Parley issued',
-      });
+      throw new ParleyError(
+        'internal',
+        `Signing in to ${this.ctx.server.title ?? this.ctx.server.name} could not start; please try again.`,
+        {
+          detail: 'authorization started without the state or PKCE verifier Parley issued',
+        },
+      );
     await this.offerFlow({
       state,
       verifier,
@@ -247,12 +268,31 @@ export class StoreOAuthProvider implements OAuthClientProvider {
     throw new SignInRequiredError(this.ctx.server.name, this.ctx.server.title ?? this.ctx.server.name);
   }
 
+  /** Checks the discovered issuer first (see issuer.ts): nothing is sent to a server that fails it. */
   async saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
+    checkDiscoveredIssuer(this.ctx.server.url, this.ctx.server.title ?? this.ctx.server.name, state);
     await this.ctx.vault.putDiscovery(this.ctx.identity, this.ctx.server.name, state);
   }
 
-  discoveryState(): Promise<OAuthDiscoveryState | undefined> {
-    return this.ctx.vault.getDiscovery(this.ctx.identity, this.ctx.server.name);
+  async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
+    const saved = await this.ctx.vault.getDiscovery(this.ctx.identity, this.ctx.server.name);
+    const url = this.ctx.authorizationServer;
+    if (saved || !url) return saved;
+    const metadata = await discoverAuthorizationServerMetadata(url, {
+      skipIssuerValidation: true,
+      ...(this.ctx.fetch && { fetchFn: this.ctx.fetch }),
+    });
+    if (metadata && !issuersMatch(metadata.issuer, url))
+      throw new IssuerRefusedError(
+        this.ctx.server.title ?? this.ctx.server.name,
+        `issuer ${metadata.issuer} is not the identity provider ${url}`,
+      );
+    const state: OAuthDiscoveryState = {
+      authorizationServerUrl: url,
+      ...(metadata && { authorizationServerMetadata: metadata }),
+    };
+    await this.ctx.vault.putDiscovery(this.ctx.identity, this.ctx.server.name, state);
+    return state;
   }
 
   async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {

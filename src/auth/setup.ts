@@ -5,7 +5,7 @@
 import type { Env, ServerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
-import { isOAuthServer } from './provider.js';
+import { usesSignIn } from './provider.js';
 import { loadSignInSecret } from './secret.js';
 import { SignInService } from './signin.js';
 
@@ -27,9 +27,9 @@ export interface CreateSignInOptions {
   cwd?: string;
 }
 
-/** Undefined when no configured server uses OAuth (then nothing is generated or stored). */
+/** Undefined when no configured server signs in (then nothing is generated or stored). */
 export function createSignIn(options: CreateSignInOptions): SignInService | undefined {
-  if (!options.servers.some(isOAuthServer)) return undefined;
+  if (!options.servers.some(usesSignIn)) return undefined;
   const { env, logger } = options;
   const { secret } = loadSignInSecret({
     secret: env.PARLEY_SECRET,

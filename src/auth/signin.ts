@@ -12,7 +12,7 @@
 import { auth, type FetchLike, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
 import { type Conversation, identityKey, sessionKey } from '../conversation.js';
-import { describeError } from '../errors.js';
+import { describeError, isParleyError, ParleyError } from '../errors.js';
 import { type PendingRoute, PendingStore } from '../interactions/pending.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
@@ -20,6 +20,7 @@ import type { Store } from '../store/index.js';
 import type { LinkView, OutboundMessage } from '../surface.js';
 import { hostOf } from '../text.js';
 import { digest, SecretBox } from './crypto.js';
+import { signInFailure } from './failure.js';
 import {
   isOAuthServer,
   noClientRegistrationError,
@@ -30,6 +31,16 @@ import {
   StoreOAuthProvider,
   signInBusyMessage,
 } from './provider.js';
+import {
+  ClientCredentialsOAuthProvider,
+  type ClientCredentialsServer,
+  EnterpriseOAuthProvider,
+  type EnterpriseServer,
+  expiresSoon,
+  type IdentityAssertionSource,
+  idpSignIn,
+  isEnterpriseServer,
+} from './service.js';
 import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
 export const CALLBACK_PATH = '/oauth/callback';
@@ -57,6 +68,11 @@ export interface SignInServiceOptions {
   now?: () => number;
   /** For the token requests Parley makes itself (callback exchange, refresh). */
   fetch?: FetchLike;
+  /**
+   * `enterprise` servers: the person's ID token from the company IdP (the identity assertion
+   * exchanged for an ID-JAG). Without it those servers answer that no company identity is known.
+   */
+  identityAssertion?: IdentityAssertionSource;
 }
 
 /** The end of a sign-in, for the agent to tell people and resume what waited for it. */
@@ -90,6 +106,7 @@ export class SignInService {
   private readonly pending: PendingStore;
   private readonly now: () => number;
   private readonly flowTtlMs: number;
+  private readonly serviceProviders = new Map<string, ClientCredentialsOAuthProvider>();
 
   constructor(options: SignInServiceOptions) {
     this.options = options;
@@ -123,14 +140,44 @@ export class SignInService {
     return this.options.clientMetadataUrl ?? `${this.publicBaseUrl}${CLIENT_METADATA_PATH}`;
   }
 
-  /** Servers that use sign-in. */
+  /**
+   * Servers a person signs in for: `oauth` servers, and `enterprise` servers as their company IdP
+   * (an OpenID Connect sign-in whose ID token Parley keeps for the cross-app exchange), unless the
+   * embedding code supplies ID tokens itself (`identityAssertion`).
+   */
   get servers(): OAuthServerConfig[] {
-    return this.options.servers.filter(isOAuthServer);
+    return this.options.servers.flatMap((s) => {
+      if (isOAuthServer(s)) return [s];
+      if (isEnterpriseServer(s) && !this.options.identityAssertion) return [idpSignIn(s)];
+      return [];
+    });
   }
 
-  /** The pool hook: a provider for (person, server), or undefined when the server needs none. */
+  /**
+   * The pool hook: a provider for (person, server), or undefined when the server needs none —
+   * per person for `oauth` and `enterprise`, one shared service identity per server for
+   * `client_credentials`. Every one checks the discovered issuer itself (issuer.ts), so the
+   * transport runs with the SDK's own check off (`skipIssuerMetadataValidation`).
+   */
   providerFor(identity: string, server: ServerConfig): OAuthClientProvider | undefined {
-    return isOAuthServer(server) ? new StoreOAuthProvider(this.context(identity, server)) : undefined;
+    if (isOAuthServer(server)) return new StoreOAuthProvider(this.context(identity, server));
+    if (!('url' in server)) return undefined;
+    if (server.auth.type === 'client_credentials') {
+      let shared = this.serviceProviders.get(server.name);
+      if (!shared) {
+        shared = new ClientCredentialsOAuthProvider(server as ClientCredentialsServer);
+        this.serviceProviders.set(server.name, shared);
+      }
+      return shared;
+    }
+    if (isEnterpriseServer(server))
+      return new EnterpriseOAuthProvider(
+        server,
+        identity,
+        this.options.identityAssertion ?? ((id) => this.idpIdToken(id, server)),
+        this.options.fetch,
+      );
+    return undefined;
   }
 
   /** The client ID metadata document served at {@link CLIENT_METADATA_PATH}. */
@@ -420,6 +467,8 @@ export class SignInService {
       const iss = params.get('iss');
       const result = await auth(provider, {
         serverUrl: server.url,
+        // The provider checks the issuer itself, tolerating a trailing slash (issuer.ts).
+        skipIssuerMetadataValidation: true,
         authorizationCode: code,
         ...(iss !== null && { iss }),
         ...(flow.scope && { scope: flow.scope }),
@@ -438,7 +487,7 @@ export class SignInService {
         message: `${title} didn’t accept this sign-in, so nothing was saved. Ask again in the chat for a new link.`,
         outcome: outcome(
           false,
-          `Signing in to ${title} didn’t work: its sign-in server refused it. Ask again for a new link.`,
+          `Signing in to ${title} didn’t work because its sign-in server refused it; ask again for a new link.`,
         ),
       };
     }
@@ -451,6 +500,29 @@ export class SignInService {
     };
   }
 
+  /**
+   * The person's ID token from the company IdP of an `enterprise` server: the stored one while it
+   * has a minute left (refreshed with the refresh token when the IdP gave one), else a new IdP
+   * sign-in is recorded and the call stops with {@link SignInRequiredError}, like any sign-in.
+   */
+  private async idpIdToken(identity: string, server: EnterpriseServer): Promise<string> {
+    const idp = idpSignIn(server);
+    const title = server.title ?? server.name;
+    const current = (await new StoreOAuthProvider(this.context(identity, idp)).tokens())?.id_token;
+    if (current && !expiresSoon(current, this.now())) return current;
+    const started = await this.startSignIn(identity, idp, false);
+    if (started === 'authorized') {
+      const fresh = (await this.vault.getTokens(identity, server.name))?.tokens.id_token;
+      if (fresh && !expiresSoon(fresh, this.now())) return fresh;
+      throw new ParleyError(
+        'auth_failed',
+        `Your company sign-in for ${title} gave me no identity token; ask your Parley admin to check that its IdP client may use OpenID Connect.`,
+      );
+    }
+    if (started === 'redirect') throw new SignInRequiredError(server.name, title);
+    throw new ParleyError('auth_failed', started.message);
+  }
+
   /** Runs the SDK's flow without a server challenge: 'redirect' when a sign-in link is ready. */
   private async startSignIn(
     identity: string,
@@ -461,6 +533,8 @@ export class SignInService {
     try {
       const result = await auth(provider, {
         serverUrl: server.url,
+        // The provider checks the issuer itself, tolerating a trailing slash (issuer.ts).
+        skipIssuerMetadataValidation: true,
         ...(force && { forceReauthorization: true }),
         ...(this.options.fetch && { fetchFn: this.options.fetch }),
       });
@@ -470,9 +544,17 @@ export class SignInService {
       if (err instanceof SignInBusyError) return { message: err.userMessage };
       const noRegistration = noClientRegistrationError(err, server, this.redirectUrl);
       if (noRegistration) return { message: noRegistration.userMessage };
-      this.options.logger.warn({ server: server.name, err: describeError(err) }, 'could not start a sign-in');
+      const failure = signInFailure(server, err);
+      this.options.logger.warn(
+        { server: server.name, err: describeError(err), code: failure?.code },
+        'could not start a sign-in',
+      );
       return {
-        message: `I couldn’t start signing in to ${server.title ?? server.name}: its authorization server didn’t answer as expected.`,
+        message:
+          failure?.userMessage ??
+          (isParleyError(err)
+            ? err.userMessage
+            : `I couldn’t start signing in to ${server.title ?? server.name} because its sign-in server didn’t answer as expected; please try again in a few minutes.`),
       };
     } finally {
       // A refresh attempt that threw inside auth() would otherwise hold the lease until its TTL.
@@ -481,7 +563,10 @@ export class SignInService {
   }
 
   private context(identity: string, server: OAuthServerConfig): ProviderContext {
+    const enterprise = this.options.servers.find((s) => s.name === server.name);
     return {
+      // A company IdP is its own authorization server (its issuer may have a path).
+      ...(enterprise && isEnterpriseServer(enterprise) && { authorizationServer: server.url }),
       vault: this.vault,
       identity,
       server,

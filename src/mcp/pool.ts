@@ -4,6 +4,7 @@
  * total (least recently used closed first), and a fresh connection after a server restart.
  */
 import type { OAuthClientProvider } from '@modelcontextprotocol/client';
+import { signInFailure } from '../auth/failure.js';
 import type { ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -26,7 +27,7 @@ export interface McpPoolOptions {
   maxConnections: number;
   /** Most connections one (person, server) may hold for calls that run at once. Default 8. */
   maxPerKey?: number;
-  /** Supplies the OAuth provider for (person, server) when the server uses OAuth. */
+  /** Supplies the OAuth provider for (person, server) when the server's auth needs one. */
   authProviderFor?: (identity: string, server: ServerConfig) => OAuthClientProvider | undefined;
   /** Builds connections; tests and the benchmark may count them. */
   createConnection?: (options: ConstructorParameters<typeof McpConnection>[0]) => McpConnection;
@@ -115,6 +116,9 @@ export class McpPool {
     try {
       return await run(conn);
     } catch (err) {
+      const server = this.server(serverName);
+      const signIn = server && signInFailure(server, err);
+      if (signIn) throw signIn;
       const kind = classifyFailure(err);
       if (kind === 'other') throw err;
       this.options.logger.info(
@@ -123,7 +127,6 @@ export class McpPool {
       );
       await this.remove(key, conn);
       if (kind === 'not_sent' || options.repeatable) return run(await this.checkout(identity, serverName));
-      const server = this.server(serverName);
       throw new ParleyError(
         'outcome_unknown',
         `I lost the connection to ${server?.title ?? serverName} while ${options.what ?? 'the tool'} was running, so I can’t tell whether it finished. Please check before trying again.`,
@@ -226,8 +229,7 @@ export class McpPool {
 
   private async openNow(identity: string, server: ServerConfig): Promise<McpConnection> {
     const { hooks, logger, requestTimeoutMs } = this.options;
-    const authProvider =
-      server.auth.type === 'oauth' ? this.options.authProviderFor?.(identity, server) : undefined;
+    const authProvider = this.options.authProviderFor?.(identity, server);
     const connOptions = {
       server,
       identity,
@@ -250,6 +252,12 @@ export class McpPool {
       }
     } catch (err) {
       if (isParleyError(err)) throw err;
+      // A failed sign-in is not an unreachable server: say what failed and what to do.
+      const signIn = signInFailure(server, err);
+      if (signIn) {
+        logger.warn({ server: server.name, err: signIn.message }, 'MCP sign-in failed');
+        throw signIn;
+      }
       logger.warn({ server: server.name, err: describeError(err) }, 'MCP connect failed');
       throw new ParleyError(
         'mcp_unreachable',

@@ -83,7 +83,12 @@ export function createMcpTransport(server: ServerConfig, options: CreateTranspor
     return {
       transport: new StreamableHTTPClientTransport(new URL(server.url), {
         ...(server.auth.type === 'headers' && { requestInit: { headers: server.auth.headers } }),
-        ...(options.authProvider && { authProvider: options.authProvider }),
+        // Parley's providers check the issuer themselves, forgiving a trailing `/` either way
+        // (src/auth/issuer.ts); the SDK's check forgives it one way only.
+        ...(options.authProvider && {
+          authProvider: options.authProvider,
+          skipIssuerMetadataValidation: true,
+        }),
       }),
       // A tool call is where most people first meet a server that can't register Parley.
       startFailure: async (err) =>

@@ -53,9 +53,10 @@ describe('refresh after expiry', () => {
     expect(first?.tokens.refresh_token).toEqual(expect.any(String));
 
     await sleep(4_500);
+    // Two conversations of one person (turns in one conversation run one at a time).
     await Promise.all([
       p1.agent.handleMessage(conv(u), '/call demo__whoami {}'),
-      p2.agent.handleMessage(conv(u), '/call demo__whoami {}'),
+      p2.agent.handleMessage(conv(u, 'C-OTHER'), '/call demo__whoami {}'),
     ]);
     expect(s1.texts(u).filter((t) => t === 'alice')).toHaveLength(2);
     expect(s2.texts(u)).toEqual(['alice']);

@@ -41,9 +41,46 @@ const conversation: Conversation = {
   user: 'tester',
 };
 
+/** What the suite passes in MCP_CONFORMANCE_CONTEXT (only the fields a scenario needs are set). */
 interface Context {
   client_id?: string;
   client_secret?: string;
+  /** auth/client-credentials-jwt: the key and algorithm for `private_key_jwt`. */
+  private_key_pem?: string;
+  signing_algorithm?: string;
+  /** auth/cross-app-access-complete-flow: the person's ID token and the company IdP. */
+  idp_id_token?: string;
+  idp_issuer?: string;
+  idp_token_endpoint?: string;
+  idp_client_id?: string;
+}
+
+/** The server's `auth` entry, as a deployment would configure it for what the scenario tests. */
+function authFor(scenario: string, context: Context): Record<string, unknown> {
+  if (context.idp_id_token && context.idp_issuer && context.idp_client_id)
+    return {
+      type: 'enterprise',
+      clientId: context.client_id,
+      clientSecret: context.client_secret,
+      idp: {
+        issuer: context.idp_issuer,
+        clientId: context.idp_client_id,
+        ...(context.idp_token_endpoint && { tokenEndpoint: context.idp_token_endpoint }),
+      },
+    };
+  if (scenario.startsWith('auth/client-credentials'))
+    return {
+      type: 'client_credentials',
+      clientId: context.client_id,
+      ...(context.private_key_pem
+        ? { privateKey: context.private_key_pem, algorithm: context.signing_algorithm ?? 'ES256' }
+        : { clientSecret: context.client_secret }),
+    };
+  return {
+    type: 'oauth',
+    ...(context.client_id && { clientId: context.client_id }),
+    ...(context.client_secret && { clientSecret: context.client_secret }),
+  };
 }
 
 /** Plays the person: prints what Parley says, answers what Parley asks. */
@@ -151,11 +188,7 @@ async function main(): Promise<number> {
   const server = serverSchema.parse({
     name: SERVER,
     url: serverUrl,
-    auth: {
-      type: 'oauth',
-      ...(context.client_id && { clientId: context.client_id }),
-      ...(context.client_secret && { clientSecret: context.client_secret }),
-    },
+    auth: authFor(scenario, context),
     // Conformance checks the protocol, not Parley's confirmation prompts.
     confirm: 'never',
   });
@@ -169,6 +202,8 @@ async function main(): Promise<number> {
     publicBaseUrl: `http://127.0.0.1:${port}`,
     clientMetadataUrl: process.env.CONFORMANCE_CLIENT_METADATA_URL ?? CONFORMANCE_CIMD_URL,
     logger,
+    // The person's company identity, as the IdP sign-in would have produced it.
+    ...(context.idp_id_token && { identityAssertion: async () => context.idp_id_token }),
   });
   const surface = new HeadlessSurface();
   const agent = new Agent({ store, servers: [server], logger, signIn, requestTimeoutMs: 30_000 });

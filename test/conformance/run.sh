@@ -6,7 +6,7 @@
 # The suite needs Node 22; it runs through `npx -y -p node@22 …`, so the machine's Node stays as it
 # is — and the client itself runs on the machine's Node, the one Parley supports.
 #
-#   npm run conformance                  # the core scenarios below
+#   npm run conformance                  # every client scenario of the suite
 #   npm run conformance -- sse-retry     # just these scenarios
 #
 # Scenarios listed in test/conformance/expected-failures.json ({"scenario": "reason"}) may
@@ -30,28 +30,15 @@ if [ -z "${PARLEY_CONFORMANCE_INNER:-}" ]; then
   exit "$status"
 fi
 
-# The core suite's client scenarios (0.1.x): the basics, then every auth/* scenario in it.
-CORE=(
-  initialize
-  tools_call
-  elicitation-sep1034-client-defaults
-  sse-retry
-  auth/metadata-default
-  auth/metadata-var1
-  auth/metadata-var2
-  auth/metadata-var3
-  auth/basic-cimd
-  auth/scope-from-www-authenticate
-  auth/scope-from-scopes-supported
-  auth/scope-omitted-when-undefined
-  auth/scope-step-up
-  auth/scope-retry-limit
-  auth/token-endpoint-auth-basic
-  auth/token-endpoint-auth-post
-  auth/token-endpoint-auth-none
-  auth/pre-registration
-)
-if [ "$#" -gt 0 ]; then scenarios=("$@"); else scenarios=("${CORE[@]}"); fi
+# Every client scenario the suite has (0.1.16: 26 — the core ones, the 2025-03-26 back-compat
+# ones, the draft ones and the extensions), as its own `list --client` names them, so a scenario
+# added to the suite is run rather than silently skipped.
+mapfile -t ALL < <(conformance list --client 2>/dev/null | sed -n 's/^  - \([^ ]*\).*/\1/p')
+if [ "${#ALL[@]}" -eq 0 ]; then
+  echo "conformance: the suite listed no client scenarios"
+  exit 2
+fi
+if [ "$#" -gt 0 ]; then scenarios=("$@"); else scenarios=("${ALL[@]}"); fi
 
 expected_reason() {
   "$PARLEY_NODE" -e '

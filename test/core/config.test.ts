@@ -198,7 +198,7 @@ describe('config errors say what is wrong, in words, with the field', () => {
     ],
     [
       { servers: [{ name: 'a', url: 'http://x/mcp', auth: { type: 'oath' } }] },
-      'servers[0].auth.type: must be one of "none", "oauth", "headers"',
+      'servers[0].auth.type: must be one of "none", "oauth", "headers", "client_credentials", "enterprise"',
     ],
     [
       { servers: [{ name: 'a', url: 'http://x/mcp', auth: { type: 'oauth', client_id: 'x' } }] },
@@ -331,7 +331,10 @@ describe('the README', () => {
 
   it('shows config files that load, in both forms', () => {
     const section = readme.slice(readme.indexOf('### MCP servers'), readme.indexOf('## Console adapter'));
-    const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    // Whole config files (the auth section also shows single server entries).
+    const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)]
+      .map((m) => m[1] as string)
+      .filter((e) => /"(servers|mcpServers)"/.test(e));
     expect(examples).toHaveLength(2);
     const env = { WIKI_TOKEN: 'w', GITHUB_TOKEN: 'g' };
     expect(parseServersFile(examples[0] as string, 'README', env).map((s) => s.name)).toEqual([

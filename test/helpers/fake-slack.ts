@@ -398,9 +398,22 @@ export class FakeSlack {
     );
   }
 
-  /** Everything a message has said (all versions, text and block text), for matching. */
+  /**
+   * Everything a message has said (all versions, text and block text), for matching. A version
+   * with `markdown` blocks says what they hold: Slack shows those, and its `text` is only their
+   * fallback (notifications, clients without blocks).
+   */
   static said(m: FakeMessage): string[] {
-    return m.history.map((h) => [h.text, ...blockTexts(h.blocks)].join('\n'));
+    return m.history.map((h) => {
+      const markdown = FakeSlack.markdownOf(h.blocks);
+      return markdown ?? [h.text, ...blockTexts(h.blocks)].join('\n');
+    });
+  }
+
+  /** The Markdown of a message's `markdown` blocks (joined by newlines), or undefined without any. */
+  static markdownOf(blocks: Obj[]): string | undefined {
+    const texts = blocks.filter((b) => b.type === 'markdown').map((b) => String(b.text));
+    return texts.length > 0 ? texts.join('\n') : undefined;
   }
 
   openViews(user: string): FakeView[] {
@@ -925,7 +938,11 @@ export function blockTexts(blocks: unknown[]): string[] {
   const walk = (v: unknown) => {
     if (Array.isArray(v)) v.forEach(walk);
     else if (isObj(v)) {
-      if ((v.type === 'mrkdwn' || v.type === 'plain_text') && typeof v.text === 'string') out.push(v.text);
+      if (
+        (v.type === 'mrkdwn' || v.type === 'plain_text' || v.type === 'markdown') &&
+        typeof v.text === 'string'
+      )
+        out.push(v.text);
       else for (const k of Object.keys(v)) if (k !== 'value' && k !== 'action_id') walk(v[k]);
     }
   };

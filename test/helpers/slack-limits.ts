@@ -14,6 +14,8 @@ const len = (v: unknown): number => (typeof v === 'string' ? v.length : 0);
 const MESSAGE_BLOCKS = 50;
 const MODAL_BLOCKS = 100;
 const MESSAGE_TEXT = 40_000;
+/** `markdown` block: 12,000 characters, cumulative over all markdown blocks of one payload. */
+const MARKDOWN_TEXT = 12_000;
 /** Parley's own stricter ceiling per message, so long answers are split rather than truncated. */
 export const PARLEY_MESSAGE_TEXT = 4_000;
 
@@ -231,6 +233,17 @@ class Checker {
         return;
       case 'divider':
         return;
+      case 'markdown':
+        // Messages only (Slack's markdown block reference: "available in messages").
+        if (surface !== 'message') this.fail(path, 'markdown blocks belong in messages');
+        if (typeof b.text !== 'string' || b.text.length === 0)
+          return void this.fail(`${path}.text`, 'text must be a non-empty string');
+        if (b.text.length > MARKDOWN_TEXT)
+          this.fail(`${path}.text`, `text is ${b.text.length} chars, max ${MARKDOWN_TEXT}`);
+        for (const key of Object.keys(b))
+          if (!['type', 'text', 'block_id'].includes(key))
+            this.fail(`${path}.${key}`, 'not a markdown block field');
+        return;
       case 'input':
         if (surface !== 'modal') this.fail(path, 'input blocks belong in modals');
         this.text(b.label, `${path}.label`, 2000, { plainOnly: true });
@@ -258,6 +271,12 @@ export function checkMessage(args: { text?: unknown; blocks?: unknown }, path = 
     c.fail(`${path}.text`, `text is ${len(args.text)} chars; split at ${PARLEY_MESSAGE_TEXT}`);
   if (list.length > MESSAGE_BLOCKS) c.fail(`${path}.blocks`, `${list.length} blocks, max ${MESSAGE_BLOCKS}`);
   for (const [i, b] of list.entries()) c.block(b, `${path}.blocks[${i}]`, 'message');
+  const markdown = list.reduce<number>(
+    (sum, b) => sum + (isObj(b) && b.type === 'markdown' ? len(b.text) : 0),
+    0,
+  );
+  if (markdown > MARKDOWN_TEXT)
+    c.fail(`${path}.blocks`, `markdown blocks hold ${markdown} chars together, max ${MARKDOWN_TEXT}`);
   return c.out;
 }
 

@@ -14,7 +14,7 @@ import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
-import { FakeSlack } from '../helpers/fake-slack.js';
+import { type FakeMessage, FakeSlack } from '../helpers/fake-slack.js';
 import { startMiniMcp } from '../helpers/mini-mcp.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { type ScriptedLlm, startScriptedLlm } from '../helpers/scripted-llm.js';
@@ -73,13 +73,16 @@ describe('Slack over Socket Mode', () => {
     }));
     const { ts } = await rig.mention(u, 'please echo ping');
     const text = await rig.waitForText(u, /The server said/);
-    expect(text).toMatch(/^\*The server said:\* .*ping/); // Markdown bold became mrkdwn bold
+    // The model's Markdown goes out as written, in a markdown block Slack renders…
+    expect(text).toMatch(/^\*\*The server said:\*\* .*ping/);
     const answers = rig.seenBy(u);
     expect(answers).toHaveLength(1);
     const [answer] = answers;
     expect(answer?.threadTs).toBe(ts);
     expect(answer?.history[0]?.text).toMatch(/^⏳/);
-    expect(answer?.text).toMatch(/The server said/);
+    // …and its notification fallback is the same text in mrkdwn.
+    expect(answer?.text).toMatch(/^\*The server said:\* .*ping/);
+    expect(answer?.blocks).toEqual([{ type: 'markdown', text: text }]);
   });
 
   it('V1 payload: Fill in opens a modal, invalid values come back inline, then the tool completes', async () => {
@@ -272,25 +275,29 @@ describe('Slack over Socket Mode', () => {
 
   it('a direct message is answered in the DM, and long answers are split at Slack’s limits', async () => {
     const u = person('dm');
-    const long = Array.from({ length: 120 }, (_, i) => `Paragraph ${i}: ${'words '.repeat(12)}`).join('\n\n');
+    // ~30,000 characters: more than two messages' worth of markdown blocks (12,000 each).
+    const long = Array.from({ length: 300 }, (_, i) => `Paragraph ${i}: ${'words '.repeat(15)}`).join('\n\n');
     llm.push({ content: long });
     await rig.slack.dm(u, 'write me a lot');
+    const markdown = (m: FakeMessage) => FakeSlack.markdownOf(m.blocks) ?? '';
     await expect
       .poll(
         () =>
-          rig.seenBy(u).filter((m) => m.channel === rig.slack.dmChannel(u) && /Paragraph 119/.test(m.text))
-            .length,
+          rig
+            .seenBy(u)
+            .filter((m) => m.channel === rig.slack.dmChannel(u) && /Paragraph 299/.test(markdown(m))).length,
       )
       .toBe(1);
-    const parts = rig.seenBy(u).filter((m) => /^Paragraph/.test(m.text));
-    expect(parts.length).toBeGreaterThan(1);
+    const parts = rig.seenBy(u).filter((m) => /^Paragraph/.test(markdown(m)));
+    expect(parts.length).toBe(3);
     for (const p of parts) {
+      expect(markdown(p).length).toBeLessThanOrEqual(12_000);
       expect(p.text.length).toBeLessThanOrEqual(4000);
       expect(p.threadTs).toBeUndefined();
     }
     // Nothing lost or repeated: only the whitespace at the cuts differs.
     const words = (s: string) => s.split(/\s+/).filter(Boolean);
-    expect(words(parts.map((p) => p.text).join(' '))).toEqual(words(long));
+    expect(words(parts.map(markdown).join(' '))).toEqual(words(long));
   });
 
   it('/parley: subcommands map to the agent’s commands; forms and answers are private', async () => {

@@ -45,7 +45,7 @@ describe('Slack sign-in', () => {
     // Pressing a sign-in link opens the browser; it answers nothing by itself.
     await rig.slack.click(u, link, ACTION.linkOpen);
     expect((await followSignInLink(String(button.url))).status).toBe(200);
-    await rig.waitForText(u, /You’re signed in to \*Parley demo\*/);
+    await rig.waitForText(u, /You’re signed in to \*\*Parley demo\*\*/);
     await rig.waitForText(u, /^alice$/m);
     await expect.poll(() => link.text).toMatch(/Done/);
     expect(link.blocks.some((b) => b.type === 'actions')).toBe(false);
