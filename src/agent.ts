@@ -52,6 +52,8 @@ export interface AgentOptions {
   idleTimeoutMs?: number;
   maxConnections?: number;
   systemPrompt?: string;
+  /** The model reads images (LLM_VISION=1): image results reach it as image parts. */
+  vision?: boolean;
   /** Per-person OAuth sign-in (src/auth): providers for the pool, sign-in links, /login etc. */
   signIn?: SignInService | undefined;
 }
@@ -144,6 +146,7 @@ export class Agent implements ParleyInbound {
       turns,
       logger,
       signIn: this.signIn,
+      vision: options.vision === true,
     });
     this.runner = new TurnRunner({
       llm: this.llm,

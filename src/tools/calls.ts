@@ -30,7 +30,7 @@ import {
   type Wait,
 } from '../turns/state.js';
 import type { ToolCatalog } from './catalog.js';
-import { formatResult } from './results.js';
+import { viewResult } from './results.js';
 
 export interface ToolCallsOptions {
   pool: McpPool;
@@ -40,6 +40,8 @@ export interface ToolCallsOptions {
   turns: TurnStore;
   logger: Logger;
   signIn?: SignInService | undefined;
+  /** The model reads images (LLM_VISION): image results reach it as images. */
+  vision?: boolean;
 }
 
 type Target = { server: ServerConfig; tool: Tool; args: Record<string, unknown> };
@@ -210,7 +212,17 @@ export class ToolCalls {
       }
       return this.o.turns.pause(turn, { type: 'v1', interactionId: shown.record.id });
     }
-    return { done: true, content: formatResult(outcome.result, turn.mode) };
+    const origin = `${server.name} · ${tool}`;
+    const view = viewResult(outcome.result, { vision: this.o.vision === true, origin });
+    if (turn.mode === 'direct') return { done: true, content: view.forPerson, files: view.files };
+    // The model can't pass files on: the person gets them now, the model reads what they were.
+    if (view.files.length > 0)
+      await this.o.presenter.post(turn.conversation, {
+        kind: 'text',
+        text: `📎 ${origin} returned ${view.files.length === 1 ? 'a file' : `${view.files.length} files`}:`,
+        files: view.files,
+      });
+    return { done: true, content: view.forModel, images: view.images };
   }
 
   /**

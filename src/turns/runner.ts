@@ -13,7 +13,7 @@ import type { Llm } from '../llm.js';
 import type { SessionStore } from '../sessions.js';
 import type { ToolCalls } from '../tools/calls.js';
 import type { ToolCatalog } from '../tools/catalog.js';
-import type { PlannedCall, TurnState } from './state.js';
+import type { PlannedCall, StepResult, TurnState } from './state.js';
 
 export interface TurnRunnerOptions {
   llm: Llm | undefined;
@@ -70,7 +70,7 @@ export class TurnRunner {
     if (!wait || !call) return this.run(turn);
     const step = await this.o.calls.resume(turn, call, wait, answer);
     if (!step.done) return;
-    await this.completeStep(turn, call, step.content);
+    await this.completeStep(turn, call, step);
     await this.run(turn);
   }
 
@@ -80,7 +80,21 @@ export class TurnRunner {
         const call = turn.queue[0] as PlannedCall;
         const step = await this.o.calls.execute(turn, call);
         if (!step.done) return; // paused: state is in the store
-        await this.completeStep(turn, call, step.content);
+        await this.completeStep(turn, call, step);
+      }
+      if (turn.images?.length) {
+        // Chat Completions takes images only in user messages, after the step's tool messages.
+        turn.messages.push({
+          role: 'user',
+          content: [
+            { type: 'text', text: 'The images the tools returned:' },
+            ...turn.images.map((i) => ({
+              type: 'image_url' as const,
+              image_url: { url: `data:${i.mimeType};base64,${i.data}` },
+            })),
+          ],
+        });
+        turn.images = undefined;
       }
       if (turn.mode === 'direct') return;
       if (turn.steps >= this.o.maxSteps) {
@@ -106,10 +120,23 @@ export class TurnRunner {
   }
 
   /** A call finished: a direct command shows its result; in an LLM turn the model gets it. */
-  private async completeStep(turn: TurnState, call: PlannedCall, content: string): Promise<void> {
+  private async completeStep(
+    turn: TurnState,
+    call: PlannedCall,
+    step: Extract<StepResult, { done: true }>,
+  ): Promise<void> {
     turn.queue.shift();
-    if (turn.mode === 'direct') await this.o.presenter.say(turn.conversation, content);
-    else turn.messages.push({ role: 'tool', tool_call_id: call.id, content });
+    const { content, files, images } = step;
+    if (turn.mode === 'direct')
+      await this.o.presenter.post(turn.conversation, {
+        kind: 'text',
+        text: content,
+        ...(files?.length && { files }),
+      });
+    else {
+      turn.messages.push({ role: 'tool', tool_call_id: call.id, content });
+      if (images?.length) turn.images = [...(turn.images ?? []), ...images];
+    }
   }
 
   private async finish(turn: TurnState, text: string): Promise<void> {
