@@ -61,7 +61,7 @@ export function viewResult(result: CallToolResult, options: ResultOptions): Resu
     else files.push(file);
   };
   const content = Array.isArray(result.content) ? result.content : [];
-  for (const [i, block] of content.entries()) {
+  for (const block of content) {
     const audience = audienceOf(block);
     const toModel = (t: string) => audience.includes('assistant') && model.push(t);
     const toPerson = (t: string) => audience.includes('user') && person.push(t);
@@ -76,7 +76,7 @@ export function viewResult(result: CallToolResult, options: ResultOptions): Resu
         const what = `${block.type === 'image' ? 'an image' : 'audio'} (${block.mimeType}, ${formatBytes(size)})`;
         if (audience.includes('user'))
           addFile({
-            name: `${block.type}-${i + 1}.${extension(block.mimeType)}`,
+            name: `${block.type}-${files.filter((f) => f.kind === block.type).length + 1}.${extension(block.mimeType)}`,
             mimeType: block.mimeType,
             data: block.data,
             size,
@@ -114,7 +114,7 @@ export function viewResult(result: CallToolResult, options: ResultOptions): Resu
           const mimeType = r.mimeType ?? 'application/octet-stream';
           if (audience.includes('user'))
             addFile({
-              name: fileNameOf(r.uri, mimeType, i),
+              name: fileNameOf(r.uri, mimeType, files.length),
               mimeType,
               data: r.blob,
               size,
