@@ -17,6 +17,7 @@ import {
   withInputRequired,
 } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { z } from 'zod';
 import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
 import { describeError, ParleyError } from '../errors.js';
@@ -55,10 +56,15 @@ export interface McpConnectionOptions {
   hooks: ConnectionHooks;
   /** Declare sampling: only when Parley has a language model to answer it. */
   sampling: boolean;
+  /** Speak only the 2025-11-25 era (configured, or learned: the server needs a back-channel). */
+  legacy?: boolean;
   requestTimeoutMs: number;
   logger: Logger;
   authProvider?: OAuthClientProvider;
 }
+
+/** Any object: the request's params are read by Parley's own form code. */
+const LENIENT_PARAMS = z.looseObject({});
 
 /** Longest delay a Node timer takes (ms): "no SDK timeout", the call's own clock decides. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -171,7 +177,7 @@ export class McpConnection {
       {
         // Only what Parley can serve: a server that sees a capability sends requests for it.
         capabilities: { elicitation: { form: {}, url: {} }, ...(this.options.sampling && { sampling: {} }) },
-        versionNegotiation: { mode: server.era === 'legacy' ? 'legacy' : 'auto' },
+        versionNegotiation: { mode: server.era === 'legacy' || this.options.legacy ? 'legacy' : 'auto' },
         inputRequired: { autoFulfill: false },
       },
     );
@@ -190,10 +196,14 @@ export class McpConnection {
         call.resume();
       }
     };
-    client.setRequestHandler('elicitation/create', async (request, ctx) => {
+    // Parley reads the form schema itself (interactions/form.ts), leniently: servers send forms
+    // the SDK's strict schema refuses (FastMCP's multi-select has `items.enum` without
+    // `items.type`), and its refusal — a validation dump — would reach the person as the tool's
+    // error. What Parley can't read is declined in one sentence there.
+    client.setRequestHandler('elicitation/create', { params: LENIENT_PARAMS }, async (params, ctx) => {
       const call = this.owner();
       if (!call) return { action: 'decline' };
-      return (await forCall(call, 'elicitation/create', request.params, ctx)) as ElicitResult;
+      return (await forCall(call, 'elicitation/create', params, ctx)) as ElicitResult;
     });
     if (this.options.sampling)
       client.setRequestHandler('sampling/createMessage', async (request, ctx) => {

@@ -44,6 +44,8 @@ export class McpPool {
   private readonly live = new Map<string, Group>();
   private readonly connecting = new Map<string, Promise<McpConnection>>();
   private readonly leases = new WeakMap<McpConnection, number>();
+  /** Servers learned to need the 2025-11-25 era (they send requests during calls). */
+  private readonly legacy = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: McpPoolOptions) {
@@ -115,7 +117,10 @@ export class McpPool {
     } catch (err) {
       const kind = classifyFailure(err);
       if (kind === 'other') throw err;
-      this.options.logger.info({ server: serverName, kind, err: describeError(err) }, 'MCP connection failed under a call');
+      this.options.logger.info(
+        { server: serverName, kind, err: describeError(err) },
+        'MCP connection failed under a call',
+      );
       await this.remove(key, conn);
       if (kind === 'not_sent' || options.repeatable) return run(await this.checkout(identity, serverName));
       const server = this.server(serverName);
@@ -128,7 +133,12 @@ export class McpPool {
   }
 
   /** The connection itself, or a fresh one when a ping says it died while idle. */
-  private async fresh(key: string, identity: string, serverName: string, conn: McpConnection): Promise<McpConnection> {
+  private async fresh(
+    key: string,
+    identity: string,
+    serverName: string,
+    conn: McpConnection,
+  ): Promise<McpConnection> {
     if (conn.idleMs < PING_WHEN_IDLE_MS) return conn;
     this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
     try {
@@ -136,7 +146,10 @@ export class McpPool {
       return conn;
     } catch (err) {
       if (classifyFailure(err) === 'other') return conn; // a server without ping: nothing learned
-      this.options.logger.info({ server: serverName, err: describeError(err) }, 'stale MCP connection; reconnecting');
+      this.options.logger.info(
+        { server: serverName, err: describeError(err) },
+        'stale MCP connection; reconnecting',
+      );
     } finally {
       this.leases.set(conn, (this.leases.get(conn) ?? 1) - 1);
     }
@@ -165,6 +178,24 @@ export class McpPool {
     // Reserved before anyone else can see it.
     this.leases.set(extra, 0);
     return this.add(key, extra, 'back');
+  }
+
+  /**
+   * Remembers that a server needs 2025-11-25 sessions (see `needsBackChannel`): this person's
+   * connections to it are dropped, and every connection to it from now on speaks that era.
+   */
+  async preferLegacy(identity: string, serverName: string): Promise<void> {
+    if (!this.legacy.has(serverName))
+      this.options.logger.info(
+        { server: serverName },
+        'server needs a back-channel; using 2025-11-25 sessions',
+      );
+    this.legacy.add(serverName);
+    await this.discard(identity, serverName);
+    // Other people's idle connections to it would fail the same way once: replaced now.
+    for (const [key, g] of [...this.live])
+      if (key.endsWith(`\u0000${serverName}`))
+        for (const c of [...g.conns]) if (!this.busy(c)) await this.remove(key, c);
   }
 
   /** Drops a person's connections to a server (after a transport failure, a sign-out). */
@@ -206,6 +237,7 @@ export class McpPool {
       identity,
       hooks,
       sampling: this.options.sampling ?? false,
+      legacy: this.legacy.has(server.name),
       logger,
       requestTimeoutMs,
       ...(authProvider && { authProvider }),

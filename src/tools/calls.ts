@@ -18,6 +18,7 @@ import type { InputRequests } from '../interactions/requests.js';
 import { findV1Payload, v1PayloadToForm } from '../interactions/v1.js';
 import type { Logger } from '../logger.js';
 import type { CallContext, CallOutcome, InputRequestMap } from '../mcp/connection.js';
+import { needsBackChannel } from '../mcp/failures.js';
 import type { McpPool } from '../mcp/pool.js';
 import { safeUrl, truncate } from '../text.js';
 import {
@@ -161,6 +162,7 @@ export class ToolCalls {
     toolDef: Tool,
     args: Record<string, unknown>,
     resume?: { inputResponses: Record<string, unknown>; requestState?: string | undefined },
+    attempt = 1,
   ): Promise<StepResult> {
     const identity = identityKey(turn.conversation);
     const tool = toolDef.name;
@@ -169,17 +171,23 @@ export class ToolCalls {
     const repeatable =
       toolDef.annotations?.readOnlyHint === true || toolDef.annotations?.idempotentHint === true;
     let outcome: CallOutcome;
+    let era: string | undefined;
     try {
       outcome = await this.o.pool.use(
         identity,
         server.name,
-        (conn) => conn.callTool(ctx, tool, args, resume),
+        (conn) => {
+          era = conn.era;
+          return conn.callTool(ctx, tool, args, resume);
+        },
         {
           repeatable,
           what: tool,
         },
       );
     } catch (err) {
+      if (era === 'modern' && needsBackChannel(err))
+        return this.backChannel(turn, server, toolDef, args, repeatable, attempt);
       if (this.o.signIn && isSignInRequired(err)) return this.askSignIn(turn, server);
       if (err instanceof UrlElicitationRequiredError) return this.askUrlRetry(turn, server, tool, err);
       if (isParleyError(err) && err.code === 'outcome_unknown')
@@ -191,6 +199,8 @@ export class ToolCalls {
         content: `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
       };
     }
+    if (era === 'modern' && outcome.kind === 'result' && needsBackChannel(outcome.result))
+      return this.backChannel(turn, server, toolDef, args, repeatable, attempt);
     if (outcome.kind === 'input_required')
       return this.inputRound(turn, server, toolDef, args, outcome.inputRequests, outcome.requestState, {});
     const v1 = findV1Payload(outcome.result.content);
@@ -223,6 +233,29 @@ export class ToolCalls {
         files: view.files,
       });
     return { done: true, content: view.forModel, images: view.images };
+  }
+
+  /**
+   * The server needed a back-channel the 2026-07-28 session doesn't have (it elicits or samples
+   * in the middle of a call, 2025-11-25 style): from now on it gets 2025-11-25 sessions. The
+   * call is run again at once only when that is harmless — the tool declares itself read-only or
+   * idempotent — since it may have done part of its work before it asked; otherwise the person
+   * is asked to try again.
+   */
+  private async backChannel(
+    turn: TurnState,
+    server: ServerConfig,
+    toolDef: Tool,
+    args: Record<string, unknown>,
+    repeatable: boolean,
+    attempt: number,
+  ): Promise<StepResult> {
+    const identity = identityKey(turn.conversation);
+    await this.o.pool.preferLegacy(identity, server.name);
+    if (repeatable && attempt === 1) return this.invoke(turn, server, toolDef, args, undefined, 2);
+    const name = server.title ?? server.name;
+    const sentence = `${name} · ${toolDef.name} needed to ask something in a way this connection didn’t allow. I’ve switched ${name} to a connection that does — please try again (it may have done part of its work already).`;
+    return ended(turn, `⚠️ ${sentence}`, `Error: ${sentence}`);
   }
 
   /**
