@@ -9,8 +9,12 @@ import {
   Client,
   type CreateMessageResult,
   type ElicitResult,
+  type GetPromptResult,
   isInputRequiredResult,
   type OAuthClientProvider,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
   StreamableHTTPClientTransport,
   specTypeSchemas,
   type Tool,
@@ -257,6 +261,58 @@ export class McpConnection {
     this.tools = result.tools;
     this.lastReply = Date.now();
     return this.tools;
+  }
+
+  /** The server's `instructions` from initialize (MCP 2025-11-25 §lifecycle), if any. */
+  get instructions(): string | undefined {
+    return this.client?.getInstructions() ?? undefined;
+  }
+
+  /** Whether the server declared a capability (`prompts`, `resources`) at initialize. */
+  offers(capability: 'prompts' | 'resources'): boolean {
+    return Boolean(this.client?.getServerCapabilities()?.[capability]);
+  }
+
+  /** Every prompt the server offers (all pages, at most 10). */
+  async listPrompts(): Promise<Prompt[]> {
+    const client = this.requireClient();
+    const out: Prompt[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const r = await client.listPrompts(cursor ? { cursor } : undefined);
+      out.push(...r.prompts);
+      cursor = r.nextCursor;
+      if (!cursor) break;
+    }
+    this.lastReply = Date.now();
+    return out;
+  }
+
+  async getPrompt(name: string, args: Record<string, string>): Promise<GetPromptResult> {
+    const result = await this.requireClient().getPrompt({ name, arguments: args });
+    this.lastReply = Date.now();
+    return result;
+  }
+
+  /** The server's resources (all pages, at most 10). */
+  async listResources(): Promise<Resource[]> {
+    const client = this.requireClient();
+    const out: Resource[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const r = await client.listResources(cursor ? { cursor } : undefined);
+      out.push(...r.resources);
+      cursor = r.nextCursor;
+      if (!cursor) break;
+    }
+    this.lastReply = Date.now();
+    return out;
+  }
+
+  async readResource(uri: string): Promise<ReadResourceResult> {
+    const result = await this.requireClient().readResource({ uri });
+    this.lastReply = Date.now();
+    return result;
   }
 
   /**

@@ -12,6 +12,7 @@ import type { SignInService } from '../auth/signin.js';
 import type { ServerConfig } from '../config.js';
 import { identityKey } from '../conversation.js';
 import { describeError, isParleyError } from '../errors.js';
+import { READ_RESOURCE_TOOL, type ServerFeatures } from '../features.js';
 import type { Resolution } from '../interactions/delivery.js';
 import type { Presenter } from '../interactions/presenter.js';
 import type { InputRequests } from '../interactions/requests.js';
@@ -43,6 +44,8 @@ export interface ToolCallsOptions {
   signIn?: SignInService | undefined;
   /** The model reads images (LLM_VISION): image results reach it as images. */
   vision?: boolean;
+  /** Prompts and resources: the model's `read_resource` tool. */
+  features?: ServerFeatures;
 }
 
 type Target = { server: ServerConfig; tool: Tool; args: Record<string, unknown> };
@@ -52,6 +55,20 @@ export class ToolCalls {
 
   /** Runs the call at the head of the turn's queue from the top: resolve, confirm, call. */
   async execute(turn: TurnState, call: PlannedCall): Promise<StepResult> {
+    if (turn.mode === 'llm' && call.name === READ_RESOURCE_TOOL && this.o.features) {
+      const view = await this.o.features.readResource(
+        turn.conversation,
+        call.arguments,
+        this.o.vision === true,
+      );
+      if (view.files.length)
+        await this.o.presenter.post(turn.conversation, {
+          kind: 'text',
+          text: '📎 The resource:',
+          files: view.files,
+        });
+      return { done: true, content: view.forModel, images: view.images };
+    }
     const target = await this.resolve(turn, call);
     if ('step' in target) return target.step;
     const { server, tool, args } = target;

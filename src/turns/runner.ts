@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../conversation.js';
 import { ParleyError } from '../errors.js';
+import type { ServerFeatures } from '../features.js';
 import type { Resolution } from '../interactions/delivery.js';
 import type { Presenter } from '../interactions/presenter.js';
-import type { Llm } from '../llm.js';
+import type { Llm, LlmMessage } from '../llm.js';
 import type { SessionStore } from '../sessions.js';
 import type { ToolCalls } from '../tools/calls.js';
 import type { ToolCatalog } from '../tools/catalog.js';
@@ -23,6 +24,7 @@ export interface TurnRunnerOptions {
   sessions: SessionStore;
   systemPrompt: string;
   maxSteps: number;
+  features?: ServerFeatures;
 }
 
 export class TurnRunner {
@@ -31,15 +33,33 @@ export class TurnRunner {
   /** Starts an LLM turn for a person's message. */
   async converse(conversation: Conversation, text: string): Promise<void> {
     await this.o.presenter.post(conversation, { kind: 'progress', text: 'Working on it…' });
+    await this.startLlmTurn(conversation, [{ role: 'user', content: text }], text);
+  }
+
+  /** Runs a server's prompt (its messages, `/prompt`) through the model as the person's turn. */
+  async prompt(conversation: Conversation, messages: LlmMessage[], text: string): Promise<void> {
+    await this.o.presenter.post(conversation, { kind: 'progress', text: 'Working on it…' });
+    await this.startLlmTurn(conversation, messages, text);
+  }
+
+  private async startLlmTurn(
+    conversation: Conversation,
+    messages: LlmMessage[],
+    text: string,
+  ): Promise<void> {
     const history = await this.o.sessions.history(conversation);
+    const instructions = (await this.o.features?.instructions(conversation)) ?? '';
     await this.run({
       id: newTurnId(),
       conversation,
       mode: 'llm',
       messages: [
-        { role: 'system', content: this.o.systemPrompt },
+        {
+          role: 'system',
+          content: instructions ? `${this.o.systemPrompt}\n\n${instructions}` : this.o.systemPrompt,
+        },
         ...this.o.sessions.toMessages(history),
-        { role: 'user', content: text },
+        ...messages,
       ],
       queue: [],
       confirmed: [],
@@ -107,6 +127,8 @@ export class TurnRunner {
       const llm = this.o.llm;
       if (!llm) throw new ParleyError('llm_unavailable', 'No language model is configured.');
       const { tools } = await this.o.catalog.forModel(turn.conversation);
+      const reader = await this.o.features?.readResourceTool(turn.conversation);
+      if (reader) tools.push(reader);
       const reply = await llm.complete({ messages: turn.messages, tools });
       turn.steps += 1;
       if (reply.toolCalls.length > 0) {
