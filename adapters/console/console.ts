@@ -3,7 +3,7 @@
  * neutral messages out — and asks forms field by field. It reads one line per input, so it works
  * the same typed by a person or piped from a script.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -59,7 +59,6 @@ export class ConsoleAdapter implements ChatSurface {
   private ended = false;
   private rl: Interface | undefined;
   private fileDir: string | undefined;
-  private readonly saved = new Set<string>();
 
   constructor(private readonly config: ConsoleAdapterConfig) {
     const user = config.user ?? 'you';
@@ -264,9 +263,8 @@ export class ConsoleAdapter implements ChatSurface {
       this.fileDir ??= this.config.fileDir ?? mkdtempSync(join(tmpdir(), 'parley-files-'));
       // Never overwrite: a second file of the same name gets a number.
       let path = join(this.fileDir, file.name);
-      for (let n = 2; this.saved.has(path); n++) path = join(this.fileDir, `${n}-${file.name}`);
+      for (let n = 2; existsSync(path); n++) path = join(this.fileDir, `${n}-${file.name}`);
       writeFileSync(path, Buffer.from(file.data, 'base64'), { flag: 'wx', mode: 0o600 });
-      this.saved.add(path);
       return `${file.kind} (${file.mimeType}) saved to ${path}${file.title ? ` — ${file.title}` : ''}`;
     } catch (err) {
       return `${file.name} (${file.mimeType}) could not be saved: ${err instanceof Error ? err.message : String(err)}`;
