@@ -18,13 +18,14 @@ import {
   StreamableHTTPClientTransport,
   specTypeSchemas,
   type Tool,
+  type Transport,
   withInputRequired,
 } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { z } from 'zod';
 import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
 import { describeError, ParleyError } from '../errors.js';
+import { readFormSchemaAsMeant } from '../interactions/form.js';
 import type { Logger } from '../logger.js';
 import { classifyFailure } from './failures.js';
 
@@ -66,9 +67,6 @@ export interface McpConnectionOptions {
   logger: Logger;
   authProvider?: OAuthClientProvider;
 }
-
-/** Any object: the request's params are read by Parley's own form code. */
-const LENIENT_PARAMS = z.looseObject({});
 
 /** Longest delay a Node timer takes (ms): "no SDK timeout", the call's own clock decides. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -133,6 +131,23 @@ class ActiveCall {
   finish(): void {
     this.end(new Error('the call ended'));
   }
+}
+
+/**
+ * Reads what servers send as their authors meant, before the SDK's strict validation sees it:
+ * a form the SDK would refuse as off-spec (FastMCP's multi-select, `items.enum` without
+ * `items.type`) would otherwise come back to the server as a validation dump, which the server
+ * shows the person as its tool's error. See `readFormSchemaAsMeant`.
+ */
+function readAsMeant(transport: Transport): void {
+  const deliver = transport.onmessage;
+  if (!deliver) return;
+  transport.onmessage = (message, extra) => {
+    const m = message as { method?: unknown; params?: { requestedSchema?: unknown } };
+    if (m.method === 'elicitation/create' && m.params?.requestedSchema)
+      m.params.requestedSchema = readFormSchemaAsMeant(m.params.requestedSchema);
+    deliver.call(transport, message, extra);
+  };
 }
 
 export class McpConnection {
@@ -200,14 +215,10 @@ export class McpConnection {
         call.resume();
       }
     };
-    // Parley reads the form schema itself (interactions/form.ts), leniently: servers send forms
-    // the SDK's strict schema refuses (FastMCP's multi-select has `items.enum` without
-    // `items.type`), and its refusal — a validation dump — would reach the person as the tool's
-    // error. What Parley can't read is declined in one sentence there.
-    client.setRequestHandler('elicitation/create', { params: LENIENT_PARAMS }, async (params, ctx) => {
+    client.setRequestHandler('elicitation/create', async (request, ctx) => {
       const call = this.owner();
       if (!call) return { action: 'decline' };
-      return (await forCall(call, 'elicitation/create', params, ctx)) as ElicitResult;
+      return (await forCall(call, 'elicitation/create', request.params, ctx)) as ElicitResult;
     });
     if (this.options.sampling)
       client.setRequestHandler('sampling/createMessage', async (request, ctx) => {
@@ -249,6 +260,7 @@ export class McpConnection {
       await client.close().catch(() => undefined);
       throw err;
     }
+    readAsMeant(transport);
     this.client = client;
     this.closed = false;
     this.lastReply = Date.now();

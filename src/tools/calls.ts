@@ -211,10 +211,11 @@ export class ToolCalls {
         return ended(turn, `⚠️ ${err.userMessage}`, `Error: ${err.userMessage}`);
       if (isParleyError(err)) throw err;
       this.o.logger.warn({ server: server.name, tool, err: describeError(err) }, 'tool call failed');
-      return {
-        done: true,
-        content: `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
-      };
+      return ended(
+        turn,
+        `⚠️ ${server.name} · ${tool} failed${personReason(err)}`,
+        `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
+      );
     }
     if (era === 'modern' && outcome.kind === 'result' && needsBackChannel(outcome.result))
       return this.backChannel(turn, server, toolDef, args, repeatable, attempt);
@@ -368,6 +369,19 @@ function needsConfirmation(server: ServerConfig, tool: Tool): boolean {
   if (server.confirm === 'always') return true;
   if (server.confirm === 'never') return false;
   return tool.annotations?.destructiveHint === true;
+}
+
+/**
+ * What a person may read of an error: a server's own short, one-line message; never a library's
+ * dump (a validation error's JSON, a stack), which goes to the log instead.
+ */
+function personReason(err: unknown): string {
+  const text = errorText(err)
+    .replace(/^MCP error -?\d+:\s*/, '')
+    .trim();
+  const dump = /[\n{}[\]]|invalid_type|ZodError|\bat \S+:\d+/.test(text);
+  if (!text || dump || text.length > 200) return ' (the details are in Parley’s log).';
+  return `: ${text}${/[.!?]$/.test(text) ? '' : '.'}`;
 }
 
 function errorText(err: unknown): string {

@@ -3,6 +3,8 @@
  * `items.type`. Parley reads it as the multi-select it means, and no library's validation text
  * ever reaches the person.
  */
+
+import { resolve } from 'node:path';
 import { inputRequired } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -21,6 +23,7 @@ export const FASTMCP_MULTISELECT = {
 
 let mini: { url: string; close(): Promise<void> };
 let rig: CoreRig;
+const LEGACY_SERVER = resolve(import.meta.dirname, 'fixtures/legacy-offspec.mjs');
 
 beforeAll(async () => {
   mini = await startMiniMcp('fast', (server) => {
@@ -39,7 +42,10 @@ beforeAll(async () => {
       });
     });
   });
-  rig = await startCoreRig('offspec', [serverSchema.parse({ name: 'fast', url: mini.url })]);
+  rig = await startCoreRig('offspec', [
+    serverSchema.parse({ name: 'fast', url: mini.url }),
+    serverSchema.parse({ name: 'old', command: process.execPath, args: [LEGACY_SERVER], env: {} }),
+  ]);
 });
 afterAll(async () => {
   await rig?.close();
@@ -66,5 +72,13 @@ describe('FastMCP multi-select (items.enum without items.type)', () => {
     await rig.agent.answer(view.id, conv('fay'), { action: 'submit', values: { colors: ['red', 'blue'] } });
     await rig.surface.waitForText('fay', /picked red\+blue/);
     for (const t of rig.surface.texts('fay')) expect(t).not.toMatch(/invalid_type|ZodError|"path"|expected/i);
+  });
+
+  it('on a 2025-11-25 session too: the SDK’s strict schema never turns it into a validation dump', async () => {
+    void rig.agent.message(conv('ola'), '/call old__pick_colors {}');
+    const view = await rig.surface.waitFor('ola', 'form', 1, 20_000);
+    expect(view.form.fields[0]?.kind).toBe('multiselect');
+    await rig.agent.answer(view.id, conv('ola'), { action: 'submit', values: { colors: ['green'] } });
+    await rig.surface.waitForText('ola', /^picked green$/, 20_000);
   });
 });
