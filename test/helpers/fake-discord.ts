@@ -426,7 +426,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     req.on('end', () => {
       const bytes = Buffer.concat(chunks);
       const type = req.headers['content-type'] ?? '';
-      let body: unknown;
+      let requestBody: unknown;
       const parsed = type.startsWith('multipart/form-data')
         ? readMultipart(bytes, type)
         : Promise.resolve({
@@ -435,7 +435,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
           });
       parsed
         .then((p) => {
-          body = p.body;
+          requestBody = p.body;
           return handle(req, res, p.body, p.problems);
         })
         .catch((err: unknown) => ({ status: 500, body: { message: String(err) } }))
@@ -445,7 +445,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
             path: (req.url ?? '')
               .replace(/\/webhooks\/(\d+)\/[^/?]+/, '/webhooks/$1/<token>')
               .replace(/\/interactions\/(\d+)\/[^/]+/, '/interactions/$1/<token>'),
-            body,
+            body: requestBody,
             auth: req.headers.authorization,
             status,
           });

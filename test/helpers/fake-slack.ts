@@ -726,7 +726,7 @@ export class FakeSlack {
         const done: FakeFile[] = [];
         for (const entry of list) {
           const file = isObj(entry) ? this.files.get(str(entry.id)) : undefined;
-          if (!file || !file.bytes || file.completed) {
+          if (!file?.bytes || file.completed) {
             this.violations.push(`files.completeUploadExternal: ${JSON.stringify(entry)} was not uploaded`);
             return { ok: false, error: 'file_not_found' };
           }

@@ -15,7 +15,7 @@ import { startMiniMcp } from '../helpers/mini-mcp.js';
 import { conv } from '../helpers/surface.js';
 
 /** The schema FastMCP sends for `list[Literal["red", "green", "blue"]]`. */
-export const FASTMCP_MULTISELECT = {
+const FASTMCP_MULTISELECT = {
   type: 'object',
   properties: { colors: { type: 'array', title: 'Colors', items: { enum: ['red', 'green', 'blue'] } } },
   required: ['colors'],
