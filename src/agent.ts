@@ -10,9 +10,11 @@ import { Commands, HELP, parseCommand } from './commands.js';
 import type { ServerConfig } from './config.js';
 import { type Actor, type Conversation, sessionKey } from './conversation.js';
 import { describeError, toParleyError } from './errors.js';
+import { ServerFeatures } from './features.js';
 import type { Answer, AnswerReply, LookupReply, ParleyInbound, Received } from './inbound.js';
 import { AnswerDesk } from './interactions/answers.js';
 import { Delivery, type Resolution } from './interactions/delivery.js';
+import type { FormSpec } from './interactions/form.js';
 import { PendingStore } from './interactions/pending.js';
 import { holdKey, Presenter } from './interactions/presenter.js';
 import { InputRequests, type ServerRequest } from './interactions/requests.js';
@@ -58,6 +60,8 @@ export interface AgentOptions {
   idleTimeoutMs?: number;
   maxConnections?: number;
   systemPrompt?: string;
+  /** The model reads images (LLM_VISION=1): image results reach it as image parts. */
+  vision?: boolean;
   /** Per-person OAuth sign-in (src/auth): providers for the pool, sign-in links, /login etc. */
   signIn?: SignInService | undefined;
   /** How long a process may miss its heartbeat before its running turns count as cut off (ms). */
@@ -164,6 +168,11 @@ export class Agent implements ParleyInbound {
       }),
     });
     this.catalog = new ToolCatalog(this.pool, logger);
+    const features = new ServerFeatures({
+      pool: this.pool,
+      logger,
+      ask: (conversation, origin, form) => this.askLive(conversation, origin, form),
+    });
     const calls = new ToolCalls({
       pool: this.pool,
       catalog: this.catalog,
@@ -177,6 +186,8 @@ export class Agent implements ParleyInbound {
           .get(sessionKey(turn.conversation))
           ?.doing(what)
           .catch(() => undefined),
+      vision: options.vision === true,
+      features,
     });
     this.runner = new TurnRunner({
       llm: this.llm,
@@ -186,6 +197,7 @@ export class Agent implements ParleyInbound {
       sessions,
       systemPrompt: options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
       maxSteps: options.maxSteps ?? 8,
+      features,
     });
     this.commands = new Commands({
       presenter: this.presenter,
@@ -195,6 +207,8 @@ export class Agent implements ParleyInbound {
       pool: this.pool,
       processId: this.processId,
       signIn: this.signIn,
+      features,
+      hasLlm: this.llm !== undefined,
     });
   }
 
@@ -324,6 +338,33 @@ export class Agent implements ParleyInbound {
     const resolution = await answered;
     await closing;
     return toInputResponse(resolution);
+  }
+
+  /**
+   * A form Parley itself asks (a prompt's arguments), answered live in this process like a
+   * server request: undefined when it couldn't be shown (the person is told why).
+   */
+  private async askLive(
+    conversation: Conversation,
+    origin: string,
+    form: FormSpec,
+  ): Promise<Resolution | undefined> {
+    const route = { type: 'live', processId: this.processId } as const;
+    const shown = await this.presenter.show(conversation, origin, route, { kind: 'form', form });
+    if (!shown.ok) {
+      await this.presenter.say(conversation, `⚠️ ${origin}: ${shown.reason}.`);
+      return undefined;
+    }
+    const { record } = shown;
+    let closing: Promise<void> | undefined;
+    const ctx = { conversation, server: origin, tool: '' };
+    const answered = this.delivery.wait(record.id, this.pending.ttl, new AbortController().signal, (why) => {
+      closing = this.closeUnanswered(record.id, ctx, why);
+    });
+    await this.presenter.release(holdKey(route, record.id));
+    const resolution = await answered;
+    await closing;
+    return resolution;
   }
 
   /**

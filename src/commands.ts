@@ -4,6 +4,7 @@
  */
 import type { SignInService } from './auth/signin.js';
 import { type Conversation, identityKey } from './conversation.js';
+import type { ServerFeatures } from './features.js';
 import type { Presenter } from './interactions/presenter.js';
 import type { McpPool } from './mcp/pool.js';
 import type { SessionStore } from './sessions.js';
@@ -15,6 +16,8 @@ export const HELP = [
   '**Parley** puts MCP tools in this chat. Ask in plain words, or use:',
   '• `/tools` — list the tools I can use',
   '• `/call <tool> {json}` — call a tool directly, e.g. `/call demo__echo {"message":"hi"}`',
+  '• `/prompts` — list the servers’ prompts · `/prompt <server__name>` — run one (I ask its arguments)',
+  '• `/resources` — list the servers’ resources (ask me to read one)',
   '• `/login <server>` · `/logout <server>` — sign in to (or out of) a server that needs your account',
   '• `/whoami` — which servers you are signed in to',
   '• `/reset` — forget this conversation',
@@ -46,6 +49,9 @@ export interface CommandsOptions {
   pool: McpPool;
   processId: string;
   signIn?: SignInService | undefined;
+  features: ServerFeatures;
+  /** A language model is configured (a prompt is run through it; without one it is shown). */
+  hasLlm: boolean;
 }
 
 export class Commands {
@@ -72,6 +78,31 @@ export class Commands {
         }
         const args = repairTypedJson(command.rest.slice(name.length).trim() || '{}');
         await this.o.runner.direct(conversation, name, args, text);
+        return;
+      }
+      case '/prompts':
+        await say(await this.o.features.describePrompts(conversation));
+        return;
+      case '/resources':
+        await say(await this.o.features.describeResources(conversation));
+        return;
+      case '/prompt': {
+        const name = command.words[0];
+        if (!name) {
+          await say('Usage: `/prompt <server__name>` — see `/prompts` for names.');
+          return;
+        }
+        const got = await this.o.features.getPrompt(conversation, name);
+        if (!got.ok) {
+          if (got.message) await say(got.message);
+          return;
+        }
+        if (this.o.hasLlm) await this.o.runner.prompt(conversation, got.messages, text);
+        // Without a model, the person gets the prompt's text to use as they like.
+        else
+          await say(
+            `**${got.title}**\n\n${got.messages.map((m) => `${m.role === 'assistant' ? 'Assistant' : 'User'}: ${String(m.content)}`).join('\n\n')}`,
+          );
         return;
       }
       case '/login':

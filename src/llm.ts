@@ -16,9 +16,14 @@ export interface LlmToolCall {
 
 export type LlmMessage =
   | { role: 'system'; content: string }
-  | { role: 'user'; content: string }
+  /** Parts carry images for a model that reads them (Chat Completions `image_url`, a data URL). */
+  | { role: 'user'; content: string | LlmContentPart[] }
   | { role: 'assistant'; content: string | null; tool_calls?: LlmToolCall[] }
   | { role: 'tool'; tool_call_id: string; content: string };
+
+export type LlmContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string } };
 
 export interface LlmTool {
   name: string;

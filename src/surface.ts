@@ -57,8 +57,30 @@ export type InteractionOutcome =
   | 'opened'
   | 'done';
 
+/**
+ * A file a message carries (an image, audio or a binary resource from a tool's result). Bytes are
+ * base64, at most {@link FILE_MAX_BYTES} decoded; `name` is a safe file name with an extension.
+ */
+export interface OutboundFile {
+  name: string;
+  mimeType: string;
+  /** Base64 of the bytes. */
+  data: string;
+  /** Decoded size in bytes. */
+  size: number;
+  kind: 'image' | 'audio' | 'file';
+  /** Where it came from (a resource URI), shown next to it. */
+  title?: string;
+}
+
+/** Most bytes of one file Parley passes on (Discord's default upload limit is 10 MiB). */
+export const FILE_MAX_BYTES = 8 * 1024 * 1024;
+/** Most files one message carries (Discord takes 10 attachments per message). */
+export const FILES_MAX = 10;
+
 export type OutboundMessage =
-  | { kind: 'text'; text: string }
+  /** Text, with files shown alongside it where the surface can (uploads, attachments, a path). */
+  | { kind: 'text'; text: string; files?: OutboundFile[] }
   | { kind: 'progress'; text: string }
   /** For the conversation's person only (ephemeral where the platform has it, else a message). */
   | { kind: 'notice'; text: string }

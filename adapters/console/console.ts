@@ -3,13 +3,23 @@
  * neutral messages out — and asks forms field by field. It reads one line per input, so it works
  * the same typed by a person or piped from a script.
  */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { followSignInLink } from '../../src/auth/headless.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
 import type { AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import type { FormField } from '../../src/interactions/form.js';
-import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } from '../../src/surface.js';
+import type {
+  ChatSurface,
+  ConfirmView,
+  FormView,
+  LinkView,
+  OutboundFile,
+  OutboundMessage,
+} from '../../src/surface.js';
 
 /** The core as the console needs it: the inbound port, and a way to wait for a turn to end. */
 export type ConsoleCore = ParleyInbound & { whenIdle(): Promise<void> };
@@ -28,6 +38,8 @@ export interface ConsoleAdapterConfig {
    * only useful against an authorization server that signs in without a person (AUTH_AUTO_APPROVE).
    */
   followSignInLinks?: boolean;
+  /** Where files from tool results are saved (default: a new folder under the OS temp dir). */
+  fileDir?: string;
 }
 
 type Queued =
@@ -46,6 +58,7 @@ export class ConsoleAdapter implements ChatSurface {
   private lineWaiter: ((line: string | undefined) => void) | undefined;
   private ended = false;
   private rl: Interface | undefined;
+  private fileDir: string | undefined;
 
   constructor(private readonly config: ConsoleAdapterConfig) {
     const user = config.user ?? 'you';
@@ -56,7 +69,8 @@ export class ConsoleAdapter implements ChatSurface {
   async post(_conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
       case 'text':
-        this.write(`parley> ${message.text.replace(/\n/g, '\n        ')}\n`);
+        if (message.text) this.write(`parley> ${message.text.replace(/\n/g, '\n        ')}\n`);
+        for (const file of message.files ?? []) this.write(`        📎 ${this.save(file)}\n`);
         return;
       case 'progress':
         if (this.config.showProgress !== false) this.write(`        … ${message.text}\n`);
@@ -241,6 +255,20 @@ export class ConsoleAdapter implements ChatSurface {
     return new Promise((resolve) => {
       this.lineWaiter = (line) => resolve(take(line));
     });
+  }
+
+  /** Saves a file from a tool's result; returns the line that tells the person where it is. */
+  private save(file: OutboundFile): string {
+    try {
+      this.fileDir ??= this.config.fileDir ?? mkdtempSync(join(tmpdir(), 'parley-files-'));
+      // Never overwrite: a second file of the same name gets a number.
+      let path = join(this.fileDir, file.name);
+      for (let n = 2; existsSync(path); n++) path = join(this.fileDir, `${n}-${file.name}`);
+      writeFileSync(path, Buffer.from(file.data, 'base64'), { flag: 'wx', mode: 0o600 });
+      return `${file.kind} (${file.mimeType}) saved to ${path}${file.title ? ` — ${file.title}` : ''}`;
+    } catch (err) {
+      return `${file.name} (${file.mimeType}) could not be saved: ${err instanceof Error ? err.message : String(err)}`;
+    }
   }
 
   private write(text: string): void {

@@ -24,6 +24,22 @@ export type ChannelMessage = MessageBody & {
   message_reference?: { message_id: string; fail_if_not_exists: boolean };
 };
 
+/** A file sent with a message (multipart `files[n]`, described in the payload's `attachments`). */
+export interface UploadFile {
+  name: string;
+  data: Buffer;
+  contentType: string;
+}
+
+/** The request data for a message, with its files when there are any. */
+function withFiles(body: object, files: UploadFile[] | undefined) {
+  if (!files?.length) return { body };
+  return {
+    body: { ...body, attachments: files.map((f, i) => ({ id: i, filename: f.name })) },
+    files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })),
+  };
+}
+
 export class DiscordRest {
   constructor(private readonly rest: REST) {}
 
@@ -33,24 +49,29 @@ export class DiscordRest {
   }
 
   /** A follow-up message on an interaction (waits for it, to learn its id). */
-  async followUp(hook: InteractionHook, message: MessageBody): Promise<APIMessage> {
+  async followUp(hook: InteractionHook, message: MessageBody, files?: UploadFile[]): Promise<APIMessage> {
     return (await this.rest.post(Routes.webhook(hook.applicationId, hook.token), {
-      body: message,
+      ...withFiles(message, files),
       auth: false,
       query: new URLSearchParams({ wait: 'true' }),
     })) as APIMessage;
   }
 
   /** Edits an interaction's message: `@original` (its reply) or a follow-up's id. */
-  async editReply(hook: InteractionHook, messageId: string, message: MessageBody): Promise<APIMessage> {
+  async editReply(
+    hook: InteractionHook,
+    messageId: string,
+    message: MessageBody,
+    files?: UploadFile[],
+  ): Promise<APIMessage> {
     return (await this.rest.patch(Routes.webhookMessage(hook.applicationId, hook.token, messageId), {
-      body: message,
+      ...withFiles(message, files),
       auth: false,
     })) as APIMessage;
   }
 
-  async createMessage(channelId: string, message: ChannelMessage): Promise<APIMessage> {
-    return (await this.rest.post(Routes.channelMessages(channelId), { body: message })) as APIMessage;
+  async createMessage(channelId: string, message: ChannelMessage, files?: UploadFile[]): Promise<APIMessage> {
+    return (await this.rest.post(Routes.channelMessages(channelId), withFiles(message, files))) as APIMessage;
   }
 
   async editMessage(channelId: string, messageId: string, message: MessageBody): Promise<void> {

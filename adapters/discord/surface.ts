@@ -19,6 +19,7 @@ import type {
   FormView,
   InteractionOutcome,
   LinkView,
+  OutboundFile,
   OutboundMessage,
 } from '../../src/surface.js';
 import { DISCORD_CAPABILITIES, planForm } from './forms.js';
@@ -34,11 +35,36 @@ import {
   privateLinkMessage,
   revealMessage,
 } from './render.js';
-import type { DiscordRest } from './rest.js';
+import type { DiscordRest, UploadFile } from './rest.js';
 import { type DiscordState, DM, type MessageRef } from './state.js';
 import { clip, splitMessage } from './text.js';
 
 export const PLATFORM = 'discord';
+
+/** Discord's documented limits for a message's files: 10 attachments, 10 MiB together (unboosted). */
+export const ATTACHMENT_LIMITS = { perMessage: 10, totalBytes: 10 * 1024 * 1024 };
+
+/** Groups files into messages within Discord's attachment limits, in order. */
+function fileBatches(files: OutboundFile[]): UploadFile[][] {
+  const batches: UploadFile[][] = [];
+  let current: UploadFile[] = [];
+  let bytes = 0;
+  for (const f of files) {
+    const data = Buffer.from(f.data, 'base64');
+    if (
+      current.length >= ATTACHMENT_LIMITS.perMessage ||
+      (current.length && bytes + data.length > ATTACHMENT_LIMITS.totalBytes)
+    ) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push({ name: f.name, data, contentType: f.mimeType });
+    bytes += data.length;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}
 
 export interface DiscordSurfaceOptions {
   rest: DiscordRest;
@@ -62,9 +88,16 @@ export class DiscordSurface implements ChatSurface {
 
   async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
-      case 'text':
-        for (const part of splitMessage(message.text)) await this.send(conversation, body(part));
+      case 'text': {
+        const parts = message.text ? splitMessage(message.text) : [];
+        const batches = fileBatches(message.files ?? []);
+        // Files ride on the last part of the text; more than one message's worth follow it.
+        const last = parts.pop() ?? (batches.length ? '📎' : undefined);
+        for (const part of parts) await this.send(conversation, body(part));
+        if (last !== undefined) await this.send(conversation, body(last), { files: batches.shift() });
+        for (const batch of batches) await this.send(conversation, body('📎'), { files: batch });
         return;
+      }
       case 'progress':
         return this.progress(conversation, message.text);
       case 'notice':
@@ -164,29 +197,44 @@ export class DiscordSurface implements ChatSurface {
    * Sends a message where the conversation's replies go. A private message in a public command's
    * reply becomes an ephemeral follow-up; the deferred reply is used for the first answer.
    */
-  async send(c: Conversation, message: MessageBody, opts: { private?: boolean } = {}): Promise<MessageRef> {
+  async send(
+    c: Conversation,
+    message: MessageBody,
+    opts: { private?: boolean; files?: UploadFile[] | undefined } = {},
+  ): Promise<MessageRef> {
     const { state, rest } = this.o;
+    const files = opts.files;
     const route = await state.usableRoute(c);
     if (route.type === 'interaction') {
       if (route.original === 'open') {
         const privateInPublic = opts.private && !route.ephemeral;
         const first = privateInPublic ? body('🔒 I sent you a private message about this.') : message;
-        const edited = await rest.editReply(route, '@original', { ...first, flags: undefined });
+        const edited = await rest.editReply(
+          route,
+          '@original',
+          { ...first, flags: undefined },
+          privateInPublic ? undefined : files,
+        );
         await state.saveRoute(c, { ...route, original: 'done' });
         if (!privateInPublic) return state.webhookRef(route, edited.id, route.expiresAt);
       }
       const ephemeral = route.ephemeral || Boolean(opts.private);
-      const sent = await rest.followUp(route, {
-        ...message,
-        flags: ephemeral ? MessageFlags.Ephemeral : undefined,
-      });
+      const sent = await rest.followUp(
+        route,
+        { ...message, flags: ephemeral ? MessageFlags.Ephemeral : undefined },
+        files,
+      );
       return state.webhookRef(route, sent.id, route.expiresAt);
     }
-    const sent = await rest.createMessage(route.channelId, {
-      ...message,
-      flags: undefined,
-      ...(route.replyTo && { message_reference: { message_id: route.replyTo, fail_if_not_exists: false } }),
-    });
+    const sent = await rest.createMessage(
+      route.channelId,
+      {
+        ...message,
+        flags: undefined,
+        ...(route.replyTo && { message_reference: { message_id: route.replyTo, fail_if_not_exists: false } }),
+      },
+      files,
+    );
     if (route.replyTo) await state.saveRoute(c, { type: 'channel', channelId: route.channelId });
     return { via: 'channel', channelId: route.channelId, messageId: sent.id };
   }

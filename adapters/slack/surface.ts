@@ -17,7 +17,7 @@ import { describeError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
-import type { ChatSurface, InteractionOutcome, OutboundMessage } from '../../src/surface.js';
+import type { ChatSurface, InteractionOutcome, OutboundFile, OutboundMessage } from '../../src/surface.js';
 import { splitText } from '../../src/text.js';
 import {
   closedMessage,
@@ -35,6 +35,10 @@ import {
 import { markdownToMrkdwn } from './mrkdwn.js';
 
 export const PLATFORM = 'slack';
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, max);
+}
 
 /** Where the message offering an interaction is, so it can be rewritten when the interaction ends. */
 interface MessageRef {
@@ -110,7 +114,9 @@ export class SlackSurface implements ChatSurface {
   async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
       case 'text':
-        return this.postText(conversation, message.text);
+        if (message.text) await this.postText(conversation, message.text);
+        if (message.files?.length) await this.postFiles(conversation, message.files);
+        return;
       case 'progress':
         return this.postProgress(conversation, message.text);
       case 'notice':
@@ -228,6 +234,44 @@ export class SlackSurface implements ChatSurface {
     const ts = await this.send(c, { text: line, blocks: [] }, false);
     if (ts)
       await setJson(this.options.store, keys.placeholder(c), { channel: c.channel, ts }, PLACEHOLDER_TTL_MS);
+  }
+
+  /**
+   * Uploads files into the conversation's place, as Slack documents it: for each file
+   * `files.getUploadURLExternal` (filename, length in bytes), the bytes POSTed to its URL, then one
+   * `files.completeUploadExternal` sharing them all. Files can't be ephemeral: where replies are
+   * private (a slash command in a channel) the person is told instead, rather than the whole
+   * channel shown what a tool returned to them.
+   */
+  private async postFiles(c: Conversation, files: OutboundFile[]): Promise<void> {
+    if (deliveryFor(c) === 'ephemeral') {
+      const names = files.map((f) => `\`${f.name}\``).join(', ');
+      await this.notice(
+        c,
+        `📎 The result has files (${names}) I can only share in a thread or in our DM — ask me there to get them.`,
+      );
+      return;
+    }
+    const uploaded: Array<{ id: string; title: string }> = [];
+    for (const file of files) {
+      const bytes = Buffer.from(file.data, 'base64');
+      // Slack documents `alt_txt` (at most 1,000 characters); the SDK's type calls it alt_text.
+      const alt = file.kind === 'image' ? { alt_txt: clip(file.title ?? file.name, 1000) } : {};
+      const target = await this.web.files.getUploadURLExternal({
+        filename: file.name,
+        length: bytes.length,
+        ...alt,
+      } as Parameters<webApi.WebClient['files']['getUploadURLExternal']>[0]);
+      if (!target.upload_url || !target.file_id) throw new Error('Slack gave no upload URL for a file.');
+      const res = await this.fetchFn(target.upload_url, { method: 'POST', body: bytes });
+      if (!res.ok) throw new Error(`Slack refused a file upload (HTTP ${res.status}).`);
+      uploaded.push({ id: target.file_id, title: file.title ?? file.name });
+    }
+    await this.web.files.completeUploadExternal({
+      files: uploaded as [{ id: string; title: string }],
+      channel_id: c.channel,
+      ...(c.thread && { thread_ts: c.thread }),
+    });
   }
 
   // ───────────────────────────── interactions ─────────────────────────────

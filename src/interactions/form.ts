@@ -174,6 +174,28 @@ function fieldFromProperty(name: string, prop: unknown, required: boolean): Form
   }
 }
 
+/**
+ * A form schema with the common off-spec shapes read as their authors meant, so strict
+ * validators accept it: a multi-select whose `items` has an `enum` but no `type` (FastMCP) gets
+ * `type: "string"` when every value is a string. Anything else is
+ * returned as it was. Never throws.
+ */
+export function readFormSchemaAsMeant(schema: unknown): unknown {
+  if (!isRecord(schema) || !isRecord(schema.properties)) return schema;
+  const properties: Record<string, unknown> = {};
+  for (const [name, prop] of Object.entries(schema.properties)) {
+    const items = isRecord(prop) ? prop.items : undefined;
+    const values = isRecord(items) && Array.isArray(items.enum) ? items.enum : undefined;
+    const stringsOnly =
+      values !== undefined && values.length > 0 && values.every((v) => typeof v === 'string');
+    properties[name] =
+      isRecord(prop) && prop.type === 'array' && isRecord(items) && items.type === undefined && stringsOnly
+        ? { ...prop, items: { ...items, type: 'string' } }
+        : prop;
+  }
+  return { ...schema, properties };
+}
+
 /** Converts an elicitation `requestedSchema` into a form, or says why it can't. */
 export function schemaToForm(schema: unknown, message: string, title = 'Information needed'): SchemaResult {
   if (!isRecord(schema)) return { ok: false, reason: 'the form schema is not an object' };

@@ -9,15 +9,21 @@ import {
   Client,
   type CreateMessageResult,
   type ElicitResult,
+  type GetPromptResult,
   isInputRequiredResult,
   type OAuthClientProvider,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
   specTypeSchemas,
   type Tool,
+  type Transport,
   withInputRequired,
 } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
 import { describeError, ParleyError } from '../errors.js';
+import { readFormSchemaAsMeant } from '../interactions/form.js';
 import type { Logger } from '../logger.js';
 import { metrics, secondsSince, type ToolOutcome } from '../observability/metrics.js';
 import { traceContextFields, withSpan } from '../observability/tracing.js';
@@ -56,6 +62,8 @@ export interface McpConnectionOptions {
   hooks: ConnectionHooks;
   /** Declare sampling: only when Parley has a language model to answer it. */
   sampling: boolean;
+  /** Speak only the 2025-11-25 era (configured, or learned: the server needs a back-channel). */
+  legacy?: boolean;
   requestTimeoutMs: number;
   logger: Logger;
   authProvider?: OAuthClientProvider;
@@ -126,6 +134,23 @@ class ActiveCall {
   }
 }
 
+/**
+ * Reads what servers send as their authors meant, before the SDK's strict validation sees it:
+ * a form the SDK would refuse as off-spec (FastMCP's multi-select, `items.enum` without
+ * `items.type`) would otherwise come back to the server as a validation dump, which the server
+ * shows the person as its tool's error. See `readFormSchemaAsMeant`.
+ */
+function readAsMeant(transport: Transport): void {
+  const deliver = transport.onmessage;
+  if (!deliver) return;
+  transport.onmessage = (message, extra) => {
+    const m = message as { method?: unknown; params?: { requestedSchema?: unknown } };
+    if (m.method === 'elicitation/create' && m.params?.requestedSchema)
+      m.params.requestedSchema = readFormSchemaAsMeant(m.params.requestedSchema);
+    deliver.call(transport, message, extra);
+  };
+}
+
 export class McpConnection {
   readonly server: ServerConfig;
   readonly identity: string;
@@ -172,7 +197,7 @@ export class McpConnection {
       {
         // Only what Parley can serve: a server that sees a capability sends requests for it.
         capabilities: { elicitation: { form: {}, url: {} }, ...(this.options.sampling && { sampling: {} }) },
-        versionNegotiation: { mode: server.era === 'legacy' ? 'legacy' : 'auto' },
+        versionNegotiation: { mode: server.era === 'legacy' || this.options.legacy ? 'legacy' : 'auto' },
         inputRequired: { autoFulfill: false },
       },
     );
@@ -230,6 +255,7 @@ export class McpConnection {
       await client.close().catch(() => undefined);
       throw failure;
     }
+    readAsMeant(transport);
     this.client = client;
     this.closed = false;
     this.lastReply = Date.now();
@@ -245,6 +271,58 @@ export class McpConnection {
     this.tools = result.tools;
     this.lastReply = Date.now();
     return this.tools;
+  }
+
+  /** The server's `instructions` from initialize (MCP 2025-11-25 §lifecycle), if any. */
+  get instructions(): string | undefined {
+    return this.client?.getInstructions() ?? undefined;
+  }
+
+  /** Whether the server declared a capability (`prompts`, `resources`) at initialize. */
+  offers(capability: 'prompts' | 'resources'): boolean {
+    return Boolean(this.client?.getServerCapabilities()?.[capability]);
+  }
+
+  /** Every prompt the server offers (all pages, at most 10). */
+  async listPrompts(): Promise<Prompt[]> {
+    const client = this.requireClient();
+    const out: Prompt[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const r = await client.listPrompts(cursor ? { cursor } : undefined);
+      out.push(...r.prompts);
+      cursor = r.nextCursor;
+      if (!cursor) break;
+    }
+    this.lastReply = Date.now();
+    return out;
+  }
+
+  async getPrompt(name: string, args: Record<string, string>): Promise<GetPromptResult> {
+    const result = await this.requireClient().getPrompt({ name, arguments: args });
+    this.lastReply = Date.now();
+    return result;
+  }
+
+  /** The server's resources (all pages, at most 10). */
+  async listResources(): Promise<Resource[]> {
+    const client = this.requireClient();
+    const out: Resource[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const r = await client.listResources(cursor ? { cursor } : undefined);
+      out.push(...r.resources);
+      cursor = r.nextCursor;
+      if (!cursor) break;
+    }
+    this.lastReply = Date.now();
+    return out;
+  }
+
+  async readResource(uri: string): Promise<ReadResourceResult> {
+    const result = await this.requireClient().readResource({ uri });
+    this.lastReply = Date.now();
+    return result;
   }
 
   /**

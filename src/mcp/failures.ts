@@ -34,3 +34,24 @@ export function classifyFailure(err: unknown): FailureKind {
   if (UNKNOWN.test(text)) return 'unknown';
   return 'other';
 }
+
+/**
+ * The server tried to send a request (elicitation, sampling) during a call on a 2026-07-28
+ * session, which has no back-channel for it: a server written for the 2025-11-25 era
+ * (`await ctx.elicit(...)` in the official Python SDK or FastMCP) that also offers the new one.
+ * It reports this as a tool error or a JSON-RPC error; both carry this sentence.
+ */
+const NO_BACK_CHANNEL = /no back-?channel|Cannot send '(elicitation|sampling|roots)\//i;
+
+/** True when an error or a tool result's text says the server needed a back-channel. */
+export function needsBackChannel(failure: unknown): boolean {
+  if (failure instanceof Error)
+    return NO_BACK_CHANNEL.test(`${failure.message} ${String(failure.cause ?? '')}`);
+  const result = failure as { isError?: unknown; content?: unknown } | undefined;
+  if (result?.isError !== true || !Array.isArray(result.content)) return false;
+  return result.content.some(
+    (b) =>
+      (b as { type?: unknown }).type === 'text' &&
+      NO_BACK_CHANNEL.test(String((b as { text?: unknown }).text)),
+  );
+}

@@ -47,6 +47,8 @@ export class McpPool {
   private readonly live = new Map<string, Group>();
   private readonly connecting = new Map<string, Promise<McpConnection>>();
   private readonly leases = new WeakMap<McpConnection, number>();
+  /** Servers learned to need the 2025-11-25 era (they send requests during calls). */
+  private readonly legacy = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: McpPoolOptions) {
@@ -183,6 +185,24 @@ export class McpPool {
     return this.add(key, extra, 'back');
   }
 
+  /**
+   * Remembers that a server needs 2025-11-25 sessions (see `needsBackChannel`): this person's
+   * connections to it are dropped, and every connection to it from now on speaks that era.
+   */
+  async preferLegacy(identity: string, serverName: string): Promise<void> {
+    if (!this.legacy.has(serverName))
+      this.options.logger.info(
+        { server: serverName },
+        'server needs a back-channel; using 2025-11-25 sessions',
+      );
+    this.legacy.add(serverName);
+    await this.discard(identity, serverName);
+    // Other people's idle connections to it would fail the same way once: replaced now.
+    for (const [key, g] of [...this.live])
+      if (key.endsWith(`\u0000${serverName}`))
+        for (const c of [...g.conns]) if (!this.busy(c)) await this.remove(key, c);
+  }
+
   /** Drops a person's connections to a server (after a transport failure, a sign-out). */
   async discard(identity: string, serverName: string): Promise<void> {
     const key = keyOf(identity, serverName);
@@ -235,6 +255,7 @@ export class McpPool {
       identity,
       hooks,
       sampling: this.options.sampling ?? false,
+      legacy: this.legacy.has(server.name),
       logger,
       requestTimeoutMs,
       ...(authProvider && { authProvider }),

@@ -12,12 +12,14 @@ import type { SignInService } from '../auth/signin.js';
 import type { ServerConfig } from '../config.js';
 import { identityKey } from '../conversation.js';
 import { describeError, isParleyError } from '../errors.js';
+import { READ_RESOURCE_TOOL, type ServerFeatures } from '../features.js';
 import type { Resolution } from '../interactions/delivery.js';
 import type { Presenter } from '../interactions/presenter.js';
 import type { InputRequests } from '../interactions/requests.js';
 import { findV1Payload, v1PayloadToForm } from '../interactions/v1.js';
 import type { Logger } from '../logger.js';
 import type { CallContext, CallOutcome, InputRequestMap } from '../mcp/connection.js';
+import { needsBackChannel } from '../mcp/failures.js';
 import type { McpPool } from '../mcp/pool.js';
 import { safeUrl, truncate } from '../text.js';
 import {
@@ -30,7 +32,7 @@ import {
   type Wait,
 } from '../turns/state.js';
 import type { ToolCatalog } from './catalog.js';
-import { formatResult } from './results.js';
+import { viewResult } from './results.js';
 
 export interface ToolCallsOptions {
   pool: McpPool;
@@ -42,6 +44,10 @@ export interface ToolCallsOptions {
   signIn?: SignInService | undefined;
   /** Told what a turn is doing (a tool call starting), so a cut-off turn can be explained. */
   onActivity?: (turn: TurnState, what: string) => void;
+  /** The model reads images (LLM_VISION): image results reach it as images. */
+  vision?: boolean;
+  /** Prompts and resources: the model's `read_resource` tool. */
+  features?: ServerFeatures;
 }
 
 type Target = { server: ServerConfig; tool: Tool; args: Record<string, unknown> };
@@ -51,6 +57,20 @@ export class ToolCalls {
 
   /** Runs the call at the head of the turn's queue from the top: resolve, confirm, call. */
   async execute(turn: TurnState, call: PlannedCall): Promise<StepResult> {
+    if (turn.mode === 'llm' && call.name === READ_RESOURCE_TOOL && this.o.features) {
+      const view = await this.o.features.readResource(
+        turn.conversation,
+        call.arguments,
+        this.o.vision === true,
+      );
+      if (view.files.length)
+        await this.o.presenter.post(turn.conversation, {
+          kind: 'text',
+          text: '📎 The resource:',
+          files: view.files,
+        });
+      return { done: true, content: view.forModel, images: view.images };
+    }
     const target = await this.resolve(turn, call);
     if ('step' in target) return target.step;
     const { server, tool, args } = target;
@@ -162,6 +182,7 @@ export class ToolCalls {
     toolDef: Tool,
     args: Record<string, unknown>,
     resume?: { inputResponses: Record<string, unknown>; requestState?: string | undefined },
+    attempt = 1,
   ): Promise<StepResult> {
     const identity = identityKey(turn.conversation);
     const tool = toolDef.name;
@@ -170,28 +191,37 @@ export class ToolCalls {
     const repeatable =
       toolDef.annotations?.readOnlyHint === true || toolDef.annotations?.idempotentHint === true;
     let outcome: CallOutcome;
+    let era: string | undefined;
     try {
       outcome = await this.o.pool.use(
         identity,
         server.name,
-        (conn) => conn.callTool(ctx, tool, args, resume),
+        (conn) => {
+          era = conn.era;
+          return conn.callTool(ctx, tool, args, resume);
+        },
         {
           repeatable,
           what: tool,
         },
       );
     } catch (err) {
+      if (era === 'modern' && needsBackChannel(err))
+        return this.backChannel(turn, server, toolDef, args, repeatable, attempt);
       if (this.o.signIn && isSignInRequired(err)) return this.askSignIn(turn, server);
       if (err instanceof UrlElicitationRequiredError) return this.askUrlRetry(turn, server, tool, err);
       if (isParleyError(err) && err.code === 'outcome_unknown')
         return ended(turn, `⚠️ ${err.userMessage}`, `Error: ${err.userMessage}`);
       if (isParleyError(err)) throw err;
       this.o.logger.warn({ server: server.name, tool, err: describeError(err) }, 'tool call failed');
-      return {
-        done: true,
-        content: `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
-      };
+      return ended(
+        turn,
+        `⚠️ ${server.name} · ${tool} failed${personReason(err)}`,
+        `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
+      );
     }
+    if (era === 'modern' && outcome.kind === 'result' && needsBackChannel(outcome.result))
+      return this.backChannel(turn, server, toolDef, args, repeatable, attempt);
     if (outcome.kind === 'input_required')
       return this.inputRound(turn, server, toolDef, args, outcome.inputRequests, outcome.requestState, {});
     const v1 = findV1Payload(outcome.result.content);
@@ -213,7 +243,40 @@ export class ToolCalls {
       }
       return this.o.turns.pause(turn, { type: 'v1', interactionId: shown.record.id });
     }
-    return { done: true, content: formatResult(outcome.result, turn.mode) };
+    const origin = `${server.name} · ${tool}`;
+    const view = viewResult(outcome.result, { vision: this.o.vision === true, origin });
+    if (turn.mode === 'direct') return { done: true, content: view.forPerson, files: view.files };
+    // The model can't pass files on: the person gets them now, the model reads what they were.
+    if (view.files.length > 0)
+      await this.o.presenter.post(turn.conversation, {
+        kind: 'text',
+        text: `📎 ${origin} returned ${view.files.length === 1 ? 'a file' : `${view.files.length} files`}:`,
+        files: view.files,
+      });
+    return { done: true, content: view.forModel, images: view.images };
+  }
+
+  /**
+   * The server needed a back-channel the 2026-07-28 session doesn't have (it elicits or samples
+   * in the middle of a call, 2025-11-25 style): from now on it gets 2025-11-25 sessions. The
+   * call is run again at once only when that is harmless — the tool declares itself read-only or
+   * idempotent — since it may have done part of its work before it asked; otherwise the person
+   * is asked to try again.
+   */
+  private async backChannel(
+    turn: TurnState,
+    server: ServerConfig,
+    toolDef: Tool,
+    args: Record<string, unknown>,
+    repeatable: boolean,
+    attempt: number,
+  ): Promise<StepResult> {
+    const identity = identityKey(turn.conversation);
+    await this.o.pool.preferLegacy(identity, server.name);
+    if (repeatable && attempt === 1) return this.invoke(turn, server, toolDef, args, undefined, 2);
+    const name = server.title ?? server.name;
+    const sentence = `${name} · ${toolDef.name} needed to ask something in a way this connection didn’t allow. I’ve switched ${name} to a connection that does — please try again (it may have done part of its work already).`;
+    return ended(turn, `⚠️ ${sentence}`, `Error: ${sentence}`);
   }
 
   /**
@@ -309,6 +372,19 @@ function needsConfirmation(server: ServerConfig, tool: Tool): boolean {
   if (server.confirm === 'always') return true;
   if (server.confirm === 'never') return false;
   return tool.annotations?.destructiveHint === true;
+}
+
+/**
+ * What a person may read of an error: a server's own short, one-line message; never a library's
+ * dump (a validation error's JSON, a stack), which goes to the log instead.
+ */
+function personReason(err: unknown): string {
+  const text = errorText(err)
+    .replace(/^MCP error -?\d+:\s*/, '')
+    .trim();
+  const dump = /[\n{}[\]]|invalid_type|ZodError|\bat \S+:\d+/.test(text);
+  if (!text || dump || text.length > 200) return ' (the details are in Parley’s log).';
+  return `: ${text}${/[.!?]$/.test(text) ? '' : '.'}`;
 }
 
 function errorText(err: unknown): string {

@@ -7,14 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../conversation.js';
 import { ParleyError } from '../errors.js';
+import type { ServerFeatures } from '../features.js';
 import type { Resolution } from '../interactions/delivery.js';
 import type { Presenter } from '../interactions/presenter.js';
-import type { Llm } from '../llm.js';
+import type { Llm, LlmMessage } from '../llm.js';
 import { metrics } from '../observability/metrics.js';
 import type { SessionStore } from '../sessions.js';
 import type { ToolCalls } from '../tools/calls.js';
 import type { ToolCatalog } from '../tools/catalog.js';
-import type { PlannedCall, TurnState } from './state.js';
+import type { PlannedCall, StepResult, TurnState } from './state.js';
 
 export interface TurnRunnerOptions {
   llm: Llm | undefined;
@@ -24,6 +25,7 @@ export interface TurnRunnerOptions {
   sessions: SessionStore;
   systemPrompt: string;
   maxSteps: number;
+  features?: ServerFeatures;
 }
 
 export class TurnRunner {
@@ -32,15 +34,33 @@ export class TurnRunner {
   /** Starts an LLM turn for a person's message. */
   async converse(conversation: Conversation, text: string): Promise<void> {
     await this.o.presenter.post(conversation, { kind: 'progress', text: 'Working on it…' });
+    await this.startLlmTurn(conversation, [{ role: 'user', content: text }], text);
+  }
+
+  /** Runs a server's prompt (its messages, `/prompt`) through the model as the person's turn. */
+  async prompt(conversation: Conversation, messages: LlmMessage[], text: string): Promise<void> {
+    await this.o.presenter.post(conversation, { kind: 'progress', text: 'Working on it…' });
+    await this.startLlmTurn(conversation, messages, text);
+  }
+
+  private async startLlmTurn(
+    conversation: Conversation,
+    messages: LlmMessage[],
+    text: string,
+  ): Promise<void> {
     const history = await this.o.sessions.history(conversation);
+    const instructions = (await this.o.features?.instructions(conversation)) ?? '';
     await this.run({
       id: newTurnId(),
       conversation,
       mode: 'llm',
       messages: [
-        { role: 'system', content: this.o.systemPrompt },
+        {
+          role: 'system',
+          content: instructions ? `${this.o.systemPrompt}\n\n${instructions}` : this.o.systemPrompt,
+        },
         ...this.o.sessions.toMessages(history),
-        { role: 'user', content: text },
+        ...messages,
       ],
       queue: [],
       confirmed: [],
@@ -71,7 +91,7 @@ export class TurnRunner {
     if (!wait || !call) return this.run(turn);
     const step = await this.o.calls.resume(turn, call, wait, answer);
     if (!step.done) return;
-    await this.completeStep(turn, call, step.content);
+    await this.completeStep(turn, call, step);
     await this.run(turn);
   }
 
@@ -81,7 +101,21 @@ export class TurnRunner {
         const call = turn.queue[0] as PlannedCall;
         const step = await this.o.calls.execute(turn, call);
         if (!step.done) return; // paused: state is in the store
-        await this.completeStep(turn, call, step.content);
+        await this.completeStep(turn, call, step);
+      }
+      if (turn.images?.length) {
+        // Chat Completions takes images only in user messages, after the step's tool messages.
+        turn.messages.push({
+          role: 'user',
+          content: [
+            { type: 'text', text: 'The images the tools returned:' },
+            ...turn.images.map((i) => ({
+              type: 'image_url' as const,
+              image_url: { url: `data:${i.mimeType};base64,${i.data}` },
+            })),
+          ],
+        });
+        turn.images = undefined;
       }
       if (turn.mode === 'direct') return metrics.turn(turn.conversation.platform, 'answered');
       if (turn.steps >= this.o.maxSteps) {
@@ -94,6 +128,8 @@ export class TurnRunner {
       const llm = this.o.llm;
       if (!llm) throw new ParleyError('llm_unavailable', 'No language model is configured.');
       const { tools } = await this.o.catalog.forModel(turn.conversation);
+      const reader = await this.o.features?.readResourceTool(turn.conversation);
+      if (reader) tools.push(reader);
       const reply = await llm.complete({ messages: turn.messages, tools });
       turn.steps += 1;
       if (reply.toolCalls.length > 0) {
@@ -107,10 +143,23 @@ export class TurnRunner {
   }
 
   /** A call finished: a direct command shows its result; in an LLM turn the model gets it. */
-  private async completeStep(turn: TurnState, call: PlannedCall, content: string): Promise<void> {
+  private async completeStep(
+    turn: TurnState,
+    call: PlannedCall,
+    step: Extract<StepResult, { done: true }>,
+  ): Promise<void> {
     turn.queue.shift();
-    if (turn.mode === 'direct') await this.o.presenter.say(turn.conversation, content);
-    else turn.messages.push({ role: 'tool', tool_call_id: call.id, content });
+    const { content, files, images } = step;
+    if (turn.mode === 'direct')
+      await this.o.presenter.post(turn.conversation, {
+        kind: 'text',
+        text: content,
+        ...(files?.length && { files }),
+      });
+    else {
+      turn.messages.push({ role: 'tool', tool_call_id: call.id, content });
+      if (images?.length) turn.images = [...(turn.images ?? []), ...images];
+    }
   }
 
   private async finish(turn: TurnState, text: string): Promise<void> {

@@ -10,7 +10,9 @@ import { holdKey } from '../interactions/presenter.js';
 import type { LlmMessage, LlmToolCall } from '../llm.js';
 import type { InputRequestMap } from '../mcp/connection.js';
 import { type Store, setJson } from '../store/index.js';
+import type { OutboundFile } from '../surface.js';
 import type { ToolRef } from '../tools/names.js';
+import type { ModelImage } from '../tools/results.js';
 
 /** Why a paused turn is waiting. */
 export type Wait =
@@ -39,10 +41,14 @@ export interface TurnState {
   steps: number;
   userText: string;
   wait?: Wait;
+  /** Images tool results of this step returned, shown to the model after the step's tool messages. */
+  images?: ModelImage[];
 }
 
 /** A call's outcome: its text (for the person or the model), or paused (state is in the store). */
-export type StepResult = { done: true; content: string } | { done: false };
+export type StepResult =
+  | { done: true; content: string; files?: OutboundFile[]; images?: ModelImage[] }
+  | { done: false };
 
 /**
  * A call that ended without running: a direct command shows the person a sentence addressed to

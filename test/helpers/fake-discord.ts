@@ -38,6 +38,63 @@ export interface FakeMessage {
   shownComponents: Json[];
   /** The interaction whose webhook posted it (follow-ups). */
   viaInteraction?: string;
+  /** Files sent with the message (multipart `files[n]`). */
+  attachments: FakeAttachment[];
+}
+
+export interface FakeAttachment {
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+/** Discord's documented attachment limits: 10 per message, 10 MiB together (unboosted servers). */
+export const DISCORD_ATTACHMENT_LIMITS = { perMessage: 10, totalBytes: 10 * 1024 * 1024 };
+
+/** Where a multipart request's files ride on its parsed payload (a symbol: never part of the JSON). */
+const FILES = Symbol('files');
+
+/**
+ * Reads a multipart message request as Discord does: `payload_json` is the body, `files[n]` the
+ * files, each described by an `attachments` entry with id n. Problems are returned as violations.
+ */
+async function readMultipart(raw: Buffer, contentType: string): Promise<{ body: Json; problems: string[] }> {
+  const form = await new Request('http://fake/', {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body: raw,
+  }).formData();
+  const payload = form.get('payload_json');
+  const body = (typeof payload === 'string' ? JSON.parse(payload) : {}) as Json;
+  const problems: string[] = [];
+  const described = Array.isArray(body.attachments) ? (body.attachments as Json[]) : [];
+  const files: FakeAttachment[] = [];
+  for (const [key, value] of form.entries()) {
+    const m = /^files\[(\d+)\]$/.exec(key);
+    if (!m) continue;
+    if (typeof value === 'string') {
+      problems.push(`${key} is not a file`);
+      continue;
+    }
+    const entry = described.find((a) => String(a.id) === m[1]);
+    if (!entry) problems.push(`${key} has no attachments entry with id ${m[1]}`);
+    const filename = typeof entry?.filename === 'string' && entry.filename ? entry.filename : value.name;
+    if (!filename) problems.push(`${key} has no filename`);
+    files.push({ filename, contentType: value.type, bytes: Buffer.from(await value.arrayBuffer()) });
+  }
+  if (files.length > DISCORD_ATTACHMENT_LIMITS.perMessage)
+    problems.push(`${files.length} files (at most ${DISCORD_ATTACHMENT_LIMITS.perMessage})`);
+  const total = files.reduce((n, f) => n + f.bytes.length, 0);
+  if (total > DISCORD_ATTACHMENT_LIMITS.totalBytes)
+    problems.push(
+      `files total ${total} bytes (at most ${DISCORD_ATTACHMENT_LIMITS.totalBytes}): 413 Request entity too large`,
+    );
+  (body as Json & { [FILES]?: FakeAttachment[] })[FILES] = files;
+  return { body, problems };
+}
+
+function filesOf(data: Json): FakeAttachment[] | undefined {
+  return (data as Json & { [FILES]?: FakeAttachment[] })[FILES];
 }
 
 interface FakeInteraction {
@@ -146,6 +203,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       deferred: false,
       edits: 0,
       shownComponents: components,
+      attachments: filesOf(data) ?? [],
       ...extra,
     };
     messages.set(m.id, m);
@@ -155,6 +213,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
 
   function editMessage(m: FakeMessage, data: Json): void {
     if (typeof data.content === 'string') m.content = data.content;
+    const files = filesOf(data);
+    if (files) m.attachments = [...m.attachments, ...files];
     if (Array.isArray(data.components)) m.components = data.components as Json[];
     if (m.shownComponents.length === 0) m.shownComponents = m.components;
     m.deferred = false;
@@ -242,13 +302,13 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   async function handle(
     req: IncomingMessage,
     _res: ServerResponse,
-    raw: string,
+    body: unknown,
+    fileProblems: string[],
   ): Promise<{ status: number; body?: unknown }> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const path = url.pathname.replace(/^\/api\/v10/, '');
     const method = req.method ?? 'GET';
-    const body: unknown = raw ? JSON.parse(raw) : undefined;
-    const problems = checkRestCall(method, path, body);
+    const problems = [...checkRestCall(method, path, body), ...fileProblems];
     if (problems.length > 0) {
       violations.push(
         ...problems.map(
@@ -361,12 +421,23 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   }
 
   const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => {
-      raw += c.toString();
-    });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      handle(req, res, raw)
+      const bytes = Buffer.concat(chunks);
+      const type = req.headers['content-type'] ?? '';
+      let requestBody: unknown;
+      const parsed = type.startsWith('multipart/form-data')
+        ? readMultipart(bytes, type)
+        : Promise.resolve({
+            body: bytes.length ? (JSON.parse(bytes.toString()) as Json) : undefined,
+            problems: [],
+          });
+      parsed
+        .then((p) => {
+          requestBody = p.body;
+          return handle(req, res, p.body, p.problems);
+        })
         .catch((err: unknown) => ({ status: 500, body: { message: String(err) } }))
         .then(({ status, body }) => {
           calls.push({
@@ -374,7 +445,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
             path: (req.url ?? '')
               .replace(/\/webhooks\/(\d+)\/[^/?]+/, '/webhooks/$1/<token>')
               .replace(/\/interactions\/(\d+)\/[^/]+/, '/interactions/$1/<token>'),
-            body: raw ? JSON.parse(raw) : undefined,
+            body: requestBody,
             auth: req.headers.authorization,
             status,
           });

@@ -8,6 +8,9 @@
  *   over the WebSocket and the app's acks read back.
  * - HTTP mode: the same deliveries as signed requests to the app's `/slack/events`.
  * - response_url endpoints, and trigger ids that expire after 3 s and work once.
+ * - File uploads the way Slack documents them: `files.getUploadURLExternal` (filename, length),
+ *   the bytes POSTed to the upload URL (their count must match `length`), then
+ *   `files.completeUploadExternal` sharing them into a channel or thread as one message.
  *
  * It plays both Slack's servers and its people: `mention`, `dm`, `command`, `click`,
  * `submitView` and `closeView` produce the payloads Slack would send for those actions.
@@ -41,7 +44,24 @@ export interface FakeMessage {
   deleted: boolean;
   /** Every version, oldest first (chat.update and response_url replace add one). */
   history: Array<{ text: string; blocks: Obj[] }>;
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: FakeFile[];
 }
+
+export interface FakeFile {
+  id: string;
+  filename: string;
+  title?: string;
+  /** Declared in files.getUploadURLExternal. */
+  length: number;
+  altText?: string;
+  /** Set once the bytes were uploaded. */
+  bytes?: Buffer;
+  completed: boolean;
+}
+
+/** Slack's documented upload limits (files.getUploadURLExternal). */
+export const SLACK_FILE_LIMITS = { maxBytes: 1024 * 1024 * 1024, altText: 1000, filesPerComplete: 100 };
 
 export interface FakeView {
   id: string;
@@ -110,6 +130,8 @@ export class FakeSlack {
   readonly envelopes: Array<{ id: string; type: string; payload: Obj; ack?: unknown }> = [];
   private readonly triggers = new Map<string, Trigger>();
   private readonly responseUrls = new Map<string, ResponseContext>();
+  /** Files by id, from getUploadURLExternal on. */
+  readonly files = new Map<string, FakeFile>();
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
@@ -579,12 +601,28 @@ export class FakeSlack {
   // ───────────────────────────── the Web API ─────────────────────────────
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const bytes = await readBytes(req);
+    const raw = bytes.toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    if (url.pathname.startsWith('/upload/')) {
+      const file = this.files.get(url.pathname.slice('/upload/'.length));
+      if (!file || file.bytes || req.method !== 'POST') {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      if (bytes.length !== file.length) {
+        this.violations.push(`upload ${file.id}: ${bytes.length} bytes sent, ${file.length} declared`);
+        res.writeHead(400).end('length mismatch');
+        return;
+      }
+      file.bytes = bytes;
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${bytes.length}`);
+      return;
+    }
     if (url.pathname.startsWith('/response/')) {
       send(...this.onResponseUrl(url.pathname.slice('/response/'.length), raw));
       return;
@@ -674,6 +712,58 @@ export class FakeSlack {
         m.history.push({ text: m.text, blocks: m.blocks });
         this.changed({ kind: 'message', message: m });
         return { ok: true, channel: m.channel, ts: m.ts, text: m.text };
+      }
+      case 'files.getUploadURLExternal': {
+        const filename = str(args.filename);
+        const length = Number(args.length);
+        const alt = args.alt_txt === undefined ? undefined : str(args.alt_txt);
+        const problems: string[] = [];
+        if (!filename) problems.push('filename is required');
+        if (!Number.isInteger(length) || length < 1) problems.push('length must be a positive integer');
+        if (length > SLACK_FILE_LIMITS.maxBytes) problems.push('length is over 1 GB');
+        if (alt !== undefined && alt.length > SLACK_FILE_LIMITS.altText) problems.push('alt_txt over 1000');
+        if (problems.length) {
+          this.violations.push(...problems.map((p) => `files.getUploadURLExternal: ${p}`));
+          return { ok: false, error: 'invalid_arguments' };
+        }
+        const id = `F${randomBytes(5).toString('hex').toUpperCase()}`;
+        this.files.set(id, { id, filename, length, ...(alt && { altText: alt }), completed: false });
+        return { ok: true, upload_url: `${this.url}/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal': {
+        const list = parseMaybe(args.files);
+        if (!Array.isArray(list) || list.length === 0 || list.length > SLACK_FILE_LIMITS.filesPerComplete) {
+          this.violations.push('files.completeUploadExternal: files must be a JSON array of 1–100');
+          return { ok: false, error: 'invalid_arguments' };
+        }
+        const done: FakeFile[] = [];
+        for (const entry of list) {
+          const file = isObj(entry) ? this.files.get(str(entry.id)) : undefined;
+          if (!file?.bytes || file.completed) {
+            this.violations.push(`files.completeUploadExternal: ${JSON.stringify(entry)} was not uploaded`);
+            return { ok: false, error: 'file_not_found' };
+          }
+          if (isObj(entry) && typeof entry.title === 'string') file.title = entry.title;
+          done.push(file);
+        }
+        const channel = str(args.channel_id);
+        const thread = str(args.thread_ts);
+        if (thread && !channel) {
+          this.violations.push('files.completeUploadExternal: thread_ts needs channel_id');
+          return { ok: false, error: 'invalid_arguments' };
+        }
+        for (const f of done) f.completed = true;
+        if (channel) {
+          this.record({
+            channel,
+            ts: this.nextTs(),
+            author: this.botUserId,
+            text: str(args.initial_comment),
+            ...(thread && { threadTs: thread }),
+            files: done,
+          });
+        }
+        return { ok: true, files: done.map((f) => ({ id: f.id, title: f.title ?? f.filename })) };
       }
       case 'chat.delete': {
         const m = this.messages.find((x) => x.channel === args.channel && x.ts === args.ts && !x.ephemeralTo);
@@ -950,14 +1040,11 @@ export function blockTexts(blocks: unknown[]): string[] {
   return out;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBytes(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => {
-      body += c;
-    });
-    req.on('end', () => resolve(body));
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve(Buffer.concat(parts)));
     req.on('error', reject);
   });
 }

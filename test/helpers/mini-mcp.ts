@@ -10,9 +10,10 @@ import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 export async function startMiniMcp(
   name: string,
   register: (server: McpServer) => void,
+  options: { instructions?: string } = {},
 ): Promise<{ url: string; close: () => Promise<void>; dropConnections: () => void }> {
   const build = () => {
-    const server = new McpServer({ name, version: '1.0.0' });
+    const server = new McpServer({ name, version: '1.0.0' }, options);
     register(server);
     return server;
   };
