@@ -19,6 +19,7 @@ import { createStore } from '../../src/store/index.js';
 import { ConsoleAdapter } from '../console/console.js';
 import { createDiscordAdapter, type DiscordAdapter, discordSettingsFromEnv } from '../discord/index.js';
 import { createSlackAdapter, type SlackAdapter, slackSettingsFromEnv } from '../slack/index.js';
+import { prettyStderr } from './logs.js';
 
 export interface StartOptions {
   env?: Record<string, string | undefined>;
@@ -62,12 +63,14 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   const slackSettings = slackSettingsFromEnv(env);
   const discordSettings = discordSettingsFromEnv(env);
   const consoleMode = env.PARLEY_CONSOLE === '1' || (!slackSettings && !discordSettings);
+  const logLevel = rawEnv.LOG_LEVEL ? env.LOG_LEVEL : consoleMode ? 'warn' : 'info';
   const logger =
     options.logger ??
-    // In the terminal chat, logs would interleave with the conversation: warnings only, on stderr.
+    // In the terminal chat, JSON lines would interleave with the conversation: warnings only, as
+    // readable lines on stderr (redirect it, `2>parley.log`, to keep them out of the chat).
     createLogger({
-      level: rawEnv.LOG_LEVEL ? env.LOG_LEVEL : consoleMode ? 'warn' : 'info',
-      destination: process.stderr,
+      level: logLevel,
+      destination: consoleMode ? prettyStderr() : process.stderr,
     });
 
   const usingDemo = config.serversSource.startsWith('built-in') && env.PARLEY_DEMO_SERVERS !== 'off';
@@ -177,8 +180,11 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
         usingDemo && auth ? `Demo auth server: ${auth.url}` : '',
         `Store: ${env.REDIS_URL ? 'Redis' : 'in memory (set REDIS_URL for Redis)'}`,
         llm
-          ? `LLM: ${env.OPENAI_MODEL}`
+          ? `LLM: ${llm.description ?? 'a model supplied by the caller'}`
           : 'LLM: none (set OPENAI_API_KEY to chat in plain words; /tools and /call work without one)',
+        options.logger
+          ? ''
+          : `Logs: ${logLevel} and above, as readable lines on stderr (LOG_LEVEL to change; 2>file to keep them apart)`,
         '',
       ]
         .filter((l, i, all) => l !== '' || i === all.length - 1)
