@@ -36,6 +36,8 @@ export interface TurnState {
   /** Calls already confirmed by the person (ids), so a resume doesn't ask again. */
   confirmed: string[];
   steps: number;
+  /** V1 forms shown per call id: a tool that keeps returning its form is stopped (see ToolCalls). */
+  v1Forms?: Record<string, number>;
   userText: string;
   wait?: Wait;
 }
