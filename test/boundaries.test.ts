@@ -40,7 +40,9 @@ describe('module boundaries', () => {
 
   it('an adapter never imports another adapter (main, the composition root, wires them all)', () => {
     const offenders: string[] = [];
-    for (const adapter of readdirSync(join(root, 'adapters')).filter((a) => a !== 'main' && statSync(join(root, 'adapters', a)).isDirectory())) {
+    for (const adapter of readdirSync(join(root, 'adapters')).filter(
+      (a) => a !== 'main' && statSync(join(root, 'adapters', a)).isDirectory(),
+    )) {
       for (const file of sources(join(root, 'adapters', adapter))) {
         for (const spec of importsOf(file)) {
           const other = /\.\.\/(console|slack|discord)\//.exec(spec)?.[1];
@@ -56,7 +58,9 @@ describe('module boundaries', () => {
     // these has started repeating them.
     const decisions = /\b(validateSubmission|sameActor|PendingStore|AnswerDesk|Delivery)\b/;
     const offenders: string[] = [];
-    for (const adapter of readdirSync(join(root, 'adapters')).filter((a) => a !== 'main' && statSync(join(root, 'adapters', a)).isDirectory())) {
+    for (const adapter of readdirSync(join(root, 'adapters')).filter(
+      (a) => a !== 'main' && statSync(join(root, 'adapters', a)).isDirectory(),
+    )) {
       for (const file of sources(join(root, 'adapters', adapter))) {
         const imports = readFileSync(file, 'utf8').match(/^import[^;]*;/gms) ?? [];
         for (const line of imports)

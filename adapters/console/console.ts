@@ -304,8 +304,8 @@ export class ConsoleAdapter implements ChatSurface {
 
   /** Writes above an open prompt (a message that arrived while the person types), then re-shows it. */
   private above(text: string): void {
-    if (this.openPrompt === undefined) return this.write(text);
-    this.write(`\n${text}${this.openPrompt}`);
+    if (this.openPrompt === undefined) this.write(text);
+    else this.write(`\n${text}${this.openPrompt}`);
   }
 
   /** Colours only for a terminal; piped output gets plain text. */

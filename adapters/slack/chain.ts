@@ -54,7 +54,10 @@ export class ModalChain {
       this.loading.delete(key);
       void finish(viewId, view);
     };
-    if (now) return done();
+    if (now) {
+      done();
+      return;
+    }
     entry.timer = setTimeout(done, this.windowMs);
     entry.timer.unref();
   }

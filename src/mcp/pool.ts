@@ -115,7 +115,10 @@ export class McpPool {
     } catch (err) {
       const kind = classifyFailure(err);
       if (kind === 'other') throw err;
-      this.options.logger.info({ server: serverName, kind, err: describeError(err) }, 'MCP connection failed under a call');
+      this.options.logger.info(
+        { server: serverName, kind, err: describeError(err) },
+        'MCP connection failed under a call',
+      );
       await this.remove(key, conn);
       if (kind === 'not_sent' || options.repeatable) return run(await this.checkout(identity, serverName));
       const server = this.server(serverName);
@@ -128,7 +131,12 @@ export class McpPool {
   }
 
   /** The connection itself, or a fresh one when a ping says it died while idle. */
-  private async fresh(key: string, identity: string, serverName: string, conn: McpConnection): Promise<McpConnection> {
+  private async fresh(
+    key: string,
+    identity: string,
+    serverName: string,
+    conn: McpConnection,
+  ): Promise<McpConnection> {
     if (conn.idleMs < PING_WHEN_IDLE_MS) return conn;
     this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
     try {
@@ -136,7 +144,10 @@ export class McpPool {
       return conn;
     } catch (err) {
       if (classifyFailure(err) === 'other') return conn; // a server without ping: nothing learned
-      this.options.logger.info({ server: serverName, err: describeError(err) }, 'stale MCP connection; reconnecting');
+      this.options.logger.info(
+        { server: serverName, err: describeError(err) },
+        'stale MCP connection; reconnecting',
+      );
     } finally {
       this.leases.set(conn, (this.leases.get(conn) ?? 1) - 1);
     }

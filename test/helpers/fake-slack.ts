@@ -704,7 +704,7 @@ export class FakeSlack {
       }
       case 'views.update': {
         const v = this.views.get(String(args.view_id));
-        if (!v || !v.open) return { ok: false, error: 'not_found' };
+        if (!v?.open) return { ok: false, error: 'not_found' };
         if (args.hash !== undefined && args.hash !== v.hash) return { ok: false, error: 'hash_conflict' };
         const view = parseMaybe(args.view);
         const bad = this.checked(checkView(view, method));
