@@ -164,6 +164,19 @@ describe('the console as a chat client', () => {
     expect(stubbornCalls).toBe(MAX_V1_FORMS_PER_CALL + 1);
   });
 
+  it('after agreeing to open a link, says what it waits for, and /cancel stops waiting', async () => {
+    const c = await chat(
+      [demoServerConfig(demo.url)],
+      ['/call demo__connect_calendar {}', 'y', '/cancel', '/call demo__echo {"message":"back at the prompt"}'],
+    );
+    await c.end();
+    expect(c.text()).toMatch(/type \/cancel to stop waiting/);
+    expect(c.text()).toMatch(/I stopped waiting for that page/);
+    expect(c.text()).toMatch(/parley> back at the prompt/);
+    // /cancel was taken by the wait, not sent to the chat as a command.
+    expect(c.text()).not.toMatch(/don’t know the command `?\/cancel/);
+  });
+
   it('renders Markdown instead of printing its markers', async () => {
     const c = await chat([demoServerConfig(demo.url)], ['/help', '/tools']);
     await c.end();
