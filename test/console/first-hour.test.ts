@@ -167,7 +167,12 @@ describe('the console as a chat client', () => {
   it('after agreeing to open a link, says what it waits for, and /cancel stops waiting', async () => {
     const c = await chat(
       [demoServerConfig(demo.url)],
-      ['/call demo__connect_calendar {}', 'y', '/cancel', '/call demo__echo {"message":"back at the prompt"}'],
+      [
+        '/call demo__connect_calendar {}',
+        'y',
+        '/cancel',
+        '/call demo__echo {"message":"back at the prompt"}',
+      ],
     );
     await c.end();
     expect(c.text()).toMatch(/type \/cancel to stop waiting/);
