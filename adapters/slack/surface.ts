@@ -123,7 +123,8 @@ export class SlackSurface implements ChatSurface {
     try {
       await this.web.views.update({ view_id: viewId, view: built.view });
     } catch (err) {
-      this.options.logger.warn(
+      // Usually the person closed the waiting modal: the step's "Fill in" button is the way in.
+      this.options.logger.debug(
         { err: describeError(err) },
         'Slack: opening the next step in the modal failed',
       );
