@@ -153,6 +153,23 @@ describe('the console as a chat client', () => {
     expect(c.text()).not.toMatch(/Created ticket/);
   });
 
+  it('stops asking a form whose server goes away mid-way, and says why', async () => {
+    const gone = await startDemoMcp({ logger: silentLogger() });
+    const c = await chat(
+      [demoServerConfig(gone.url, { era: 'legacy' })],
+      ['/call demo__create_ticket_v2 {"initial_description":"Gone"}', 'Ann'],
+      { keepOpen: true },
+    );
+    await expect.poll(c.text, { timeout: 10_000, interval: 50 }).toMatch(/Priority \*: $/);
+    await gone.close();
+    await expect.poll(c.text, { timeout: 10_000, interval: 50 }).toMatch(/so I stopped asking/);
+    await expect
+      .poll(c.text, { timeout: 10_000, interval: 50 })
+      .toMatch(/create_ticket_v2 stopped before you answered, so I closed its form/);
+    expect(c.text().split('so I stopped asking')[1]).not.toMatch(/Category \(optional\): /);
+    await c.end();
+  });
+
   it('asks a V1 tool that keeps returning its form a bounded number of times', async () => {
     stubbornCalls = 0;
     const servers = [demoServerConfig(stubborn.url, { name: 'stubborn' })];
