@@ -42,27 +42,27 @@ describe('npm run fake-discord', () => {
 
     const parley = run('adapters/main/start.ts', { ...env, PORT: '0', AUTH_PORT: '0', MCP_PORT: '0' });
     await expect
-      .poll(() => parley.io.err, { timeout: 30_000, interval: 100 })
+      .poll(() => parley.io.err, { timeout: 60_000, interval: 100 })
       .toMatch(/Discord adapter running/);
     const type = (line: string) => fake.child.stdin?.write(`${line}\n`);
 
     type('hello there');
     await expect
-      .poll(() => fake.io.out, { timeout: 15_000, interval: 100 })
+      .poll(() => fake.io.out, { timeout: 30_000, interval: 100 })
       .toMatch(/No language model is configured/);
 
     type('/call demo__create_ticket_v2 {"initial_description":"From the fake"}');
-    await expect.poll(() => fake.io.out, { timeout: 15_000, interval: 100 }).toMatch(/\[button 1\] Fill in/);
+    await expect.poll(() => fake.io.out, { timeout: 30_000, interval: 100 }).toMatch(/\[button 1\] Fill in/);
     type(':press 1');
-    await expect.poll(() => fake.io.out, { timeout: 15_000, interval: 100 }).toMatch(/\[modal 1\]/);
+    await expect.poll(() => fake.io.out, { timeout: 30_000, interval: 100 }).toMatch(/\[modal 1\]/);
     type(':submit 1 reporter=Ann priority=high');
     await expect
-      .poll(() => fake.io.out, { timeout: 15_000, interval: 100 })
+      .poll(() => fake.io.out, { timeout: 30_000, interval: 100 })
       .toMatch(/Created ticket T-\d+: From the fake · priority high · reported by Ann/);
 
     type(':quit');
     await new Promise((r) => fake.child.once('exit', r));
     parley.child.kill('SIGTERM');
     await new Promise((r) => parley.child.once('exit', r));
-  }, 90_000);
+  }, 180_000);
 });

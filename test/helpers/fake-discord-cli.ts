@@ -83,8 +83,12 @@ async function main(): Promise<void> {
       if (!res.ok) out(`⚠️ The endpoint answered ${res.status}: ${await res.text()}`);
       else fake.applyResponse(payload, await res.json());
     }
-    // A modal in the answer is shown as a numbered modal to submit.
-    await new Promise((r) => setTimeout(r, 300));
+    if (!('author' in payload)) void showModalOf(payload);
+  }
+
+  /** Waits (bounded) for an interaction's initial response; a modal in it is numbered and shown. */
+  async function showModalOf(payload: Json): Promise<void> {
+    for (let i = 0; i < 100 && !fake.response(payload); i++) await new Promise((r) => setTimeout(r, 100));
     const response = fake.response(payload);
     if (response?.type === 9 && isObj(response.data)) {
       modals.push(payload);
