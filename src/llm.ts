@@ -45,6 +45,8 @@ export interface LlmReply {
 
 export interface Llm {
   complete(request: LlmRequest): Promise<LlmReply>;
+  /** What to tell a person about this model (the console's start banner), e.g. "gpt-4o-mini at api.example.com". */
+  readonly description?: string;
 }
 
 export interface OpenAiLlmOptions {
@@ -63,6 +65,15 @@ export class OpenAiLlm implements Llm {
       timeout: options.timeoutMs ?? 60_000,
       maxRetries: 1,
     });
+  }
+
+  get description(): string {
+    if (!this.options.baseURL) return this.options.model;
+    try {
+      return `${this.options.model} at ${new URL(this.options.baseURL).host}`;
+    } catch {
+      return this.options.model;
+    }
   }
 
   /** One Chat Completions request, as an `llm.chat` span; counted in the LLM metrics. */

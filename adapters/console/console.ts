@@ -11,7 +11,6 @@ import type { Readable, Writable } from 'node:stream';
 import { followSignInLink } from '../../src/auth/headless.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
 import type { AnswerReply, ParleyInbound } from '../../src/inbound.js';
-import type { FormField } from '../../src/interactions/form.js';
 import type {
   ChatSurface,
   ConfirmView,
@@ -20,6 +19,8 @@ import type {
   OutboundFile,
   OutboundMessage,
 } from '../../src/surface.js';
+import { answerValue, fieldHelp, fieldPrompt } from './fields.js';
+import { renderMarkdown } from './markdown.js';
 
 /** The core as the console needs it: the inbound port, and a way to wait for a turn to end. */
 export type ConsoleCore = ParleyInbound & { whenIdle(): Promise<void> };
@@ -42,6 +43,10 @@ export interface ConsoleAdapterConfig {
   fileDir?: string;
 }
 
+/** What `ask` returns when the form being filled was closed meanwhile (expired, server gone). */
+const CLOSED = Symbol('closed');
+type Asked = string | undefined | typeof CLOSED;
+
 type Queued =
   | { kind: 'form'; view: FormView }
   | { kind: 'link'; view: LinkView }
@@ -59,6 +64,12 @@ export class ConsoleAdapter implements ChatSurface {
   private ended = false;
   private rl: Interface | undefined;
   private fileDir: string | undefined;
+  /** The form being asked field by field, and how to stop asking when it closes. */
+  private filling: { id: string; interrupt?: () => void } | undefined;
+  /** A consented link's call is running: a typed `/cancel` stops waiting for it. */
+  private waitingForLink = false;
+  /** The prompt on screen waiting for a line, re-shown after a message printed over it. */
+  private openPrompt: string | undefined;
 
   constructor(private readonly config: ConsoleAdapterConfig) {
     const user = config.user ?? 'you';
@@ -69,17 +80,19 @@ export class ConsoleAdapter implements ChatSurface {
   async post(_conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
       case 'text':
-        if (message.text) this.write(`parley> ${message.text.replace(/\n/g, '\n        ')}\n`);
-        for (const file of message.files ?? []) this.write(`        📎 ${this.save(file)}\n`);
-        return;
-      case 'progress':
-        if (this.config.showProgress !== false) this.write(`        … ${message.text}\n`);
+        if (message.text) this.say(message.text);
+        for (const file of message.files ?? []) this.above(`        📎 ${this.save(file)}\n`);
         return;
       case 'notice':
-        this.write(`parley> ${message.text.replace(/\n/g, '\n        ')}\n`);
+        this.say(message.text);
+        return;
+      case 'progress':
+        if (this.config.showProgress !== false) this.above(`        … ${message.text}\n`);
         return;
       case 'closed':
         this.closedIds.add(message.id);
+        // The form being asked ended without its answers: stop asking (the core says why).
+        if (this.filling?.id === message.id && message.outcome === 'expired') this.filling.interrupt?.();
         return;
       default:
         this.queue.push(message);
@@ -114,7 +127,7 @@ export class ConsoleAdapter implements ChatSurface {
         continue;
       }
       const line = await this.ask('you> ');
-      if (line === undefined || line.trim() === '/quit') break;
+      if (line === undefined || line === CLOSED || isQuit(line)) break;
       if (!line.trim()) continue;
       // '#' lines are comments for scripted sessions: shown as headings, never sent.
       if (line.startsWith('#')) {
@@ -124,29 +137,62 @@ export class ConsoleAdapter implements ChatSurface {
       void agent.message(this.conversation, line);
       await this.settle();
     }
+    this.waitingForLink = false;
     await agent.whenIdle();
     rl.close();
   }
 
-  /** Waits until the agent has nothing running or something needs the person. */
-  private settle(): Promise<void> {
-    if (this.queue.length > 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.arrival = undefined;
-        resolve();
-      };
-      this.arrival = done;
-      void this.config.agent.whenIdle().then(done);
+  /**
+   * Waits until the agent has nothing running or something needs the person — or, while a
+   * consented link's call runs, until the person types `/cancel` to stop waiting for it.
+   */
+  private async settle(): Promise<void> {
+    if (this.queue.length > 0) return;
+    let stopWaiting: (() => void) | undefined;
+    const cancelled = new Promise<boolean>((resolve) => {
+      stopWaiting = () => resolve(true);
     });
+    const idle = new Promise<boolean>((resolve) => {
+      this.arrival = () => resolve(false);
+      void this.config.agent.whenIdle().then(() => resolve(false));
+    });
+    const watch = this.waitingForLink ? this.watchForCancel(() => stopWaiting?.()) : undefined;
+    const byCancel = await Promise.race([idle, cancelled]);
+    this.arrival = undefined;
+    watch?.stop();
+    if (this.waitingForLink && byCancel)
+      this.write(
+        'parley> Okay — I stopped waiting for that page. If it finishes later, the answer still shows up here.\n',
+      );
+    this.waitingForLink = false;
+  }
+
+  /** Takes the next line only when it is `/cancel`; other lines stay queued for the chat. */
+  private watchForCancel(onCancel: () => void): { stop(): void } {
+    const check = () => {
+      if (this.lines[0]?.trim().toLowerCase() === '/cancel') {
+        this.lines.shift();
+        onCancel();
+        return true;
+      }
+      return false;
+    };
+    if (check()) return { stop: () => undefined };
+    const rl = this.rl;
+    const onLine = () => void Promise.resolve().then(check);
+    rl?.on('line', onLine);
+    return { stop: () => rl?.off('line', onLine) };
   }
 
   private async handleInteraction(item: Queued): Promise<boolean> {
     if (item.kind === 'form') return this.fillForm(item.view);
     if (item.kind === 'confirm') {
-      this.write(`\n⚠️  ${item.view.title}\n${indent(item.view.message)}\n`);
+      this.write(`\n⚠️  ${item.view.title}\n${indent(renderMarkdown(item.view.message, this.color))}\n`);
       const answer = await this.ask('Confirm? [y/N] ');
-      if (answer === undefined) return false;
+      if (answer === undefined || answer === CLOSED || isQuit(answer)) {
+        this.report(await this.config.agent.answer(item.view.id, this.actor, { action: 'decline' }));
+        return false;
+      }
       this.report(
         await this.config.agent.answer(item.view.id, this.actor, {
           action: /^y(es)?$/i.test(answer.trim()) ? 'approve' : 'decline',
@@ -155,14 +201,24 @@ export class ConsoleAdapter implements ChatSurface {
       return true;
     }
     const view = item.view;
-    this.write(`\n🔗 ${view.origin}: ${view.message}\n   Link: ${view.url}\n   Host: ${view.host}\n`);
+    this.write(
+      `\n🔗 ${view.origin}: ${renderMarkdown(view.message, this.color)}\n   Link: ${view.url}\n   Host: ${view.host}\n`,
+    );
     if (view.purpose === 'signin') return this.signIn(view);
     if (view.purpose === 'consent') {
       const answer = await this.ask('Open this link? [y/N] ');
-      if (answer === undefined) return false;
+      if (answer === undefined || answer === CLOSED || isQuit(answer)) {
+        this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
+        return false;
+      }
       if (/^y(es)?$/i.test(answer.trim())) {
         const reply = await this.config.agent.answer(view.id, this.actor, { action: 'open' });
-        if (reply.ok) this.write(`   Open it in your browser: ${view.url}\n`);
+        if (reply.ok) {
+          this.write(
+            `   Open it in your browser: ${view.url}\n   ${view.origin} carries on once you’ve finished there — type /cancel to stop waiting.\n`,
+          );
+          this.waitingForLink = true;
+        }
         this.report(reply);
       } else this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
       return true;
@@ -170,7 +226,10 @@ export class ConsoleAdapter implements ChatSurface {
     const answer = await this.ask(
       'Press Enter when you have finished in the browser (or type "no" to give up): ',
     );
-    if (answer === undefined) return false;
+    if (answer === undefined || answer === CLOSED || isQuit(answer)) {
+      this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
+      return false;
+    }
     if (/^n(o)?$/i.test(answer.trim()))
       this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
     else this.report(await this.config.agent.answer(view.id, this.actor, { action: 'done' }));
@@ -196,64 +255,111 @@ export class ConsoleAdapter implements ChatSurface {
     return true;
   }
 
+  /**
+   * Asks a form field by field: each field's description, its options with their titles and how
+   * to skip it. `/decline`, `/cancel` and `/quit` stop the form (`/quit` the chat too); a form
+   * closed meanwhile (expired, its server gone) is not asked any further.
+   */
   private async fillForm(view: FormView): Promise<boolean> {
     const { form } = view;
     this.write(
-      `\n📝 ${form.title}\n${indent(form.message)}\n   (Enter keeps the default in [brackets]; type /decline or /cancel to stop.)\n`,
+      `\n📝 ${form.title === view.origin ? form.title : `${form.title} — ${view.origin}`}\n${indent(renderMarkdown(form.message, this.color))}\n` +
+        '   (* = required. Type /decline to refuse, /cancel to stop, /quit to leave.)\n',
     );
-    const values: Record<string, unknown> = {};
-    let fields = form.fields;
-    for (;;) {
-      for (const field of fields) {
-        const answer = await this.ask(`   ${fieldPrompt(field)}: `);
-        if (answer === undefined) {
-          this.report(await this.config.agent.answer(view.id, this.actor, { action: 'cancel' }));
-          return false;
+    this.filling = { id: view.id };
+    try {
+      const values: Record<string, unknown> = {};
+      let fields = form.fields;
+      for (;;) {
+        for (const field of fields) {
+          for (const line of fieldHelp(field)) this.write(`     ${line}\n`);
+          const answer = await this.ask(`   ${fieldPrompt(field)}`);
+          if (answer === CLOSED) return true;
+          const cmd = answer?.trim().toLowerCase();
+          if (answer === undefined || cmd === '/quit') {
+            this.report(await this.config.agent.answer(view.id, this.actor, { action: 'cancel' }));
+            return false;
+          }
+          if (cmd === '/decline' || cmd === '/cancel') {
+            this.report(
+              await this.config.agent.answer(view.id, this.actor, {
+                action: cmd === '/decline' ? 'decline' : 'cancel',
+              }),
+            );
+            return true;
+          }
+          const value = answerValue(field, field.multiline ? answer.replace(/\\n/g, '\n') : answer);
+          if (value === undefined) delete values[field.name];
+          else values[field.name] = value;
         }
-        const cmd = answer.trim().toLowerCase();
-        if (cmd === '/decline' || cmd === '/cancel') {
-          this.report(
-            await this.config.agent.answer(view.id, this.actor, {
-              action: cmd === '/decline' ? 'decline' : 'cancel',
-            }),
-          );
+        const reply = await this.config.agent.answer(view.id, this.actor, { action: 'submit', values });
+        if (reply.ok || reply.code !== 'invalid' || !reply.errors) {
+          this.report(reply);
           return true;
         }
-        if (answer.trim() === '' && field.default !== undefined) values[field.name] = field.default;
-        else values[field.name] = answer;
+        const errors = reply.errors;
+        for (const [name, message] of Object.entries(errors)) {
+          const label = form.fields.find((f) => f.name === name)?.label ?? name;
+          this.write(`   ✗ ${label}: ${message}\n`);
+        }
+        fields = form.fields.filter((f) => f.name in errors);
       }
-      const reply = await this.config.agent.answer(view.id, this.actor, { action: 'submit', values: values });
-      if (reply.ok || reply.code !== 'invalid' || !reply.errors) {
-        this.report(reply);
-        return true;
-      }
-      const errors = reply.errors;
-      for (const [name, message] of Object.entries(errors)) {
-        const label = form.fields.find((f) => f.name === name)?.label ?? name;
-        this.write(`   ✗ ${label}: ${message}\n`);
-      }
-      fields = form.fields.filter((f) => f.name in errors);
+    } finally {
+      this.filling = undefined;
     }
   }
 
   private report(reply: AnswerReply): void {
-    if (!reply.ok) this.write(`parley> ${reply.message}\n`);
+    if (!reply.ok) this.say(reply.message);
   }
 
-  private ask(prompt: string): Promise<string | undefined> {
+  /** Parley's message, rendered from Markdown, indented under its `parley>` tag. */
+  private say(text: string): void {
+    this.above(`parley> ${renderMarkdown(text, this.color).replace(/\n/g, '\n        ')}\n`);
+  }
+
+  /** Writes above an open prompt (a message that arrived while the person types), then re-shows it. */
+  private above(text: string): void {
+    if (this.openPrompt === undefined) this.write(text);
+    else this.write(`\n${text}${this.openPrompt}`);
+  }
+
+  /** Colours only for a terminal; piped output gets plain text. */
+  private get color(): boolean {
+    return (this.config.output as { isTTY?: boolean }).isTTY === true;
+  }
+
+  /** One line from the person; {@link CLOSED} when the form being filled closes meanwhile. */
+  private ask(prompt: string): Promise<Asked> {
     this.write(prompt);
-    const take = (line: string | undefined) => {
+    const take = (line: string | undefined): Asked => {
+      this.openPrompt = undefined;
+      if (this.filling) this.filling.interrupt = undefined;
       if (line === undefined) this.write('\n');
       // Piped input isn't echoed by a terminal: echo it so the transcript reads like a chat.
       else if (this.config.echoInput ?? !(this.config.input as { isTTY?: boolean }).isTTY)
         this.write(`${line}\n`);
       return line;
     };
+    const stopped = '   ✗ This form was closed before it was finished, so I stopped asking.\n';
+    if (this.filling && this.closedIds.has(this.filling.id)) {
+      this.write(`\n${stopped}`);
+      return Promise.resolve(CLOSED);
+    }
     const buffered = this.lines.shift();
     if (buffered !== undefined) return Promise.resolve(take(buffered));
     if (this.ended) return Promise.resolve(take(undefined));
+    this.openPrompt = prompt;
     return new Promise((resolve) => {
       this.lineWaiter = (line) => resolve(take(line));
+      if (this.filling)
+        this.filling.interrupt = () => {
+          this.lineWaiter = undefined;
+          this.openPrompt = undefined;
+          // Said at once, so it comes before the core's sentence saying why.
+          this.write(`\n${stopped}`);
+          resolve(CLOSED);
+        };
     });
   }
 
@@ -287,45 +393,6 @@ function indent(text: string): string {
     .join('\n');
 }
 
-function fieldPrompt(field: FormField): string {
-  const hints: string[] = [];
-  switch (field.kind) {
-    case 'select':
-      hints.push(
-        (field.options ?? [])
-          .map((o) => (o.label === o.value ? o.value : `${o.value}=${o.label}`))
-          .join(' | '),
-      );
-      break;
-    case 'multiselect':
-      hints.push(`comma-separated: ${(field.options ?? []).map((o) => o.value).join(', ')}`);
-      break;
-    case 'boolean':
-      hints.push('y/n');
-      break;
-    case 'date':
-      hints.push('YYYY-MM-DD');
-      break;
-    case 'datetime':
-      hints.push('YYYY-MM-DDTHH:MM');
-      break;
-    case 'number':
-    case 'integer':
-      if (field.minimum !== undefined || field.maximum !== undefined)
-        hints.push(`${field.minimum ?? ''}–${field.maximum ?? ''}`);
-      hints.push(field.kind);
-      break;
-    case 'email':
-    case 'url':
-      hints.push(field.kind);
-      break;
-    default:
-      if (field.maxLength !== undefined) hints.push(`≤${field.maxLength} chars`);
-  }
-  const def =
-    field.default === undefined
-      ? ''
-      : ` [${Array.isArray(field.default) ? field.default.join(',') : String(field.default)}]`;
-  const hint = hints.filter(Boolean).length ? ` (${hints.filter(Boolean).join('; ')})` : '';
-  return `${field.label}${field.required ? ' *' : ''}${hint}${def}`;
+function isQuit(line: string): boolean {
+  return line.trim().toLowerCase() === '/quit';
 }

@@ -93,7 +93,8 @@ export function planForm(form: FormSpec): PlanResult {
           ok: false,
           reason: `field ${name} needs at least ${field.minLength} characters; Discord text inputs hold ${LIMITS.textInput}`,
         };
-      widget = field.kind === 'text' && (field.maxLength ?? 0) > 200 ? 'paragraph' : 'text';
+      widget =
+        field.kind === 'text' && (field.multiline || (field.maxLength ?? 0) > 200) ? 'paragraph' : 'text';
     } else if (field.kind === 'boolean') {
       // A Discord checkbox cannot be required; a required yes/no is a two-option radio group.
       widget = field.required ? 'yesno' : 'checkbox';

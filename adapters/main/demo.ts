@@ -12,7 +12,9 @@ import type { Llm, LlmReply, LlmRequest } from '../../src/llm.js';
 import { startParley } from './parley.js';
 
 /** Answers sampling requests by counting the tickets it was shown: enough to demo the round trip. */
-class DemoModel implements Llm {
+export class DemoModel implements Llm {
+  readonly description =
+    'none — a scripted stand-in answers the demo’s sampling request (set OPENAI_API_KEY for a real model)';
   async complete(request: LlmRequest): Promise<LlmReply> {
     const prompt = request.messages
       .map((m) => ('content' in m && typeof m.content === 'string' ? m.content : ''))

@@ -24,6 +24,7 @@ import { ConsoleAdapter } from '../console/console.js';
 import { createDiscordAdapter, type DiscordAdapter } from '../discord/index.js';
 import { createSlackAdapter, type SlackAdapter } from '../slack/index.js';
 import { defaultServers, loadConfig } from './config.js';
+import { prettyStderr } from './logs.js';
 
 export interface StartOptions {
   env?: Record<string, string | undefined>;
@@ -121,12 +122,14 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     );
   const systemPrompt = systemPromptFromEnv(env);
   const consoleMode = config.console.PARLEY_CONSOLE || (!slackSettings && !discordSettings);
+  const logLevel = env.LOG_LEVEL ?? (consoleMode ? 'warn' : 'info');
   const logger =
     options.logger ??
-    // In the terminal chat, logs would interleave with the conversation: warnings only, on stderr.
+    // In the terminal chat, JSON lines would interleave with the conversation: warnings only, as
+    // readable lines on stderr (redirect it, `2>parley.log`, to keep them out of the chat).
     createLogger({
-      level: env.LOG_LEVEL ?? (consoleMode ? 'warn' : 'info'),
-      destination: process.stderr,
+      level: logLevel,
+      destination: consoleMode ? prettyStderr() : process.stderr,
     });
 
   const usingDemo = config.builtInServers && demo.PARLEY_DEMO_SERVERS !== 'off';
@@ -255,8 +258,11 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
         usingDemo && auth ? `Demo auth server: ${auth.url}` : '',
         `Store: ${storeConfig.kind === 'memory' ? 'in memory (set REDIS_URL for Redis)' : describeStore(storeConfig)}`,
         llm
-          ? `LLM: ${env.OPENAI_MODEL}`
+          ? `LLM: ${llm.description ?? 'a model supplied by the caller'}`
           : 'LLM: none (set OPENAI_API_KEY to chat in plain words; /tools and /call work without one)',
+        options.logger
+          ? ''
+          : `Logs: ${logLevel} and above, as readable lines on stderr (LOG_LEVEL to change; 2>file to keep them apart)`,
         '',
       ]
         .filter((l, i, all) => l !== '' || i === all.length - 1)

@@ -20,7 +20,7 @@ import { truncate } from '../../src/text.js';
 import { defuseMentions, escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;
-type ModalView = types.ModalView;
+export type ModalView = types.ModalView;
 type Option = types.PlainTextOption;
 
 export const ACTION = {
@@ -249,6 +249,17 @@ export function noticeModal(message: string): ModalView {
   };
 }
 
+/** A submitted step's modal while the next step may still come (see chain.ts). */
+export function loadingModal(): ModalView {
+  return {
+    ...noticeModal('⏳ Sent. Loading the next step, if there is one…'),
+    callback_id: LOADING_CALLBACK,
+  };
+}
+
+/** The loading modal's callback id: an accepted submit, told apart from a refusal's notice. */
+export const LOADING_CALLBACK = 'parley_loading';
+
 // ───────────────────────────── the form modal ─────────────────────────────
 
 /** Block ids: the field's own name when Slack takes it, its position otherwise. */
@@ -329,7 +340,9 @@ function elementFor(field: FormField, initial: unknown): types.InputBlockElement
   switch (field.kind) {
     case 'text': {
       const long =
-        (field.maxLength ?? 0) > 150 || /descr|detail|body|notes?|comment|message|summary/i.test(field.name);
+        field.multiline === true ||
+        (field.maxLength ?? 0) > 150 ||
+        /descr|detail|body|notes?|comment|message|summary/i.test(field.name);
       const minLength = field.minLength !== undefined && field.minLength > 0 ? field.minLength : undefined;
       const maxLength =
         field.maxLength !== undefined && field.maxLength <= LIMITS.textInputLength

@@ -19,10 +19,13 @@ import {
   formModal,
   INPUT_ACTION,
   type InputState,
+  loadingModal,
+  type ModalView,
   noticeModal,
   readSubmission,
   suggestOptions,
 } from './blocks.js';
+import { ModalChain } from './chain.js';
 import { keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
 
 export interface InboundOptions {
@@ -97,7 +100,11 @@ function actorOf(body: AnyBody): Actor {
   return { platform: PLATFORM, workspace: workspaceOf(body), user: body.user?.id ?? 'unknown' };
 }
 
+const SENT = '✅ Sent. The answer continues in the conversation — you can close this.';
+const FAILED = 'Something went wrong on my side. Please try again.';
+
 export function registerInbound(o: InboundOptions): void {
+  const finish = (viewId: string, view: ModalView) => o.surface.updateModal(viewId, view);
   const { app, agent, store, surface, logger } = o;
 
   /**
@@ -263,11 +270,25 @@ export function registerInbound(o: InboundOptions): void {
           else await ack({ response_action: 'update', view: noticeModal(received.message) });
           return;
         }
-        await ack();
+        // The modal stays open as "loading": a wizard's next step opens in it (chain.ts).
+        await ack({ response_action: 'update', view: loadingModal() });
+        const chainKey = ModalChain.key(actor);
+        const viewId = body.view.id;
+        o.surface.chain.expect(chainKey, viewId);
         o.background(
           o.admit().then(async () => {
             // A refusal after the ack is told to the person by the core itself.
-            await received.deliver();
+            const reply = await received.deliver().catch((err: unknown) => {
+              o.surface.chain.settle(chainKey, viewId, finish, noticeModal(FAILED), true);
+              throw err;
+            });
+            o.surface.chain.settle(
+              chainKey,
+              viewId,
+              finish,
+              noticeModal(reply.ok ? SENT : reply.message),
+              !reply.ok,
+            );
           }),
         );
       } catch (err) {

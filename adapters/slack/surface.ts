@@ -17,7 +17,13 @@ import { describeError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
-import type { ChatSurface, InteractionOutcome, OutboundFile, OutboundMessage } from '../../src/surface.js';
+import type {
+  ChatSurface,
+  FormView,
+  InteractionOutcome,
+  OutboundFile,
+  OutboundMessage,
+} from '../../src/surface.js';
 import { splitText } from '../../src/text.js';
 import {
   closedMessage,
@@ -25,13 +31,16 @@ import {
   confirmMessage,
   formHeadline,
   formMessage,
+  formModal,
   LIMITS,
   linkHeadline,
   linkMessage,
+  type ModalView,
   markdownMessage,
   SLACK_CAPABILITIES,
   type SlackMessage,
 } from './blocks.js';
+import { ModalChain } from './chain.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 
 export const PLATFORM = 'slack';
@@ -96,6 +105,8 @@ export class SlackSurface implements ChatSurface {
   readonly capabilities = SLACK_CAPABILITIES;
   private client: webApi.WebClient | undefined;
   private readonly fetchFn: typeof fetch;
+  /** Submitted modals waiting for a wizard's next step (see chain.ts). */
+  readonly chain = new ModalChain();
 
   constructor(private readonly options: SlackSurfaceOptions) {
     this.fetchFn = options.fetch ?? globalThis.fetch;
@@ -111,6 +122,35 @@ export class SlackSurface implements ChatSurface {
     return this.client;
   }
 
+  /**
+   * A wizard's next step opens in the modal its last step was submitted from, when that modal is
+   * still waiting. A failure leaves the "Fill in" button as the way in.
+   */
+  private async openInWaitingModal(conversation: Conversation, view: FormView): Promise<void> {
+    const viewId = this.chain.take(ModalChain.key(conversation));
+    if (!viewId) return;
+    const built = formModal(view.id, view.form, view.origin);
+    if (!built.ok) return;
+    try {
+      await this.web.views.update({ view_id: viewId, view: built.view });
+    } catch (err) {
+      // Usually the person closed the waiting modal: the step's "Fill in" button is the way in.
+      this.options.logger.debug(
+        { err: describeError(err) },
+        'Slack: opening the next step in the modal failed',
+      );
+    }
+  }
+
+  /** Replaces a waiting modal's content (the chain's closing words). */
+  async updateModal(viewId: string, view: ModalView): Promise<void> {
+    try {
+      await this.web.views.update({ view_id: viewId, view });
+    } catch (err) {
+      this.options.logger.debug({ err: describeError(err) }, 'Slack: updating a finished modal failed');
+    }
+  }
+
   async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
       case 'text':
@@ -123,6 +163,7 @@ export class SlackSurface implements ChatSurface {
         return this.notice(conversation, message.text);
       case 'form':
       case 'confirm': {
+        if (message.kind === 'form') await this.openInWaitingModal(conversation, message.view);
         const [msg, headline] =
           message.kind === 'form'
             ? [formMessage(message.view, conversation.user), formHeadline(message.view)]

@@ -37,7 +37,15 @@ export interface FormField {
   minItems?: number;
   maxItems?: number;
   options?: FieldOption[];
+  /**
+   * A text field meant for several lines (a V1 `textarea`, or a long `maxLength`): surfaces offer
+   * a multi-line input. A hint only — the value is checked like any text.
+   */
+  multiline?: boolean;
 }
+
+/** Text fields allowing more than this many characters get a multi-line input. */
+export const MULTILINE_FROM_LENGTH = 300;
 
 export interface FormSpec {
   /** Short title (adapters truncate to their limits). */
@@ -124,6 +132,9 @@ function fieldFromProperty(name: string, prop: unknown, required: boolean): Form
         ...(def !== undefined && { default: def }),
         ...(minLength !== undefined && { minLength }),
         ...(maxLength !== undefined && { maxLength }),
+        ...(kind === 'text' &&
+          maxLength !== undefined &&
+          maxLength > MULTILINE_FROM_LENGTH && { multiline: true }),
       };
     }
     case 'number':

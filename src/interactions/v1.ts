@@ -5,7 +5,7 @@
  * the client side's reading of it, lenient about extras and strict about what it renders.
  */
 import { z } from 'zod';
-import { type FieldKind, type FormField, type FormSpec, humanize } from './form.js';
+import { type FieldKind, type FormField, type FormSpec, humanize, MULTILINE_FROM_LENGTH } from './form.js';
 
 const option = z.union([
   z.string().transform((s) => ({ value: s, label: s })),
@@ -122,6 +122,8 @@ export function v1PayloadToForm(payload: V1Payload, toolTitle: string): FormSpec
       ...(f.minimum !== undefined && { minimum: f.minimum }),
       ...(f.maximum !== undefined && { maximum: f.maximum }),
       ...(f.options !== undefined && { options: f.options }),
+      ...(kind === 'text' &&
+        (f.type === 'textarea' || (f.max_length ?? 0) > MULTILINE_FROM_LENGTH) && { multiline: true }),
     });
   }
   return {

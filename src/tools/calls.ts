@@ -52,6 +52,12 @@ export interface ToolCallsOptions {
 
 type Target = { server: ServerConfig; tool: Tool; args: Record<string, unknown> };
 
+/**
+ * Most V1 forms one call may show. A V1 tool asks again when it wants more (a wizard), but one
+ * that returns its form whatever the answers would ask forever.
+ */
+export const MAX_V1_FORMS_PER_CALL = 3;
+
 export class ToolCalls {
   constructor(private readonly o: ToolCallsOptions) {}
 
@@ -233,6 +239,13 @@ export class ToolCalls {
       const form = v1PayloadToForm(v1.payload, tool);
       if ('error' in form) return { done: true, content: `Error: ${form.error}` };
       const origin = `${server.name} · ${tool}`;
+      const callId = turn.queue[0]?.id ?? '';
+      const shownBefore = turn.v1Forms?.[callId] ?? 0;
+      if (shownBefore >= MAX_V1_FORMS_PER_CALL) {
+        const sentence = `${origin} keeps asking for its form again after getting the answers, so I stopped after ${MAX_V1_FORMS_PER_CALL} tries. The tool may not accept these answers — check its documentation, or try different ones.`;
+        return ended(turn, `⚠️ ${sentence}`, `Error: ${sentence}`);
+      }
+      turn.v1Forms = { ...turn.v1Forms, [callId]: shownBefore + 1 };
       const shown = await this.o.presenter.show(turn.conversation, origin, route(turn), {
         kind: 'form',
         form,

@@ -82,7 +82,7 @@ export class ToolCatalog {
         continue;
       }
       for (const tool of entry.tools)
-        listed.push({ ref: { server: entry.server.name, tool: tool.name }, tool });
+        if (!taskOnly(tool)) listed.push({ ref: { server: entry.server.name, tool: tool.name }, tool });
     }
     const table = new Table(listed.map((l) => l.ref));
     const tools = listed.map(({ ref, tool }) => ({
@@ -126,6 +126,7 @@ export class ToolCatalog {
     }
     const tool = tools.find((t) => t.name === ref.tool);
     if (!tool) return notCallable(`${server.name} has no tool called “${ref.tool}”.`);
+    if (taskOnly(tool)) return notCallable(`${qualifiedName(ref)}: ${TASK_ONLY}`);
     return { ok: true, server, tool, ref };
   }
 
@@ -152,14 +153,56 @@ export class ToolCatalog {
         continue;
       }
       lines.push(`**${server.title ?? server.name}** (\`${server.name}\`)`);
-      for (const t of entry.tools) {
-        const flag = t.annotations?.destructiveHint ? ' ⚠️' : '';
-        const name = qualifiedName({ server: server.name, tool: t.name });
-        lines.push(`• \`${name}\`${flag} — ${truncate(t.description ?? '', 120)}`);
-      }
+      for (const t of entry.tools) lines.push(...describeTool(server.name, t));
     }
+    if (lines.some((l) => l.includes('\n    args: '))) lines.push('_Arguments marked * are required._');
     return lines.join('\n') || 'No MCP servers are configured.';
   }
+}
+
+/** Why a task-only tool is not offered (shown in `/tools` and to a call). */
+export const TASK_ONLY =
+  'runs only as an MCP task (`execution.taskSupport: "required"`), which Parley doesn’t support yet, so it isn’t offered.';
+
+/** Tools a server will only run as MCP tasks (MCP 2025-11-25, "Tasks"). */
+export function taskOnly(tool: Tool): boolean {
+  return (tool as { execution?: { taskSupport?: unknown } }).execution?.taskSupport === 'required';
+}
+
+/**
+ * A tool's lines in `/tools` (Markdown): its name and description, then its arguments compactly
+ * — `name` type, `*` when required — from its `inputSchema` (JSON Schema). Task-only tools say
+ * why they aren't offered.
+ */
+export function describeTool(server: string, tool: Tool): string[] {
+  const flag = tool.annotations?.destructiveHint ? ' ⚠️' : '';
+  const name = qualifiedName({ server, tool: tool.name });
+  const head = `• \`${name}\`${flag} — ${truncate(tool.description ?? tool.title ?? '', 120)}`;
+  if (taskOnly(tool)) return [`${head}\n    _Not available: ${TASK_ONLY}_`];
+  const schema = tool.inputSchema as { properties?: unknown; required?: unknown } | undefined;
+  const props =
+    schema && typeof schema.properties === 'object' && schema.properties !== null
+      ? Object.entries(schema.properties as Record<string, unknown>)
+      : [];
+  if (props.length === 0) return [head];
+  const required = Array.isArray(schema?.required) ? schema.required : [];
+  const args = props
+    .slice(0, 12)
+    .map(([arg, prop]) => `\`${arg}\`${required.includes(arg) ? '*' : ''} ${typeName(prop)}`);
+  if (props.length > 12) args.push(`…${props.length - 12} more`);
+  return [`${head}\n    args: ${args.join(' · ')}`];
+}
+
+/** A JSON Schema property's type in a few words: `string`, `list of string`, `one of a|b`. */
+function typeName(prop: unknown): string {
+  if (typeof prop !== 'object' || prop === null) return 'any';
+  const p = prop as { type?: unknown; enum?: unknown; items?: unknown; format?: unknown };
+  if (Array.isArray(p.enum) && p.enum.length > 0)
+    return `one of ${truncate(p.enum.map(String).join('|'), 60)}`;
+  if (p.type === 'array') return `list of ${typeName(p.items)}`;
+  if (Array.isArray(p.type)) return p.type.map(String).join('|');
+  if (typeof p.type === 'string') return typeof p.format === 'string' ? `${p.type} (${p.format})` : p.type;
+  return 'any';
 }
 
 function notCallable(sentence: string): Resolved {

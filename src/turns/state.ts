@@ -39,6 +39,8 @@ export interface TurnState {
   /** Calls already confirmed by the person (ids), so a resume doesn't ask again. */
   confirmed: string[];
   steps: number;
+  /** V1 forms shown per call id: a tool that keeps returning its form is stopped (see ToolCalls). */
+  v1Forms?: Record<string, number>;
   userText: string;
   wait?: Wait;
   /** Images tool results of this step returned, shown to the model after the step's tool messages. */

@@ -31,5 +31,6 @@ describe('npm start', () => {
     expect(out).toMatch(/Store: in memory/);
     expect(out).toMatch(/LLM: none/);
     expect(out).toMatch(/parley> started fine/);
-  });
+    // A whole product in a child process: start-up alone takes ~15 s on a loaded 2-core machine.
+  }, 90_000);
 });

@@ -39,6 +39,8 @@ describe('console walkthrough on Redis with a scripted LLM', () => {
     });
     expect(missing).toEqual([]);
     expect(transcript).toContain('Store: Redis');
+    // The banner names the configured model and where it runs.
+    expect(transcript).toMatch(/LLM: scripted at 127\.0\.0\.1:\d+/);
     expect(transcript).toMatch(/parley> The tool answered: said through the model/);
     // The sampling request reached the scripted model with a bounded maxTokens.
     const sampling = llm.requests[0];

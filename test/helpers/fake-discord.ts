@@ -154,6 +154,8 @@ export interface FakeDiscord {
   /** Messages `user` can see in `channels` (and their threads), oldest first. */
   visibleTo(user: string, channels: string[]): FakeMessage[];
   followUpsOf(interaction: Json): FakeMessage[];
+  /** Where `GET /gateway/bot` sends discord.js (a gateway stand-in, see fake-discord-gateway.ts). */
+  setGateway(url: string): void;
   close(): Promise<void>;
 }
 
@@ -173,6 +175,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   const users = new Map<string, string>();
   const commands: unknown[] = [];
   const order: string[] = [];
+  let gatewayUrl: string | undefined;
 
   const userId = (name: string) => {
     let id = users.get(name);
@@ -405,6 +408,15 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       };
     }
     if (/^\/channels\/[^/]+\/typing$/.test(path) && method === 'POST') return { status: 204 };
+    if (path === '/gateway/bot' && method === 'GET' && gatewayUrl)
+      return {
+        status: 200,
+        body: {
+          url: gatewayUrl,
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+        },
+      };
     if (/^\/applications\/[^/]+(\/guilds\/[^/]+)?\/commands$/.test(path) && method === 'PUT') {
       commands.splice(0, commands.length, ...(body as unknown[]));
       return {
@@ -661,6 +673,9 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       const it = itOf(payload);
       if (!it) return [];
       return order.map((id) => messages.get(id) as FakeMessage).filter((m) => m.viaInteraction === it.id);
+    },
+    setGateway(url) {
+      gatewayUrl = url;
     },
     close: () =>
       new Promise((resolve) => {

@@ -69,6 +69,8 @@ export interface FakeView {
   user: string;
   view: Obj;
   open: boolean;
+  /** The last view_submission payload sent for this view (for {@link FakeSlack.replaySubmit}). */
+  lastSubmit?: Obj;
 }
 
 /** What changed in the fake's model (for the interactive `npm run fake-slack`). */
@@ -366,11 +368,22 @@ export class FakeSlack {
       is_enterprise_install: false,
       enterprise: null,
     };
+    v.lastSubmit = payload;
     const ack = await this.deliver('interactive', payload);
     // A forged submit (someone else's view) changes nothing the owner sees.
     if (user === v.user) this.applyViewResponse(v, ack.body);
     else this.note(ackViewProblems(ack.body));
     return ack;
+  }
+
+  /**
+   * Sends the view's last submission again, byte for byte — a replayed request (a retry, a
+   * double click that raced the update), whatever the modal shows now.
+   */
+  async replaySubmit(viewId: string): Promise<Ack> {
+    const v = this.views.get(viewId);
+    if (!v?.lastSubmit) throw new Error(`View ${viewId} was never submitted.`);
+    return this.deliver('interactive', v.lastSubmit);
   }
 
   /** `user` closes a modal with its close button. */
@@ -794,7 +807,7 @@ export class FakeSlack {
       }
       case 'views.update': {
         const v = this.views.get(String(args.view_id));
-        if (!v) return { ok: false, error: 'not_found' };
+        if (!v?.open) return { ok: false, error: 'not_found' };
         if (args.hash !== undefined && args.hash !== v.hash) return { ok: false, error: 'hash_conflict' };
         const view = parseMaybe(args.view);
         const bad = this.checked(checkView(view, method));

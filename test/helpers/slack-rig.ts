@@ -4,7 +4,7 @@
  * fill in a modal; the messages visible to them). Tests and the contract harness build on it.
  */
 import { expect } from 'vitest';
-import { ACTION } from '../../adapters/slack/blocks.js';
+import { ACTION, LOADING_CALLBACK } from '../../adapters/slack/blocks.js';
 import { createSlackAdapter, SLACK_EVENTS_PATH, type SlackAdapter } from '../../adapters/slack/index.js';
 import { Agent } from '../../src/agent.js';
 import type { ServerConfig } from '../../src/config.js';
@@ -187,9 +187,18 @@ export class SlackRig {
     view: FakeView,
     values: Record<string, string | string[] | undefined>,
   ): Promise<Outcome> {
-    const ack = await this.slack.submitView(user, view.id, values);
+    // Submitted before, the modal now shows "loading" or the next step: submitting the same form
+    // again can only be a replayed request.
+    const submitted = view.lastSubmit?.view;
+    const again = isObj(submitted) && view.view.callback_id !== submitted.callback_id;
+    const ack = again
+      ? await this.slack.replaySubmit(view.id)
+      : await this.slack.submitView(user, view.id, values);
     const body = ack.body;
     if (!isObj(body) || body.response_action === undefined) return { ok: true };
+    // Accepted: the modal stays open as "loading" for a wizard's next step (adapters/slack/chain.ts).
+    if (body.response_action === 'update' && isObj(body.view) && body.view.callback_id === LOADING_CALLBACK)
+      return { ok: true };
     if (body.response_action === 'errors')
       return { ok: false, errors: body.errors as Record<string, string> };
     const shown =
