@@ -77,8 +77,9 @@ describe('refresh failure', () => {
     // The refresh token dies before the access token does: the next refresh must fail.
     stack = await startAuthStack({
       label: 'refresh-fail',
-      accessTokenTtlSeconds: 2,
-      refreshTokenTtlSeconds: 1,
+      // Long enough for the first call to finish on a loaded machine, short enough for the test.
+      accessTokenTtlSeconds: 4,
+      refreshTokenTtlSeconds: 2,
     });
   });
   afterAll(async () => stack?.close());
@@ -92,7 +93,7 @@ describe('refresh failure', () => {
     await followSignInLink((await surface.waitFor(u, 'link', 1)).url);
     await surface.waitForText(u, /^alice$/);
 
-    await sleep(2_500);
+    await sleep(4_500);
     await p.agent.handleMessage(conv(u), '/call demo__whoami {}');
     const again = await surface.waitFor(u, 'link', 2);
     expect(again.message).not.toMatch(/same link again/);
