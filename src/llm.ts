@@ -36,8 +36,18 @@ export interface LlmReply {
   model: string;
 }
 
+/** Streaming: `onText` gets each piece of the answer's text as the model produces it. */
+export interface LlmStreamOptions {
+  onText?: (delta: string) => void;
+}
+
 export interface Llm {
-  complete(request: LlmRequest): Promise<LlmReply>;
+  /**
+   * Asks the model. With `options.onText` the answer is streamed (the reply is the same, assembled
+   * from the stream); without it, one request and one response.
+   * @throws ParleyError `llm_error` when the model can't be reached or refuses.
+   */
+  complete(request: LlmRequest, options?: LlmStreamOptions): Promise<LlmReply>;
 }
 
 export interface OpenAiLlmOptions {
@@ -58,9 +68,9 @@ export class OpenAiLlm implements Llm {
     });
   }
 
-  async complete(request: LlmRequest): Promise<LlmReply> {
+  async complete(request: LlmRequest, options: LlmStreamOptions = {}): Promise<LlmReply> {
     try {
-      const res = await this.client.chat.completions.create({
+      const body = {
         model: this.options.model,
         messages: request.messages.map((m) =>
           m.role === 'assistant'
@@ -84,7 +94,13 @@ export class OpenAiLlm implements Llm {
           })),
         }),
         ...(request.maxTokens && { max_tokens: request.maxTokens }),
-      });
+      };
+      const onText = options.onText;
+      if (onText) {
+        const stream = await this.client.chat.completions.create({ ...body, stream: true });
+        return await assembleStream(stream, onText);
+      }
+      const res = await this.client.chat.completions.create(body);
       const choice = res.choices[0];
       if (!choice) throw new Error('the model returned no choices');
       const toolCalls: LlmToolCall[] = [];
@@ -105,4 +121,38 @@ export class OpenAiLlm implements Llm {
       );
     }
   }
+}
+
+type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
+
+/**
+ * Builds a reply from a stream of chat-completion chunks: text deltas are concatenated (and handed
+ * to `onText` as they come); tool calls arrive in pieces keyed by `index` — the first piece has
+ * the id and name, later ones append to `function.arguments` (OpenAI Chat Completions streaming).
+ */
+export async function assembleStream(
+  stream: AsyncIterable<Chunk>,
+  onText: (delta: string) => void,
+): Promise<LlmReply> {
+  let content = '';
+  let model = '';
+  const calls = new Map<number, LlmToolCall>();
+  for await (const chunk of stream) {
+    if (chunk.model) model = chunk.model;
+    const delta = chunk.choices[0]?.delta;
+    if (!delta) continue;
+    if (delta.content) {
+      content += delta.content;
+      onText(delta.content);
+    }
+    for (const piece of delta.tool_calls ?? []) {
+      const call = calls.get(piece.index) ?? { id: '', name: '', arguments: '' };
+      if (piece.id) call.id = piece.id;
+      if (piece.function?.name) call.name += piece.function.name;
+      if (piece.function?.arguments) call.arguments += piece.function.arguments;
+      calls.set(piece.index, call);
+    }
+  }
+  const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => c);
+  return { content: content || null, toolCalls, model };
 }
