@@ -32,6 +32,7 @@ import {
   type SlackMessage,
 } from './blocks.js';
 import { MESSAGE_TEXT_LIMIT, markdownToMrkdwn } from './mrkdwn.js';
+import { SlackStreams, type StreamHost } from './stream.js';
 
 export const PLATFORM = 'slack';
 
@@ -84,16 +85,21 @@ export interface SlackSurfaceOptions {
   /** Background work (message rewrites) is tracked so tests and shutdown can wait for it. */
   track: (work: Promise<unknown>) => void;
   fetch?: typeof fetch;
+  /** Least time between two updates of a message being streamed (ms; default 1000). */
+  streamIntervalMs?: number;
 }
 
-export class SlackSurface implements ChatSurface {
+export class SlackSurface implements ChatSurface, StreamHost {
   readonly platform = PLATFORM;
   readonly capabilities = SLACK_CAPABILITIES;
+  readonly streams = true;
   private client: webApi.WebClient | undefined;
   private readonly fetchFn: typeof fetch;
+  private readonly streamed: SlackStreams;
 
   constructor(private readonly options: SlackSurfaceOptions) {
     this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.streamed = new SlackStreams(this, options.logger, options.streamIntervalMs);
   }
 
   /** Set once the adapter has checked the bot token. */
@@ -101,7 +107,7 @@ export class SlackSurface implements ChatSurface {
     this.client = client;
   }
 
-  private get web(): webApi.WebClient {
+  get web(): webApi.WebClient {
     if (!this.client) throw new Error('The Slack adapter was not started, so it cannot post yet.');
     return this.client;
   }
@@ -110,6 +116,9 @@ export class SlackSurface implements ChatSurface {
     switch (message.kind) {
       case 'text':
         return this.postText(conversation, message.text);
+      case 'stream':
+        if (message.phase === 'append') return this.streamed.append(conversation, message.id, message.text);
+        return this.streamed.stop(conversation, message.id, message.text);
       case 'progress':
         return this.postProgress(conversation, message.text);
       case 'notice':
@@ -197,6 +206,26 @@ export class SlackSurface implements ChatSurface {
   }
 
   // ───────────────────────────── text and progress ─────────────────────────────
+
+  delivery(c: Conversation): Delivery {
+    return deliveryFor(c);
+  }
+
+  takePlaceholder(c: Conversation): Promise<Placeholder | undefined> {
+    return takeJson<Placeholder>(this.options.store, keys.placeholder(c));
+  }
+
+  setPlaceholder(c: Conversation, ph: Placeholder): Promise<void> {
+    return setJson(this.options.store, keys.placeholder(c), ph, PLACEHOLDER_TTL_MS);
+  }
+
+  postPlain(c: Conversation, text: string): Promise<string | undefined> {
+    return this.send(c, { text, blocks: [] }, false);
+  }
+
+  answer(c: Conversation, text: string): Promise<void> {
+    return this.postText(c, text);
+  }
 
   private async postText(c: Conversation, text: string): Promise<void> {
     const chunks = splitText(markdownToMrkdwn(text), MESSAGE_TEXT_LIMIT);

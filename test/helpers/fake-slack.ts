@@ -41,6 +41,8 @@ export interface FakeMessage {
   deleted: boolean;
   /** Every version, oldest first (chat.update and response_url replace add one). */
   history: Array<{ text: string; blocks: Obj[] }>;
+  /** 'open' while a chat stream writes it, 'stopped' after chat.stopStream; unset otherwise. */
+  stream?: 'open' | 'stopped';
 }
 
 export interface FakeView {
@@ -76,6 +78,8 @@ export interface FakeSlackOptions {
   appToken?: string;
   /** Check every payload against Slack's limits (default true). */
   validate?: boolean;
+  /** Offer the chat streaming API (default true); without it the methods are `unknown_method`. */
+  streaming?: boolean;
 }
 
 interface Trigger {
@@ -119,6 +123,7 @@ export class FakeSlack {
   private seq = 0;
   private lastTs = 0;
   private readonly validate: boolean;
+  private readonly streaming: boolean;
   private readonly watchers = new Set<(change: FakeChange) => void>();
   url = '';
 
@@ -129,6 +134,7 @@ export class FakeSlack {
     this.botToken = options.botToken ?? 'xoxb-fake-bot-token';
     this.appToken = options.appToken ?? 'xapp-fake-app-token';
     this.validate = options.validate ?? true;
+    this.streaming = options.streaming ?? true;
     this.server = createServer((req, res) => void this.route(req, res));
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, socket, head) => {
@@ -654,7 +660,8 @@ export class FakeSlack {
         if (bad) return bad;
         const m = this.messages.find((x) => x.channel === args.channel && x.ts === args.ts && !x.ephemeralTo);
         if (!m || m.deleted) return { ok: false, error: 'message_not_found' };
-        if (m.author !== this.botUserId) return { ok: false, error: 'cant_update_message' };
+        if (m.author !== this.botUserId || m.stream === 'open')
+          return { ok: false, error: 'cant_update_message' };
         // Slack keeps the old blocks when an update gives text only; Parley always means to replace.
         m.text = str(args.text);
         m.blocks = blocksOf(args);
@@ -669,6 +676,10 @@ export class FakeSlack {
         this.changed({ kind: 'message', message: m });
         return { ok: true, channel: m.channel, ts: m.ts };
       }
+      case 'chat.startStream':
+      case 'chat.appendStream':
+      case 'chat.stopStream':
+        return this.streamApi(method, args);
       case 'views.open':
       case 'views.push': {
         const trigger = this.triggers.get(String(args.trigger_id));
@@ -704,6 +715,68 @@ export class FakeSlack {
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /**
+   * Slack's chat streaming API (chat.startStream / appendStream / stopStream): a streamed message
+   * is a thread reply (thread_ts), addressed to a person outside DMs (recipient_user_id and
+   * recipient_team_id), fed `markdown_text` or `markdown_text` chunks of at most 12,000 characters.
+   */
+  private streamApi(method: string, args: Obj): Obj {
+    if (!this.streaming) return { ok: false, error: 'unknown_method' };
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    if (!channel) return { ok: false, error: 'channel_not_found' };
+    const chunks = parseMaybe(args.chunks);
+    const problems: string[] = [];
+    let text = '';
+    if (typeof args.markdown_text === 'string') text += args.markdown_text;
+    if (chunks !== undefined) {
+      if (!Array.isArray(chunks)) problems.push(`${method}: chunks must be an array`);
+      else
+        for (const c of chunks) {
+          if (!isObj(c) || c.type !== 'markdown_text' || typeof c.text !== 'string')
+            problems.push(`${method}: unsupported chunk ${JSON.stringify(c)}`);
+          else {
+            if (c.text.length > 12_000) problems.push(`${method}: a chunk over 12,000 characters`);
+            text += c.text;
+          }
+        }
+    }
+    if (typeof args.markdown_text === 'string' && args.markdown_text.length > 12_000)
+      problems.push(`${method}: markdown_text over 12,000 characters`);
+    if (method === 'chat.appendStream' && !text) problems.push(`${method}: nothing to append`);
+    if (method === 'chat.startStream') {
+      if (typeof args.thread_ts !== 'string') problems.push(`${method}: thread_ts is required`);
+      if (
+        !channel.startsWith('D') &&
+        (typeof args.recipient_user_id !== 'string' || typeof args.recipient_team_id !== 'string')
+      )
+        problems.push(`${method}: recipient_user_id and recipient_team_id are required outside DMs`);
+    }
+    if (problems.length > 0) {
+      this.note(problems);
+      return { ok: false, error: 'invalid_arguments', errors: problems };
+    }
+    if (method === 'chat.startStream') {
+      const ts = this.nextTs();
+      const m = this.record({
+        channel,
+        ts,
+        author: this.botUserId,
+        text,
+        threadTs: String(args.thread_ts),
+      });
+      m.stream = 'open';
+      return { ok: true, channel, ts };
+    }
+    const m = this.messages.find((x) => x.channel === channel && x.ts === args.ts && !x.ephemeralTo);
+    if (!m || m.deleted) return { ok: false, error: 'message_not_found' };
+    if (m.stream !== 'open') return { ok: false, error: 'message_not_in_streaming_state' };
+    m.text += text;
+    m.history.push({ text: m.text, blocks: m.blocks });
+    if (method === 'chat.stopStream') m.stream = 'stopped';
+    this.changed({ kind: 'message', message: m });
+    return { ok: true, channel, ts: m.ts };
   }
 
   private checked(problems: string[]): Obj | undefined {
