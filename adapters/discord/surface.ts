@@ -36,6 +36,7 @@ import {
 } from './render.js';
 import type { DiscordRest } from './rest.js';
 import { type DiscordState, DM, type MessageRef } from './state.js';
+import { DiscordStreams } from './stream.js';
 import { clip, splitMessage } from './text.js';
 
 export const PLATFORM = 'discord';
@@ -47,6 +48,8 @@ export interface DiscordSurfaceOptions {
   /** Parley's HTTP server: `/l/:id` short links for URLs longer than a link button takes. */
   http?: ParleyHttpServer | undefined;
   now: () => number;
+  /** Least time between two edits of a message being streamed (ms; default 1000). */
+  streamIntervalMs?: number;
 }
 
 /** A plain message body in which nobody is pinged. */
@@ -57,14 +60,25 @@ export function body(content: string): MessageBody {
 export class DiscordSurface implements ChatSurface {
   readonly platform = PLATFORM;
   readonly capabilities = DISCORD_CAPABILITIES;
+  readonly streams = true;
+  private readonly streamed: DiscordStreams;
 
-  constructor(private readonly o: DiscordSurfaceOptions) {}
+  constructor(private readonly o: DiscordSurfaceOptions) {
+    this.streamed = new DiscordStreams(
+      { rest: o.rest, send: (c, m) => this.send(c, m) },
+      o.logger,
+      o.streamIntervalMs,
+    );
+  }
 
   async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
       case 'text':
         for (const part of splitMessage(message.text)) await this.send(conversation, body(part));
         return;
+      case 'stream':
+        if (message.phase === 'append') return this.streamed.append(conversation, message.id, message.text);
+        return this.streamed.stop(conversation, message.id, message.text);
       case 'progress':
         return this.progress(conversation, message.text);
       case 'notice':

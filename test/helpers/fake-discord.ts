@@ -34,6 +34,10 @@ export interface FakeMessage {
   deferred: boolean;
   replyTo?: string;
   edits: number;
+  /** When each edit arrived (ms since epoch), oldest first: pacing is checked against these. */
+  editedAt: number[];
+  /** Every content it showed, oldest first. */
+  versions: string[];
   /** The first components the message showed (forms, confirmations, links); [] for plain text. */
   shownComponents: Json[];
   /** The interaction whose webhook posted it (follow-ups). */
@@ -145,6 +149,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       ephemeral: (flags & 64) !== 0,
       deferred: false,
       edits: 0,
+      editedAt: [],
+      versions: [typeof data.content === 'string' ? data.content : ''],
       shownComponents: components,
       ...extra,
     };
@@ -159,6 +165,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     if (m.shownComponents.length === 0) m.shownComponents = m.components;
     m.deferred = false;
     m.edits++;
+    m.editedAt.push(Date.now());
+    m.versions.push(m.content);
   }
 
   const toJson = (m: FakeMessage) => ({
