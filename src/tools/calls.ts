@@ -30,6 +30,7 @@ import {
   type Wait,
 } from '../turns/state.js';
 import type { ToolCatalog } from './catalog.js';
+import { ProgressReporter } from './progress.js';
 import { formatResult } from './results.js';
 
 export interface ToolCallsOptions {
@@ -162,7 +163,13 @@ export class ToolCalls {
   ): Promise<StepResult> {
     const identity = identityKey(turn.conversation);
     const tool = toolDef.name;
-    const ctx: CallContext = { conversation: turn.conversation, server: server.name, tool };
+    const progress = new ProgressReporter(this.o.presenter, turn.conversation, `${server.name} · ${tool}`);
+    const ctx: CallContext = {
+      conversation: turn.conversation,
+      server: server.name,
+      tool,
+      onProgress: progress.update,
+    };
     // Harmless to run twice, by the tool's own declaration (MCP tool annotations).
     const repeatable =
       toolDef.annotations?.readOnlyHint === true || toolDef.annotations?.idempotentHint === true;
@@ -178,6 +185,7 @@ export class ToolCalls {
         },
       );
     } catch (err) {
+      await progress.end();
       if (this.o.signIn && isSignInRequired(err)) return this.askSignIn(turn, server);
       if (err instanceof UrlElicitationRequiredError) return this.askUrlRetry(turn, server, tool, err);
       if (isParleyError(err) && err.code === 'outcome_unknown')
@@ -189,6 +197,7 @@ export class ToolCalls {
         content: `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
       };
     }
+    await progress.end();
     if (outcome.kind === 'input_required')
       return this.inputRound(turn, server, toolDef, args, outcome.inputRequests, outcome.requestState, {});
     const v1 = findV1Payload(outcome.result.content);
