@@ -97,7 +97,11 @@ function actorOf(body: AnyBody): Actor {
   return { platform: PLATFORM, workspace: workspaceOf(body), user: body.user?.id ?? 'unknown' };
 }
 
-export function registerInbound(o: InboundOptions): void {
+/**
+ * Registers every listener; returns the message path, which the assistant threads (assistant.ts)
+ * share.
+ */
+export function registerInbound(o: InboundOptions): { onMessage: MessageHandler } {
   const { app, agent, store, surface, logger } = o;
 
   /**
@@ -304,4 +308,11 @@ export function registerInbound(o: InboundOptions): void {
   app.error(async (err) => {
     logger.warn({ err: describeError(err) }, 'Slack listener failed');
   });
+  return { onMessage };
 }
+
+export type MessageHandler = (
+  m: { channel: string; ts: string; thread?: string | undefined; user: string; text: string },
+  body: unknown,
+  retry: number | undefined,
+) => Promise<void>;

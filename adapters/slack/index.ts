@@ -29,6 +29,7 @@ import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
+import { createAssistant } from './assistant.js';
 import { WorkGate } from './gate.js';
 import { registerInbound } from './inbound.js';
 import { SlackSurface } from './surface.js';
@@ -188,7 +189,7 @@ export class SlackAdapter {
       logger: this.slackLog,
       clientOptions,
     });
-    registerInbound({
+    const { onMessage } = registerInbound({
       app,
       agent: this.config.agent,
       store: this.config.store,
@@ -201,6 +202,14 @@ export class SlackAdapter {
       background: (work) => this.track(work),
       admit: () => this.gate.admit(),
     });
+    app.assistant(
+      createAssistant({
+        agent: this.config.agent,
+        store: this.config.store,
+        logger: this.config.logger,
+        onMessage,
+      }),
+    );
     this.surface.setClient(app.client);
     if (this.socketReceiver) await this.socketReceiver.start();
     this.running = true;

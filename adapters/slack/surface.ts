@@ -19,6 +19,7 @@ import type { Logger } from '../../src/logger.js';
 import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
 import type { ChatSurface, InteractionOutcome, OutboundMessage } from '../../src/surface.js';
 import { splitText } from '../../src/text.js';
+import { isAssistantThread, statusFor, waitingStatus } from './assistant.js';
 import {
   closedMessage,
   confirmHeadline,
@@ -113,6 +114,37 @@ export class SlackSurface implements ChatSurface, StreamHost {
   }
 
   async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
+    // An assistant thread has a status line for what Parley is doing; a message clears it.
+    if ((message.kind === 'progress' || 'view' in message) && (await this.inAssistantThread(conversation))) {
+      if (message.kind === 'progress') return this.setStatus(conversation, statusFor(message.text));
+      await this.render(conversation, message);
+      return this.setStatus(conversation, waitingStatus(message.kind));
+    }
+    return this.render(conversation, message);
+  }
+
+  private async inAssistantThread(c: Conversation): Promise<boolean> {
+    return (
+      Boolean(c.thread) &&
+      deliveryFor(c) === 'dm' &&
+      isAssistantThread(this.options.store, c.channel, c.thread as string)
+    );
+  }
+
+  /** assistant.threads.setStatus; a failure only costs the status line (logged). */
+  private async setStatus(c: Conversation, status: string): Promise<void> {
+    try {
+      await this.web.assistant.threads.setStatus({
+        channel_id: c.channel,
+        thread_ts: c.thread as string,
+        status,
+      });
+    } catch (err) {
+      this.options.logger.debug({ err: describeError(err) }, 'assistant status failed');
+    }
+  }
+
+  private async render(conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
       case 'text':
         return this.postText(conversation, message.text);

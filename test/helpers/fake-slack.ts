@@ -45,6 +45,15 @@ export interface FakeMessage {
   stream?: 'open' | 'stopped';
 }
 
+export interface AssistantThread {
+  user: string;
+  /** Every status set, in order ('' when cleared, as a reply by the app does). */
+  statuses: string[];
+  title?: string;
+  prompts: Array<{ title: string; message: string }>;
+  promptsTitle?: string;
+}
+
 export interface FakeView {
   id: string;
   hash: string;
@@ -124,6 +133,7 @@ export class FakeSlack {
   private lastTs = 0;
   private readonly validate: boolean;
   private readonly streaming: boolean;
+  private readonly assistantThreads = new Map<string, AssistantThread>();
   private readonly watchers = new Set<(change: FakeChange) => void>();
   url = '';
 
@@ -235,6 +245,28 @@ export class FakeSlack {
 
   dmChannel(user: string): string {
     return `D${user}`;
+  }
+
+  /**
+   * `user` opens a new chat in the app's assistant pane: Slack starts a thread in their DM and
+   * sends `assistant_thread_started`. Messages in it are `dm(user, text, { threadTs })`.
+   */
+  async assistantThreadStarted(user: string) {
+    const channel = this.dmChannel(user);
+    const threadTs = this.nextTs();
+    this.assistantThreads.set(`${channel}:${threadTs}`, { user, statuses: [], prompts: [] });
+    const event = {
+      type: 'assistant_thread_started',
+      assistant_thread: { user_id: user, context: {}, channel_id: channel, thread_ts: threadTs },
+      event_ts: this.nextTs(),
+    };
+    const ack = await this.sendEvent(event);
+    return { channel, threadTs, ack };
+  }
+
+  /** The state of an assistant thread (status history, title, suggested prompts). */
+  assistantThread(channel: string, threadTs: string): AssistantThread | undefined {
+    return this.assistantThreads.get(`${channel}:${threadTs}`);
   }
 
   /**
@@ -621,6 +653,7 @@ export class FakeSlack {
           is_enterprise_install: false,
         };
       case 'chat.postMessage': {
+        this.replied(args);
         const bad = this.checked(
           checkMessage({ text: args.text, blocks: parseMaybe(args.blocks) }, 'chat.postMessage'),
         );
@@ -679,7 +712,12 @@ export class FakeSlack {
       case 'chat.startStream':
       case 'chat.appendStream':
       case 'chat.stopStream':
+        if (method === 'chat.startStream') this.replied(args);
         return this.streamApi(method, args);
+      case 'assistant.threads.setStatus':
+      case 'assistant.threads.setSuggestedPrompts':
+      case 'assistant.threads.setTitle':
+        return this.assistantApi(method, args);
       case 'views.open':
       case 'views.push': {
         const trigger = this.triggers.get(String(args.trigger_id));
@@ -715,6 +753,53 @@ export class FakeSlack {
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /** The app posted in a thread: an assistant thread's status clears (Slack does so). */
+  private replied(args: Obj): void {
+    const t = this.assistantThreads.get(`${String(args.channel)}:${String(args.thread_ts)}`);
+    if (t?.statuses.at(-1)) t.statuses.push('');
+  }
+
+  /**
+   * assistant.threads.setStatus / setSuggestedPrompts / setTitle: `channel_id` and `thread_ts` of
+   * an assistant thread; `status` a string ('' clears); one to four prompts, each with a `title`
+   * and a `message`; a `title` for the thread.
+   */
+  private assistantApi(method: string, args: Obj): Obj {
+    const t = this.assistantThreads.get(`${String(args.channel_id)}:${String(args.thread_ts)}`);
+    if (!t) return { ok: false, error: 'invalid_thread_ts' };
+    const problems: string[] = [];
+    if (method === 'assistant.threads.setStatus') {
+      if (typeof args.status !== 'string') problems.push(`${method}: status is required`);
+      else if (!problems.length) t.statuses.push(args.status);
+    } else if (method === 'assistant.threads.setSuggestedPrompts') {
+      const prompts = parseMaybe(args.prompts);
+      if (!Array.isArray(prompts) || prompts.length < 1 || prompts.length > 4)
+        problems.push(`${method}: one to four prompts`);
+      else
+        for (const p of prompts)
+          if (
+            !isObj(p) ||
+            typeof p.title !== 'string' ||
+            !p.title ||
+            typeof p.message !== 'string' ||
+            !p.message
+          )
+            problems.push(`${method}: every prompt needs a title and a message`);
+      if (problems.length === 0) {
+        t.prompts = prompts as AssistantThread['prompts'];
+        if (typeof args.title === 'string') t.promptsTitle = args.title;
+      }
+    } else {
+      if (typeof args.title !== 'string' || !args.title) problems.push(`${method}: title is required`);
+      else t.title = args.title;
+    }
+    if (problems.length > 0) {
+      this.note(problems);
+      return { ok: false, error: 'invalid_arguments', errors: problems };
+    }
+    return { ok: true };
   }
 
   /**

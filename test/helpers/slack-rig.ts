@@ -118,6 +118,13 @@ export class SlackRig {
     this.threads.set(user, set);
   }
 
+  /** `user` opens a chat in the assistant pane; its thread is followed like a mention's. */
+  async assistantThread(user: string) {
+    const started = await this.slack.assistantThreadStarted(user);
+    this.follow(user, started.channel, started.threadTs);
+    return started;
+  }
+
   /** The bot's messages `user` sees: in their threads, their DM, and ephemeral ones for them. */
   seenBy(user: string): FakeMessage[] {
     const threads = this.threads.get(user) ?? new Set<string>();
