@@ -82,6 +82,13 @@ export interface FakeDiscord {
   /** A gateway MESSAGE_CREATE for `user` writing `content` (with the bot mentioned when asked). */
   message(user: string, channel: FakeChannel, content: string, opts?: { mention?: boolean }): Json;
   slashCommand(user: string, channel: FakeChannel, name: string, options?: Record<string, string>): Json;
+  /** A message context-menu command (Apps → `name`) run on a message someone wrote. */
+  messageCommand(
+    user: string,
+    channel: FakeChannel,
+    name: string,
+    target: { id: string; content: string; author: string },
+  ): Json;
   autocomplete(
     user: string,
     channel: FakeChannel,
@@ -509,6 +516,27 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         name,
         type: 1,
         options: Object.entries(options).map(([n, value]) => ({ name: n, type: 3, value })),
+      });
+    },
+    messageCommand(user, channel, name, target) {
+      const message = {
+        id: target.id,
+        channel_id: channel.id,
+        content: target.content,
+        author: userObj(target.author),
+        timestamp: new Date().toISOString(),
+        edited_timestamp: null,
+        attachments: [],
+        embeds: [],
+        mentions: [],
+        type: 0,
+      };
+      return interaction(2, user, channel, {
+        id: snowflake(),
+        name,
+        type: 3,
+        target_id: target.id,
+        resolved: { messages: { [target.id]: message } },
       });
     },
     autocomplete(user, channel, name, options, focused) {
