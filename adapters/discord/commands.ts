@@ -11,7 +11,6 @@ import {
   type RESTPostAPIApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
-import { truncate } from '../../src/text.js';
 
 /** The message context-menu command (Apps → "Ask Parley about this"). */
 export const ASK_ABOUT = 'Ask Parley about this';
@@ -71,18 +70,6 @@ export function commandDefinitions(): RESTPostAPIApplicationCommandsJSONBody[] {
     new ContextMenuCommandBuilder().setName(ASK_ABOUT).setType(ApplicationCommandType.Message),
   );
   return [...slash, menu.toJSON()];
-}
-
-/**
- * The turn's text for "Ask Parley about this" on a message: the message quoted as context (its
- * first 3,500 characters; a message holds at most 4,000).
- */
-export function askAboutText(content: string): string {
-  const quoted = truncate(content.trim() || '(a message without text)', 3_500)
-    .split('\n')
-    .map((l) => `> ${l}`)
-    .join('\n');
-  return `Please help me with this message:\n\n${quoted}`;
 }
 
 /** Commands whose answers only the person who ran them should see. */

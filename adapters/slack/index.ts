@@ -32,6 +32,7 @@ import type { Store } from '../../src/store/index.js';
 import { createAssistant } from './assistant.js';
 import { WorkGate } from './gate.js';
 import { registerInbound } from './inbound.js';
+import { registerShortcuts } from './shortcuts.js';
 import { SlackSurface } from './surface.js';
 
 export { SlackSurface } from './surface.js';
@@ -201,6 +202,12 @@ export class SlackAdapter {
       run: (conversation, text) => this.run(conversation, text),
       background: (work) => this.track(work),
       admit: () => this.gate.admit(),
+    });
+    registerShortcuts({
+      app,
+      store: this.config.store,
+      dedupeTtlMs: this.config.dedupeTtlMs ?? 15 * 60_000,
+      run: (conversation, text) => this.run(conversation, text),
     });
     app.assistant(
       createAssistant({

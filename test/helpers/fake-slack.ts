@@ -311,6 +311,39 @@ export class FakeSlack {
   }
 
   /** `user` clicks a button (by action id) on a message they can see. */
+  /**
+   * `user` runs the message shortcut `callbackId` (⋯ → "Ask Parley about this") on `message`, a
+   * message someone wrote in `message.channel`.
+   */
+  async messageShortcut(user: string, callbackId: string, message: FakeMessage): Promise<Ack> {
+    return this.deliver('interactive', {
+      type: 'message_action',
+      callback_id: callbackId,
+      trigger_id: this.newTrigger(user),
+      action_ts: `${Date.now() / 1000}`,
+      team: { id: this.teamId, domain: 'fake' },
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
+      channel: { id: message.channel, name: message.channel.toLowerCase() },
+      is_enterprise_install: false,
+      enterprise: null,
+      token: 'verification-token-unused',
+      message_ts: message.ts,
+      message: {
+        type: 'message',
+        ts: message.ts,
+        text: message.text,
+        user: message.author,
+        ...(message.threadTs && { thread_ts: message.threadTs }),
+      },
+      response_url: this.newResponseUrl({ channel: message.channel, user }),
+    });
+  }
+
+  /** `user` writes `text` in `channel` without mentioning the bot (no event: Parley isn't told). */
+  say(user: string, channel: string, text: string): FakeMessage {
+    return this.record({ channel, ts: this.nextTs(), author: user, text });
+  }
+
   async click(user: string, message: FakeMessage, actionId: string): Promise<Ack & { triggerId: string }> {
     const action = this.findElement(message.blocks, actionId);
     if (!action) throw new Error(`No element "${actionId}" on message ${message.ts}.`);
