@@ -59,6 +59,8 @@ interface Live {
   work: Promise<void>;
   /** Set at stop: nothing more is sent for it. */
   done: boolean;
+  /** Slack refused a call: no more updates until the finished answer. */
+  broken?: boolean;
 }
 
 export class SlackStreams {
@@ -108,7 +110,7 @@ export class SlackStreams {
   }
 
   private schedule(live: Live): void {
-    if (live.mode === 'quiet' || live.done || live.timer) return;
+    if (live.mode === 'quiet' || live.done || live.broken || live.timer) return;
     const wait = Math.max(0, live.lastAt + this.intervalMs - Date.now());
     live.timer = setTimeout(() => {
       live.timer = undefined;
@@ -126,7 +128,8 @@ export class SlackStreams {
     } catch (err) {
       // A refused update leaves the message as it was; the finished answer still replaces it.
       this.logger.debug({ err: describeError(err), mode: live.mode }, 'streaming to Slack failed');
-      live.mode = 'quiet';
+      // Nothing more is sent; a started stream is still stopped and rewritten at the end.
+      live.broken = true;
     }
     // Text that came while this call was out goes in the next one, an interval later.
     if (live.sent < live.text.length) this.schedule(live);
