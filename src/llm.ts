@@ -34,6 +34,8 @@ export interface LlmReply {
   content: string | null;
   toolCalls: LlmToolCall[];
   model: string;
+  /** Tokens, when the server reports them (a streamed answer's last chunk carries them). */
+  usage?: { prompt: number; completion: number } | undefined;
 }
 
 /** Streaming: `onText` gets each piece of the answer's text as the model produces it. */
@@ -97,7 +99,11 @@ export class OpenAiLlm implements Llm {
       };
       const onText = options.onText;
       if (onText) {
-        const stream = await this.client.chat.completions.create({ ...body, stream: true });
+        const stream = await this.client.chat.completions.create({
+          ...body,
+          stream: true,
+          stream_options: { include_usage: true },
+        });
         return await assembleStream(stream, onText);
       }
       const res = await this.client.chat.completions.create(body);
@@ -136,9 +142,11 @@ export async function assembleStream(
 ): Promise<LlmReply> {
   let content = '';
   let model = '';
+  let usage: LlmReply['usage'];
   const calls = new Map<number, LlmToolCall>();
   for await (const chunk of stream) {
     if (chunk.model) model = chunk.model;
+    if (chunk.usage) usage = { prompt: chunk.usage.prompt_tokens, completion: chunk.usage.completion_tokens };
     const delta = chunk.choices[0]?.delta;
     if (!delta) continue;
     if (delta.content) {
@@ -154,5 +162,5 @@ export async function assembleStream(
     }
   }
   const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => c);
-  return { content: content || null, toolCalls, model };
+  return { content: content || null, toolCalls, model, usage };
 }

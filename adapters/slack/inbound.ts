@@ -11,6 +11,7 @@ import type { AnswerRefusal, AnswerReply, ParleyInbound } from '../../src/inboun
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
 import type { FormView } from '../../src/surface.js';
+import { createAssistant } from './assistant.js';
 import {
   ACTION,
   errorsByBlock,
@@ -23,6 +24,7 @@ import {
   readSubmission,
   suggestOptions,
 } from './blocks.js';
+import { registerShortcuts } from './shortcuts.js';
 import { keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
 
 export interface InboundOptions {
@@ -98,10 +100,10 @@ function actorOf(body: AnyBody): Actor {
 }
 
 /**
- * Registers every listener; returns the message path, which the assistant threads (assistant.ts)
- * share.
+ * Registers every listener: messages, the slash command, buttons and modals here; assistant
+ * threads (assistant.ts, sharing the message path) and the message shortcut (shortcuts.ts).
  */
-export function registerInbound(o: InboundOptions): { onMessage: MessageHandler } {
+export function registerInbound(o: InboundOptions): void {
   const { app, agent, store, surface, logger } = o;
 
   /**
@@ -305,10 +307,12 @@ export function registerInbound(o: InboundOptions): { onMessage: MessageHandler 
     await ack({ options: field ? suggestOptions(field, body.value) : [] });
   });
 
+  registerShortcuts({ app, store, dedupeTtlMs: o.dedupeTtlMs, run: o.run });
+  app.assistant(createAssistant({ agent, store, logger, onMessage }));
+
   app.error(async (err) => {
     logger.warn({ err: describeError(err) }, 'Slack listener failed');
   });
-  return { onMessage };
 }
 
 export type MessageHandler = (

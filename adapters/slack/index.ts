@@ -29,10 +29,8 @@ import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
-import { createAssistant } from './assistant.js';
 import { WorkGate } from './gate.js';
 import { registerInbound } from './inbound.js';
-import { registerShortcuts } from './shortcuts.js';
 import { SlackSurface } from './surface.js';
 
 export { SlackSurface } from './surface.js';
@@ -190,7 +188,7 @@ export class SlackAdapter {
       logger: this.slackLog,
       clientOptions,
     });
-    const { onMessage } = registerInbound({
+    registerInbound({
       app,
       agent: this.config.agent,
       store: this.config.store,
@@ -203,20 +201,6 @@ export class SlackAdapter {
       background: (work) => this.track(work),
       admit: () => this.gate.admit(),
     });
-    registerShortcuts({
-      app,
-      store: this.config.store,
-      dedupeTtlMs: this.config.dedupeTtlMs ?? 15 * 60_000,
-      run: (conversation, text) => this.run(conversation, text),
-    });
-    app.assistant(
-      createAssistant({
-        agent: this.config.agent,
-        store: this.config.store,
-        logger: this.config.logger,
-        onMessage,
-      }),
-    );
     this.surface.setClient(app.client);
     if (this.socketReceiver) await this.socketReceiver.start();
     this.running = true;

@@ -42,6 +42,22 @@ afterAll(async () => {
 const streamOf = (u: string) =>
   surface.for(u).filter((m): m is Extract<OutboundMessage, { kind: 'stream' }> => m.kind === 'stream');
 
+describe('the LLM port, streamed', () => {
+  it('hands over text as it comes and assembles the same reply, with token usage', async () => {
+    llm.push({ content: 'One two three.' });
+    const pieces: string[] = [];
+    const model = new OpenAiLlm({ apiKey: 'test', baseURL: llm.baseURL, model: 'scripted' });
+    const reply = await model.complete(
+      { messages: [{ role: 'user', content: 'count' }] },
+      { onText: (d) => pieces.push(d) },
+    );
+    expect(pieces).toEqual(['One', ' two', ' three.']);
+    expect(reply).toMatchObject({ content: 'One two three.', toolCalls: [], model: 'scripted' });
+    expect(reply.usage).toEqual({ prompt: 1, completion: 3 });
+    expect(llm.requests.at(-1)).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+});
+
 describe('streamed answers', () => {
   it('streams the answer in order and ends with the whole text', async () => {
     const u = 'stream-plain';

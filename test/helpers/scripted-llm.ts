@@ -13,6 +13,7 @@ export interface ChatRequest {
   tools?: Array<{ type: 'function'; function: { name: string; description?: string; parameters?: unknown } }>;
   max_tokens?: number;
   stream?: boolean;
+  stream_options?: { include_usage?: boolean };
 }
 
 export type ScriptStep =
@@ -69,7 +70,8 @@ export async function startScriptedLlm(initial: ScriptStep[] = []): Promise<Scri
       const model = request.model || 'scripted';
       if (request.stream) {
         const pieces = ('pieces' in step && step.pieces) || (content?.match(/\s*\S+|\s+$/g) ?? []);
-        void streamSse(res, model, pieces, calls, finish, step.gapMs ?? 0);
+        const usage = request.stream_options?.include_usage === true;
+        void streamSse(res, model, pieces, calls, finish, step.gapMs ?? 0, usage);
         return;
       }
       const message = {
@@ -112,6 +114,7 @@ async function streamSse(
   calls: Call[],
   finish: string,
   gapMs: number,
+  usage: boolean,
 ): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const id = `chatcmpl-s${++callCounter}`;
@@ -141,5 +144,17 @@ async function streamSse(
     chunk({ tool_calls: [{ index, function: { arguments: c.function.arguments.slice(half) } }] });
   }
   chunk({}, finish);
+  // With stream_options.include_usage, a last chunk with no choices carries the token counts.
+  if (usage)
+    res.write(
+      `data: ${JSON.stringify({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        choices: [],
+        usage: { prompt_tokens: 1, completion_tokens: pieces.length, total_tokens: 1 + pieces.length },
+      })}\n\n`,
+    );
   res.end('data: [DONE]\n\n');
 }
