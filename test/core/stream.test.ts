@@ -4,9 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent.js';
+import type { Conversation } from '../../src/conversation.js';
 import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
-import { RedisStore } from '../../src/store/index.js';
+import { MemoryStore, RedisStore } from '../../src/store/index.js';
 import type { OutboundMessage } from '../../src/surface.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
@@ -107,5 +108,37 @@ describe('streamed answers', () => {
     expect(call).toMatchObject({
       function: { name: 'demo__create_ticket', arguments: '{"initial_description":"Printer on fire"}' },
     });
+  });
+});
+
+/** A streaming surface whose platform refuses to finish streams (a stop throws). */
+class StopRefusingSurface extends RecordingSurface {
+  override async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
+    if (message.kind === 'stream' && message.phase === 'stop') throw new Error('platform refused');
+    return super.post(conversation, message);
+  }
+}
+
+describe('a stream the surface fails to finish', () => {
+  it('still ends with the whole answer, said plainly', async () => {
+    const flaky = new StopRefusingSurface('flaky', undefined, true);
+    const other = new Agent({
+      store: new MemoryStore(),
+      servers: [],
+      logger: silentLogger(),
+      llm: new OpenAiLlm({ apiKey: 'test', baseURL: llm.baseURL, model: 'scripted' }),
+    });
+    other.attach(flaky);
+    await other.start();
+    try {
+      llm.push({ content: 'The whole answer, even so.' });
+      await other.handleMessage(conv('stream-refused', 'C1', 'flaky'), 'hi');
+      expect(flaky.for('stream-refused').some((m) => m.kind === 'stream' && m.phase === 'append')).toBe(true);
+      expect(flaky.for('stream-refused').filter((m) => m.kind === 'text')).toEqual([
+        { kind: 'text', text: 'The whole answer, even so.' },
+      ]);
+    } finally {
+      await other.stop();
+    }
   });
 });
