@@ -14,10 +14,15 @@ import type { webApi } from '@slack/bolt';
 import type { Conversation } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import { MESSAGE_TEXT_LIMIT, markdownToMrkdwn } from './mrkdwn.js';
+import { markdownToMrkdwn } from './mrkdwn.js';
 
 /** Slack's limit for `markdown_text` in one streaming call (chat.appendStream docs). */
 export const STREAM_CHUNK_LIMIT = 12_000;
+/**
+ * Most of the text shown while editing in place: Slack advises keeping a message's `text` under
+ * 4,000 characters (it truncates past 40,000); the finished answer is split properly.
+ */
+const EDIT_TEXT_LIMIT = 3_900;
 /** Shown at the end of a message still being written (edit-in-place mode). */
 const CURSOR = ' ▍';
 
@@ -181,7 +186,7 @@ export class SlackStreams {
   /** Edit-in-place: the placeholder (or a new message) shows the text so far. */
   private async edit(live: Live): Promise<void> {
     const { c } = live;
-    const shown = `${markdownToMrkdwn(live.text).slice(0, MESSAGE_TEXT_LIMIT - CURSOR.length)}${CURSOR}`;
+    const shown = `${markdownToMrkdwn(live.text).slice(0, EDIT_TEXT_LIMIT - CURSOR.length)}${CURSOR}`;
     live.sent = live.text.length;
     if (!live.ph) {
       live.ph = await this.host.takePlaceholder(c);
