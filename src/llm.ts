@@ -41,10 +41,22 @@ export interface LlmReply {
   content: string | null;
   toolCalls: LlmToolCall[];
   model: string;
+  /** Tokens, when the server reports them (a streamed answer's last chunk carries them). */
+  usage?: { prompt: number; completion: number } | undefined;
+}
+
+/** Streaming: `onText` gets each piece of the answer's text as the model produces it. */
+export interface LlmStreamOptions {
+  onText?: (delta: string) => void;
 }
 
 export interface Llm {
-  complete(request: LlmRequest): Promise<LlmReply>;
+  /**
+   * Asks the model. With `options.onText` the answer is streamed (the reply is the same, assembled
+   * from the stream); without it, one request and one response.
+   * @throws ParleyError `llm_error` when the model can't be reached or refuses.
+   */
+  complete(request: LlmRequest, options?: LlmStreamOptions): Promise<LlmReply>;
   /** What to tell a person about this model (the console's start banner), e.g. "gpt-4o-mini at api.example.com". */
   readonly description?: string;
 }
@@ -76,15 +88,17 @@ export class OpenAiLlm implements Llm {
     }
   }
 
-  /** One Chat Completions request, as an `llm.chat` span; counted in the LLM metrics. */
-  complete(request: LlmRequest): Promise<LlmReply> {
-    return withSpan('llm.chat', { 'gen_ai.request.model': this.options.model }, () => this.request(request));
+  /** One Chat Completions request (streamed with `options.onText`), as an `llm.chat` span; counted in the LLM metrics. */
+  complete(request: LlmRequest, options: LlmStreamOptions = {}): Promise<LlmReply> {
+    return withSpan('llm.chat', { 'gen_ai.request.model': this.options.model }, () =>
+      this.request(request, options),
+    );
   }
 
-  private async request(request: LlmRequest): Promise<LlmReply> {
+  private async request(request: LlmRequest, options: LlmStreamOptions): Promise<LlmReply> {
     const started = performance.now();
     try {
-      const res = await this.client.chat.completions.create({
+      const body = {
         model: this.options.model,
         messages: request.messages.map((m) =>
           m.role === 'assistant'
@@ -108,7 +122,19 @@ export class OpenAiLlm implements Llm {
           })),
         }),
         ...(request.maxTokens && { max_tokens: request.maxTokens }),
-      });
+      };
+      const onText = options.onText;
+      if (onText) {
+        const stream = await this.client.chat.completions.create({
+          ...body,
+          stream: true,
+          stream_options: { include_usage: true },
+        });
+        const reply = await assembleStream(stream, onText);
+        metrics.llmCall('ok', secondsSince(started), reply.usage ?? {});
+        return reply;
+      }
+      const res = await this.client.chat.completions.create(body);
       const choice = res.choices[0];
       if (!choice) throw new Error('the model returned no choices');
       const toolCalls: LlmToolCall[] = [];
@@ -120,7 +146,13 @@ export class OpenAiLlm implements Llm {
         prompt: res.usage?.prompt_tokens,
         completion: res.usage?.completion_tokens,
       });
-      return { content: choice.message.content ?? null, toolCalls, model: res.model };
+      const usage = res.usage && { prompt: res.usage.prompt_tokens, completion: res.usage.completion_tokens };
+      return {
+        content: choice.message.content ?? null,
+        toolCalls,
+        model: res.model,
+        ...(usage && { usage }),
+      };
     } catch (err) {
       metrics.llmCall('error', secondsSince(started));
       if (err instanceof ParleyError) throw err;
@@ -134,4 +166,40 @@ export class OpenAiLlm implements Llm {
       );
     }
   }
+}
+
+type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
+
+/**
+ * Builds a reply from a stream of chat-completion chunks: text deltas are concatenated (and handed
+ * to `onText` as they come); tool calls arrive in pieces keyed by `index` — the first piece has
+ * the id and name, later ones append to `function.arguments` (OpenAI Chat Completions streaming).
+ */
+export async function assembleStream(
+  stream: AsyncIterable<Chunk>,
+  onText: (delta: string) => void,
+): Promise<LlmReply> {
+  let content = '';
+  let model = '';
+  let usage: LlmReply['usage'];
+  const calls = new Map<number, LlmToolCall>();
+  for await (const chunk of stream) {
+    if (chunk.model) model = chunk.model;
+    if (chunk.usage) usage = { prompt: chunk.usage.prompt_tokens, completion: chunk.usage.completion_tokens };
+    const delta = chunk.choices[0]?.delta;
+    if (!delta) continue;
+    if (delta.content) {
+      content += delta.content;
+      onText(delta.content);
+    }
+    for (const piece of delta.tool_calls ?? []) {
+      const call = calls.get(piece.index) ?? { id: '', name: '', arguments: '' };
+      if (piece.id) call.id = piece.id;
+      if (piece.function?.name) call.name += piece.function.name;
+      if (piece.function?.arguments) call.arguments += piece.function.arguments;
+      calls.set(piece.index, call);
+    }
+  }
+  const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, c]) => c);
+  return { content: content || null, toolCalls, model, usage };
 }

@@ -88,7 +88,14 @@ export type OutboundMessage =
   | { kind: 'link'; view: LinkView }
   | { kind: 'confirm'; view: ConfirmView }
   /** An interaction ended: adapters update its message so no dead buttons remain. */
-  | { kind: 'closed'; id: string; outcome: InteractionOutcome };
+  | { kind: 'closed'; id: string; outcome: InteractionOutcome }
+  /**
+   * An answer as the model writes it (only to surfaces with `streams`). `append` carries the new
+   * text, in order; `stop` carries the whole text, which the surface shows as it shows a `text`
+   * (its final rendering) — one `stop` per stream, after its appends. A stream lives in one
+   * process, so a surface may keep its state in memory and throttle as its platform needs.
+   */
+  | { kind: 'stream'; id: string; phase: 'append' | 'stop'; text: string };
 
 /**
  * What a surface can show faithfully. Numbers are counts or characters; `Infinity` means no
@@ -131,5 +138,7 @@ export interface ChatSurface {
   readonly platform: string;
   /** What this surface can show; the core checks forms against it before showing them. */
   readonly capabilities?: SurfaceCapabilities;
+  /** True when the surface shows answers as they are written (`stream` messages). */
+  readonly streams?: boolean;
   post(conversation: Conversation, message: OutboundMessage): Promise<void>;
 }

@@ -106,3 +106,15 @@ function openFence(carried: string, chunk: string): string | undefined {
   }
   return open;
 }
+
+/**
+ * A person's turn about someone's message ("Ask Parley about this", a message shortcut or
+ * context-menu command): the message quoted as context, its first 3,500 characters.
+ */
+export function askAboutText(content: string): string {
+  const quoted = truncate(content.trim() || '(a message without text)', 3_500)
+    .split('\n')
+    .map((l) => `> ${l}`)
+    .join('\n');
+  return `Please help me with this message:\n\n${quoted}`;
+}

@@ -54,6 +54,8 @@ type Queued =
 
 export class ConsoleAdapter implements ChatSurface {
   readonly platform = 'console';
+  /** Answers print as the model writes them. */
+  readonly streams = true;
   readonly conversation: Conversation;
   private readonly actor: Actor;
   private readonly queue: Queued[] = [];
@@ -94,10 +96,28 @@ export class ConsoleAdapter implements ChatSurface {
         // The form being asked ended without its answers: stop asking (the core says why).
         if (this.filling?.id === message.id && message.outcome === 'expired') this.filling.interrupt?.();
         return;
+      case 'stream':
+        this.stream(message);
+        return;
       default:
         this.queue.push(message);
         this.arrival?.();
     }
+  }
+
+  private streamed = new Map<string, boolean>();
+
+  /** Prints a streamed answer's text as it comes, laid out as a whole `text` answer would be. */
+  private stream(message: Extract<OutboundMessage, { kind: 'stream' }>): void {
+    const started = this.streamed.has(message.id);
+    if (message.phase === 'stop') {
+      this.streamed.delete(message.id);
+      if (started) this.write('\n');
+      else this.write(`parley> ${message.text.replace(/\n/g, '\n        ')}\n`);
+      return;
+    }
+    this.streamed.set(message.id, true);
+    this.write(`${started ? '' : 'parley> '}${message.text.replace(/\n/g, '\n        ')}`);
   }
 
   /** Runs the chat until the input ends (EOF or /quit). */

@@ -4,19 +4,33 @@
  * Discord.
  */
 import {
+  ApplicationCommandType,
   ApplicationIntegrationType,
+  ContextMenuCommandBuilder,
   InteractionContextType,
-  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
 
-const everywhere = (b: SlashCommandBuilder) =>
-  b
-    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
-    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
+/** The message context-menu command (Apps → "Ask Parley about this"). */
+export const ASK_ABOUT = 'Ask Parley about this';
 
-export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
-  return [
+/**
+ * Installable to a server and to a person (user install: Parley then answers where its bot isn't
+ * a member, through the interaction), usable in servers, the bot's DMs and private channels.
+ */
+function everywhere<B extends SlashCommandBuilder | ContextMenuCommandBuilder>(b: B): B {
+  b.setContexts(
+    InteractionContextType.Guild,
+    InteractionContextType.BotDM,
+    InteractionContextType.PrivateChannel,
+  );
+  b.setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall);
+  return b;
+}
+
+export function commandDefinitions(): RESTPostAPIApplicationCommandsJSONBody[] {
+  const slash = [
     everywhere(new SlashCommandBuilder())
       .setName('ask')
       .setDescription('Ask Parley; it uses MCP tools when they help.')
@@ -52,6 +66,10 @@ export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSO
       ),
     everywhere(new SlashCommandBuilder()).setName('reset').setDescription('Forget this conversation.'),
   ].map((b) => b.toJSON());
+  const menu = everywhere(
+    new ContextMenuCommandBuilder().setName(ASK_ABOUT).setType(ApplicationCommandType.Message),
+  );
+  return [...slash, menu.toJSON()];
 }
 
 /** Commands whose answers only the person who ran them should see. */

@@ -12,6 +12,7 @@ import {
   type APIChatInputApplicationCommandInteraction,
   type APIInteraction,
   type APIInteractionResponse,
+  type APIMessageApplicationCommandInteraction,
   type APIMessageComponentInteraction,
   type APIModalSubmitInteraction,
   ApplicationCommandType,
@@ -25,8 +26,8 @@ import type { Actor, Conversation } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
 import type { Answer, AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import type { Logger } from '../../src/logger.js';
-import { hostOf } from '../../src/text.js';
-import { commandText, PRIVATE_COMMANDS } from './commands.js';
+import { askAboutText, hostOf } from '../../src/text.js';
+import { ASK_ABOUT, commandText, PRIVATE_COMMANDS } from './commands.js';
 import { type ButtonAction, parseCustomId } from './ids.js';
 import type { FormPages } from './paging.js';
 import { openedLinkMessage, privateLinkMessage } from './render.js';
@@ -172,6 +173,8 @@ export class DiscordInbound {
         case InteractionType.ApplicationCommand:
           if (i.data.type === ApplicationCommandType.ChatInput)
             return await this.onCommand(i as APIChatInputApplicationCommandInteraction, once);
+          if (i.data.type === ApplicationCommandType.Message && i.data.name === ASK_ABOUT)
+            return await this.onAskAbout(i as APIMessageApplicationCommandInteraction, once);
           return await once(ephemeral('Parley has no such command.'));
         case InteractionType.ApplicationCommandAutocomplete:
           return await this.onAutocomplete(i, once);
@@ -199,7 +202,22 @@ export class DiscordInbound {
       if ('value' in o) options[o.name] = String(o.value);
     const text = commandText(i.data.name, options);
     if (text === undefined) return respond(ephemeral(`Parley has no command called /${i.data.name}.`));
-    const isPrivate = PRIVATE_COMMANDS.has(i.data.name);
+    return this.commandTurn(i, text, PRIVATE_COMMANDS.has(i.data.name), respond);
+  }
+
+  /** "Ask Parley about this" on a message: a turn with the message's text as its context. */
+  private async onAskAbout(i: APIMessageApplicationCommandInteraction, respond: Respond): Promise<void> {
+    const target = i.data.resolved.messages[i.data.target_id];
+    return this.commandTurn(i, askAboutText(target?.content ?? ''), false, respond);
+  }
+
+  /** Defers the reply, routes the conversation's replies through it, and runs the turn. */
+  private async commandTurn(
+    i: APIChatInputApplicationCommandInteraction | APIMessageApplicationCommandInteraction,
+    text: string,
+    isPrivate: boolean,
+    respond: Respond,
+  ): Promise<void> {
     await respond({
       type: InteractionResponseType.DeferredChannelMessageWithSource,
       data: isPrivate ? { flags: MessageFlags.Ephemeral } : {},

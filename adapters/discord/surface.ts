@@ -9,7 +9,7 @@
  * the core then declines an interaction it could not show, with the reason.
  */
 import { MessageFlags } from 'discord.js';
-import type { Conversation } from '../../src/conversation.js';
+import { type Conversation, sessionKey } from '../../src/conversation.js';
 import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
@@ -37,6 +37,7 @@ import {
 } from './render.js';
 import type { DiscordRest, UploadFile } from './rest.js';
 import { type DiscordState, DM, type MessageRef } from './state.js';
+import { DiscordStreams } from './stream.js';
 import { clip, splitMessage } from './text.js';
 
 export const PLATFORM = 'discord';
@@ -65,6 +66,9 @@ function fileBatches(files: OutboundFile[]): UploadFile[][] {
   if (current.length) batches.push(current);
   return batches;
 }
+/** Discord shows "typing…" for about 10 s; renewed this often while a turn runs, this many times. */
+const TYPING_RENEW_MS = 8_000;
+const TYPING_RENEW_MAX = 30;
 
 export interface DiscordSurfaceOptions {
   rest: DiscordRest;
@@ -73,6 +77,8 @@ export interface DiscordSurfaceOptions {
   /** Parley's HTTP server: `/l/:id` short links for URLs longer than a link button takes. */
   http?: ParleyHttpServer | undefined;
   now: () => number;
+  /** Least time between two edits of a message being streamed (ms; default 1000). */
+  streamIntervalMs?: number;
 }
 
 /** A plain message body in which nobody is pinged. */
@@ -83,10 +89,21 @@ export function body(content: string): MessageBody {
 export class DiscordSurface implements ChatSurface {
   readonly platform = PLATFORM;
   readonly capabilities = DISCORD_CAPABILITIES;
+  readonly streams = true;
+  private readonly streamed: DiscordStreams;
+  /** "typing…" kept up per conversation until something is said there (this process only). */
+  private readonly typing = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly o: DiscordSurfaceOptions) {}
+  constructor(private readonly o: DiscordSurfaceOptions) {
+    this.streamed = new DiscordStreams(
+      { rest: o.rest, send: (c, m) => this.send(c, m) },
+      o.logger,
+      o.streamIntervalMs,
+    );
+  }
 
   async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
+    if (message.kind !== 'progress' && message.kind !== 'closed') this.stopTyping(conversation);
     switch (message.kind) {
       case 'text': {
         const parts = message.text ? splitMessage(message.text) : [];
@@ -98,6 +115,9 @@ export class DiscordSurface implements ChatSurface {
         for (const batch of batches) await this.send(conversation, body('📎'), { files: batch });
         return;
       }
+      case 'stream':
+        if (message.phase === 'append') return this.streamed.append(conversation, message.id, message.text);
+        return this.streamed.stop(conversation, message.id, message.text);
       case 'progress':
         return this.progress(conversation, message.text);
       case 'notice':
@@ -188,9 +208,34 @@ export class DiscordSurface implements ChatSurface {
 
   private async progress(c: Conversation, text: string): Promise<void> {
     const route = await this.o.state.usableRoute(c);
-    if (route.type === 'channel') return this.o.rest.typing(route.channelId);
+    if (route.type === 'channel') {
+      this.keepTyping(c, route.channelId);
+      return this.o.rest.typing(route.channelId);
+    }
     if (route.original === 'open')
       await this.o.rest.editReply(route, '@original', body(`⏳ ${clip(text, 1900)}`));
+  }
+
+  /** Renews "typing…" while the turn runs (a long model call or tool shows no progress). */
+  private keepTyping(c: Conversation, channelId: string): void {
+    const key = sessionKey(c);
+    if (this.typing.has(key)) return;
+    let left = TYPING_RENEW_MAX;
+    const timer = setInterval(() => {
+      if (--left <= 0) this.stopTyping(c);
+      this.o.rest.typing(channelId).catch((err: unknown) => {
+        this.o.logger.debug({ err: describeError(err) }, 'typing failed');
+        this.stopTyping(c);
+      });
+    }, TYPING_RENEW_MS);
+    timer.unref();
+    this.typing.set(key, timer);
+  }
+
+  private stopTyping(c: Conversation): void {
+    const key = sessionKey(c);
+    clearInterval(this.typing.get(key));
+    this.typing.delete(key);
   }
 
   /**

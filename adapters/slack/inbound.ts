@@ -11,6 +11,7 @@ import type { AnswerRefusal, AnswerReply, ParleyInbound } from '../../src/inboun
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
 import type { FormView } from '../../src/surface.js';
+import { createAssistant } from './assistant.js';
 import {
   ACTION,
   errorsByBlock,
@@ -26,6 +27,7 @@ import {
   suggestOptions,
 } from './blocks.js';
 import { ModalChain } from './chain.js';
+import { registerShortcuts } from './shortcuts.js';
 import { keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
 
 export interface InboundOptions {
@@ -103,6 +105,10 @@ function actorOf(body: AnyBody): Actor {
 const SENT = '✅ Sent. The answer continues in the conversation — you can close this.';
 const FAILED = 'Something went wrong on my side. Please try again.';
 
+/**
+ * Registers every listener: messages, the slash command, buttons and modals here; assistant
+ * threads (assistant.ts, sharing the message path) and the message shortcut (shortcuts.ts).
+ */
 export function registerInbound(o: InboundOptions): void {
   const finish = (viewId: string, view: ModalView) => o.surface.updateModal(viewId, view);
   const { app, agent, store, surface, logger } = o;
@@ -322,7 +328,16 @@ export function registerInbound(o: InboundOptions): void {
     await ack({ options: field ? suggestOptions(field, body.value) : [] });
   });
 
+  registerShortcuts({ app, store, dedupeTtlMs: o.dedupeTtlMs, run: o.run });
+  app.assistant(createAssistant({ agent, store, logger, onMessage }));
+
   app.error(async (err) => {
     logger.warn({ err: describeError(err) }, 'Slack listener failed');
   });
 }
+
+export type MessageHandler = (
+  m: { channel: string; ts: string; thread?: string | undefined; user: string; text: string },
+  body: unknown,
+  retry: number | undefined,
+) => Promise<void>;

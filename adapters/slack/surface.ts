@@ -25,6 +25,7 @@ import type {
   OutboundMessage,
 } from '../../src/surface.js';
 import { splitText } from '../../src/text.js';
+import { isAssistantThread, statusFor, waitingStatus } from './assistant.js';
 import {
   closedMessage,
   confirmHeadline,
@@ -42,6 +43,7 @@ import {
 } from './blocks.js';
 import { ModalChain } from './chain.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
+import { SlackStreams, type StreamHost } from './stream.js';
 
 export const PLATFORM = 'slack';
 
@@ -98,18 +100,23 @@ export interface SlackSurfaceOptions {
   /** Background work (message rewrites) is tracked so tests and shutdown can wait for it. */
   track: (work: Promise<unknown>) => void;
   fetch?: typeof fetch;
+  /** Least time between two updates of a message being streamed (ms; default 1000). */
+  streamIntervalMs?: number;
 }
 
-export class SlackSurface implements ChatSurface {
+export class SlackSurface implements ChatSurface, StreamHost {
   readonly platform = PLATFORM;
   readonly capabilities = SLACK_CAPABILITIES;
+  readonly streams = true;
   private client: webApi.WebClient | undefined;
   private readonly fetchFn: typeof fetch;
   /** Submitted modals waiting for a wizard's next step (see chain.ts). */
   readonly chain = new ModalChain();
+  private readonly streamed: SlackStreams;
 
   constructor(private readonly options: SlackSurfaceOptions) {
     this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.streamed = new SlackStreams(this, options.logger, options.streamIntervalMs);
   }
 
   /** Set once the adapter has checked the bot token. */
@@ -117,7 +124,7 @@ export class SlackSurface implements ChatSurface {
     this.client = client;
   }
 
-  private get web(): webApi.WebClient {
+  get web(): webApi.WebClient {
     if (!this.client) throw new Error('The Slack adapter was not started, so it cannot post yet.');
     return this.client;
   }
@@ -152,11 +159,45 @@ export class SlackSurface implements ChatSurface {
   }
 
   async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
+    // An assistant thread has a status line for what Parley is doing; a message clears it.
+    if ((message.kind === 'progress' || 'view' in message) && (await this.inAssistantThread(conversation))) {
+      if (message.kind === 'progress') return this.setStatus(conversation, statusFor(message.text));
+      await this.render(conversation, message);
+      return this.setStatus(conversation, waitingStatus(message.kind));
+    }
+    return this.render(conversation, message);
+  }
+
+  private async inAssistantThread(c: Conversation): Promise<boolean> {
+    return (
+      Boolean(c.thread) &&
+      deliveryFor(c) === 'dm' &&
+      isAssistantThread(this.options.store, c.channel, c.thread as string)
+    );
+  }
+
+  /** assistant.threads.setStatus; a failure only costs the status line (logged). */
+  private async setStatus(c: Conversation, status: string): Promise<void> {
+    try {
+      await this.web.assistant.threads.setStatus({
+        channel_id: c.channel,
+        thread_ts: c.thread as string,
+        status,
+      });
+    } catch (err) {
+      this.options.logger.debug({ err: describeError(err) }, 'assistant status failed');
+    }
+  }
+
+  private async render(conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
       case 'text':
         if (message.text) await this.postText(conversation, message.text);
         if (message.files?.length) await this.postFiles(conversation, message.files);
         return;
+      case 'stream':
+        if (message.phase === 'append') return this.streamed.append(conversation, message.id, message.text);
+        return this.streamed.stop(conversation, message.id, message.text);
       case 'progress':
         return this.postProgress(conversation, message.text);
       case 'notice':
@@ -251,6 +292,26 @@ export class SlackSurface implements ChatSurface {
    * mrkdwn `text` fallback; longer than one message's markdown allowance, it is split on
    * paragraph, line or word breaks (code fences closed and reopened) into several messages.
    */
+  delivery(c: Conversation): Delivery {
+    return deliveryFor(c);
+  }
+
+  takePlaceholder(c: Conversation): Promise<Placeholder | undefined> {
+    return takeJson<Placeholder>(this.options.store, keys.placeholder(c));
+  }
+
+  setPlaceholder(c: Conversation, ph: Placeholder): Promise<void> {
+    return setJson(this.options.store, keys.placeholder(c), ph, PLACEHOLDER_TTL_MS);
+  }
+
+  postPlain(c: Conversation, text: string): Promise<string | undefined> {
+    return this.send(c, { text, blocks: [] }, false);
+  }
+
+  answer(c: Conversation, text: string): Promise<void> {
+    return this.postText(c, text);
+  }
+
   private async postText(c: Conversation, text: string): Promise<void> {
     const messages = splitText(text, LIMITS.markdownText).map(markdownMessage);
     const delivery = deliveryFor(c);

@@ -69,6 +69,11 @@ export class Presenter {
     }
   }
 
+  /** True when the conversation's surface shows answers as they are written. */
+  streams(conversation: Conversation): boolean {
+    return this.surfaces.get(conversation.platform)?.streams === true;
+  }
+
   say(conversation: Conversation, text: string): Promise<boolean> {
     return this.post(conversation, { kind: 'text', text });
   }

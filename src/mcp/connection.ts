@@ -34,6 +34,11 @@ export interface CallContext {
   conversation: Conversation;
   server: string;
   tool: string;
+  /**
+   * The call's `notifications/progress` (a progressToken is sent when set); called in order, must
+   * not throw or block.
+   */
+  onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
 
 export interface ConnectionHooks {
@@ -375,7 +380,13 @@ export class McpConnection {
         { method: 'tools/call', params } as Parameters<Client['request']>[0],
         withInputRequired(specTypeSchemas.CallToolResult),
         // The call's own clock (ActiveCall) replaces the SDK's, which can't pause for a person.
-        { timeout: MAX_TIMER_MS, signal: call.ended.signal, allowInputRequired: true },
+        {
+          timeout: MAX_TIMER_MS,
+          signal: call.ended.signal,
+          allowInputRequired: true,
+          // The SDK sends `_meta.progressToken` and routes the call's progress notifications here.
+          ...(ctx.onProgress && { onprogress: ctx.onProgress }),
+        },
       );
       this.lastReply = Date.now();
       if (isInputRequiredResult(result)) {

@@ -32,6 +32,7 @@ import {
   type Wait,
 } from '../turns/state.js';
 import type { ToolCatalog } from './catalog.js';
+import { ProgressReporter } from './progress.js';
 import { viewResult } from './results.js';
 
 export interface ToolCallsOptions {
@@ -192,7 +193,13 @@ export class ToolCalls {
   ): Promise<StepResult> {
     const identity = identityKey(turn.conversation);
     const tool = toolDef.name;
-    const ctx: CallContext = { conversation: turn.conversation, server: server.name, tool };
+    const progress = new ProgressReporter(this.o.presenter, turn.conversation, `${server.name} · ${tool}`);
+    const ctx: CallContext = {
+      conversation: turn.conversation,
+      server: server.name,
+      tool,
+      onProgress: progress.update,
+    };
     // Harmless to run twice, by the tool's own declaration (MCP tool annotations).
     const repeatable =
       toolDef.annotations?.readOnlyHint === true || toolDef.annotations?.idempotentHint === true;
@@ -212,6 +219,7 @@ export class ToolCalls {
         },
       );
     } catch (err) {
+      await progress.end();
       if (era === 'modern' && needsBackChannel(err))
         return this.backChannel(turn, server, toolDef, args, repeatable, attempt);
       if (this.o.signIn && isSignInRequired(err)) return this.askSignIn(turn, server);
@@ -226,6 +234,7 @@ export class ToolCalls {
         `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
       );
     }
+    await progress.end();
     if (era === 'modern' && outcome.kind === 'result' && needsBackChannel(outcome.result))
       return this.backChannel(turn, server, toolDef, args, repeatable, attempt);
     if (outcome.kind === 'input_required')

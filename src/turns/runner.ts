@@ -16,6 +16,7 @@ import type { SessionStore } from '../sessions.js';
 import type { ToolCalls } from '../tools/calls.js';
 import type { ToolCatalog } from '../tools/catalog.js';
 import type { PlannedCall, StepResult, TurnState } from './state.js';
+import { AnswerStream } from './stream.js';
 
 export interface TurnRunnerOptions {
   llm: Llm | undefined;
@@ -130,14 +131,32 @@ export class TurnRunner {
       const { tools } = await this.o.catalog.forModel(turn.conversation);
       const reader = await this.o.features?.readResourceTool(turn.conversation);
       if (reader) tools.push(reader);
-      const reply = await llm.complete({ messages: turn.messages, tools });
+      // Surfaces that can show an answer as it is written get it streamed; a step's stream ends
+      // before its tool calls run, so their status and forms come after the text that led to them.
+      const { presenter } = this.o;
+      const stream = presenter.streams(turn.conversation)
+        ? new AnswerStream(presenter, turn.conversation, `${turn.id}.${turn.steps}`)
+        : undefined;
+      let reply: Awaited<ReturnType<typeof llm.complete>>;
+      try {
+        reply = await llm.complete(
+          { messages: turn.messages, tools },
+          stream && { onText: (delta) => stream.push(delta) },
+        );
+      } catch (err) {
+        if (stream?.started) await stream.stop();
+        throw err;
+      }
       turn.steps += 1;
       if (reply.toolCalls.length > 0) {
+        const said = reply.content?.trim();
+        if (stream?.started && !(await stream.stop(reply.content ?? stream.text)) && said)
+          await presenter.say(turn.conversation, said);
         turn.messages.push({ role: 'assistant', content: reply.content, tool_calls: reply.toolCalls });
         turn.queue = [...reply.toolCalls];
         continue;
       }
-      await this.finish(turn, reply.content?.trim() || 'Done.');
+      await this.finish(turn, reply.content?.trim() || 'Done.', stream);
       return;
     }
   }
@@ -162,9 +181,10 @@ export class TurnRunner {
     }
   }
 
-  private async finish(turn: TurnState, text: string): Promise<void> {
+  private async finish(turn: TurnState, text: string, stream?: AnswerStream): Promise<void> {
     metrics.turn(turn.conversation.platform, 'answered');
-    await this.o.presenter.say(turn.conversation, text);
+    // A stream the surface failed to finish still ends with the answer, said plainly.
+    if (!stream?.started || !(await stream.stop(text))) await this.o.presenter.say(turn.conversation, text);
     await this.o.sessions.append(turn.conversation, [
       { role: 'user', content: turn.userText },
       { role: 'assistant', content: text },

@@ -102,6 +102,7 @@ class HeadlessSurface implements ChatSurface {
         return;
       case 'progress':
       case 'closed':
+      case 'stream':
         return;
       default:
         // Answer after the agent has finished posting (it registers what waits for the answer
@@ -130,7 +131,7 @@ class HeadlessSurface implements ChatSurface {
   }
 
   private async answer(
-    message: Exclude<OutboundMessage, { kind: 'text' | 'progress' | 'notice' | 'closed' }>,
+    message: Exclude<OutboundMessage, { kind: 'text' | 'progress' | 'notice' | 'closed' | 'stream' }>,
   ) {
     const agent = this.agent as Agent;
     if (message.kind === 'form') {

@@ -214,6 +214,7 @@ describe('custom ids, commands, signatures, settings', () => {
       'login',
       'logout',
       'reset',
+      'Ask Parley about this',
     ]);
   });
 
@@ -278,7 +279,7 @@ describe('command registration against the fake Discord', () => {
     await fake?.close();
   });
 
-  it('registers all six commands, globally or to a guild, within Discord’s limits', async () => {
+  it('registers the six commands and the message menu, globally or to a guild, within Discord’s limits', async () => {
     const rest = { makeRequest: fetch, retries: 0 };
     const global = await registerCommands({
       applicationId: fake.applicationId,
@@ -286,7 +287,13 @@ describe('command registration against the fake Discord', () => {
       apiUrl: fake.api,
       rest,
     });
-    expect(global).toEqual(['ask', 'tools', 'call', 'login', 'logout', 'reset']);
+    expect(global).toEqual(['ask', 'tools', 'call', 'login', 'logout', 'reset', 'Ask Parley about this']);
+    // Installable by a server and by a person; usable in servers, the bot's DMs and private channels.
+    for (const c of fake.commands as Array<Record<string, unknown>>) {
+      expect(c.integration_types).toEqual([0, 1]);
+      expect(c.contexts).toEqual([0, 1, 2]);
+    }
+    expect(fake.commands.at(-1)).toMatchObject({ name: 'Ask Parley about this', type: 3 });
     await registerCommands({
       applicationId: fake.applicationId,
       token: fake.botToken,

@@ -242,6 +242,22 @@ class Checker {
 
   command(where: string, c: Json): void {
     const name = str(c.name) ?? '';
+    // Where a command may be installed (0 guild, 1 user) and used (0 guild, 1 bot DM, 2 private).
+    for (const t of arr(c.integration_types))
+      if (t !== 0 && t !== 1) this.fail(`${where}.integration_types`, `has ${JSON.stringify(t)}`);
+    for (const t of arr(c.contexts))
+      if (t !== 0 && t !== 1 && t !== 2) this.fail(`${where}.contexts`, `has ${JSON.stringify(t)}`);
+    const type = c.type ?? 1;
+    if (type === 2 || type === 3) {
+      // User and message commands (context menus): any case and spaces, no description or options.
+      if (name.length < 1 || name.length > 32 || name.trim() !== name)
+        this.fail(`${where}.name`, `"${name}" is not a valid context-menu command name`);
+      if (c.description !== undefined && c.description !== '')
+        this.fail(`${where}.description`, 'must be empty for a context-menu command');
+      if (arr(c.options).length > 0) this.fail(`${where}.options`, 'a context-menu command has none');
+      return;
+    }
+    if (type !== 1) this.fail(`${where}.type`, `${JSON.stringify(type)} is not a command type`);
     if (!/^[-_\p{Ll}\p{Lo}\p{N}]{1,32}$/u.test(name))
       this.fail(`${where}.name`, `"${name}" is not a valid command name`);
     this.text(`${where}.description`, c.description, 100, { min: 1, required: true });

@@ -34,6 +34,10 @@ export interface FakeMessage {
   deferred: boolean;
   replyTo?: string;
   edits: number;
+  /** When each edit arrived (ms since epoch), oldest first: pacing is checked against these. */
+  editedAt: number[];
+  /** Every content it showed, oldest first. */
+  versions: string[];
   /** The first components the message showed (forms, confirmations, links); [] for plain text. */
   shownComponents: Json[];
   /** The interaction whose webhook posted it (follow-ups). */
@@ -135,6 +139,13 @@ export interface FakeDiscord {
   /** A gateway MESSAGE_CREATE for `user` writing `content` (with the bot mentioned when asked). */
   message(user: string, channel: FakeChannel, content: string, opts?: { mention?: boolean }): Json;
   slashCommand(user: string, channel: FakeChannel, name: string, options?: Record<string, string>): Json;
+  /** A message context-menu command (Apps → `name`) run on a message someone wrote. */
+  messageCommand(
+    user: string,
+    channel: FakeChannel,
+    name: string,
+    target: { id: string; content: string; author: string },
+  ): Json;
   autocomplete(
     user: string,
     channel: FakeChannel,
@@ -205,6 +216,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       ephemeral: (flags & 64) !== 0,
       deferred: false,
       edits: 0,
+      editedAt: [],
+      versions: [typeof data.content === 'string' ? data.content : ''],
       shownComponents: components,
       attachments: filesOf(data) ?? [],
       ...extra,
@@ -222,6 +235,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     if (m.shownComponents.length === 0) m.shownComponents = m.components;
     m.deferred = false;
     m.edits++;
+    m.editedAt.push(Date.now());
+    m.versions.push(m.content);
   }
 
   const toJson = (m: FakeMessage) => ({
@@ -584,6 +599,27 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         name,
         type: 1,
         options: Object.entries(options).map(([n, value]) => ({ name: n, type: 3, value })),
+      });
+    },
+    messageCommand(user, channel, name, target) {
+      const message = {
+        id: target.id,
+        channel_id: channel.id,
+        content: target.content,
+        author: userObj(target.author),
+        timestamp: new Date().toISOString(),
+        edited_timestamp: null,
+        attachments: [],
+        embeds: [],
+        mentions: [],
+        type: 0,
+      };
+      return interaction(2, user, channel, {
+        id: snowflake(),
+        name,
+        type: 3,
+        target_id: target.id,
+        resolved: { messages: { [target.id]: message } },
       });
     },
     autocomplete(user, channel, name, options, focused) {

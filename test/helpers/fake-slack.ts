@@ -46,6 +46,17 @@ export interface FakeMessage {
   history: Array<{ text: string; blocks: Obj[] }>;
   /** Files shared with the message (files.completeUploadExternal). */
   files?: FakeFile[];
+  /** 'open' while a chat stream writes it, 'stopped' after chat.stopStream; unset otherwise. */
+  stream?: 'open' | 'stopped';
+}
+
+export interface AssistantThread {
+  user: string;
+  /** Every status set, in order ('' when cleared, as a reply by the app does). */
+  statuses: string[];
+  title?: string;
+  prompts: Array<{ title: string; message: string }>;
+  promptsTitle?: string;
 }
 
 export interface FakeFile {
@@ -98,6 +109,8 @@ export interface FakeSlackOptions {
   appToken?: string;
   /** Check every payload against Slack's limits (default true). */
   validate?: boolean;
+  /** Offer the chat streaming API (default true); without it the methods are `unknown_method`. */
+  streaming?: boolean;
 }
 
 interface Trigger {
@@ -143,6 +156,8 @@ export class FakeSlack {
   private seq = 0;
   private lastTs = 0;
   private readonly validate: boolean;
+  private readonly streaming: boolean;
+  private readonly assistantThreads = new Map<string, AssistantThread>();
   private readonly watchers = new Set<(change: FakeChange) => void>();
   url = '';
 
@@ -153,6 +168,7 @@ export class FakeSlack {
     this.botToken = options.botToken ?? 'xoxb-fake-bot-token';
     this.appToken = options.appToken ?? 'xapp-fake-app-token';
     this.validate = options.validate ?? true;
+    this.streaming = options.streaming ?? true;
     this.server = createServer((req, res) => void this.route(req, res));
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, socket, head) => {
@@ -256,6 +272,28 @@ export class FakeSlack {
   }
 
   /**
+   * `user` opens a new chat in the app's assistant pane: Slack starts a thread in their DM and
+   * sends `assistant_thread_started`. Messages in it are `dm(user, text, { threadTs })`.
+   */
+  async assistantThreadStarted(user: string) {
+    const channel = this.dmChannel(user);
+    const threadTs = this.nextTs();
+    this.assistantThreads.set(`${channel}:${threadTs}`, { user, statuses: [], prompts: [] });
+    const event = {
+      type: 'assistant_thread_started',
+      assistant_thread: { user_id: user, context: {}, channel_id: channel, thread_ts: threadTs },
+      event_ts: this.nextTs(),
+    };
+    const ack = await this.sendEvent(event);
+    return { channel, threadTs, ack };
+  }
+
+  /** The state of an assistant thread (status history, title, suggested prompts). */
+  assistantThread(channel: string, threadTs: string): AssistantThread | undefined {
+    return this.assistantThreads.get(`${channel}:${threadTs}`);
+  }
+
+  /**
    * `user` runs a slash command in `channel`. `deliveries` > 1 sends the very same request again
    * (a replay, or a delivery Slack retried), all at once; the first ack is returned.
    */
@@ -297,6 +335,39 @@ export class FakeSlack {
   }
 
   /** `user` clicks a button (by action id) on a message they can see. */
+  /**
+   * `user` runs the message shortcut `callbackId` (⋯ → "Ask Parley about this") on `message`, a
+   * message someone wrote in `message.channel`.
+   */
+  async messageShortcut(user: string, callbackId: string, message: FakeMessage): Promise<Ack> {
+    return this.deliver('interactive', {
+      type: 'message_action',
+      callback_id: callbackId,
+      trigger_id: this.newTrigger(user),
+      action_ts: `${Date.now() / 1000}`,
+      team: { id: this.teamId, domain: 'fake' },
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
+      channel: { id: message.channel, name: message.channel.toLowerCase() },
+      is_enterprise_install: false,
+      enterprise: null,
+      token: 'verification-token-unused',
+      message_ts: message.ts,
+      message: {
+        type: 'message',
+        ts: message.ts,
+        text: message.text,
+        user: message.author,
+        ...(message.threadTs && { thread_ts: message.threadTs }),
+      },
+      response_url: this.newResponseUrl({ channel: message.channel, user }),
+    });
+  }
+
+  /** `user` writes `text` in `channel` without mentioning the bot (no event: Parley isn't told). */
+  say(user: string, channel: string, text: string): FakeMessage {
+    return this.record({ channel, ts: this.nextTs(), author: user, text });
+  }
+
   async click(user: string, message: FakeMessage, actionId: string): Promise<Ack & { triggerId: string }> {
     const action = this.findElement(message.blocks, actionId);
     if (!action) throw new Error(`No element "${actionId}" on message ${message.ts}.`);
@@ -679,6 +750,7 @@ export class FakeSlack {
           is_enterprise_install: false,
         };
       case 'chat.postMessage': {
+        this.replied(args);
         const bad = this.checked(
           checkMessage({ text: args.text, blocks: parseMaybe(args.blocks) }, 'chat.postMessage'),
         );
@@ -718,7 +790,8 @@ export class FakeSlack {
         if (bad) return bad;
         const m = this.messages.find((x) => x.channel === args.channel && x.ts === args.ts && !x.ephemeralTo);
         if (!m || m.deleted) return { ok: false, error: 'message_not_found' };
-        if (m.author !== this.botUserId) return { ok: false, error: 'cant_update_message' };
+        if (m.author !== this.botUserId || m.stream === 'open')
+          return { ok: false, error: 'cant_update_message' };
         // Slack keeps the old blocks when an update gives text only; Parley always means to replace.
         m.text = str(args.text);
         m.blocks = blocksOf(args);
@@ -785,6 +858,15 @@ export class FakeSlack {
         this.changed({ kind: 'message', message: m });
         return { ok: true, channel: m.channel, ts: m.ts };
       }
+      case 'chat.startStream':
+      case 'chat.appendStream':
+      case 'chat.stopStream':
+        if (method === 'chat.startStream') this.replied(args);
+        return this.streamApi(method, args);
+      case 'assistant.threads.setStatus':
+      case 'assistant.threads.setSuggestedPrompts':
+      case 'assistant.threads.setTitle':
+        return this.assistantApi(method, args);
       case 'views.open':
       case 'views.push': {
         const trigger = this.triggers.get(String(args.trigger_id));
@@ -820,6 +902,115 @@ export class FakeSlack {
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /** The app posted in a thread: an assistant thread's status clears (Slack does so). */
+  private replied(args: Obj): void {
+    const t = this.assistantThreads.get(`${String(args.channel)}:${String(args.thread_ts)}`);
+    if (t?.statuses.at(-1)) t.statuses.push('');
+  }
+
+  /**
+   * assistant.threads.setStatus / setSuggestedPrompts / setTitle: `channel_id` and `thread_ts` of
+   * an assistant thread; `status` a string ('' clears); one to four prompts, each with a `title`
+   * and a `message`; a `title` for the thread.
+   */
+  private assistantApi(method: string, args: Obj): Obj {
+    const t = this.assistantThreads.get(`${String(args.channel_id)}:${String(args.thread_ts)}`);
+    if (!t) return { ok: false, error: 'invalid_thread_ts' };
+    const problems: string[] = [];
+    if (method === 'assistant.threads.setStatus') {
+      if (typeof args.status !== 'string') problems.push(`${method}: status is required`);
+      else if (!problems.length) t.statuses.push(args.status);
+    } else if (method === 'assistant.threads.setSuggestedPrompts') {
+      const prompts = parseMaybe(args.prompts);
+      if (!Array.isArray(prompts) || prompts.length < 1 || prompts.length > 4)
+        problems.push(`${method}: one to four prompts`);
+      else
+        for (const p of prompts)
+          if (
+            !isObj(p) ||
+            typeof p.title !== 'string' ||
+            !p.title ||
+            typeof p.message !== 'string' ||
+            !p.message
+          )
+            problems.push(`${method}: every prompt needs a title and a message`);
+      if (problems.length === 0) {
+        t.prompts = prompts as AssistantThread['prompts'];
+        if (typeof args.title === 'string') t.promptsTitle = args.title;
+      }
+    } else {
+      if (typeof args.title !== 'string' || !args.title) problems.push(`${method}: title is required`);
+      else t.title = args.title;
+    }
+    if (problems.length > 0) {
+      this.note(problems);
+      return { ok: false, error: 'invalid_arguments', errors: problems };
+    }
+    return { ok: true };
+  }
+
+  /**
+   * Slack's chat streaming API (chat.startStream / appendStream / stopStream): a streamed message
+   * is a thread reply (thread_ts), addressed to a person outside DMs (recipient_user_id and
+   * recipient_team_id), fed `markdown_text` or `markdown_text` chunks of at most 12,000 characters.
+   */
+  private streamApi(method: string, args: Obj): Obj {
+    if (!this.streaming) return { ok: false, error: 'unknown_method' };
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    if (!channel) return { ok: false, error: 'channel_not_found' };
+    const chunks = parseMaybe(args.chunks);
+    const problems: string[] = [];
+    let text = '';
+    if (typeof args.markdown_text === 'string') text += args.markdown_text;
+    if (chunks !== undefined) {
+      if (!Array.isArray(chunks)) problems.push(`${method}: chunks must be an array`);
+      else
+        for (const c of chunks) {
+          if (!isObj(c) || c.type !== 'markdown_text' || typeof c.text !== 'string')
+            problems.push(`${method}: unsupported chunk ${JSON.stringify(c)}`);
+          else {
+            if (c.text.length > 12_000) problems.push(`${method}: a chunk over 12,000 characters`);
+            text += c.text;
+          }
+        }
+    }
+    if (typeof args.markdown_text === 'string' && args.markdown_text.length > 12_000)
+      problems.push(`${method}: markdown_text over 12,000 characters`);
+    if (method === 'chat.appendStream' && !text) problems.push(`${method}: nothing to append`);
+    if (method === 'chat.startStream') {
+      if (typeof args.thread_ts !== 'string') problems.push(`${method}: thread_ts is required`);
+      if (
+        !channel.startsWith('D') &&
+        (typeof args.recipient_user_id !== 'string' || typeof args.recipient_team_id !== 'string')
+      )
+        problems.push(`${method}: recipient_user_id and recipient_team_id are required outside DMs`);
+    }
+    if (problems.length > 0) {
+      this.note(problems);
+      return { ok: false, error: 'invalid_arguments', errors: problems };
+    }
+    if (method === 'chat.startStream') {
+      const ts = this.nextTs();
+      const m = this.record({
+        channel,
+        ts,
+        author: this.botUserId,
+        text,
+        threadTs: String(args.thread_ts),
+      });
+      m.stream = 'open';
+      return { ok: true, channel, ts };
+    }
+    const m = this.messages.find((x) => x.channel === channel && x.ts === args.ts && !x.ephemeralTo);
+    if (!m || m.deleted) return { ok: false, error: 'message_not_found' };
+    if (m.stream !== 'open') return { ok: false, error: 'message_not_in_streaming_state' };
+    m.text += text;
+    m.history.push({ text: m.text, blocks: m.blocks });
+    if (method === 'chat.stopStream') m.stream = 'stopped';
+    this.changed({ kind: 'message', message: m });
+    return { ok: true, channel, ts: m.ts };
   }
 
   private checked(problems: string[]): Obj | undefined {

@@ -12,7 +12,13 @@ import { ParleyHttpServer } from '../../src/http.js';
 import type { Llm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
-import { blockTexts, type FakeMessage, FakeSlack, type FakeView } from './fake-slack.js';
+import {
+  blockTexts,
+  type FakeMessage,
+  FakeSlack,
+  type FakeSlackOptions,
+  type FakeView,
+} from './fake-slack.js';
 
 export const SIGNING_SECRET = 'fake-signing-secret-for-tests';
 
@@ -24,6 +30,8 @@ export interface SlackRigOptions {
   pendingTtlMs?: number;
   /** An agent and HTTP server the test already runs (e.g. with sign-in); the rig adds Slack. */
   existing?: { agent: Agent; http: ParleyHttpServer; baseUrl: string };
+  /** How the fake Slack behaves (e.g. without the chat streaming API). */
+  fake?: FakeSlackOptions;
 }
 
 type Obj = Record<string, unknown>;
@@ -46,7 +54,7 @@ export class SlackRig {
   ) {}
 
   static async start(options: SlackRigOptions): Promise<SlackRig> {
-    const slack = await FakeSlack.start();
+    const slack = await FakeSlack.start(options.fake);
     const logger = silentLogger();
     const own = options.existing === undefined;
     const agent =
@@ -108,6 +116,13 @@ export class SlackRig {
     const set = this.threads.get(user) ?? new Set<string>();
     set.add(`${channel}:${threadTs}`);
     this.threads.set(user, set);
+  }
+
+  /** `user` opens a chat in the assistant pane; its thread is followed like a mention's. */
+  async assistantThread(user: string) {
+    const started = await this.slack.assistantThreadStarted(user);
+    this.follow(user, started.channel, started.threadTs);
+    return started;
   }
 
   /** The bot's messages `user` sees: in their threads, their DM, and ephemeral ones for them. */

@@ -24,6 +24,8 @@ export class RecordingSurface implements ChatSurface {
   constructor(
     readonly platform = 'test',
     readonly capabilities?: SurfaceCapabilities,
+    /** Take answers as streams (`stream` messages) instead of whole texts. */
+    readonly streams = false,
   ) {}
 
   async post(conversation: Conversation, message: OutboundMessage): Promise<void> {
@@ -35,7 +37,9 @@ export class RecordingSurface implements ChatSurface {
   }
 
   texts(user: string): string[] {
-    return this.for(user).flatMap((m) => (m.kind === 'text' || m.kind === 'notice' ? [m.text] : []));
+    return this.for(user).flatMap((m) =>
+      m.kind === 'text' || m.kind === 'notice' || (m.kind === 'stream' && m.phase === 'stop') ? [m.text] : [],
+    );
   }
 
   async waitForText(user: string, pattern: RegExp, timeout = 10_000): Promise<string> {
