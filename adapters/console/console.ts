@@ -8,7 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { followSignInLink } from '../../src/auth/headless.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
 import type { AnswerReply, ParleyInbound } from '../../src/inbound.js';
-import type { FormField } from '../../src/interactions/form.js';
+import { type FormField, fieldRecord } from '../../src/interactions/form.js';
 import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } from '../../src/surface.js';
 
 /** The core as the console needs it: the inbound port, and a way to wait for a turn to end. */
@@ -187,7 +187,8 @@ export class ConsoleAdapter implements ChatSurface {
     this.write(
       `\n📝 ${form.title}\n${indent(form.message)}\n   (Enter keeps the default in [brackets]; type /decline or /cancel to stop.)\n`,
     );
-    const values: Record<string, unknown> = {};
+    // No prototype: a field named "__proto__" or "constructor" is an ordinary answer.
+    const values = fieldRecord<unknown>();
     let fields = form.fields;
     for (;;) {
       for (const field of fields) {
@@ -218,7 +219,7 @@ export class ConsoleAdapter implements ChatSurface {
         const label = form.fields.find((f) => f.name === name)?.label ?? name;
         this.write(`   ✗ ${label}: ${message}\n`);
       }
-      fields = form.fields.filter((f) => f.name in errors);
+      fields = form.fields.filter((f) => Object.hasOwn(errors, f.name));
     }
   }
 

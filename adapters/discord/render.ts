@@ -11,7 +11,7 @@ import {
   ButtonStyle,
   MessageFlags,
 } from 'discord.js';
-import type { FormSpec } from '../../src/interactions/form.js';
+import { type FormSpec, ownValue } from '../../src/interactions/form.js';
 import type { ConfirmView, FormView, InteractionOutcome, LinkView } from '../../src/surface.js';
 import { truncate } from '../../src/text.js';
 import type { FormPlan } from './forms.js';
@@ -72,8 +72,8 @@ export function formButtons(id: string): MessageBody['components'] {
 /** The core's sentence, then "• **Label**: error" lines in the form's order. */
 function errorList(form: FormSpec, message: string, errors: Record<string, string>): string {
   const lines = form.fields
-    .filter((f) => errors[f.name] !== undefined)
-    .map((f) => `• **${f.label}**: ${errors[f.name]}`);
+    .filter((f) => typeof ownValue(errors, f.name) === 'string')
+    .map((f) => `• **${f.label}**: ${ownValue(errors, f.name)}`);
   return truncate(`⚠️ ${message}\n${lines.join('\n')}`, 2000);
 }
 
