@@ -15,6 +15,7 @@ import {
   type FormField,
   type FormSpec,
   formDefaults,
+  ownValue,
   validateSubmission,
 } from '../../src/interactions/form.js';
 import { schemaToForm } from '../../src/interactions/schema.js';
@@ -65,7 +66,7 @@ describe('field names that are Object.prototype members are ordinary fields', ()
     expect(checked.ok).toBe(false);
     const errors = (checked as { errors: Record<string, string> }).errors;
     expect(Object.keys(errors)).toEqual([...PROTO_NAMES]);
-    expect(errors.__proto__).toBe('This field is required.');
+    expect(ownValue(errors, '__proto__')).toBe('This field is required.');
   });
 
   it('Slack: modal, submitted state, and per-field errors keyed by each name', () => {
@@ -109,7 +110,9 @@ describe('field names that are Object.prototype members are ordinary fields', ()
     const answers = pageAnswers(planned.plan.pages[0] ?? [], modalValues(submission));
     expect(Object.keys(answers)).toEqual([...PROTO_NAMES]);
     const checked = validateSubmission(form, answers);
-    expect(checked.ok && JSON.parse(JSON.stringify(checked.content)).__proto__).toBe('__proto__!');
+    expect(checked.ok && ownValue(JSON.parse(JSON.stringify(checked.content)), '__proto__')).toBe(
+      '__proto__!',
+    );
   });
 
   it('console: every answer typed reaches the inbound port', async () => {
