@@ -26,7 +26,7 @@ import type { Store } from './store/index.js';
 import type { ChatSurface } from './surface.js';
 import { ToolCalls } from './tools/calls.js';
 import { ToolCatalog } from './tools/catalog.js';
-import { TurnRunner } from './turns/runner.js';
+import { DEFAULT_MAX_TOOL_CALLS, TurnRunner } from './turns/runner.js';
 import { TurnStore, toInputResponse } from './turns/state.js';
 
 export type { Answer, AnswerReply } from './inbound.js';
@@ -47,6 +47,8 @@ export interface AgentOptions {
   historyMaxTurns?: number;
   historyTokenBudget?: number;
   maxSteps?: number;
+  /** Most tool calls run from one LLM reply (the rest are answered with a note). */
+  maxToolCalls?: number;
   samplingMaxTokens?: number;
   requestTimeoutMs?: number;
   idleTimeoutMs?: number;
@@ -153,6 +155,7 @@ export class Agent implements ParleyInbound {
       sessions,
       systemPrompt: options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
       maxSteps: options.maxSteps ?? 8,
+      maxToolCalls: options.maxToolCalls ?? DEFAULT_MAX_TOOL_CALLS,
     });
     this.commands = new Commands({
       presenter: this.presenter,

@@ -28,6 +28,7 @@ export const envSchema = z.object({
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   LLM_MAX_STEPS: int(8, 1),
+  LLM_MAX_TOOL_CALLS: int(16, 1),
   SAMPLING_MAX_TOKENS: int(1024, 1),
   PENDING_TTL_SECONDS: int(900, 10),
   SESSION_TTL_SECONDS: int(7 * 24 * 3600, 60),

@@ -127,6 +127,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     historyMaxTurns: env.HISTORY_MAX_TURNS,
     historyTokenBudget: env.HISTORY_TOKEN_BUDGET,
     maxSteps: env.LLM_MAX_STEPS,
+    maxToolCalls: env.LLM_MAX_TOOL_CALLS,
     samplingMaxTokens: env.SAMPLING_MAX_TOKENS,
     requestTimeoutMs: env.MCP_REQUEST_TIMEOUT_MS,
     idleTimeoutMs: env.MCP_IDLE_TIMEOUT_MS,
