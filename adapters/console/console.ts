@@ -10,6 +10,7 @@ import type { Actor, Conversation } from '../../src/conversation.js';
 import type { AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import { type FormField, fieldRecord } from '../../src/interactions/form.js';
 import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } from '../../src/surface.js';
+import { unlinked } from '../../src/text.js';
 
 /** The core as the console needs it: the inbound port, and a way to wait for a turn to end. */
 export type ConsoleCore = ParleyInbound & { whenIdle(): Promise<void> };
@@ -141,7 +142,10 @@ export class ConsoleAdapter implements ChatSurface {
       return true;
     }
     const view = item.view;
-    this.write(`\n🔗 ${view.origin}: ${view.message}\n   Link: ${view.url}\n   Host: ${view.host}\n`);
+    // A consent link is shown only once consented to; until then its message holds no link either.
+    if (view.purpose === 'consent')
+      this.write(`\n🔗 ${view.origin}: ${unlinked(view.message)}\n   Host: ${view.host}\n`);
+    else this.write(`\n🔗 ${view.origin}: ${view.message}\n   Link: ${view.url}\n   Host: ${view.host}\n`);
     if (view.purpose === 'signin') return this.signIn(view);
     if (view.purpose === 'consent') {
       const answer = await this.ask('Open this link? [y/N] ');

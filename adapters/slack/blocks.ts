@@ -16,7 +16,7 @@ import {
   type SurfaceCapabilities,
   UNLIMITED,
 } from '../../src/surface.js';
-import { truncate } from '../../src/text.js';
+import { truncate, unlinked } from '../../src/text.js';
 import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;
@@ -191,10 +191,16 @@ export function linkMessage(view: LinkView, url: string, now = Date.now()): Slac
       : view.purpose === 'retry'
         ? 'Press *Done* when you have finished there, and I’ll try again.'
         : 'Sign in there; I’ll carry on when you’re back.';
+  // A consent message is the server's text: its link opens only through the button (opening is the
+  // consent), so nothing in it is clickable — no Markdown links, no auto-linked URLs (verbatim).
+  const consent = view.purpose === 'consent';
+  const message = consent ? escapeMrkdwn(unlinked(view.message)) : markdownToMrkdwn(view.message);
+  const body = section(`${linkHeadline(view)}\n${message}`);
+  if (consent && body.type === 'section' && body.text?.type === 'mrkdwn') body.text.verbatim = true;
   return {
-    text: truncate(`${view.origin}: ${markdownToMrkdwn(view.message)}`, LIMITS.fallbackText),
+    text: truncate(`${view.origin}: ${message}`, LIMITS.fallbackText),
     blocks: [
-      section(`${linkHeadline(view)}\n${markdownToMrkdwn(view.message)}`),
+      body,
       context(
         `Opens *${escapeMrkdwn(view.host)}* · only you can see this · ${hint} · expires in ${minutesLeft(view.expiresAt, now)}`,
       ),

@@ -1,8 +1,10 @@
 /**
  * Markdown (what the LLM and the core write) to Slack mrkdwn, and Slack's limit for a message's
- * text (long text is split with the shared `splitText`). Code spans and fences are left exactly as written; everything else gets Slack's
- * escaping (`&`, `<`, `>`) so a model can't produce a mention or a broken link by accident.
+ * text (long text is split with the shared `splitText`). Everything, code spans and fences too, gets
+ * Slack's escaping (`&`, `<`, `>`: Slack reads `<!channel>` even inside code), so text from a model,
+ * a tool or a server can't ping a channel or a person, or make a link; code keeps its characters.
  */
+import { disguisedLink, hostOf } from '../../src/text.js';
 
 /** Slack's recommended ceiling for a message's `text` (it truncates past 40,000). */
 export const MESSAGE_TEXT_LIMIT = 3_900;
@@ -15,13 +17,17 @@ function convertInline(line: string): string {
   const parts = line.split(/(`[^`\n]+`)/);
   return parts
     .map((part, i) => {
-      if (i % 2 === 1) return part;
+      // Code shows as written, but Slack still reads <!channel> and <@U…> inside it: escape them.
+      if (i % 2 === 1) return escapeMrkdwn(part);
       let s = escapeMrkdwn(part);
       // Links and images: [text](url) → <url|text>. Parked behind a private-use placeholder while
       // emphasis is converted, since URLs may contain `_` or `*`.
       const links: string[] = [];
       s = s.replace(/!?\[([^\]\n]*)\]\((\S+?)(?:\s+"[^"]*")?\)/g, (_m, text: string, url: string) => {
-        links.push(text.trim() ? `<${url}|${text.replace(/\|/g, '¦')}>` : `<${url}>`);
+        // Words that name another host than the link opens ("[bank.example](https://evil.test)")
+        // show the real host instead.
+        const words = disguisedLink(text, url) ? hostOf(url) || url : text;
+        links.push(words.trim() ? `<${url}|${words.replace(/\|/g, '¦')}>` : `<${url}>`);
         return `\uE000${links.length - 1}\uE000`;
       });
       // Bold: **x** / __x__ → *x*. A single *x* is left alone: the core writes Slack-style bold with
@@ -57,7 +63,7 @@ export function markdownToMrkdwn(markdown: string): string {
       continue;
     }
     if (inFence) {
-      out.push(raw);
+      out.push(escapeMrkdwn(raw));
       continue;
     }
     // Tables have no mrkdwn form: keep them aligned in a code block.
@@ -70,7 +76,7 @@ export function markdownToMrkdwn(markdown: string): string {
       inTable = false;
     }
     if (inTable) {
-      out.push(raw);
+      out.push(escapeMrkdwn(raw));
       continue;
     }
     const heading = /^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(raw);
