@@ -135,8 +135,7 @@ async function consoleHarness(world: ContractWorld): Promise<AdapterHarness> {
       await expect
         .poll(
           () =>
-            transcript.includes(`Host: ${view.host}`) &&
-            transcript.includes(`Link: ${view.url}`) !== consent,
+            transcript.includes(`Host: ${view.host}`) && transcript.includes(`Link: ${view.url}`) !== consent,
         )
         .toBe(true);
       return { ref: view.id, url: view.url, host: view.host };
