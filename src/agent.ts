@@ -26,7 +26,7 @@ import type { Store } from './store/index.js';
 import type { ChatSurface } from './surface.js';
 import { ToolCalls } from './tools/calls.js';
 import { ToolCatalog } from './tools/catalog.js';
-import { DEFAULT_MAX_TOOL_CALLS, TurnRunner } from './turns/runner.js';
+import { TurnRunner } from './turns/runner.js';
 import { TurnStore, toInputResponse } from './turns/state.js';
 
 export type { Answer, AnswerReply } from './inbound.js';
@@ -155,7 +155,7 @@ export class Agent implements ParleyInbound {
       sessions,
       systemPrompt: options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
       maxSteps: options.maxSteps ?? 8,
-      maxToolCalls: options.maxToolCalls ?? DEFAULT_MAX_TOOL_CALLS,
+      ...(options.maxToolCalls !== undefined && { maxToolCalls: options.maxToolCalls }),
     });
     this.commands = new Commands({
       presenter: this.presenter,
