@@ -75,6 +75,34 @@ export function disguisedLink(text: string, url: string): boolean {
 }
 
 /**
+ * Markdown with every link whose words name another host than it opens rewritten to show the real
+ * host: `[https://bank.example](https://evil.test/x)` → `[evil.test](https://evil.test/x)`. Code
+ * spans and fences are left as written. For any surface that renders Markdown links.
+ */
+export function honestLinks(markdown: string): string {
+  let inFence = false;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+      if (inFence || !line.includes('](')) return line;
+      return line
+        .split(/(`[^`\n]+`)/)
+        .map((part, i) =>
+          i % 2 === 1
+            ? part
+            : part.replace(
+                /(!?\[)([^\]\n]*)(\]\()((?:[^\s()]|\([^\s()]*\))+)((?:\s+"[^"]*")?\))/g,
+                (m, open: string, words: string, mid: string, url: string, close: string) =>
+                  disguisedLink(words, url) ? `${open}${hostOf(url) || url}${mid}${url}${close}` : m,
+              ),
+        )
+        .join('');
+    })
+    .join('\n');
+}
+
+/**
  * Text no chat client or terminal will make clickable, for a message whose link may only be opened
  * through its consent button (URL-mode elicitation): Markdown links keep only their words, and
  * every URL or domain loses its scheme and shows its dots as "[.]" ("https://evil.test/x" →

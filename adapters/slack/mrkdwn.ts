@@ -1,10 +1,10 @@
 /**
  * Markdown (what the LLM and the core write) to Slack mrkdwn, and Slack's limit for a message's
- * text (long text is split with the shared `splitText`). Everything, code spans and fences too, gets
- * Slack's escaping (`&`, `<`, `>`: Slack reads `<!channel>` even inside code), so text from a model,
- * a tool or a server can't ping a channel or a person, or make a link; code keeps its characters.
+ * text (long text is split with the shared `splitText`). Code spans and fences are left exactly as written; everything else gets Slack's
+ * escaping (`&`, `<`, `>`) so a model can't produce a mention or a broken link by accident.
  */
-import { disguisedLink, hostOf } from '../../src/text.js';
+
+import { honestLinks } from '../../src/text.js';
 
 /** Slack's recommended ceiling for a message's `text` (it truncates past 40,000). */
 export const MESSAGE_TEXT_LIMIT = 3_900;
@@ -24,10 +24,7 @@ function convertInline(line: string): string {
       // emphasis is converted, since URLs may contain `_` or `*`.
       const links: string[] = [];
       s = s.replace(/!?\[([^\]\n]*)\]\((\S+?)(?:\s+"[^"]*")?\)/g, (_m, text: string, url: string) => {
-        // Words that name another host than the link opens ("[bank.example](https://evil.test)")
-        // show the real host instead.
-        const words = disguisedLink(text, url) ? hostOf(url) || url : text;
-        links.push(words.trim() ? `<${url}|${words.replace(/\|/g, '¦')}>` : `<${url}>`);
+        links.push(text.trim() ? `<${url}|${text.replace(/\|/g, '¦')}>` : `<${url}>`);
         return `\uE000${links.length - 1}\uE000`;
       });
       // Bold: **x** / __x__ → *x*. A single *x* is left alone: the core writes Slack-style bold with
@@ -51,7 +48,8 @@ export function markdownToMrkdwn(markdown: string): string {
   const out: string[] = [];
   let inFence = false;
   let inTable = false;
-  for (const raw of markdown.replace(/\r\n?/g, '\n').split('\n')) {
+  // Links whose words name another host show their real one; code is escaped like prose below.
+  for (const raw of honestLinks(markdown).replace(/\r\n?/g, '\n').split('\n')) {
     if (FENCE.test(raw)) {
       if (inTable) {
         out.push('```');

@@ -10,7 +10,7 @@ import { linkMessage } from '../../adapters/slack/blocks.js';
 import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.js';
 import type { ParleyInbound } from '../../src/inbound.js';
 import type { LinkView } from '../../src/surface.js';
-import { disguisedLink, hostNamedBy, unlinked } from '../../src/text.js';
+import { disguisedLink, honestLinks, hostNamedBy, unlinked } from '../../src/text.js';
 import { checkMessage } from '../helpers/slack-limits.js';
 
 describe('Slack: control sequences inside code are escaped too', () => {
@@ -41,6 +41,15 @@ describe('a link whose words name another host shows its real host', () => {
     ['[the docs](https://evil.test)', '<https://evil.test|the docs>'],
   ])('%s → %s', (markdown, mrkdwn) => {
     expect(markdownToMrkdwn(markdown)).toBe(mrkdwn);
+  });
+
+  it('in standard Markdown too (for surfaces that render it), leaving code as written', () => {
+    expect(
+      honestLinks('[https://bank.example](https://evil.test/x "t") and `[bank.example](https://evil.test)`'),
+    ).toBe('[evil.test](https://evil.test/x "t") and `[bank.example](https://evil.test)`');
+    expect(
+      honestLinks('```\n[bank.example](https://evil.test)\n```\n[wiki.test](https://wiki.test/a_(b))'),
+    ).toBe('```\n[bank.example](https://evil.test)\n```\n[wiki.test](https://wiki.test/a_(b))');
   });
 
   it('reads hosts from link words the way a person would', () => {
