@@ -4,8 +4,6 @@
  * escaping (`&`, `<`, `>`) so a model can't produce a mention or a broken link by accident.
  */
 
-import { honestLinks } from '../../src/text.js';
-
 /** Slack's recommended ceiling for a message's `text` (it truncates past 40,000). */
 export const MESSAGE_TEXT_LIMIT = 3_900;
 
@@ -42,6 +40,8 @@ function convertInline(line: string): string {
 export function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
+
+import { honestLinks } from '../../src/text.js';
 
 /** Converts Markdown to Slack mrkdwn. */
 export function markdownToMrkdwn(markdown: string): string {
