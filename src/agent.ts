@@ -55,6 +55,8 @@ export interface AgentOptions {
   historyMaxTurns?: number;
   historyTokenBudget?: number;
   maxSteps?: number;
+  /** Most tool calls run from one LLM reply (the rest are answered with a note). */
+  maxToolCalls?: number;
   samplingMaxTokens?: number;
   requestTimeoutMs?: number;
   idleTimeoutMs?: number;
@@ -198,6 +200,7 @@ export class Agent implements ParleyInbound {
       systemPrompt: options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
       maxSteps: options.maxSteps ?? 8,
       features,
+      ...(options.maxToolCalls !== undefined && { maxToolCalls: options.maxToolCalls }),
     });
     this.commands = new Commands({
       presenter: this.presenter,

@@ -65,6 +65,7 @@ export const envSchema = z.object({
   LLM_MAX_STEPS: int(8, 1),
   /** `1`: the model accepts images, so image results reach it as images (else a description). */
   LLM_VISION: optionalString,
+  LLM_MAX_TOOL_CALLS: int(16, 1),
   SAMPLING_MAX_TOKENS: int(1024, 1),
   PENDING_TTL_SECONDS: int(900, 10),
   SESSION_TTL_SECONDS: int(7 * 24 * 3600, 60),

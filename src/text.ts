@@ -33,6 +33,100 @@ export function hostOf(url: string): string {
   }
 }
 
+/** A domain: labels and a final label of 2+ letters, ending the word or followed by a path. */
+const DOMAIN = /^(?:[^\s/?#@:.]+\.)+\p{L}{2,}\.?(?=$|[:/?#])/iu;
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * The host a link's visible words name when they read like a URL or a domain ("docs.example.com/x",
+ * "https://user@example.com"), lower-cased without "www."; undefined for ordinary words ("the docs").
+ */
+export function hostNamedBy(text: string): string | undefined {
+  const t = text.trim();
+  if (SCHEME.test(t)) {
+    const host = hostOf(t);
+    return host ? bareHost(host) : undefined;
+  }
+  if (!DOMAIN.test(t)) return undefined;
+  const host = hostOf(`https://${t}`);
+  return host ? bareHost(host) : undefined;
+}
+
+const bareHost = (host: string) =>
+  host
+    .toLowerCase()
+    .replace(/^www\./, '')
+    .replace(/\.$/, '');
+
+/**
+ * True when a link's words name one host and it opens another ("[https://bank.example](https://evil.test)"):
+ * such a link must be shown with its real host. Ports and a leading "www." don't count as different.
+ */
+export function disguisedLink(text: string, url: string): boolean {
+  const named = hostNamedBy(text);
+  if (named === undefined) return false;
+  let real: string;
+  try {
+    real = bareHost(new URL(url).hostname);
+  } catch {
+    return true;
+  }
+  return named.replace(/:\d+$/, '') !== real;
+}
+
+/**
+ * Markdown with every link whose words name another host than it opens rewritten to show the real
+ * host: `[https://bank.example](https://evil.test/x)` → `[evil.test](https://evil.test/x)`. Code
+ * spans and fences are left as written. For any surface that renders Markdown links.
+ */
+export function honestLinks(markdown: string): string {
+  let inFence = false;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+      if (inFence || !line.includes('](')) return line;
+      return line
+        .split(/(`[^`\n]+`)/)
+        .map((part, i) =>
+          i % 2 === 1
+            ? part
+            : part.replace(
+                /(!?\[)([^\]\n]*)(\]\()((?:[^\s()]|\([^\s()]*\))+)((?:\s+"[^"]*")?\))/g,
+                (m, open: string, words: string, mid: string, url: string, close: string) =>
+                  disguisedLink(words, url) ? `${open}${hostOf(url) || url}${mid}${url}${close}` : m,
+              ),
+        )
+        .join('');
+    })
+    .join('\n');
+}
+
+/**
+ * Text no chat client or terminal will make clickable, for a message whose link may only be opened
+ * through its consent button (URL-mode elicitation): Markdown links keep only their words, and
+ * every URL or domain loses its scheme and shows its dots as "[.]" ("https://evil.test/x" →
+ * "evil[.]test/x"), the usual way to show a link without offering it. `hide`, when given, replaces
+ * each URL whole instead (a link private to one person, in a message others see).
+ */
+export function unlinked(text: string, hide?: (url: string) => string): string {
+  return (
+    text
+      .replace(/!?\[([^\]\n]*)\]\(([^)\s]*)[^)]*\)/g, (_m, words: string) => words)
+      .replace(
+        /<([a-z][a-z0-9+.-]*:[^>|\s]*)(?:\|([^>]*))?>/gi,
+        (_m, url: string, words?: string) => words ?? url,
+      )
+      // A URL ends before trailing punctuation ("see https://x.test/a, then").
+      .replace(/[a-z][a-z0-9+.-]*:\/\/(?:[^\s<>"'`]*[^\s<>"'`,.;:!?)])?/gi, (url) =>
+        hide ? hide(url) : url.replace(SCHEME, ''),
+      )
+      .replace(/(?:[^\s/?#@:.<>()[\]"'`]+\.)+\p{L}{2,}(?![^\s/?#:)\]>"'`,;!.])/gu, (d) =>
+        d.replace(/\./g, '[.]'),
+      )
+  );
+}
+
 /**
  * JSON a person typed in a chat app that turned its quotes typographic: when it doesn't parse as
  * typed, curly double quotes become straight ones. Anything that parses — and every apostrophe

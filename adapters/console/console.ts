@@ -11,6 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { followSignInLink } from '../../src/auth/headless.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
 import type { AnswerReply, ParleyInbound } from '../../src/inbound.js';
+import { fieldRecord } from '../../src/interactions/form.js';
 import type {
   ChatSurface,
   ConfirmView,
@@ -19,6 +20,7 @@ import type {
   OutboundFile,
   OutboundMessage,
 } from '../../src/surface.js';
+import { unlinked } from '../../src/text.js';
 import { answerValue, fieldHelp, fieldPrompt } from './fields.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -221,9 +223,13 @@ export class ConsoleAdapter implements ChatSurface {
       return true;
     }
     const view = item.view;
-    this.write(
-      `\n🔗 ${view.origin}: ${renderMarkdown(view.message, this.color)}\n   Link: ${view.url}\n   Host: ${view.host}\n`,
-    );
+    // A consent link is shown only once consented to; until then its message holds no link either.
+    if (view.purpose === 'consent')
+      this.write(`\n🔗 ${view.origin}: ${unlinked(view.message)}\n   Host: ${view.host}\n`);
+    else
+      this.write(
+        `\n🔗 ${view.origin}: ${renderMarkdown(view.message, this.color)}\n   Link: ${view.url}\n   Host: ${view.host}\n`,
+      );
     if (view.purpose === 'signin') return this.signIn(view);
     if (view.purpose === 'consent') {
       const answer = await this.ask('Open this link? [y/N] ');
@@ -288,7 +294,7 @@ export class ConsoleAdapter implements ChatSurface {
     );
     this.filling = { id: view.id };
     try {
-      const values: Record<string, unknown> = {};
+      const values = fieldRecord<unknown>();
       let fields = form.fields;
       for (;;) {
         for (const field of fields) {
@@ -322,7 +328,7 @@ export class ConsoleAdapter implements ChatSurface {
           const label = form.fields.find((f) => f.name === name)?.label ?? name;
           this.write(`   ✗ ${label}: ${message}\n`);
         }
-        fields = form.fields.filter((f) => f.name in errors);
+        fields = form.fields.filter((f) => Object.hasOwn(errors, f.name));
       }
     } finally {
       this.filling = undefined;

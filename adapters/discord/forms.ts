@@ -18,7 +18,13 @@ import {
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
-import type { FieldOption, FormField, FormSpec } from '../../src/interactions/form.js';
+import {
+  type FieldOption,
+  type FormField,
+  type FormSpec,
+  fieldRecord,
+  ownValue,
+} from '../../src/interactions/form.js';
 import { type SurfaceCapabilities, UNLIMITED } from '../../src/surface.js';
 import { modalId } from './ids.js';
 import { clip } from './text.js';
@@ -212,7 +218,7 @@ export function buildModal(
   for (const p of fields) {
     const label = new LabelBuilder().setLabel(p.label);
     if (p.description) label.setDescription(p.description);
-    const value = values[p.field.name];
+    const value = ownValue(values, p.field.name);
     const options = p.field.options ?? [];
     const chosen = selected(p, value);
     switch (p.widget) {
@@ -327,7 +333,7 @@ export function pageAnswers(
   page: PlannedField[],
   raw: Map<string, string | string[] | boolean | null>,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = fieldRecord<unknown>();
   for (const p of page) {
     if (!raw.has(p.inputId)) continue;
     const v = raw.get(p.inputId);

@@ -12,7 +12,7 @@ import {
 } from 'discord.js';
 import type { Actor } from '../../src/conversation.js';
 import type { ParleyInbound } from '../../src/inbound.js';
-import { formDefaults } from '../../src/interactions/form.js';
+import { fieldRecord, formDefaults, ownValue } from '../../src/interactions/form.js';
 import type { FormView } from '../../src/surface.js';
 import { buildModal, type FormPlan, modalValues, pageAnswers, pageOf, planForm } from './forms.js';
 import { continueMessage, fixMessage, type MessageBody } from './render.js';
@@ -50,7 +50,7 @@ export class FormPages {
   async modal(view: FormView, page: number): Promise<APIModalInteractionResponseCallbackData> {
     const plan = planOf(view);
     const kept = await this.o.state.pages(view.id);
-    const values = { ...formDefaults(view.form), ...kept.values };
+    const values = Object.assign(fieldRecord<unknown>(), formDefaults(view.form), kept.values);
     return buildModal(view.id, view.form, plan, Math.min(page, plan.pages.length - 1), values);
   }
 
@@ -68,7 +68,12 @@ export class FormPages {
     const kept = await state.pages(view.id);
     // A page's inputs left empty are absent from its answers: earlier values of them go too.
     for (const p of fields) delete kept.values[p.field.name];
-    Object.assign(kept.values, pageAnswers(fields, modalValues(s.interaction.data)));
+    // Into a record without a prototype: a field named "__proto__" is an answer like any other.
+    kept.values = Object.assign(
+      fieldRecord<unknown>(),
+      kept.values,
+      pageAnswers(fields, modalValues(s.interaction.data)),
+    );
     if (!kept.submitted.includes(page)) kept.submitted.push(page);
     await state.savePages(view.id, kept, view.expiresAt);
     const next = plan.pages.findIndex((_, n) => !kept.submitted.includes(n));
@@ -77,7 +82,7 @@ export class FormPages {
     const received = await agent.receive(view.id, s.actor, { action: 'submit', values: kept.values });
     if (!received.ok) {
       const errors = received.errors ?? {};
-      const first = view.form.fields.find((f) => errors[f.name] !== undefined);
+      const first = view.form.fields.find((f) => typeof ownValue(errors, f.name) === 'string');
       if (!first) return void (await this.tell(hook, received.message));
       const fix = fixMessage(
         view.id,

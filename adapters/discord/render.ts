@@ -11,9 +11,9 @@ import {
   ButtonStyle,
   MessageFlags,
 } from 'discord.js';
-import type { FormSpec } from '../../src/interactions/form.js';
+import { type FormSpec, ownValue } from '../../src/interactions/form.js';
 import type { ConfirmView, FormView, InteractionOutcome, LinkView } from '../../src/surface.js';
-import { truncate } from '../../src/text.js';
+import { truncate, unlinked } from '../../src/text.js';
 import type { FormPlan } from './forms.js';
 import { buttonId } from './ids.js';
 import { clip } from './text.js';
@@ -72,8 +72,8 @@ export function formButtons(id: string): MessageBody['components'] {
 /** The core's sentence, then "• **Label**: error" lines in the form's order. */
 function errorList(form: FormSpec, message: string, errors: Record<string, string>): string {
   const lines = form.fields
-    .filter((f) => errors[f.name] !== undefined)
-    .map((f) => `• **${f.label}**: ${errors[f.name]}`);
+    .filter((f) => typeof ownValue(errors, f.name) === 'string')
+    .map((f) => `• **${f.label}**: ${ownValue(errors, f.name)}`);
   return truncate(`⚠️ ${message}\n${lines.join('\n')}`, 2000);
 }
 
@@ -126,7 +126,8 @@ export function confirmMessage(view: ConfirmView, ownerMention: string | undefin
 export function consentMessage(view: LinkView, ownerMention: string | undefined): MessageBody {
   const shared = ownerMention !== undefined;
   const url = !shared && view.url.length <= 1000 ? `\n\`${view.url}\`` : '';
-  const message = shared ? withoutLinks(view.message) : view.message;
+  // The server's text is never a link: the page opens only through "Open link" (the consent).
+  const message = unlinked(view.message, shared ? () => PRIVATE_LINK : undefined);
   const who = shared ? `\n-# For ${ownerMention} only.` : '';
   return {
     content: `🔗 **${view.origin}** wants you to open a page on **${view.host}**.\n${truncate(message, 600)}${url}${who}`,
@@ -139,9 +140,11 @@ export function consentMessage(view: LinkView, ownerMention: string | undefined)
   };
 }
 
+const PRIVATE_LINK = '🔒 (private link)';
+
 /** The server's or core's text with any links in it replaced, for a message others can see. */
 function withoutLinks(text: string): string {
-  return text.replace(/https?:\/\/\S+/g, '🔒 (private link)');
+  return text.replace(/https?:\/\/\S+/g, PRIVATE_LINK);
 }
 
 function linkIntro(view: LinkView, opts: { hideLinks?: boolean } = {}): string {

@@ -192,6 +192,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     historyTokenBudget: env.HISTORY_TOKEN_BUDGET,
     maxSteps: env.LLM_MAX_STEPS,
     vision: env.LLM_VISION === '1' || env.LLM_VISION === 'true',
+    maxToolCalls: env.LLM_MAX_TOOL_CALLS,
     samplingMaxTokens: env.SAMPLING_MAX_TOKENS,
     requestTimeoutMs: env.MCP_REQUEST_TIMEOUT_MS,
     idleTimeoutMs: env.MCP_IDLE_TIMEOUT_MS,

@@ -7,7 +7,7 @@
  */
 import type { types } from '@slack/bolt';
 import { formProblem } from '../../src/interactions/capabilities.js';
-import type { FormField, FormSpec } from '../../src/interactions/form.js';
+import { type FormField, type FormSpec, fieldRecord, ownValue } from '../../src/interactions/form.js';
 import {
   type ConfirmView,
   type FormView,
@@ -16,7 +16,7 @@ import {
   type SurfaceCapabilities,
   UNLIMITED,
 } from '../../src/surface.js';
-import { truncate } from '../../src/text.js';
+import { honestLinks, truncate, unlinked } from '../../src/text.js';
 import { defuseMentions, escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;
@@ -116,7 +116,10 @@ export interface SlackMessage {
 export function markdownMessage(markdown: string): SlackMessage {
   return {
     text: truncate(markdownToMrkdwn(markdown), LIMITS.fallbackText),
-    blocks: [{ type: 'markdown', text: truncate(defuseMentions(markdown), LIMITS.markdownText) }],
+    // A link whose words name another host shows its real one (src/text.ts honestLinks).
+    blocks: [
+      { type: 'markdown', text: truncate(defuseMentions(honestLinks(markdown)), LIMITS.markdownText) },
+    ],
   };
 }
 
@@ -207,10 +210,16 @@ export function linkMessage(view: LinkView, url: string, now = Date.now()): Slac
       : view.purpose === 'retry'
         ? 'Press *Done* when you have finished there, and I’ll try again.'
         : 'Sign in there; I’ll carry on when you’re back.';
+  // A consent message is the server's text: its link opens only through the button (opening is the
+  // consent), so nothing in it is clickable — no Markdown links, no auto-linked URLs (verbatim).
+  const consent = view.purpose === 'consent';
+  const message = consent ? escapeMrkdwn(unlinked(view.message)) : markdownToMrkdwn(view.message);
+  const body = section(`${linkHeadline(view)}\n${message}`);
+  if (consent && body.type === 'section' && body.text?.type === 'mrkdwn') body.text.verbatim = true;
   return {
-    text: truncate(`${view.origin}: ${markdownToMrkdwn(view.message)}`, LIMITS.fallbackText),
+    text: truncate(`${view.origin}: ${message}`, LIMITS.fallbackText),
     blocks: [
-      section(`${linkHeadline(view)}\n${markdownToMrkdwn(view.message)}`),
+      body,
       context(
         `Opens *${escapeMrkdwn(view.host)}* · only you can see this · ${hint} · expires in ${minutesLeft(view.expiresAt, now)}`,
       ),
@@ -262,22 +271,36 @@ export const LOADING_CALLBACK = 'parley_loading';
 
 // ───────────────────────────── the form modal ─────────────────────────────
 
-/** Block ids: the field's own name when Slack takes it, its position otherwise. */
+/**
+ * Block ids: the field's own name when Slack takes it, its position otherwise — never one id twice,
+ * even when a field is itself named like another's positional id ("field_1").
+ */
 export function blockIds(form: FormSpec): string[] {
+  const names = new Set(form.fields.map((f) => f.name));
   const seen = new Set<string>();
   return form.fields.map((f, i) => {
-    let id = f.name.length > 0 && f.name.length <= LIMITS.blockId ? f.name : `field_${i}`;
-    if (seen.has(id)) id = `field_${i}`;
+    let id =
+      f.name.length > 0 && f.name.length <= LIMITS.blockId && !seen.has(f.name) ? f.name : `field_${i}`;
+    for (let n = 1; seen.has(id) || (id !== f.name && names.has(id)); n++) id = `field_${i}_${n}`;
     seen.add(id);
     return id;
   });
 }
 
-/** Whether a choice field's options go to Slack by index (some value is too long to send as is). */
+/**
+ * Whether a choice field's options go to Slack by index (some value is too long to send as is).
+ * Decided once per field: asking per option made building a 40,000-option form quadratic.
+ */
+const indexed = new WeakMap<FormField, boolean>();
 function byIndex(field: FormField): boolean {
-  return (field.options ?? []).some(
-    (o) => o.value.length === 0 || o.value.length > LIMITS.optionValue || o.value.startsWith('#'),
-  );
+  let known = indexed.get(field);
+  if (known === undefined) {
+    known = (field.options ?? []).some(
+      (o) => o.value.length === 0 || o.value.length > LIMITS.optionValue || o.value.startsWith('#'),
+    );
+    indexed.set(field, known);
+  }
+  return known;
 }
 
 function optionFor(field: FormField, index: number): Option | undefined {
@@ -289,6 +312,7 @@ function optionFor(field: FormField, index: number): Option | undefined {
   };
 }
 
+/** The options as Slack shows them; only called for fields small enough to list (≤ 100). */
 function optionsOf(field: FormField): Option[] {
   return (field.options ?? []).map((_o, i) => optionFor(field, i) as Option);
 }
@@ -301,14 +325,22 @@ function decodeOption(field: FormField, value: string): string {
   return o ? o.value : value;
 }
 
+/** Each option's label and value in lower case, made once per field rather than per keystroke. */
+const searchable = new WeakMap<FormField, string[]>();
+
 /** Options matching a type-ahead query, for `external_select` (at most 100, as Slack requires). */
 export function suggestOptions(field: FormField, query: string): Option[] {
   const q = query.trim().toLowerCase();
+  const options = field.options ?? [];
+  let haystack = searchable.get(field);
+  if (!haystack) {
+    haystack = options.map((o) => `${o.label.toLowerCase()}\u0000${o.value.toLowerCase()}`);
+    searchable.set(field, haystack);
+  }
   const out: Option[] = [];
-  for (const [i, o] of (field.options ?? []).entries()) {
-    if (q && !o.label.toLowerCase().includes(q) && !o.value.toLowerCase().includes(q)) continue;
+  for (let i = 0; i < options.length && out.length < LIMITS.staticOptions; i++) {
+    if (q && !(haystack[i] as string).includes(q)) continue;
     out.push(optionFor(field, i) as Option);
-    if (out.length >= LIMITS.staticOptions) break;
   }
   return out;
 }
@@ -329,9 +361,12 @@ function isoDate(v: unknown): string | undefined {
 }
 
 function initialOptionIndexes(field: FormField, value: unknown): number[] {
-  const wanted = Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)];
+  const wanted = new Set(
+    Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)],
+  );
   const out: number[] = [];
-  for (const [i, o] of (field.options ?? []).entries()) if (wanted.includes(o.value)) out.push(i);
+  if (wanted.size === 0) return out;
+  for (const [i, o] of (field.options ?? []).entries()) if (wanted.has(o.value)) out.push(i);
   return out;
 }
 
@@ -402,21 +437,22 @@ function elementFor(field: FormField, initial: unknown): types.InputBlockElement
       };
     }
     case 'select': {
-      const options = optionsOf(field);
+      // Past 100 options Slack asks for them as the person types: none are listed in the view.
+      const count = field.options?.length ?? 0;
       const [first] = initialOptionIndexes(field, initial);
       const initialOption = first === undefined ? undefined : optionFor(field, first);
-      if (options.length <= LIMITS.choiceButtons)
+      if (count <= LIMITS.choiceButtons)
         return {
           type: 'radio_buttons',
           ...base,
-          options,
+          options: optionsOf(field),
           ...(initialOption && { initial_option: initialOption }),
         };
-      if (options.length <= LIMITS.staticOptions)
+      if (count <= LIMITS.staticOptions)
         return {
           type: 'static_select',
           ...base,
-          options,
+          options: optionsOf(field),
           placeholder: plain('Choose…', LIMITS.placeholder),
           ...(initialOption && { initial_option: initialOption }),
         };
@@ -429,22 +465,22 @@ function elementFor(field: FormField, initial: unknown): types.InputBlockElement
       };
     }
     case 'multiselect': {
-      const options = optionsOf(field);
+      const count = field.options?.length ?? 0;
       const initialOptions = initialOptionIndexes(field, initial).map((i) => optionFor(field, i) as Option);
       const maxItems =
         field.maxItems !== undefined && field.maxItems >= 1 ? { max_selected_items: field.maxItems } : {};
-      if (options.length <= LIMITS.choiceButtons)
+      if (count <= LIMITS.choiceButtons)
         return {
           type: 'checkboxes',
           ...base,
-          options,
+          options: optionsOf(field),
           ...(initialOptions.length > 0 && { initial_options: initialOptions }),
         };
-      if (options.length <= LIMITS.staticOptions)
+      if (count <= LIMITS.staticOptions)
         return {
           type: 'multi_static_select',
           ...base,
-          options,
+          options: optionsOf(field),
           placeholder: plain('Choose…', LIMITS.placeholder),
           ...maxItems,
           ...(initialOptions.length > 0 && { initial_options: initialOptions }),
@@ -463,7 +499,7 @@ function elementFor(field: FormField, initial: unknown): types.InputBlockElement
 
 function hintFor(field: FormField): string | undefined {
   const parts: string[] = [];
-  if (field.description) parts.push(field.description);
+  if (field.description?.trim()) parts.push(field.description.trim());
   if (field.kind === 'multiselect') {
     if (field.minItems !== undefined && field.minItems > 0) parts.push(`Choose at least ${field.minItems}.`);
   }
@@ -530,9 +566,10 @@ export function readSubmission(
   state: Record<string, Record<string, InputState>>,
 ): Record<string, unknown> {
   const ids = blockIds(form);
-  const out: Record<string, unknown> = {};
+  const out = fieldRecord<unknown>();
   form.fields.forEach((field, i) => {
-    const input = state[ids[i] as string]?.[INPUT_ACTION];
+    const block = ownValue(state, ids[i] as string) as Record<string, InputState> | undefined;
+    const input = block ? (ownValue(block, INPUT_ACTION) as InputState | undefined) : undefined;
     if (!input) return;
     switch (field.kind) {
       case 'date':
@@ -563,10 +600,10 @@ export function readSubmission(
 /** The core's per-field errors, keyed by block id as `response_action: errors` wants them. */
 export function errorsByBlock(form: FormSpec, errors: Record<string, string>): Record<string, string> {
   const ids = blockIds(form);
-  const out: Record<string, string> = {};
+  const out = fieldRecord<string>();
   form.fields.forEach((field, i) => {
-    const message = errors[field.name];
-    if (message) out[ids[i] as string] = truncate(message, LIMITS.inputHint);
+    const message = ownValue(errors, field.name);
+    if (typeof message === 'string' && message) out[ids[i] as string] = truncate(message, LIMITS.inputHint);
   });
   return out;
 }

@@ -5,6 +5,7 @@
  * Code spans and fences are left exactly as written; everything else gets Slack's escaping
  * (`&`, `<`, `>`) so a model can't produce a mention or a broken link by accident.
  */
+import { honestLinks } from '../../src/text.js';
 
 const FENCE = /^\s*(```|~~~)/;
 
@@ -14,7 +15,8 @@ function convertInline(line: string): string {
   const parts = line.split(/(`[^`\n]+`)/);
   return parts
     .map((part, i) => {
-      if (i % 2 === 1) return part;
+      // Code shows as written, but Slack still reads <!channel> and <@U…> inside it: escape them.
+      if (i % 2 === 1) return escapeMrkdwn(part);
       let s = escapeMrkdwn(part);
       // Links, images and bare URLs are parked behind a private-use placeholder while emphasis is
       // converted: URLs often hold `_` or `*` (`__init__.py`), which must stay as written.
@@ -57,7 +59,8 @@ export function markdownToMrkdwn(markdown: string): string {
   const out: string[] = [];
   let inFence = false;
   let inTable = false;
-  for (const raw of markdown.replace(/\r\n?/g, '\n').split('\n')) {
+  // Links whose words name another host show their real one; code is escaped like prose below.
+  for (const raw of honestLinks(markdown).replace(/\r\n?/g, '\n').split('\n')) {
     if (FENCE.test(raw)) {
       if (inTable) {
         out.push('```');
@@ -69,7 +72,7 @@ export function markdownToMrkdwn(markdown: string): string {
       continue;
     }
     if (inFence) {
-      out.push(raw);
+      out.push(escapeMrkdwn(raw));
       continue;
     }
     // Tables have no mrkdwn form: keep them aligned in a code block.
@@ -82,7 +85,7 @@ export function markdownToMrkdwn(markdown: string): string {
       inTable = false;
     }
     if (inTable) {
-      out.push(raw);
+      out.push(escapeMrkdwn(raw));
       continue;
     }
     const heading = /^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(raw);

@@ -60,11 +60,6 @@ export type FormContent = Record<string, FormValue>;
 
 export type SchemaResult = { ok: true; form: FormSpec } | { ok: false; reason: string };
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
 /** "due_date" → "Due date". */
 export function humanize(name: string): string {
   const spaced = name
@@ -75,157 +70,17 @@ export function humanize(name: string): string {
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
 
-function optionsFromEnum(values: unknown[], names: unknown): FieldOption[] | string {
-  const labels = Array.isArray(names) ? names : undefined;
-  const out: FieldOption[] = [];
-  for (const [i, v] of values.entries()) {
-    if (typeof v !== 'string') return 'enum values must be strings';
-    const label = labels ? str(labels[i]) : undefined;
-    out.push({ value: v, label: label ?? v });
-  }
-  return out;
-}
-
-function optionsFromConsts(list: unknown[]): FieldOption[] | string {
-  const out: FieldOption[] = [];
-  for (const item of list) {
-    if (!isRecord(item) || typeof item.const !== 'string') return 'each option needs a string "const"';
-    out.push({ value: item.const, label: str(item.title) ?? item.const });
-  }
-  return out;
-}
-
-function fieldFromProperty(name: string, prop: unknown, required: boolean): FormField | string {
-  if (!isRecord(prop)) return `field "${name}" is not a schema object`;
-  const base = {
-    name,
-    label: str(prop.title) ?? humanize(name),
-    required,
-    ...(str(prop.description) !== undefined && { description: str(prop.description) as string }),
-  };
-  const type = prop.type;
-  switch (type) {
-    case 'string': {
-      let options: FieldOption[] | string | undefined;
-      if (Array.isArray(prop.enum)) options = optionsFromEnum(prop.enum, prop.enumNames);
-      else if (Array.isArray(prop.oneOf)) options = optionsFromConsts(prop.oneOf);
-      else if (Array.isArray(prop.anyOf)) options = optionsFromConsts(prop.anyOf);
-      if (typeof options === 'string') return `field "${name}": ${options}`;
-      if (options) {
-        if (options.length === 0) return `field "${name}" has no options`;
-        const def = str(prop.default);
-        return { ...base, kind: 'select', options, ...(def !== undefined && { default: def }) };
-      }
-      const format = prop.format;
-      let kind: FieldKind = 'text';
-      if (format === 'email') kind = 'email';
-      else if (format === 'uri') kind = 'url';
-      else if (format === 'date') kind = 'date';
-      else if (format === 'date-time') kind = 'datetime';
-      else if (format !== undefined) return `field "${name}" uses the unsupported format "${String(format)}"`;
-      const def = str(prop.default);
-      const minLength = num(prop.minLength);
-      const maxLength = num(prop.maxLength);
-      return {
-        ...base,
-        kind,
-        ...(def !== undefined && { default: def }),
-        ...(minLength !== undefined && { minLength }),
-        ...(maxLength !== undefined && { maxLength }),
-        ...(kind === 'text' &&
-          maxLength !== undefined &&
-          maxLength > MULTILINE_FROM_LENGTH && { multiline: true }),
-      };
-    }
-    case 'number':
-    case 'integer': {
-      const def = num(prop.default);
-      const minimum = num(prop.minimum);
-      const maximum = num(prop.maximum);
-      return {
-        ...base,
-        kind: type,
-        ...(def !== undefined && { default: def }),
-        ...(minimum !== undefined && { minimum }),
-        ...(maximum !== undefined && { maximum }),
-      };
-    }
-    case 'boolean':
-      return {
-        ...base,
-        kind: 'boolean',
-        ...(typeof prop.default === 'boolean' && { default: prop.default }),
-      };
-    case 'array': {
-      const items = prop.items;
-      if (!isRecord(items)) return `field "${name}" is a list without item options`;
-      let options: FieldOption[] | string;
-      if (Array.isArray(items.enum)) options = optionsFromEnum(items.enum, undefined);
-      else if (Array.isArray(items.anyOf)) options = optionsFromConsts(items.anyOf);
-      else if (Array.isArray(items.oneOf)) options = optionsFromConsts(items.oneOf);
-      else return `field "${name}" is a list of free values, which can't be shown as a form field`;
-      if (typeof options === 'string') return `field "${name}": ${options}`;
-      if (options.length === 0) return `field "${name}" has no options`;
-      const def = Array.isArray(prop.default)
-        ? prop.default.filter((d): d is string => typeof d === 'string')
-        : undefined;
-      const minItems = num(prop.minItems);
-      const maxItems = num(prop.maxItems);
-      return {
-        ...base,
-        kind: 'multiselect',
-        options,
-        ...(def !== undefined && { default: def }),
-        ...(minItems !== undefined && { minItems }),
-        ...(maxItems !== undefined && { maxItems }),
-      };
-    }
-    default:
-      return `field "${name}" has the unsupported type "${String(type)}"`;
-  }
-}
-
 /**
- * A form schema with the common off-spec shapes read as their authors meant, so strict
- * validators accept it: a multi-select whose `items` has an `enum` but no `type` (FastMCP) gets
- * `type: "string"` when every value is a string. Anything else is
- * returned as it was. Never throws.
+ * An empty record keyed by field names. Field names are the server's: `__proto__`, `constructor`
+ * or `toString` must be ordinary keys, so the record has no prototype to collide with.
  */
-export function readFormSchemaAsMeant(schema: unknown): unknown {
-  if (!isRecord(schema) || !isRecord(schema.properties)) return schema;
-  const properties: Record<string, unknown> = {};
-  for (const [name, prop] of Object.entries(schema.properties)) {
-    const items = isRecord(prop) ? prop.items : undefined;
-    const values = isRecord(items) && Array.isArray(items.enum) ? items.enum : undefined;
-    const stringsOnly =
-      values !== undefined && values.length > 0 && values.every((v) => typeof v === 'string');
-    properties[name] =
-      isRecord(prop) && prop.type === 'array' && isRecord(items) && items.type === undefined && stringsOnly
-        ? { ...prop, items: { ...items, type: 'string' } }
-        : prop;
-  }
-  return { ...schema, properties };
+export function fieldRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
-/** Converts an elicitation `requestedSchema` into a form, or says why it can't. */
-export function schemaToForm(schema: unknown, message: string, title = 'Information needed'): SchemaResult {
-  if (!isRecord(schema)) return { ok: false, reason: 'the form schema is not an object' };
-  if (schema.type !== 'object') return { ok: false, reason: 'the form schema must be of type "object"' };
-  const properties = schema.properties ?? {};
-  if (!isRecord(properties)) return { ok: false, reason: 'the form schema has no valid "properties"' };
-  const requiredList = Array.isArray(schema.required)
-    ? schema.required.filter((r) => typeof r === 'string')
-    : [];
-  const fields: FormField[] = [];
-  for (const [name, prop] of Object.entries(properties)) {
-    const field = fieldFromProperty(name, prop, requiredList.includes(name));
-    if (typeof field === 'string') return { ok: false, reason: field };
-    fields.push(field);
-  }
-  for (const r of requiredList) {
-    if (!(r in properties)) return { ok: false, reason: `required field "${r}" is not defined` };
-  }
-  return { ok: true, form: { title, message, fields } };
+/** `values[name]` when `values` has it as its own key (never an inherited `toString`). */
+export function ownValue(values: Readonly<Record<string, unknown>>, name: string): unknown {
+  return Object.hasOwn(values, name) ? values[name] : undefined;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -247,10 +102,37 @@ function isEmpty(v: unknown): boolean {
   );
 }
 
+/**
+ * Finds an option by its value, or by its label ignoring case (what a person types). Built once
+ * per field and kept, so checking answers is linear in the options however many are asked about.
+ */
+interface OptionIndex {
+  find(answer: string): string | undefined;
+}
+const optionIndexes = new WeakMap<FormField, OptionIndex>();
+
+function optionIndex(field: FormField): OptionIndex {
+  const known = optionIndexes.get(field);
+  if (known) return known;
+  const byValue = new Set<string>();
+  const byLabel = new Map<string, string>();
+  for (const o of field.options ?? []) {
+    byValue.add(o.value);
+    const label = o.label.trim().toLowerCase();
+    if (!byLabel.has(label)) byLabel.set(label, o.value);
+  }
+  const index: OptionIndex = {
+    find: (answer) => (byValue.has(answer) ? answer : byLabel.get(answer.trim().toLowerCase())),
+  };
+  optionIndexes.set(field, index);
+  return index;
+}
+
 const TRUE = new Set(['true', 'yes', 'y', 'on', '1']);
 const FALSE = new Set(['false', 'no', 'n', 'off', '0']);
 
-function checkField(field: FormField, raw: unknown): { value?: FormValue; error?: string } {
+/** One value checked against its field: the value to send, or the person's error sentence. */
+export function checkField(field: FormField, raw: unknown): { value?: FormValue; error?: string } {
   switch (field.kind) {
     case 'boolean': {
       if (typeof raw === 'boolean') return { value: raw };
@@ -271,12 +153,8 @@ function checkField(field: FormField, raw: unknown): { value?: FormValue; error?
       return { value: n };
     }
     case 'select': {
-      const s = String(raw);
-      const options = field.options ?? [];
-      const match =
-        options.find((o) => o.value === s) ??
-        options.find((o) => o.label.toLowerCase() === s.trim().toLowerCase());
-      return match ? { value: match.value } : { error: 'Choose one of the listed options.' };
+      const match = optionIndex(field).find(String(raw));
+      return match !== undefined ? { value: match } : { error: 'Choose one of the listed options.' };
     }
     case 'multiselect': {
       const list = Array.isArray(raw)
@@ -285,15 +163,14 @@ function checkField(field: FormField, raw: unknown): { value?: FormValue; error?
             .split(',')
             .map((s) => s.trim())
             .filter(Boolean);
-      const options = field.options ?? [];
-      const values: string[] = [];
+      const index = optionIndex(field);
+      const chosen = new Set<string>();
       for (const item of list) {
-        const match =
-          options.find((o) => o.value === item) ??
-          options.find((o) => o.label.toLowerCase() === item.toLowerCase());
-        if (!match) return { error: `"${item}" is not one of the options.` };
-        if (!values.includes(match.value)) values.push(match.value);
+        const match = index.find(item);
+        if (match === undefined) return { error: `"${item}" is not one of the options.` };
+        chosen.add(match);
       }
+      const values = [...chosen];
       if (field.minItems !== undefined && values.length < field.minItems)
         return { error: `Choose at least ${field.minItems}.` };
       if (field.maxItems !== undefined && values.length > field.maxItems)
@@ -337,10 +214,10 @@ export type SubmissionResult =
  * smuggle extra fields to the server); errors are per field, in the person's language.
  */
 export function validateSubmission(form: FormSpec, values: Record<string, unknown>): SubmissionResult {
-  const content: FormContent = {};
-  const errors: Record<string, string> = {};
+  const content = fieldRecord<FormValue>();
+  const errors = fieldRecord<string>();
   for (const field of form.fields) {
-    const raw = values[field.name];
+    const raw = ownValue(values, field.name);
     if (isEmpty(raw) && !(field.kind === 'boolean' && typeof raw === 'boolean')) {
       if (field.required) errors[field.name] = 'This field is required.';
       continue;
@@ -354,7 +231,7 @@ export function validateSubmission(form: FormSpec, values: Record<string, unknow
 
 /** The values a form starts with (schema defaults), for "accept with defaults" flows. */
 export function formDefaults(form: FormSpec): FormContent {
-  const out: FormContent = {};
+  const out = fieldRecord<FormValue>();
   for (const f of form.fields) if (f.default !== undefined) out[f.name] = f.default;
   return out;
 }

@@ -10,10 +10,10 @@ import { describeError, toParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CallContext } from '../mcp/connection.js';
 import { safeUrl } from '../text.js';
-import { schemaToForm } from './form.js';
 import type { PendingInteraction, PendingRoute } from './pending.js';
 import type { Presenter } from './presenter.js';
 import type { Sampler } from './sampling.js';
+import { schemaToForm } from './schema.js';
 
 export interface ServerRequest {
   method: string;

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { type FieldKind, type FormField, type FormSpec, humanize, MULTILINE_FROM_LENGTH } from './form.js';
+import { soundForm } from './rules.js';
 
 const option = z.union([
   z.string().transform((s) => ({ value: s, label: s })),
@@ -82,6 +83,10 @@ export function findV1Payload(content: unknown): { payload: V1Payload } | { erro
   return undefined;
 }
 
+/**
+ * The neutral form for a V1 payload, made sound like every form (rules.ts: duplicate names, empty
+ * ranges and blank options are refused), or `{ error }` saying why it can't be shown.
+ */
 export function v1PayloadToForm(payload: V1Payload, toolTitle: string): FormSpec | { error: string } {
   const fields: FormField[] = [];
   for (const f of payload.fields) {
@@ -126,9 +131,13 @@ export function v1PayloadToForm(payload: V1Payload, toolTitle: string): FormSpec
         (f.type === 'textarea' || (f.max_length ?? 0) > MULTILINE_FROM_LENGTH) && { multiline: true }),
     });
   }
-  return {
-    title: payload.title ?? toolTitle,
-    message: payload.message ?? `${toolTitle} needs a few more details.`,
-    fields,
-  };
+  const sound = soundForm(
+    {
+      title: payload.title ?? toolTitle,
+      message: payload.message ?? `${toolTitle} needs a few more details.`,
+      fields,
+    },
+    toolTitle,
+  );
+  return sound.ok ? sound.form : { error: sound.reason };
 }

@@ -23,7 +23,7 @@ import {
 import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
 import { describeError, ParleyError } from '../errors.js';
-import { readFormSchemaAsMeant } from '../interactions/form.js';
+import { readFormSchemaAsMeant } from '../interactions/schema.js';
 import type { Logger } from '../logger.js';
 import { metrics, secondsSince, type ToolOutcome } from '../observability/metrics.js';
 import { traceContextFields, withSpan } from '../observability/tracing.js';

@@ -27,6 +27,15 @@ export interface TurnRunnerOptions {
   systemPrompt: string;
   maxSteps: number;
   features?: ServerFeatures;
+  /** Most tool calls run from one model reply; the rest are answered with {@link skippedCallNote}. */
+  maxToolCalls?: number;
+}
+
+export const DEFAULT_MAX_TOOL_CALLS = 16;
+
+/** What the model reads as the result of a call past the cap, so it knows the call never ran. */
+export function skippedCallNote(max: number): string {
+  return `Not run: Parley runs at most ${max} tool calls from one reply, and this call was past that. Ask for it again in a later reply if it is still needed.`;
 }
 
 export class TurnRunner {
@@ -152,8 +161,13 @@ export class TurnRunner {
         const said = reply.content?.trim();
         if (stream?.started && !(await stream.stop(reply.content ?? stream.text)) && said)
           await presenter.say(turn.conversation, said);
+        // A reply may ask for any number of calls; past the cap each is answered, unrun, with a
+        // note (every tool_call_id needs a tool message), so the model can ask again knowingly.
+        const max = this.o.maxToolCalls ?? DEFAULT_MAX_TOOL_CALLS;
         turn.messages.push({ role: 'assistant', content: reply.content, tool_calls: reply.toolCalls });
-        turn.queue = [...reply.toolCalls];
+        for (const extra of reply.toolCalls.slice(max))
+          turn.messages.push({ role: 'tool', tool_call_id: extra.id, content: skippedCallNote(max) });
+        turn.queue = reply.toolCalls.slice(0, max);
         continue;
       }
       await this.finish(turn, reply.content?.trim() || 'Done.', stream);

@@ -129,9 +129,14 @@ async function consoleHarness(world: ContractWorld): Promise<AdapterHarness> {
     async waitForLink(user, n = 1) {
       await expect.poll(() => nth(user, 'link', n), { timeout: 10_000, interval: 20 }).toBeDefined();
       const view = (nth(user, 'link', n) as Extract<OutboundMessage, { kind: 'link' }>).view;
-      // The console must print the full link and its host for the person.
+      // The console prints the link's host; the full link too, except for a URL elicitation, whose
+      // link is printed only once the person consents to open it.
+      const consent = view.purpose === 'consent';
       await expect
-        .poll(() => transcript.includes(`Link: ${view.url}`) && transcript.includes(`Host: ${view.host}`))
+        .poll(
+          () =>
+            transcript.includes(`Host: ${view.host}`) && transcript.includes(`Link: ${view.url}`) !== consent,
+        )
         .toBe(true);
       return { ref: view.id, url: view.url, host: view.host };
     },

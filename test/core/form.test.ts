@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { schemaToForm, validateSubmission } from '../../src/interactions/form.js';
+import { validateSubmission } from '../../src/interactions/form.js';
+import { schemaToForm } from '../../src/interactions/schema.js';
 import { findV1Payload, v1PayloadToForm } from '../../src/interactions/v1.js';
 
 const everyKind = {

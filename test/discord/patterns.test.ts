@@ -386,11 +386,26 @@ describe('what a real MCP server asks that Discord has to adapt', () => {
     expect(w.fake.messages.get(confirm.id)?.components).toEqual([]);
   });
 
-  it('a form the surface fails to show is declined by the core, with the reason, and nothing waits', async () => {
-    // Passes the core's capability check, but no Discord modal can ask for 5 of 3 options.
+  it('a form that contradicts itself (5 of 3 options) is declined up front with the reason', async () => {
+    const dm = w.fake.dmChannel('fia');
+    await w.say('fia', dm, '/call travel__pick_many {}');
+    const said = await w.waitForMessage('fia', [dm.id], text(/asked for a form I can’t show/));
+    expect(said.content).toMatch(/asks for at least 5 choices of 3 options/);
+    await w.waitForMessage('fia', [dm.id], text(/^server got: decline$/));
+    expect(w.fake.visibleTo('fia', [dm.id]).some((m) => buttonLabels(m, 'shown').length > 0)).toBe(false);
+  });
+
+  it('a view the surface fails to show is declined by the core, with the reason, and nothing waits', async () => {
     const dm = w.fake.dmChannel('fio');
-    await w.say('fio', dm, '/call travel__pick_many {}');
-    await w.waitForMessage('fio', [dm.id], text(/pick_many: I couldn’t show it here, so I declined it/));
+    // Discord refuses the message with the buttons (the bot may not post there any more).
+    w.fake.refuseNext(
+      (method, path, body) =>
+        method === 'POST' &&
+        path === `/channels/${dm.id}/messages` &&
+        JSON.stringify(body).includes('"components"'),
+    );
+    await w.say('fio', dm, '/call travel__approve_trip {}');
+    await w.waitForMessage('fio', [dm.id], text(/approve_trip: I couldn’t show it here, so I declined it/));
     await w.waitForMessage('fio', [dm.id], text(/^server got: decline$/));
     expect(w.fake.visibleTo('fio', [dm.id]).some((m) => buttonLabels(m, 'shown').length > 0)).toBe(false);
   });

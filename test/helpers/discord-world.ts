@@ -259,9 +259,10 @@ export async function startDiscordWorld(options: DiscordWorldOptions): Promise<D
 }
 
 function pickValues(modal: Json, values: Record<string, string | string[] | boolean | null>) {
-  const out: Record<string, string | string[] | boolean | null> = {};
+  // No prototype: an input named "__proto__" is an answer like any other.
+  const out: Record<string, string | string[] | boolean | null> = Object.create(null);
   for (const input of modalInputs(modal)) {
-    const v = values[input.id];
+    const v = Object.hasOwn(values, input.id) ? values[input.id] : undefined;
     if (v === undefined) continue;
     // People answer a checkbox as 'true'/'false' in the contract's terms; a radio Yes/No likewise.
     if (input.type === 23) out[input.id] = v === true || v === 'true';
@@ -282,7 +283,7 @@ function pickValues(modal: Json, values: Record<string, string | string[] | bool
 function parseErrors(content: string, modals: Json[]): Record<string, string> {
   const byLabel = new Map<string, string>();
   for (const modal of modals) for (const i of modalInputs(modal)) byLabel.set(i.label, i.id);
-  const errors: Record<string, string> = {};
+  const errors: Record<string, string> = Object.create(null);
   for (const m of content.matchAll(/^• \*\*(.+?)\*\*: (.+)$/gm)) {
     const label = m[1] as string;
     errors[byLabel.get(label) ?? label] = m[2] as string;

@@ -167,6 +167,11 @@ export interface FakeDiscord {
   followUpsOf(interaction: Json): FakeMessage[];
   /** Where `GET /gateway/bot` sends discord.js (a gateway stand-in, see fake-discord-gateway.ts). */
   setGateway(url: string): void;
+  /**
+   * Refuses the next request `match` picks with 403 Missing Access (code 50001), as Discord does
+   * when the bot may not post somewhere; not retried by discord.js, not a violation.
+   */
+  refuseNext(match: (method: string, path: string, body: unknown) => boolean): void;
   close(): Promise<void>;
 }
 
@@ -180,6 +185,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   const botToken = `fake-bot-${randomBytes(8).toString('hex')}`;
   const calls: FakeCall[] = [];
   const violations: string[] = [];
+  const refusals: Array<(method: string, path: string, body: unknown) => boolean> = [];
   const messages = new Map<string, FakeMessage>();
   const channels = new Map<string, FakeChannel>();
   const interactions = new Map<string, FakeInteraction>();
@@ -334,6 +340,11 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         ),
       );
       return { status: 400, body: { code: 50035, message: 'Invalid Form Body', errors: problems } };
+    }
+    const refusal = refusals.findIndex((match) => match(method, path, body));
+    if (refusal >= 0) {
+      refusals.splice(refusal, 1);
+      return { status: 403, body: { code: 50001, message: 'Missing Access' } };
     }
     const needsBot = !/^\/(interactions|webhooks)\//.test(path);
     if (needsBot && req.headers.authorization !== `Bot ${botToken}`)
@@ -552,6 +563,9 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     channels,
     commands,
     userId,
+    refuseNext(match) {
+      refusals.push(match);
+    },
     guildChannel(guildId = snowflake()) {
       const ch: FakeChannel = { id: snowflake(), type: 0, guildId };
       channels.set(ch.id, ch);

@@ -9,7 +9,7 @@ import { inputRequired } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { serverSchema } from '../../src/config.js';
-import { schemaToForm } from '../../src/interactions/form.js';
+import { schemaToForm } from '../../src/interactions/schema.js';
 import { type CoreRig, startCoreRig } from '../helpers/core-rig.js';
 import { startMiniMcp } from '../helpers/mini-mcp.js';
 import { conv } from '../helpers/surface.js';

@@ -225,7 +225,7 @@ describe('messages', () => {
 });
 
 describe('text', () => {
-  it('converts Markdown to mrkdwn and leaves code alone', () => {
+  it('converts Markdown to mrkdwn and leaves code as written (escaped, as Slack shows it)', () => {
     const md = [
       '# Title',
       'Some **bold**, __also bold__, ~~gone~~ and a [link](https://x.test/a_b?q=1&r=2).',
@@ -245,9 +245,9 @@ describe('text', () => {
         'Some *bold*, *also bold*, ~gone~ and a <https://x.test/a_b?q=1&amp;r=2|link>.',
         '• item one',
         '    • nested',
-        '`a **literal** <b>`',
+        '`a **literal** &lt;b&gt;`',
         '```',
-        'const x = a < b && **c**;',
+        'const x = a &lt; b &amp;&amp; **c**;',
         '```',
         '```',
         '| a | b |',
