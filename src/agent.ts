@@ -14,14 +14,13 @@ import { ServerFeatures } from './features.js';
 import type { Answer, AnswerReply, LookupReply, ParleyInbound, Received } from './inbound.js';
 import { AnswerDesk } from './interactions/answers.js';
 import { Delivery, type Resolution } from './interactions/delivery.js';
-import type { FormSpec } from './interactions/form.js';
+import { LiveInteractions } from './interactions/live.js';
 import { PendingStore } from './interactions/pending.js';
-import { holdKey, Presenter } from './interactions/presenter.js';
-import { InputRequests, type ServerRequest } from './interactions/requests.js';
+import { Presenter } from './interactions/presenter.js';
+import { InputRequests } from './interactions/requests.js';
 import { Sampler } from './interactions/sampling.js';
 import type { Llm } from './llm.js';
 import type { Logger } from './logger.js';
-import type { CallContext } from './mcp/connection.js';
 import { McpPool } from './mcp/pool.js';
 import { metrics } from './observability/metrics.js';
 import { withSpan } from './observability/tracing.js';
@@ -32,7 +31,7 @@ import { ToolCalls } from './tools/calls.js';
 import { ToolCatalog } from './tools/catalog.js';
 import { type TurnLease, TurnLeases } from './turns/leases.js';
 import { TurnRunner } from './turns/runner.js';
-import { type TurnState, TurnStore, toInputResponse } from './turns/state.js';
+import { type TurnState, TurnStore } from './turns/state.js';
 
 export type { Answer, AnswerReply } from './inbound.js';
 
@@ -82,6 +81,7 @@ export class Agent implements ParleyInbound {
   private readonly delivery: Delivery;
   private readonly desk: AnswerDesk;
   private readonly requests: InputRequests;
+  private readonly live: LiveInteractions;
   private readonly catalog: ToolCatalog;
   private readonly runner: TurnRunner;
   private readonly commands: Commands;
@@ -153,10 +153,18 @@ export class Agent implements ParleyInbound {
       this.presenter.say(ctx.conversation, text),
     );
     this.requests = new InputRequests(this.presenter, sampler, logger, now, this.pending.ttl);
+    this.live = new LiveInteractions({
+      processId: this.processId,
+      requests: this.requests,
+      delivery: this.delivery,
+      presenter: this.presenter,
+      pending: this.pending,
+      now,
+    });
     this.pool = new McpPool({
       servers: options.servers,
       hooks: {
-        request: (ctx, request, signal) => this.onServerRequest(ctx, request, signal),
+        request: (ctx, request, signal) => this.live.serverRequest(ctx, request, signal),
         elicitationComplete: (id) => this.requests.elicitationComplete(id),
       },
       sampling: sampler.available,
@@ -173,7 +181,7 @@ export class Agent implements ParleyInbound {
     const features = new ServerFeatures({
       pool: this.pool,
       logger,
-      ask: (conversation, origin, form) => this.askLive(conversation, origin, form),
+      ask: (conversation, origin, form) => this.live.ask(conversation, origin, form),
     });
     const calls = new ToolCalls({
       pool: this.pool,
@@ -317,76 +325,6 @@ export class Agent implements ParleyInbound {
       const record = await this.pending.get(waiter.interactionId);
       if (record) await this.desk.settle(record, resolution, outcome.ok ? 'done' : 'cancelled');
     }
-  }
-
-  // ───────────────────────────── server requests (2025-11-25 era) ─────────────────────────────
-
-  /** A live server request: answered at once, or shown and awaited here, in this process. */
-  private async onServerRequest(
-    ctx: CallContext,
-    request: ServerRequest,
-    signal: AbortSignal,
-  ): Promise<Record<string, unknown>> {
-    const route = { type: 'live', processId: this.processId } as const;
-    const dispatched = await this.requests.dispatch(ctx, request, route);
-    if (dispatched.kind === 'answered') return dispatched.result;
-    if (dispatched.kind === 'failed') throw new Error(dispatched.message);
-    const { record } = dispatched;
-    let closing: Promise<void> | undefined;
-    const answered = this.delivery.wait(record.id, this.pending.ttl, signal, (why) => {
-      closing = this.closeUnanswered(record.id, ctx, why);
-    });
-    // The waiter exists now: the view may be shown.
-    await this.presenter.release(holdKey(route, record.id));
-    const resolution = await answered;
-    await closing;
-    return toInputResponse(resolution);
-  }
-
-  /**
-   * A form Parley itself asks (a prompt's arguments), answered live in this process like a
-   * server request: undefined when it couldn't be shown (the person is told why).
-   */
-  private async askLive(
-    conversation: Conversation,
-    origin: string,
-    form: FormSpec,
-  ): Promise<Resolution | undefined> {
-    const route = { type: 'live', processId: this.processId } as const;
-    const shown = await this.presenter.show(conversation, origin, route, { kind: 'form', form });
-    if (!shown.ok) {
-      await this.presenter.say(conversation, `⚠️ ${origin}: ${shown.reason}.`);
-      return undefined;
-    }
-    const { record } = shown;
-    let closing: Promise<void> | undefined;
-    const ctx = { conversation, server: origin, tool: '' };
-    const answered = this.delivery.wait(record.id, this.pending.ttl, new AbortController().signal, (why) => {
-      closing = this.closeUnanswered(record.id, ctx, why);
-    });
-    await this.presenter.release(holdKey(route, record.id));
-    const resolution = await answered;
-    await closing;
-    return resolution;
-  }
-
-  /**
-   * A live form ended without an answer: it expired, or its call ended (the server finished or
-   * withdrew it, the connection was lost). Its message is closed and the person told why.
-   */
-  private async closeUnanswered(id: string, ctx: CallContext, why: 'expired' | 'ended'): Promise<void> {
-    const { conversation } = ctx;
-    // The store's TTL may have dropped the record already; only an answer (a tombstone) means
-    // there is nothing to tell the person.
-    const taken = await this.pending.take(id, 'expired', this.now()).catch(() => undefined);
-    if (!taken && (await this.pending.tombstone(id).catch(() => undefined))) return;
-    await this.presenter.close({ id, conversation }, 'expired');
-    await this.presenter.say(
-      conversation,
-      why === 'expired'
-        ? 'The form expired before it was answered, so the tool was told you cancelled. Ask again any time.'
-        : `${ctx.server} · ${ctx.tool} stopped before you answered, so I closed its form.`,
-    );
   }
 
   // ───────────────────────────── plumbing ─────────────────────────────

@@ -27,6 +27,7 @@ import { readFormSchemaAsMeant } from '../interactions/schema.js';
 import type { Logger } from '../logger.js';
 import { metrics, secondsSince, type ToolOutcome } from '../observability/metrics.js';
 import { traceContextFields, withSpan } from '../observability/tracing.js';
+import { ActiveCall, MAX_TIMER_MS } from './call.js';
 import { classifyFailure } from './failures.js';
 import { createMcpTransport } from './transport.js';
 
@@ -72,71 +73,6 @@ export interface McpConnectionOptions {
   requestTimeoutMs: number;
   logger: Logger;
   authProvider?: OAuthClientProvider;
-}
-
-/** Longest delay a Node timer takes (ms): "no SDK timeout", the call's own clock decides. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-/**
- * One call in flight: its context, a signal that ends it (and anything waiting on its behalf),
- * and its clock, which stops while a person answers one of its server requests.
- */
-class ActiveCall {
-  readonly ended = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private waiting = 0;
-  private readonly requests = new Set<Promise<unknown>>();
-
-  constructor(
-    readonly ctx: CallContext,
-    private readonly timeoutMs: number,
-  ) {
-    this.resume();
-  }
-
-  pause(): void {
-    this.waiting += 1;
-    clearTimeout(this.timer);
-  }
-
-  /** Restarts the clock (a full `timeoutMs` from now) once nobody is asked any more. */
-  resume(): void {
-    if (this.waiting > 0) this.waiting -= 1;
-    if (this.waiting > 0 || this.ended.signal.aborted) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(
-      () =>
-        this.end(
-          new ParleyError(
-            'mcp_timeout',
-            `${this.ctx.server} · ${this.ctx.tool} took too long to answer, so I stopped waiting.`,
-          ),
-        ),
-      this.timeoutMs,
-    );
-    this.timer.unref();
-  }
-
-  end(reason: Error): void {
-    clearTimeout(this.timer);
-    if (!this.ended.signal.aborted) this.ended.abort(reason);
-  }
-
-  /** Keeps a server request of this call, so the call's end can wait for it to wind up. */
-  track<T>(request: Promise<T>): Promise<T> {
-    this.requests.add(request);
-    void request.catch(() => undefined).finally(() => this.requests.delete(request));
-    return request;
-  }
-
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.requests]);
-  }
-
-  /** The call returned: whatever still waits on its behalf (an open form) ends too. */
-  finish(): void {
-    this.end(new Error('the call ended'));
-  }
 }
 
 /**
