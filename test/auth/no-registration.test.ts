@@ -89,14 +89,15 @@ describe('a sign-in server without dynamic client registration', () => {
     expect(said).toHaveLength(2);
     for (const line of said) {
       expect(line).toMatch(
-        /^⚠️ Corp wiki’s sign-in server doesn’t let Parley register itself \(no dynamic client registration\)\. Register Parley there as an OAuth client with the redirect URL http:\/\/127\.0\.0\.1:\d+\/oauth\/callback, then set `"clientId"` \(and `"clientSecret"` if it gave one\) in the `"auth"` of server "corp" in parley\.config\.json \(or the file PARLEY_CONFIG names\)\.$/,
+        /^⚠️ Corp wiki’s sign-in server doesn’t let Parley register itself \(no dynamic client registration\)\. Register Parley there as an OAuth client with the redirect URL http:\/\/127\.0\.0\.1:\d+\/oauth\/callback, then set "clientId" \(and "clientSecret" if it gave one\) in the "auth" of server "corp" in parley\.config\.json \(or the file PARLEY_CONFIG names\)\.$/,
       );
     }
   });
 
   it('signs in once clientId is set, as the message says', async () => {
     const transcript = await chat({ type: 'oauth', clientId: 'parley-at-corp' }, ['/call corp__search {}']);
-    expect(transcript).toMatch(/Sign in to \*\*Corp wiki\*\*/);
+    // The console renders the core's Markdown (**Corp wiki** shows as plain text when piped).
+    expect(transcript).toMatch(/Sign in to Corp wiki to continue/);
     expect(transcript).toContain(`Link: ${base}/authorize?response_type=code&client_id=parley-at-corp&`);
   });
 });

@@ -286,6 +286,7 @@ describe('Slack over Socket Mode', () => {
           rig
             .seenBy(u)
             .filter((m) => m.channel === rig.slack.dmChannel(u) && /Paragraph 299/.test(markdown(m))).length,
+        { timeout: 30_000 },
       )
       .toBe(1);
     const parts = rig.seenBy(u).filter((m) => /^Paragraph/.test(markdown(m)));
