@@ -36,6 +36,8 @@ export interface LlmReply {
   content: string | null;
   toolCalls: LlmToolCall[];
   model: string;
+  /** Tokens the request used, as the server reported them (`usage`); absent when it reported none. */
+  usage?: { promptTokens: number; completionTokens: number; totalTokens: number };
 }
 
 export interface Llm {
@@ -104,7 +106,17 @@ export class OpenAiLlm implements Llm {
         prompt: res.usage?.prompt_tokens,
         completion: res.usage?.completion_tokens,
       });
-      return { content: choice.message.content ?? null, toolCalls, model: res.model };
+      const usage = res.usage && {
+        promptTokens: res.usage.prompt_tokens,
+        completionTokens: res.usage.completion_tokens,
+        totalTokens: res.usage.total_tokens,
+      };
+      return {
+        content: choice.message.content ?? null,
+        toolCalls,
+        model: res.model,
+        ...(usage && { usage }),
+      };
     } catch (err) {
       metrics.llmCall('error', secondsSince(started));
       if (err instanceof ParleyError) throw err;

@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
+import { memoryRateLimiter, type RateLimiter, type RateLimitOptions } from './limiter.js';
 import type { Store } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -51,6 +52,10 @@ export class MemoryStore implements Store {
     }
     this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
     this.sweeper.unref();
+  }
+
+  rateLimiter(options: RateLimitOptions): RateLimiter {
+    return memoryRateLimiter(options);
   }
 
   async get(key: string): Promise<string | undefined> {

@@ -24,6 +24,8 @@ export interface TurnRunnerOptions {
   sessions: SessionStore;
   systemPrompt: string;
   maxSteps: number;
+  /** Told the tokens each model reply used (its `usage`), for the person's token budget. */
+  onUsage?: (conversation: Conversation, tokens: number) => void;
 }
 
 export class TurnRunner {
@@ -96,6 +98,7 @@ export class TurnRunner {
       const { tools } = await this.o.catalog.forModel(turn.conversation);
       const reply = await llm.complete({ messages: turn.messages, tools });
       turn.steps += 1;
+      if (reply.usage) this.o.onUsage?.(turn.conversation, reply.usage.totalTokens);
       if (reply.toolCalls.length > 0) {
         turn.messages.push({ role: 'assistant', content: reply.content, tool_calls: reply.toolCalls });
         turn.queue = [...reply.toolCalls];

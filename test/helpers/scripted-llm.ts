@@ -13,8 +13,9 @@ export interface ChatRequest {
 }
 
 export type ScriptStep =
-  | { content: string }
-  | { toolCalls: Array<{ name: string; arguments: Record<string, unknown> }> }
+  /** `tokens`: the reply's reported total usage (2 unless given). */
+  | { content: string; tokens?: number }
+  | { toolCalls: Array<{ name: string; arguments: Record<string, unknown> }>; tokens?: number }
   | { status: number; error: string }
   | ((request: ChatRequest) => ScriptStep);
 
@@ -66,7 +67,11 @@ export async function startScriptedLlm(initial: ScriptStep[] = []): Promise<Scri
         created: Math.floor(Date.now() / 1000),
         model: request.model || 'scripted',
         choices: [{ index: 0, message, finish_reason: 'content' in step ? 'stop' : 'tool_calls' }],
-        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        usage: {
+          prompt_tokens: (step.tokens ?? 2) - 1,
+          completion_tokens: 1,
+          total_tokens: step.tokens ?? 2,
+        },
       });
     });
   });
