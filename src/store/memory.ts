@@ -38,6 +38,7 @@ function listOf(entry: Entry | undefined): string[] {
 export class MemoryStore implements Store {
   private readonly data = new Map<string, Entry>();
   private readonly bus = new EventEmitter();
+  private readonly limiters = new Map<string, RateLimiter>();
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -55,7 +56,14 @@ export class MemoryStore implements Store {
   }
 
   rateLimiter(options: RateLimitOptions): RateLimiter {
-    return memoryRateLimiter(options);
+    // Limiters of one name share their counters, as they do in Redis (one key per name and key).
+    const id = `${options.name}:${options.points}:${options.durationSeconds}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) {
+      limiter = memoryRateLimiter(options);
+      this.limiters.set(id, limiter);
+    }
+    return limiter;
   }
 
   async get(key: string): Promise<string | undefined> {
