@@ -30,6 +30,7 @@ import type { ChatSurface } from './surface.js';
 import { ToolCalls } from './tools/calls.js';
 import { ToolCatalog } from './tools/catalog.js';
 import { type TurnLease, TurnLeases } from './turns/leases.js';
+import { NO_LIMITS, type RateLimits, TurnLimits } from './turns/limits.js';
 import { TurnRunner } from './turns/runner.js';
 import { type TurnState, TurnStore } from './turns/state.js';
 
@@ -67,6 +68,8 @@ export interface AgentOptions {
   signIn?: SignInService | undefined;
   /** How long a process may miss its heartbeat before its running turns count as cut off (ms). */
   turnLeaseMs?: number;
+  /** Fair use per person and per workspace (turns/limits.ts); unlimited when absent. */
+  rateLimits?: RateLimits;
 }
 
 export class Agent implements ParleyInbound {
@@ -86,6 +89,7 @@ export class Agent implements ParleyInbound {
   private readonly runner: TurnRunner;
   private readonly commands: Commands;
   private readonly leases: TurnLeases;
+  private readonly limits: TurnLimits;
   /** The leases of turns running in this process, by conversation. */
   private readonly running = new Map<string, TurnLease>();
   private busy = 0;
@@ -106,6 +110,7 @@ export class Agent implements ParleyInbound {
       ttlMs: options.sessionTtlMs ?? 7 * 24 * 3600_000,
     });
     this.presenter = new Presenter({ pending: this.pending, logger, now });
+    this.limits = new TurnLimits(store, options.rateLimits ?? NO_LIMITS, logger);
     this.leases = new TurnLeases({
       store,
       logger,
@@ -149,8 +154,11 @@ export class Agent implements ParleyInbound {
       await this.presenter.say(record.conversation, `⚠️ ${record.origin}: ${reason}, so I declined it.`);
       await this.desk.settle(record, { action: 'decline' }, 'declined');
     };
-    const sampler = new Sampler(this.llm, options.samplingMaxTokens ?? 1024, (ctx, text) =>
-      this.presenter.say(ctx.conversation, text),
+    const sampler = new Sampler(
+      this.llm,
+      options.samplingMaxTokens ?? 1024,
+      (ctx, text) => this.presenter.say(ctx.conversation, text),
+      (ctx, tokens) => this.limits.spent(ctx.conversation, tokens),
     );
     this.requests = new InputRequests(this.presenter, sampler, logger, now, this.pending.ttl);
     this.live = new LiveInteractions({
@@ -209,6 +217,7 @@ export class Agent implements ParleyInbound {
       maxSteps: options.maxSteps ?? 8,
       features,
       ...(options.maxToolCalls !== undefined && { maxToolCalls: options.maxToolCalls }),
+      onUsage: (conversation, tokens) => this.limits.spent(conversation, tokens),
     });
     this.commands = new Commands({
       presenter: this.presenter,
@@ -263,6 +272,13 @@ export class Agent implements ParleyInbound {
         try {
           const trimmed = text.trim();
           const command = parseCommand(trimmed);
+          // Fair use is counted where every message enters, whichever process receives it.
+          const refusal = trimmed ? await this.limits.admit(conversation, !command) : undefined;
+          if (refusal) {
+            metrics.turn(conversation.platform, 'limited');
+            await this.presenter.say(conversation, refusal);
+            return;
+          }
           if (command)
             // A tool call is a turn: one at a time per conversation. Other commands answer at once.
             return command.name === '/call'

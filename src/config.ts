@@ -74,6 +74,10 @@ export const envSchema = z.object({
   MCP_REQUEST_TIMEOUT_MS: int(600_000, 1000),
   MCP_IDLE_TIMEOUT_MS: int(15 * 60_000, 1000),
   MCP_MAX_CONNECTIONS: int(200, 1),
+  /** Fair use (turns/limits.ts), counted in the store across processes; 0 = off. */
+  RATE_LIMIT_PERSON_PER_MINUTE: int(0),
+  RATE_LIMIT_WORKSPACE_PER_MINUTE: int(0),
+  RATE_LIMIT_TOKENS_PER_PERSON_PER_HOUR: int(0),
   /** Sign-in: encrypts stored tokens (≥ 16 characters). Unset, one is generated into PARLEY_SECRET_FILE. */
   PARLEY_SECRET: optionalString.refine((v) => v === undefined || v.length >= MIN_SECRET_LENGTH, {
     message: `use at least ${MIN_SECRET_LENGTH} characters`,

@@ -59,6 +59,7 @@ export class DiscordAdapter {
   readonly surface: DiscordSurface;
   private readonly inbound: DiscordInbound;
   private readonly rest: DiscordRest;
+  private readonly state: DiscordState;
   private readonly logger: Logger;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly ownsClient: boolean;
@@ -87,6 +88,7 @@ export class DiscordAdapter {
     if (config.token) this.client.rest.setToken(config.token);
     this.rest = new DiscordRest(this.client.rest);
     const state = new DiscordState(config.store, now);
+    this.state = state;
     this.surface = new DiscordSurface({ rest: this.rest, state, logger, http: config.http, now });
     this.inbound = new DiscordInbound({
       agent,
@@ -166,6 +168,7 @@ export class DiscordAdapter {
           await respond(body);
         });
       },
+      claimInteraction: (id) => this.state.claimInteraction(id),
       track: (work) => this.track(work),
     };
   }

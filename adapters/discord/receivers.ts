@@ -32,6 +32,8 @@ export interface ReceiverTarget {
   running: () => boolean;
   onMessage: (m: GatewayMessageCreateDispatchData) => Promise<void>;
   onInteraction: (i: APIInteraction, respond: Respond) => Promise<void>;
+  /** True when this process is the first to take interaction `id` (gateway dedupe across processes). */
+  claimInteraction: (id: string) => Promise<boolean>;
   track: (work: Promise<unknown>) => void;
 }
 
@@ -42,7 +44,16 @@ export function listenToGateway(client: Client, rest: DiscordRest, target: Recei
   });
   client.ws.on(GatewayDispatchEvents.InteractionCreate, (data: APIInteraction) => {
     if (!target.running()) return;
-    target.track(target.onInteraction(data, (body) => rest.respond(data.id, data.token, body)));
+    // Several processes on one gateway shard each get every dispatch: the one that claims the
+    // interaction id in the shared store handles it, the others drop it. (An HTTP interaction
+    // reaches exactly one process, so the endpoint needs no claim.)
+    target.track(
+      target
+        .claimInteraction(data.id)
+        .then((first) =>
+          first ? target.onInteraction(data, (body) => rest.respond(data.id, data.token, body)) : undefined,
+        ),
+    );
   });
 }
 

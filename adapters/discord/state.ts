@@ -146,4 +146,14 @@ export class DiscordState {
   firstSight(messageId: string): Promise<boolean> {
     return this.store.setIfAbsent(K.seen(`m:${messageId}`), '1', SEEN_TTL_MS);
   }
+
+  /**
+   * True for the one process that claims interaction `id` first. Every process connected to the
+   * gateway with the same shard receives the same INTERACTION_CREATE; only one may act on it
+   * (Discord also accepts only one initial response). Interaction tokens live 15 minutes, so
+   * the mark outlives any redelivery.
+   */
+  claimInteraction(id: string): Promise<boolean> {
+    return this.store.setIfAbsent(K.seen(`i:${id}`), '1', TOKEN_TTL_MS + 60_000);
+  }
 }

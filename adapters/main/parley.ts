@@ -197,6 +197,11 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     requestTimeoutMs: env.MCP_REQUEST_TIMEOUT_MS,
     idleTimeoutMs: env.MCP_IDLE_TIMEOUT_MS,
     maxConnections: env.MCP_MAX_CONNECTIONS,
+    rateLimits: {
+      personPerMinute: env.RATE_LIMIT_PERSON_PER_MINUTE,
+      workspacePerMinute: env.RATE_LIMIT_WORKSPACE_PER_MINUTE,
+      tokensPerPersonPerHour: env.RATE_LIMIT_TOKENS_PER_PERSON_PER_HOUR,
+    },
     ...(systemPrompt !== undefined && { systemPrompt }),
   });
   metrics.observePool(() => agent.pool.size);

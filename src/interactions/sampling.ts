@@ -12,6 +12,8 @@ export class Sampler {
     private readonly llm: Llm | undefined,
     private readonly maxTokens: number,
     private readonly tell: (ctx: CallContext, text: string) => Promise<unknown>,
+    /** Told the tokens each sampling request used, counted against the person who ran the tool. */
+    private readonly onUsage?: (ctx: CallContext, tokens: number) => void,
   ) {}
 
   get available(): boolean {
@@ -41,6 +43,7 @@ export class Sampler {
       );
     }
     const reply = await this.llm.complete({ messages, maxTokens: Math.min(wanted, this.maxTokens) });
+    if (reply.usage) this.onUsage?.(ctx, reply.usage.prompt + reply.usage.completion);
     await this.tell(
       ctx,
       `ℹ️ ${ctx.server} · ${ctx.tool} used the language model to write part of its answer.`,

@@ -18,7 +18,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export const MAX_TOOLS_PER_SERVER = 100;
 
 const PLATFORMS = ['slack', 'discord', 'console'] as const;
-const TURN_OUTCOMES = ['answered', 'failed'] as const;
+const TURN_OUTCOMES = ['answered', 'failed', 'limited'] as const;
 const TOOL_OUTCOMES = ['ok', 'error', 'input_required', 'failed'] as const;
 const INTERACTION_KINDS = ['form', 'link', 'confirm'] as const;
 const INTERACTION_OUTCOMES = [

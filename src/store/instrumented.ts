@@ -7,7 +7,7 @@ import { metrics } from '../observability/metrics.js';
 import { withSpan } from '../observability/tracing.js';
 import type { Store } from './store.js';
 
-type Operation = Exclude<keyof Store, 'subscribe' | 'close'>;
+type Operation = Exclude<keyof Store, 'subscribe' | 'close' | 'rateLimiter'>;
 
 export function instrumentStore(store: Store, system: 'redis' | 'memory'): Store {
   const run = <T>(operation: Operation, work: () => Promise<T>): Promise<T> =>
@@ -31,6 +31,7 @@ export function instrumentStore(store: Store, system: 'redis' | 'memory'): Store
     range: (key) => run('range', () => store.range(key)),
     publish: (channel, message) => run('publish', () => store.publish(channel, message)),
     ping: () => run('ping', () => store.ping()),
+    rateLimiter: (options) => store.rateLimiter(options),
     subscribe: async (channel, onMessage) => {
       try {
         return await store.subscribe(channel, onMessage);

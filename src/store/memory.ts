@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
+import { memoryRateLimiter, type RateLimiter, type RateLimitOptions } from './limiter.js';
 import type { Store } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -37,6 +38,7 @@ function listOf(entry: Entry | undefined): string[] {
 export class MemoryStore implements Store {
   private readonly data = new Map<string, Entry>();
   private readonly bus = new EventEmitter();
+  private readonly limiters = new Map<string, RateLimiter>();
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -51,6 +53,17 @@ export class MemoryStore implements Store {
     }
     this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
     this.sweeper.unref();
+  }
+
+  rateLimiter(options: RateLimitOptions): RateLimiter {
+    // Limiters of one name share their counters, as they do in Redis (one key per name and key).
+    const id = `${options.name}:${options.points}:${options.durationSeconds}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) {
+      limiter = memoryRateLimiter(options);
+      this.limiters.set(id, limiter);
+    }
+    return limiter;
   }
 
   async get(key: string): Promise<string | undefined> {

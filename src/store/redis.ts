@@ -11,6 +11,7 @@
 import { Cluster } from 'ioredis';
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { type RateLimiter, type RateLimitOptions, redisRateLimiter } from './limiter.js';
 import {
   checkServerVersion,
   createRedisClient,
@@ -80,6 +81,10 @@ export class RedisStore implements Store {
     this.client.on('ready', () => {
       void this.checkVersion().catch(() => undefined);
     });
+  }
+
+  rateLimiter(options: RateLimitOptions): RateLimiter {
+    return redisRateLimiter(this.client, this.prefix, options, (op) => this.run(op));
   }
 
   async get(key: string): Promise<string | undefined> {

@@ -8,6 +8,10 @@
  * those keys share a hash tag: `turn:{abc}` and `pending:{abc}` land in one slot, `turn:abc` and
  * `pending:abc` may not (Redis Cluster spec, "Hash tags").
  */
+import type { RateLimiter, RateLimitOptions } from './limiter.js';
+
+export type { RateLimiter, RateLimitOptions, RateLimitVerdict } from './limiter.js';
+
 export interface Store {
   get(key: string): Promise<string | undefined>;
   /** Writes `value` for `ttlMs` milliseconds. */
@@ -52,6 +56,12 @@ export interface Store {
     take: string[],
     mark?: { key: string; value: string; ttlMs: number },
   ): Promise<Array<string | undefined> | undefined>;
+  /**
+   * A rate limiter whose counters live where this store keeps its state (shared by every process
+   * on the same Redis; this process only for the in-memory store). Builds no connection: it uses
+   * the store's own client. Its operations fail with `store_unavailable` like the store's.
+   */
+  rateLimiter(options: RateLimitOptions): RateLimiter;
   /** Throws a `store_unavailable` ParleyError when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -29,6 +29,8 @@ export interface TurnRunnerOptions {
   features?: ServerFeatures;
   /** Most tool calls run from one model reply; the rest are answered with {@link skippedCallNote}. */
   maxToolCalls?: number;
+  /** Told the tokens each model reply used (its `usage`), for the person's token budget. */
+  onUsage?: (conversation: Conversation, tokens: number) => void;
 }
 
 export const DEFAULT_MAX_TOOL_CALLS = 16;
@@ -157,6 +159,7 @@ export class TurnRunner {
         throw err;
       }
       turn.steps += 1;
+      if (reply.usage) this.o.onUsage?.(turn.conversation, reply.usage.prompt + reply.usage.completion);
       if (reply.toolCalls.length > 0) {
         const said = reply.content?.trim();
         if (stream?.started && !(await stream.stop(reply.content ?? stream.text)) && said)

@@ -182,6 +182,22 @@ for (const kind of kinds) {
         for (let i = 0; i < items.length; i += 2) expect(items[i + 1]).toBe(`a${items[i]?.slice(1)}`);
       });
 
+      it('rate limiters of one name share one budget across store instances, exactly, under concurrency', async () => {
+        const options = { name: `rl-${randomBytes(3).toString('hex')}`, points: 5, durationSeconds: 60 };
+        const here = store.rateLimiter(options);
+        const there = backend.make(prefix).rateLimiter(options);
+        const verdicts = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? here : there).consume('person')),
+        );
+        expect(verdicts.filter((v) => v.ok)).toHaveLength(5);
+        const refused = verdicts.find((v) => !v.ok);
+        expect(refused && !refused.ok && refused.retryAfterMs).toBeGreaterThan(0);
+        expect(await there.check('person')).toMatchObject({ ok: false });
+        expect(await here.check('someone else')).toEqual({ ok: true });
+        await here.charge('spender', 7);
+        expect(await there.check('spender')).toMatchObject({ ok: false });
+      });
+
       it('delivers published messages to subscribers in other store instances until they unsubscribe', async () => {
         const other = backend.make(prefix);
         const channel = `chan-${randomBytes(3).toString('hex')}`;

@@ -4,9 +4,9 @@
  * answer on loses nothing.
  */
 import { ParleyError } from '../../src/errors.js';
-import type { Store } from '../../src/store/index.js';
+import type { RateLimiter, RateLimitOptions, Store } from '../../src/store/index.js';
 
-type Method = Exclude<keyof Store, 'close'>;
+type Method = Exclude<keyof Store, 'close' | 'rateLimiter'>;
 
 export class FaultyStore implements Store {
   private readonly faults = new Map<Method, number>();
@@ -70,6 +70,9 @@ export class FaultyStore implements Store {
   async subscribe(channel: string, onMessage: (m: string) => void) {
     this.check('subscribe');
     return this.inner.subscribe(channel, onMessage);
+  }
+  rateLimiter(options: RateLimitOptions): RateLimiter {
+    return this.inner.rateLimiter(options);
   }
   async ping() {
     this.check('ping');

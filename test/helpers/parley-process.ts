@@ -6,7 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect } from 'vitest';
-import type { Conversation } from '../../src/conversation.js';
+import type { Actor, Conversation } from '../../src/conversation.js';
+import type { Answer, AnswerReply } from '../../src/inbound.js';
 import type { OutboundMessage } from '../../src/surface.js';
 
 export interface ParleyProcess {
@@ -14,6 +15,8 @@ export interface ParleyProcess {
   processId: string;
   posts: Array<{ conversation: Conversation; message: OutboundMessage }>;
   message(conversation: Conversation, text: string): void;
+  /** Answers a form through this process (the inbound port's `answer`), as a click on it would. */
+  answer(id: string, actor: Actor, answer: Answer): Promise<AnswerReply>;
   waitFor<K extends OutboundMessage['kind']>(
     user: string,
     kind: K,
@@ -27,7 +30,9 @@ export interface ParleyProcess {
 const root = join(import.meta.dirname, '..', '..');
 
 export async function startParleyProcess(opts: {
-  redisUrl: string;
+  /** One Redis node; or give `storeEnv` (the Cluster/Sentinel variables, as Parley reads them). */
+  redisUrl?: string;
+  storeEnv?: Record<string, string>;
   prefix: string;
   servers: unknown[];
   /** The agent's turnLeaseMs (how fast others notice this process died). */
@@ -37,7 +42,11 @@ export async function startParleyProcess(opts: {
     cwd: root,
     env: {
       ...process.env,
-      REDIS_URL: opts.redisUrl,
+      // Only the topology asked for: the test runner's own REDIS_URL must not also be set.
+      REDIS_URL: opts.redisUrl ?? '',
+      REDIS_CLUSTER_NODES: '',
+      REDIS_SENTINELS: '',
+      ...opts.storeEnv,
       PARLEY_TEST_PREFIX: opts.prefix,
       PARLEY_TEST_SERVERS: JSON.stringify(opts.servers),
       ...(opts.leaseMs !== undefined && { PARLEY_TEST_LEASE_MS: String(opts.leaseMs) }),
@@ -45,6 +54,13 @@ export async function startParleyProcess(opts: {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const posts: ParleyProcess['posts'] = [];
+  const replies = new Map<number, { resolve: (reply: AnswerReply) => void; reject: (err: Error) => void }>();
+  let refs = 0;
+  child.on('exit', () => {
+    for (const waiter of replies.values())
+      waiter.reject(new Error('the Parley process exited before it replied'));
+    replies.clear();
+  });
   let processId = '';
   const ready = new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the Parley process exited early (${code})`)));
@@ -53,8 +69,13 @@ export async function startParleyProcess(opts: {
         ready?: string;
         conversation?: Conversation;
         message?: OutboundMessage;
+        reply?: AnswerReply;
+        ref?: number;
       };
-      if (parsed.ready) {
+      if (parsed.reply && parsed.ref !== undefined) {
+        replies.get(parsed.ref)?.resolve(parsed.reply);
+        replies.delete(parsed.ref);
+      } else if (parsed.ready) {
         processId = parsed.ready;
         resolve();
       } else if (parsed.conversation && parsed.message)
@@ -68,6 +89,12 @@ export async function startParleyProcess(opts: {
     processId,
     posts,
     message: (conversation, text) => child.stdin?.write(`${JSON.stringify({ conversation, text })}\n`),
+    answer: (id, actor, answer) =>
+      new Promise<AnswerReply>((resolve, reject) => {
+        const ref = ++refs;
+        replies.set(ref, { resolve, reject });
+        child.stdin?.write(`${JSON.stringify({ answer: { id, actor, answer }, ref })}\n`);
+      }),
     async waitFor(user, kind, nth = 1) {
       await expect
         .poll(() => of(user).filter((m) => m.kind === kind).length, { timeout: 20_000 })

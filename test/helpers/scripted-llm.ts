@@ -17,12 +17,14 @@ export interface ChatRequest {
 }
 
 export type ScriptStep =
-  | { content: string; pieces?: string[]; gapMs?: number }
+  /** `tokens`: the reply's reported total usage (2 unless given). */
+  | { content: string; pieces?: string[]; gapMs?: number; tokens?: number }
   | {
       toolCalls: Array<{ name: string; arguments: Record<string, unknown> }>;
       /** Text the model says before its tool calls (streamed first). */
       content?: string;
       gapMs?: number;
+      tokens?: number;
     }
   | { status: number; error: string }
   | ((request: ChatRequest) => ScriptStep);
@@ -85,7 +87,11 @@ export async function startScriptedLlm(initial: ScriptStep[] = []): Promise<Scri
         created: Math.floor(Date.now() / 1000),
         model,
         choices: [{ index: 0, message, finish_reason: finish }],
-        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        usage: {
+          prompt_tokens: ('tokens' in step && step.tokens !== undefined ? step.tokens : 2) - 1,
+          completion_tokens: 1,
+          total_tokens: 'tokens' in step && step.tokens !== undefined ? step.tokens : 2,
+        },
       });
     });
   });

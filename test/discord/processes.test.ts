@@ -1,0 +1,74 @@
+/**
+ * Several Parley processes on one gateway (issue 13): every process connected with the same
+ * shard receives each INTERACTION_CREATE, and exactly one of them must handle it. Two adapters,
+ * each with its own agent and its own store client on one Redis prefix, play two processes.
+ */
+import { Client, GatewayDispatchEvents } from 'discord.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDiscordAdapter, type DiscordAdapter } from '../../adapters/discord/index.js';
+import { Agent } from '../../src/agent.js';
+import { silentLogger } from '../../src/logger.js';
+import { RedisStore } from '../../src/store/index.js';
+import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
+import { type DiscordWorld, startDiscordWorld } from '../helpers/discord-world.js';
+import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
+
+let demo: DemoMcp;
+let world: DiscordWorld;
+let second: { adapter: DiscordAdapter; agent: Agent; client: Client; store: RedisStore };
+let firstStore: RedisStore;
+
+beforeAll(async () => {
+  demo = await startDemoMcp({ logger: silentLogger() });
+  const prefix = testKeyPrefix('discord-two');
+  const servers = [demoServerConfig(demo.url)];
+  firstStore = new RedisStore({ url: redisUrl(), prefix });
+  world = await startDiscordWorld({ servers, store: firstStore, transport: 'gateway' });
+  // The second process: its own store client, agent, discord.js client and adapter.
+  const store = new RedisStore({ url: redisUrl(), prefix });
+  const logger = silentLogger();
+  const agent = new Agent({ store, servers, logger });
+  const client = new Client({ intents: [], rest: { api: world.fake.api, makeRequest: fetch, retries: 0 } });
+  const adapter = createDiscordAdapter({
+    agent,
+    store,
+    logger,
+    applicationId: world.fake.applicationId,
+    token: world.fake.botToken,
+    client,
+  });
+  await agent.start();
+  await adapter.start();
+  second = { adapter, agent, client, store };
+});
+
+afterAll(async () => {
+  await second?.agent.whenIdle();
+  await second?.adapter.stop();
+  await second?.agent.stop();
+  await second?.client.destroy();
+  await second?.store.close();
+  await world?.close();
+  await firstStore?.close();
+  await demo?.close();
+});
+
+describe('an interaction dispatched to two processes over the gateway', () => {
+  it('is handled once: one initial response, one tool run, one answer', async () => {
+    const channel = world.fake.guildChannel();
+    const payload = world.fake.slashCommand('ann', channel, 'call', {
+      tool: 'demo__echo',
+      args: '{"message":"only once"}',
+    });
+    // What discord.js's WebSocketManager does with a dispatch from a shard, in both processes.
+    world.client.ws.emit(GatewayDispatchEvents.InteractionCreate, payload, 0);
+    second.client.ws.emit(GatewayDispatchEvents.InteractionCreate, payload, 0);
+    await Promise.all([world.adapter.settled(), second.adapter.settled()]);
+    await Promise.all([world.agent.whenIdle(), second.agent.whenIdle()]);
+    await world.waitForMessage('ann', [channel.id], (m) => m.content.includes('only once'));
+    const seen = world.fake.visibleTo('ann', [channel.id]);
+    expect(seen.filter((m) => m.content.includes('only once'))).toHaveLength(1);
+    // Nobody was told something went wrong (what a second, refused acknowledgement would cause).
+    expect(seen.some((m) => /went wrong/.test(m.content))).toBe(false);
+  });
+});
