@@ -14,6 +14,7 @@ import {
   type Client,
   GatewayDispatchEvents,
   type GatewayMessageCreateDispatchData,
+  InteractionType,
 } from 'discord.js';
 import express, { type Request, type Response } from 'express';
 import type { ParleyHttpServer } from '../../src/http.js';
@@ -102,7 +103,15 @@ export function mountInteractionsEndpoint(
         res.status(400).json({ error: 'the body is not JSON' });
         return;
       }
-      respondOverHttp(payload, res, target);
+      // A replayed signed request (same interaction id) is handled once, like a retried delivery.
+      if (payload.type === InteractionType.Ping) return respondOverHttp(payload, res, target);
+      void target.claimInteraction(payload.id).then(
+        (first) => {
+          if (first) respondOverHttp(payload, res, target);
+          else res.status(409).json({ error: 'this interaction was already handled' });
+        },
+        () => res.status(503).json({ error: 'storage unavailable' }),
+      );
     },
   );
 }

@@ -487,6 +487,26 @@ describe('the HTTP interactions endpoint', () => {
     expect(await ok.json()).toEqual({ type: 1 });
   });
 
+  it('runs a slash command once although the same signed request arrives three times', async () => {
+    const ch = w.fake.guildChannel();
+    const payload = w.fake.slashCommand('rey', ch, 'call', {
+      tool: 'demo__echo',
+      args: '{"message":"http once"}',
+    });
+    const body = JSON.stringify(payload);
+    const replies = await Promise.all([w.signedPost(body), w.signedPost(body), w.signedPost(body)]);
+    const statuses = replies.map((r) => r.status);
+    const first = replies.find((r) => r.status === 200);
+    if (first) w.fake.applyResponse(payload, await first.json());
+    expect(statuses.sort()).toEqual([200, 409, 409]);
+    await w.agent.whenIdle();
+    await w.adapter.settled();
+    // The command's answer is written once (the deferred reply edited with the echo).
+    await expect
+      .poll(() => w.fake.calls.filter((c) => JSON.stringify(c.body ?? '').includes('http once')).length)
+      .toBe(1);
+  });
+
   it('refuses a correctly signed request whose timestamp is more than five minutes old', async () => {
     const ping = JSON.stringify({
       id: '2',
