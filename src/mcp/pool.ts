@@ -1,9 +1,14 @@
 /**
  * The connection pool: one connection per (person, server), never shared between people. One
- * connect attempt per key at a time (others await it), idle connections closed, a cap on the
- * total (least recently used closed first), and a fresh connection after a server restart.
+ * connect attempt per key at a time (others await it), idle connections closed, a fresh
+ * connection after a server restart, and a cap on the total. At the cap only connections doing
+ * nothing are closed (least recently used first, counted from the end of their last use): one
+ * that is connecting, listing tools or carrying a call never is. With none to close, new work
+ * waits for a slot (bounded), then hears "busy". Tool lists are cached per server (`ToolLists`),
+ * and a failing or stalled server is skipped for a while (`ServerHealth`).
  */
-import type { OAuthClientProvider } from '@modelcontextprotocol/client';
+import type { OAuthClientProvider, Tool } from '@modelcontextprotocol/client';
+import { isSignInRequired } from '../auth/provider.js';
 import type { ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -11,9 +16,15 @@ import { metrics } from '../observability/metrics.js';
 import { withSpan } from '../observability/tracing.js';
 import { type ConnectionHooks, McpConnection } from './connection.js';
 import { classifyFailure } from './failures.js';
+import { type HealthOptions, ServerHealth, unavailable } from './health.js';
+import { ToolLists } from './tool-lists.js';
 
 /** A connection idle this long is pinged before a call rides on it (ms). */
 const PING_WHEN_IDLE_MS = 2_000;
+/** How long a tool listing (connecting included) may take when the server config names no `listMs`. */
+export const DEFAULT_LIST_DEADLINE_MS = 3_000;
+/** How long new work waits for a free slot at the connection cap before "busy" (ms). */
+export const DEFAULT_CAP_WAIT_MS = 10_000;
 
 export interface McpPoolOptions {
   servers: ServerConfig[];
@@ -26,6 +37,12 @@ export interface McpPoolOptions {
   maxConnections: number;
   /** Most connections one (person, server) may hold for calls that run at once. Default 8. */
   maxPerKey?: number;
+  /** How long work waits for a slot at the cap (ms). Default {@link DEFAULT_CAP_WAIT_MS}. */
+  capWaitMs?: number;
+  /** The circuit breaker's thresholds (see `health.ts`). */
+  health?: HealthOptions;
+  /** How long a cached tool list is trusted without `list_changed` (ms). Default 5 min. */
+  toolListTtlMs?: number;
   /** Supplies the OAuth provider for (person, server) when the server uses OAuth. */
   authProviderFor?: (identity: string, server: ServerConfig) => OAuthClientProvider | undefined;
   /** Builds connections; tests and the benchmark may count them. */
@@ -46,11 +63,23 @@ export class McpPool {
   private readonly live = new Map<string, Group>();
   private readonly connecting = new Map<string, Promise<McpConnection>>();
   private readonly leases = new WeakMap<McpConnection, number>();
+  /** Connected a moment ago: not evictable until those who awaited the connect have it. */
+  private readonly newborn = new WeakSet<McpConnection>();
   private readonly sweeper: NodeJS.Timeout;
+  /** Connects under way: they hold a slot under the cap. */
+  private opening = 0;
+  /** Work waiting for a slot at the cap, woken whenever one may have come free. */
+  private waiters: Array<() => void> = [];
+  /** The connection that listens for `list_changed` for each cached tool list. */
+  private readonly watchers = new Map<string, McpConnection>();
+  readonly health: ServerHealth;
+  readonly toolLists: ToolLists;
 
   constructor(private readonly options: McpPoolOptions) {
     this.sweeper = setInterval(() => void this.closeIdle(), Math.min(60_000, options.idleTimeoutMs));
     this.sweeper.unref();
+    this.health = new ServerHealth(options.health);
+    this.toolLists = new ToolLists(options.toolListTtlMs);
   }
 
   get servers(): ServerConfig[] {
@@ -68,24 +97,81 @@ export class McpPool {
     return n;
   }
 
-  /** The person's main connection to a server (tool listings), connecting if needed. */
-  async get(identity: string, serverName: string): Promise<McpConnection> {
+  /** The person's main connection to a server, connecting if needed (not checked out). */
+  async get(identity: string, serverName: string, admitted = false): Promise<McpConnection> {
     const server = this.requireServer(serverName);
     const key = keyOf(identity, server.name);
     const group = this.live.get(key);
     if (group) group.conns = group.conns.filter((c) => c.isOpen);
     const main = group?.conns[0];
-    if (main) {
-      main.lastUsed = Date.now();
-      return main;
-    }
+    if (main) return main;
     const pending = this.connecting.get(key);
     if (pending) return pending;
-    const attempt = this.open(identity, server)
+    const attempt = this.open(identity, server, admitted)
       .then((conn) => this.add(key, conn, 'front'))
       .finally(() => this.connecting.delete(key));
     this.connecting.set(key, attempt);
     return attempt;
+  }
+
+  /**
+   * The server's tools as the person may see them listed (allow/deny are the catalog's): from
+   * the cache when fresh, else listed on the person's connection within the server's `listMs`
+   * (default 3 s, connecting included). Throws `mcp_unreachable` while the server is skipped,
+   * `mcp_timeout` when it misses the deadline (it is then skipped for a while), `mcp_busy` when
+   * the pool had no slot in time, and a sign-in error when the person must sign in first.
+   */
+  listTools(identity: string, serverName: string): Promise<Tool[]> {
+    const server = this.requireServer(serverName);
+    return this.toolLists.get(ToolLists.keyOf(identity, server), () => this.listNow(identity, server));
+  }
+
+  private async listNow(identity: string, server: ServerConfig): Promise<Tool[]> {
+    const deadlineMs = server.timeouts?.listMs ?? DEFAULT_LIST_DEADLINE_MS;
+    let timer: NodeJS.Timeout | undefined;
+    let waitingForSlot = false;
+    // Skipped at once while the server's breaker is open (this listing may be its probe).
+    this.health.admit(server);
+    const work = (async () => {
+      const key = keyOf(identity, server.name);
+      const known = this.live.get(key)?.conns.some((c) => c.isOpen) || this.connecting.has(key);
+      if (!known && this.atCap()) waitingForSlot = true;
+      const conn = await this.get(identity, server.name, true);
+      waitingForSlot = false;
+      this.lease(conn);
+      try {
+        const tools = await conn.listTools();
+        this.health.succeeded(server.name);
+        return tools;
+      } catch (err) {
+        if (classifyFailure(err) === 'other') this.health.released(server.name);
+        else this.health.failed(server.name, 'failure');
+        throw err;
+      } finally {
+        this.release(conn);
+      }
+    })();
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (waitingForSlot) return; // the cap's own bound decides: not the server's fault
+        this.health.failed(server.name, 'timeout');
+        this.options.logger.warn({ server: server.name, deadlineMs }, 'tool listing missed its deadline');
+        reject(
+          new ParleyError(
+            'mcp_timeout',
+            `${server.title ?? server.name} didn’t answer in time, so I’m leaving it out for a moment.`,
+          ),
+        );
+      }, deadlineMs);
+      timer.unref();
+    });
+    // The loser settles on its own; its failure is already counted.
+    work.catch(() => undefined);
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -102,18 +188,14 @@ export class McpPool {
     options: { repeatable?: boolean; what?: string } = {},
   ): Promise<T> {
     const key = keyOf(identity, serverName);
-    const run = async (conn: McpConnection) => {
-      this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
-      try {
-        return await work(conn);
-      } finally {
-        this.leases.set(conn, (this.leases.get(conn) ?? 1) - 1);
-        conn.lastUsed = Date.now();
-      }
-    };
-    const conn = await this.fresh(key, identity, serverName, await this.checkout(identity, serverName));
+    let held: McpConnection | undefined = await this.fresh(
+      key,
+      identity,
+      serverName,
+      await this.checkout(identity, serverName),
+    );
     try {
-      return await run(conn);
+      return await work(held);
     } catch (err) {
       const kind = classifyFailure(err);
       if (kind === 'other') throw err;
@@ -121,18 +203,26 @@ export class McpPool {
         { server: serverName, kind, err: describeError(err) },
         'MCP connection failed under a call',
       );
-      await this.remove(key, conn);
-      if (kind === 'not_sent' || options.repeatable) return run(await this.checkout(identity, serverName));
+      const broken = held;
+      this.release(broken);
+      held = undefined;
+      await this.remove(key, broken);
+      if (kind === 'not_sent' || options.repeatable) {
+        held = await this.checkout(identity, serverName);
+        return await work(held);
+      }
       const server = this.server(serverName);
       throw new ParleyError(
         'outcome_unknown',
         `I lost the connection to ${server?.title ?? serverName} while ${options.what ?? 'the tool'} was running, so I can’t tell whether it finished. Please check before trying again.`,
         { cause: err, detail: describeError(err) },
       );
+    } finally {
+      if (held) this.release(held);
     }
   }
 
-  /** The connection itself, or a fresh one when a ping says it died while idle. */
+  /** The checked-out connection itself, or a fresh one (checked out) when a ping says it died. */
   private async fresh(
     key: string,
     identity: string,
@@ -140,7 +230,6 @@ export class McpPool {
     conn: McpConnection,
   ): Promise<McpConnection> {
     if (conn.idleMs < PING_WHEN_IDLE_MS) return conn;
-    this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
     try {
       await conn.ping();
       return conn;
@@ -150,24 +239,49 @@ export class McpPool {
         { server: serverName, err: describeError(err) },
         'stale MCP connection; reconnecting',
       );
-    } finally {
-      this.leases.set(conn, (this.leases.get(conn) ?? 1) - 1);
     }
+    this.release(conn);
     await this.remove(key, conn);
     return this.checkout(identity, serverName);
   }
 
+  /** Checked out, or carrying a call or listing: another call must not share it (2025-11-25). */
   private busy(conn: McpConnection): boolean {
     return (this.leases.get(conn) ?? 0) > 0 || conn.inFlight > 0;
   }
 
+  /** Busy, or connected so recently that its first user may not have checked it out yet. */
+  private pinned(conn: McpConnection): boolean {
+    return this.busy(conn) || this.newborn.has(conn);
+  }
+
+  private lease(conn: McpConnection): void {
+    this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
+  }
+
+  /** Ends a use: LRU counts from here, and work waiting at the cap may now evict it. */
+  private release(conn: McpConnection): void {
+    const n = (this.leases.get(conn) ?? 0) - 1;
+    if (n < 0) return;
+    this.leases.set(conn, n);
+    conn.lastUsed = Date.now();
+    if (n === 0) this.wake();
+  }
+
+  /** A connection for one call, checked out (the caller releases it) before anyone can evict it. */
   private async checkout(identity: string, serverName: string): Promise<McpConnection> {
     const main = await this.get(identity, serverName);
-    if (!main.exclusive || !this.busy(main)) return main;
+    if (!main.exclusive || !this.busy(main)) {
+      this.lease(main);
+      return main;
+    }
     const key = keyOf(identity, serverName);
     const group = this.live.get(key);
     const idle = group?.conns.find((c) => c.isOpen && !this.busy(c));
-    if (idle) return idle;
+    if (idle) {
+      this.lease(idle);
+      return idle;
+    }
     const max = this.options.maxPerKey ?? 8;
     if ((group?.conns.length ?? 0) >= max)
       throw new ParleyError(
@@ -175,8 +289,8 @@ export class McpPool {
         `You already have ${max} calls running on ${serverName}. Please finish one (an open form, perhaps) and try again.`,
       );
     const extra = await this.open(identity, this.requireServer(serverName));
-    // Reserved before anyone else can see it.
-    this.leases.set(extra, 0);
+    // Checked out before anyone else can see it.
+    this.lease(extra);
     return this.add(key, extra, 'back');
   }
 
@@ -185,14 +299,17 @@ export class McpPool {
     const key = keyOf(identity, serverName);
     const group = this.live.get(key);
     this.live.delete(key);
-    await Promise.all((group?.conns ?? []).map((c) => c.close()));
+    const server = this.server(serverName);
+    if (server?.auth.type === 'oauth') this.toolLists.invalidate(ToolLists.keyOf(identity, server));
+    await Promise.all((group?.conns ?? []).map((c) => this.closeConn(c)));
   }
 
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
     const all = [...this.live.values()].flatMap((g) => g.conns);
     this.live.clear();
-    await Promise.all(all.map((c) => c.close()));
+    await Promise.all(all.map((c) => this.closeConn(c)));
+    this.wake();
   }
 
   private requireServer(name: string): ServerConfig {
@@ -201,41 +318,131 @@ export class McpPool {
     return server;
   }
 
-  private async add(key: string, conn: McpConnection, where: 'front' | 'back'): Promise<McpConnection> {
-    await this.makeRoom();
+  /** Puts a new connection in its group; its slot moves from "opening" to "live". */
+  private add(key: string, conn: McpConnection, where: 'front' | 'back'): McpConnection {
+    this.opening -= 1;
+    conn.lastUsed = Date.now();
     const group = this.live.get(key) ?? { conns: [] };
-    if (where === 'front') group.conns.unshift(conn);
-    else group.conns.push(conn);
+    if (where === 'front') {
+      group.conns.unshift(conn);
+      // Pinned until everyone who awaited this connect has checked it out (their continuations
+      // run as microtasks, before this macrotask): nobody can evict it in between.
+      this.newborn.add(conn);
+      setImmediate(() => {
+        this.newborn.delete(conn);
+        this.wake();
+      });
+    } else group.conns.push(conn);
     this.live.set(key, group);
     return conn;
   }
 
-  /** Connects (an `mcp.connect` span), counted in `parley_mcp_connects_total` by outcome. */
-  private open(identity: string, server: ServerConfig): Promise<McpConnection> {
+  /**
+   * Connects (an `mcp.connect` span), counted in `parley_mcp_connects_total` by outcome. Skipped
+   * at once while the server's breaker is open; waits for a slot under the cap first.
+   */
+  private async open(identity: string, server: ServerConfig, admitted = false): Promise<McpConnection> {
+    if (!admitted) this.health.admit(server);
+    try {
+      await this.reserveSlot(server);
+    } catch (err) {
+      this.health.released(server.name);
+      throw err;
+    }
     return withSpan('mcp.connect', { 'mcp.server': server.name }, async () => {
       try {
         const conn = await this.openNow(identity, server);
         metrics.connect(server.name, true);
+        this.health.succeeded(server.name);
         return conn;
       } catch (err) {
+        this.opening -= 1;
+        this.wake();
         metrics.connect(server.name, false);
+        if (isSignInRequired(err)) this.health.released(server.name);
+        else this.health.failed(server.name, /timed? ?out/i.test(describeError(err)) ? 'timeout' : 'failure');
         throw err;
       }
     });
   }
 
+  private atCap(): boolean {
+    return this.size + this.opening >= this.options.maxConnections;
+  }
+
+  /**
+   * Takes a slot under the cap for a connect: a free one, or one an idle connection gives up
+   * (least recently used first). With neither, waits until a use ends or a connection closes, up
+   * to `capWaitMs`; then `mcp_busy`.
+   */
+  private async reserveSlot(server: ServerConfig): Promise<void> {
+    const deadline = Date.now() + (this.options.capWaitMs ?? DEFAULT_CAP_WAIT_MS);
+    for (;;) {
+      if (!this.atCap()) {
+        this.opening += 1;
+        return;
+      }
+      if (this.evictOne()) continue;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.options.logger.warn(
+          { server: server.name, max: this.options.maxConnections },
+          'connection cap reached; work turned away',
+        );
+        throw new ParleyError(
+          'mcp_busy',
+          `I’m busy with a lot of people right now and couldn’t reach ${server.title ?? server.name}. Please try again in a moment.`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /**
+   * Closes the least recently used connection that does nothing. A connection in use may be
+   * holding a person's open form: never evict it. True when one was closed (its slot is free at
+   * once; the close itself finishes in the background).
+   */
+  private evictOne(): boolean {
+    let victim: { key: string; conn: McpConnection } | undefined;
+    for (const [key, g] of this.live)
+      for (const c of g.conns)
+        if (!this.pinned(c) && (!victim || c.lastUsed < victim.conn.lastUsed)) victim = { key, conn: c };
+    if (!victim) return false;
+    void this.remove(victim.key, victim.conn);
+    return true;
+  }
+
   private async openNow(identity: string, server: ServerConfig): Promise<McpConnection> {
-    const { hooks, logger, requestTimeoutMs } = this.options;
+    const { hooks, logger } = this.options;
     const authProvider =
       server.auth.type === 'oauth' ? this.options.authProviderFor?.(identity, server) : undefined;
+    const listKey = ToolLists.keyOf(identity, server);
     const connOptions = {
       server,
       identity,
       hooks,
       sampling: this.options.sampling ?? false,
       logger,
-      requestTimeoutMs,
+      requestTimeoutMs: server.timeouts?.requestMs ?? this.options.requestTimeoutMs,
       ...(authProvider && { authProvider }),
+      // One connection per cached list listens for changes; the rest rely on it (or on expiry).
+      ...(!this.watchers.get(listKey)?.isOpen && {
+        onToolsChanged: () => {
+          logger.debug({ server: server.name }, 'tool list changed');
+          this.toolLists.invalidate(listKey);
+        },
+      }),
     };
     const make = () => this.options.createConnection?.(connOptions) ?? new McpConnection(connOptions);
     let conn = make();
@@ -257,19 +464,8 @@ export class McpPool {
         { cause: err, detail: describeError(err) },
       );
     }
+    if ('onToolsChanged' in connOptions) this.watchers.set(listKey, conn);
     return conn;
-  }
-
-  private async makeRoom(): Promise<void> {
-    while (this.size >= this.options.maxConnections) {
-      let victim: { key: string; conn: McpConnection } | undefined;
-      // A connection in use may be holding a person's open form: never evict it.
-      for (const [key, g] of this.live)
-        for (const c of g.conns)
-          if (!this.busy(c) && (!victim || c.lastUsed < victim.conn.lastUsed)) victim = { key, conn: c };
-      if (!victim) return;
-      await this.remove(victim.key, victim.conn);
-    }
   }
 
   private async remove(key: string, conn: McpConnection): Promise<void> {
@@ -278,13 +474,19 @@ export class McpPool {
       group.conns = group.conns.filter((c) => c !== conn);
       if (group.conns.length === 0) this.live.delete(key);
     }
+    this.wake();
+    await this.closeConn(conn);
+  }
+
+  private async closeConn(conn: McpConnection): Promise<void> {
+    for (const [k, w] of this.watchers) if (w === conn) this.watchers.delete(k);
     await conn.close();
   }
 
   private async closeIdle(): Promise<void> {
     const cutoff = Date.now() - this.options.idleTimeoutMs;
     for (const [key, g] of [...this.live])
-      for (const c of [...g.conns]) if (!this.busy(c) && c.lastUsed < cutoff) await this.remove(key, c);
+      for (const c of [...g.conns]) if (!this.pinned(c) && c.lastUsed < cutoff) await this.remove(key, c);
   }
 }
 

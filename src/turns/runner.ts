@@ -93,7 +93,9 @@ export class TurnRunner {
       }
       const llm = this.o.llm;
       if (!llm) throw new ParleyError('llm_unavailable', 'No language model is configured.');
-      const { tools } = await this.o.catalog.forModel(turn.conversation);
+      const { tools, unavailable } = await this.o.catalog.forModel(turn.conversation);
+      // Once per turn (its first model step): which server the answer goes without.
+      if (unavailable && turn.steps === 0) await this.o.presenter.say(turn.conversation, unavailable);
       const reply = await llm.complete({ messages: turn.messages, tools });
       turn.steps += 1;
       if (reply.toolCalls.length > 0) {
