@@ -251,14 +251,20 @@ export class McpConnection {
     this.lastReply = Date.now();
   }
 
-  /** Lists the server's tools (every page). Not cached here: the pool caches per server. */
-  async listTools(): Promise<Tool[]> {
+  /**
+   * Lists the server's tools (every page), each request within `timeoutMs` (default: the SDK's).
+   * Not cached here: the pool caches per server.
+   */
+  async listTools(timeoutMs?: number): Promise<Tool[]> {
     const client = this.requireClient();
     this.listing += 1;
     try {
       const result = await withSpan('mcp.tools/list', { 'mcp.server': this.server.name }, () => {
         const meta = traceContextFields();
-        return client.listTools(Object.keys(meta).length > 0 ? { _meta: meta } : undefined);
+        return client.listTools(
+          Object.keys(meta).length > 0 ? { _meta: meta } : undefined,
+          timeoutMs === undefined ? undefined : { timeout: timeoutMs },
+        );
       });
       this.lastReply = Date.now();
       return result.tools;

@@ -14,7 +14,7 @@ import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
 import { withSpan } from '../observability/tracing.js';
-import { type ConnectionHooks, McpConnection } from './connection.js';
+import { type ConnectionHooks, DEFAULT_CONNECT_TIMEOUT_MS, McpConnection } from './connection.js';
 import { classifyFailure } from './failures.js';
 import { type HealthOptions, ServerHealth, unavailable } from './health.js';
 import { ToolLists } from './tool-lists.js';
@@ -116,45 +116,47 @@ export class McpPool {
 
   /**
    * The server's tools as the person may see them listed (allow/deny are the catalog's): from
-   * the cache when fresh, else listed on the person's connection within the server's `listMs`
-   * (default 3 s, connecting included). Throws `mcp_unreachable` while the server is skipped,
-   * `mcp_timeout` when it misses the deadline (it is then skipped for a while), `mcp_busy` when
-   * the pool had no slot in time, and a sign-in error when the person must sign in first.
+   * the cache when fresh, else listed on the person's connection. A turn waits at most the
+   * server's `listMs` (default 3 s, connecting included): past it, this caller gets `mcp_timeout`
+   * and, while that listing is still out, later callers are told at once that the server is
+   * unavailable; the listing itself goes on, so a slow starter (a stdio server) is there next
+   * time, and a stalled one ends at its connect timeout and opens the breaker. `wait` (a person
+   * naming one tool) waits for the listing itself. Also throws `mcp_unreachable` while the
+   * server is skipped, `mcp_busy` when the pool had no slot in time, and a sign-in error.
    */
-  listTools(identity: string, serverName: string): Promise<Tool[]> {
+  async listTools(identity: string, serverName: string, options: { wait?: boolean } = {}): Promise<Tool[]> {
     const server = this.requireServer(serverName);
-    return this.toolLists.get(ToolLists.keyOf(identity, server), () => this.listNow(identity, server));
+    const key = ToolLists.keyOf(identity, server);
+    const hit = this.toolLists.cached(key);
+    if (hit) return hit;
+    let listing = this.toolLists.running(key);
+    if (listing && this.late.has(listing) && !options.wait) throw unavailable(server);
+    if (!listing) {
+      // Skipped at once while the server's breaker is open (this listing may be its probe).
+      this.health.admit(server);
+      listing = this.toolLists.get(key, () => this.listNow(identity, server));
+    }
+    if (options.wait) return listing;
+    return this.withinDeadline(listing, identity, server);
   }
 
-  private async listNow(identity: string, server: ServerConfig): Promise<Tool[]> {
+  /** Listings that missed a caller's deadline and are still out. */
+  private readonly late = new WeakSet<Promise<Tool[]>>();
+
+  private async withinDeadline(listing: Promise<Tool[]>, identity: string, server: ServerConfig): Promise<Tool[]> {
     const deadlineMs = server.timeouts?.listMs ?? DEFAULT_LIST_DEADLINE_MS;
+    const key = keyOf(identity, server.name);
     let timer: NodeJS.Timeout | undefined;
-    let waitingForSlot = false;
-    // Skipped at once while the server's breaker is open (this listing may be its probe).
-    this.health.admit(server);
-    const work = (async () => {
-      const key = keyOf(identity, server.name);
-      const known = this.live.get(key)?.conns.some((c) => c.isOpen) || this.connecting.has(key);
-      if (!known && this.atCap()) waitingForSlot = true;
-      const conn = await this.get(identity, server.name, true);
-      waitingForSlot = false;
-      this.lease(conn);
-      try {
-        const tools = await conn.listTools();
-        this.health.succeeded(server.name);
-        return tools;
-      } catch (err) {
-        if (classifyFailure(err) === 'other') this.health.released(server.name);
-        else this.health.failed(server.name, 'failure');
-        throw err;
-      } finally {
-        this.release(conn);
-      }
-    })();
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        if (waitingForSlot) return; // the cap's own bound decides: not the server's fault
-        this.health.failed(server.name, 'timeout');
+      const check = () => {
+        // Waiting for a slot at the cap is not the server's fault: the cap's own bound decides.
+        const known = this.live.get(key)?.conns.some((c) => c.isOpen);
+        if (!known && this.atCap() && this.waiters.length > 0) {
+          timer = setTimeout(check, 250);
+          timer.unref();
+          return;
+        }
+        this.late.add(listing);
         this.options.logger.warn({ server: server.name, deadlineMs }, 'tool listing missed its deadline');
         reject(
           new ParleyError(
@@ -162,15 +164,31 @@ export class McpPool {
             `${server.title ?? server.name} didn’t answer in time, so I’m leaving it out for a moment.`,
           ),
         );
-      }, deadlineMs);
+      };
+      timer = setTimeout(check, deadlineMs);
       timer.unref();
     });
-    // The loser settles on its own; its failure is already counted.
-    work.catch(() => undefined);
     try {
-      return await Promise.race([work, late]);
+      return await Promise.race([listing, late]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** Lists on the person's connection; the outcome is the server's health record. */
+  private async listNow(identity: string, server: ServerConfig): Promise<Tool[]> {
+    const conn = await this.get(identity, server.name, true);
+    this.lease(conn);
+    try {
+      const tools = await conn.listTools(server.timeouts?.connectMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+      this.health.succeeded(server.name);
+      return tools;
+    } catch (err) {
+      if (isSignInRequired(err)) this.health.released(server.name);
+      else this.health.failed(server.name, /timed? ?out/i.test(describeError(err)) ? 'timeout' : 'failure');
+      throw err;
+    } finally {
+      this.release(conn);
     }
   }
 

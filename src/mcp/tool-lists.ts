@@ -28,10 +28,21 @@ export class ToolLists {
     return server.auth.type === 'oauth' ? `${server.name}\u0000${identity}` : server.name;
   }
 
+  /** The cached list, when fresh. */
+  cached(key: string): Tool[] | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.expiresAt > Date.now() ? hit.tools : undefined;
+  }
+
+  /** The listing under way for `key`, if any. */
+  running(key: string): Promise<Tool[]> | undefined {
+    return this.pending.get(key);
+  }
+
   /** The cached list, or `load()`'s (shared with every caller asking for the same key meanwhile). */
   get(key: string, load: () => Promise<Tool[]>): Promise<Tool[]> {
-    const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > Date.now()) return Promise.resolve(hit.tools);
+    const hit = this.cached(key);
+    if (hit) return Promise.resolve(hit);
     const running = this.pending.get(key);
     if (running) return running;
     const gen = this.generation.get(key) ?? 0;

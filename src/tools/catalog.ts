@@ -134,7 +134,8 @@ export class ToolCatalog {
       return notCallable(`The tool “${qualifiedName(ref)}” is not allowed here.`);
     let tools: Tool[];
     try {
-      tools = await this.pool.listTools(identityKey(actor), server.name);
+      // A person naming a tool waits for its server's listing, not the turn's listing deadline.
+      tools = await this.pool.listTools(identityKey(actor), server.name, { wait: true });
     } catch (err) {
       if (isSignInRequired(err)) return { ok: false, signIn: server };
       throw err;
