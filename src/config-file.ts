@@ -63,13 +63,17 @@ const common = {
         .int()
         .min(100)
         .optional()
-        .describe('One tool call, not counting time a person spends answering. Default MCP_REQUEST_TIMEOUT_MS.'),
+        .describe(
+          'One tool call, not counting time a person spends answering. Default MCP_REQUEST_TIMEOUT_MS.',
+        ),
       listMs: z
         .number()
         .int()
         .min(100)
         .optional()
-        .describe('Listing tools (connecting included) before a turn goes on without the server. Default 3000.'),
+        .describe(
+          'Listing tools (connecting included) before a turn goes on without the server. Default 3000.',
+        ),
     })
     .strict()
     .optional()

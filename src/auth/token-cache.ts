@@ -91,7 +91,10 @@ export class TokenCache {
     try {
       await this.store.publish(TOKEN_CHANNEL, JSON.stringify({ from: this.origin, key: digest(key) }));
     } catch (err) {
-      this.logger?.warn({ err: String(err) }, 'could not announce a token change; other processes see it within a minute');
+      this.logger?.warn(
+        { err: String(err) },
+        'could not announce a token change; other processes see it within a minute',
+      );
     }
   }
 

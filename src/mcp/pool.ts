@@ -10,14 +10,16 @@
 import type { OAuthClientProvider, Tool } from '@modelcontextprotocol/client';
 import { isSignInRequired } from '../auth/provider.js';
 import type { ServerConfig } from '../config.js';
-import { describeError, isParleyError, ParleyError } from '../errors.js';
+import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
 import { withSpan } from '../observability/tracing.js';
+import { connectFresh } from './connect.js';
 import { type ConnectionHooks, DEFAULT_CONNECT_TIMEOUT_MS, McpConnection } from './connection.js';
 import { classifyFailure } from './failures.js';
 import { type HealthOptions, ServerHealth, unavailable } from './health.js';
-import { ToolLists } from './tool-lists.js';
+import { ConnectionSlots } from './slots.js';
+import { ToolLists, withinDeadline } from './tool-lists.js';
 
 /** A connection idle this long is pinged before a call rides on it (ms). */
 const PING_WHEN_IDLE_MS = 2_000;
@@ -66,10 +68,7 @@ export class McpPool {
   /** Connected a moment ago: not evictable until those who awaited the connect have it. */
   private readonly newborn = new WeakSet<McpConnection>();
   private readonly sweeper: NodeJS.Timeout;
-  /** Connects under way: they hold a slot under the cap. */
-  private opening = 0;
-  /** Work waiting for a slot at the cap, woken whenever one may have come free. */
-  private waiters: Array<() => void> = [];
+  private readonly slots: ConnectionSlots;
   /** The connection that listens for `list_changed` for each cached tool list. */
   private readonly watchers = new Map<string, McpConnection>();
   readonly health: ServerHealth;
@@ -80,6 +79,13 @@ export class McpPool {
     this.sweeper.unref();
     this.health = new ServerHealth(options.health);
     this.toolLists = new ToolLists(options.toolListTtlMs);
+    this.slots = new ConnectionSlots({
+      max: options.maxConnections,
+      waitMs: options.capWaitMs ?? DEFAULT_CAP_WAIT_MS,
+      logger: options.logger,
+      live: () => this.size,
+      evictOne: () => this.evictOne(),
+    });
   }
 
   get servers(): ServerConfig[] {
@@ -143,36 +149,20 @@ export class McpPool {
   /** Listings that missed a caller's deadline and are still out. */
   private readonly late = new WeakSet<Promise<Tool[]>>();
 
-  private async withinDeadline(listing: Promise<Tool[]>, identity: string, server: ServerConfig): Promise<Tool[]> {
+  private withinDeadline(listing: Promise<Tool[]>, identity: string, server: ServerConfig): Promise<Tool[]> {
     const deadlineMs = server.timeouts?.listMs ?? DEFAULT_LIST_DEADLINE_MS;
     const key = keyOf(identity, server.name);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      const check = () => {
-        // Waiting for a slot at the cap is not the server's fault: the cap's own bound decides.
-        const known = this.live.get(key)?.conns.some((c) => c.isOpen);
-        if (!known && this.atCap() && this.waiters.length > 0) {
-          timer = setTimeout(check, 250);
-          timer.unref();
-          return;
-        }
-        this.late.add(listing);
-        this.options.logger.warn({ server: server.name, deadlineMs }, 'tool listing missed its deadline');
-        reject(
-          new ParleyError(
-            'mcp_timeout',
-            `${server.title ?? server.name} didn’t answer in time, so I’m leaving it out for a moment.`,
-          ),
-        );
-      };
-      timer = setTimeout(check, deadlineMs);
-      timer.unref();
+    return withinDeadline(listing, deadlineMs, () => {
+      // Waiting for a slot at the cap is not the server's fault: the cap's own bound decides.
+      const known = this.live.get(key)?.conns.some((c) => c.isOpen);
+      if (!known && this.slots.full && this.slots.contended) return undefined;
+      this.late.add(listing);
+      this.options.logger.warn({ server: server.name, deadlineMs }, 'tool listing missed its deadline');
+      return new ParleyError(
+        'mcp_timeout',
+        `${server.title ?? server.name} didn’t answer in time, so I’m leaving it out for a moment.`,
+      );
     });
-    try {
-      return await Promise.race([listing, late]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** Lists on the person's connection; the outcome is the server's health record. */
@@ -283,7 +273,7 @@ export class McpPool {
     if (n < 0) return;
     this.leases.set(conn, n);
     conn.lastUsed = Date.now();
-    if (n === 0) this.wake();
+    if (n === 0) this.slots.wake();
   }
 
   /** A connection for one call, checked out (the caller releases it) before anyone can evict it. */
@@ -327,7 +317,7 @@ export class McpPool {
     const all = [...this.live.values()].flatMap((g) => g.conns);
     this.live.clear();
     await Promise.all(all.map((c) => this.closeConn(c)));
-    this.wake();
+    this.slots.wake();
   }
 
   private requireServer(name: string): ServerConfig {
@@ -338,7 +328,7 @@ export class McpPool {
 
   /** Puts a new connection in its group; its slot moves from "opening" to "live". */
   private add(key: string, conn: McpConnection, where: 'front' | 'back'): McpConnection {
-    this.opening -= 1;
+    this.slots.opened();
     conn.lastUsed = Date.now();
     const group = this.live.get(key) ?? { conns: [] };
     if (where === 'front') {
@@ -348,7 +338,7 @@ export class McpPool {
       this.newborn.add(conn);
       setImmediate(() => {
         this.newborn.delete(conn);
-        this.wake();
+        this.slots.wake();
       });
     } else group.conns.push(conn);
     this.live.set(key, group);
@@ -362,7 +352,7 @@ export class McpPool {
   private async open(identity: string, server: ServerConfig, admitted = false): Promise<McpConnection> {
     if (!admitted) this.health.admit(server);
     try {
-      await this.reserveSlot(server);
+      await this.slots.reserve(server);
     } catch (err) {
       this.health.released(server.name);
       throw err;
@@ -374,56 +364,13 @@ export class McpPool {
         this.health.succeeded(server.name);
         return conn;
       } catch (err) {
-        this.opening -= 1;
-        this.wake();
+        this.slots.abandoned();
         metrics.connect(server.name, false);
         if (isSignInRequired(err)) this.health.released(server.name);
         else this.health.failed(server.name, /timed? ?out/i.test(describeError(err)) ? 'timeout' : 'failure');
         throw err;
       }
     });
-  }
-
-  private atCap(): boolean {
-    return this.size + this.opening >= this.options.maxConnections;
-  }
-
-  /**
-   * Takes a slot under the cap for a connect: a free one, or one an idle connection gives up
-   * (least recently used first). With neither, waits until a use ends or a connection closes, up
-   * to `capWaitMs`; then `mcp_busy`.
-   */
-  private async reserveSlot(server: ServerConfig): Promise<void> {
-    const deadline = Date.now() + (this.options.capWaitMs ?? DEFAULT_CAP_WAIT_MS);
-    for (;;) {
-      if (!this.atCap()) {
-        this.opening += 1;
-        return;
-      }
-      if (this.evictOne()) continue;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        this.options.logger.warn(
-          { server: server.name, max: this.options.maxConnections },
-          'connection cap reached; work turned away',
-        );
-        throw new ParleyError(
-          'mcp_busy',
-          `I’m busy with a lot of people right now and couldn’t reach ${server.title ?? server.name}. Please try again in a moment.`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
   }
 
   /**
@@ -463,25 +410,7 @@ export class McpPool {
       }),
     };
     const make = () => this.options.createConnection?.(connOptions) ?? new McpConnection(connOptions);
-    let conn = make();
-    try {
-      try {
-        await conn.connect();
-      } catch (err) {
-        // A socket kept alive from before a server restart fails the first request: try once more.
-        if (classifyFailure(err) === 'other') throw err;
-        conn = make();
-        await conn.connect();
-      }
-    } catch (err) {
-      if (isParleyError(err)) throw err;
-      logger.warn({ server: server.name, err: describeError(err) }, 'MCP connect failed');
-      throw new ParleyError(
-        'mcp_unreachable',
-        `I couldn’t reach the MCP server "${server.title ?? server.name}". It may be down; please try again later.`,
-        { cause: err, detail: describeError(err) },
-      );
-    }
+    const conn = await connectFresh(make, server, logger);
     if ('onToolsChanged' in connOptions) this.watchers.set(listKey, conn);
     return conn;
   }
@@ -492,7 +421,7 @@ export class McpPool {
       group.conns = group.conns.filter((c) => c !== conn);
       if (group.conns.length === 0) this.live.delete(key);
     }
-    this.wake();
+    this.slots.wake();
     await this.closeConn(conn);
   }
 

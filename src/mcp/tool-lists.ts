@@ -72,3 +72,31 @@ export class ToolLists {
       if (key === server || key.startsWith(`${server}\u0000`)) this.invalidate(key);
   }
 }
+
+/**
+ * `work`'s outcome, or after `ms` the error `onLate()` returns; `onLate()` returning undefined
+ * gives `work` another `retryMs` (e.g. while the delay is not the server's fault).
+ */
+export async function withinDeadline<T>(
+  work: Promise<T>,
+  ms: number,
+  onLate: () => Error | undefined,
+  retryMs = 250,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    const check = () => {
+      const err = onLate();
+      if (err) return reject(err);
+      timer = setTimeout(check, retryMs);
+      timer.unref();
+    };
+    timer = setTimeout(check, ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

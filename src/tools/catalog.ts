@@ -78,9 +78,7 @@ export class ToolCatalog {
    * the person naming the servers left out because they are unavailable (undefined when none;
    * a server that wants a sign-in first is not "unavailable").
    */
-  async forModel(
-    actor: Actor,
-  ): Promise<{ tools: LlmTool[]; table: ToolNameTable; unavailable?: string }> {
+  async forModel(actor: Actor): Promise<{ tools: LlmTool[]; table: ToolNameTable; unavailable?: string }> {
     const listed: Array<{ ref: ToolRef; tool: Tool }> = [];
     const missing: string[] = [];
     for (const entry of await this.list(actor)) {

@@ -71,13 +71,19 @@ describe('the token cache', () => {
     // A refresh in the other process: this one serves the new token right away.
     await a.putTokens(who, 'demo', tokens('second-token'));
     await expect
-      .poll(async () => (await b.getTokens(who, 'demo'))?.tokens.access_token, { timeout: 2_000, interval: 20 })
+      .poll(async () => (await b.getTokens(who, 'demo'))?.tokens.access_token, {
+        timeout: 2_000,
+        interval: 20,
+      })
       .toBe('second-token');
 
     // A sign-out there: signed out here too.
     await a.delete(who, 'demo', 'tokens');
     await expect
-      .poll(async () => (await b.getTokens(who, 'demo'))?.tokens.access_token, { timeout: 2_000, interval: 20 })
+      .poll(async () => (await b.getTokens(who, 'demo'))?.tokens.access_token, {
+        timeout: 2_000,
+        interval: 20,
+      })
       .toBeUndefined();
 
     // What went over the channel names neither the person nor a token.

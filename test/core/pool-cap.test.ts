@@ -53,25 +53,28 @@ function poolFor(mcp: DemoMcp, extra: Partial<ConstructorParameters<typeof McpPo
 }
 
 describe('the pool at its cap', () => {
-  it.each(['auto', 'legacy'])('serves many more people than the cap, and closes nothing in use (%s era)', async (era) => {
-    const mcp = await demo();
-    const { pool, closedInUse } = poolFor(mcp, {}, era);
-    const people = Array.from({ length: 24 }, (_, i) => `slack:T1:u${i}`);
-    const results = await Promise.allSettled(
-      people.map(async (who) => {
-        await pool.listTools(who, 'demo');
-        const ctx = { conversation: conv(who), server: 'demo', tool: 'echo' };
-        // Not repeatable: a connection closed under this call would surface as outcome_unknown.
-        return pool.use(who, 'demo', (c) => c.callTool(ctx, 'echo', { message: who }));
-      }),
-    );
-    const failed = results.filter((r) => r.status === 'rejected');
-    expect(failed.map((f) => String((f as PromiseRejectedResult).reason))).toEqual([]);
-    for (const [i, r] of results.entries())
-      expect(r.status === 'fulfilled' && JSON.stringify(r.value)).toContain(people[i]);
-    expect(closedInUse).toEqual([]);
-    expect(pool.size).toBeLessThanOrEqual(3);
-  });
+  it.each(['auto', 'legacy'])(
+    'serves many more people than the cap, and closes nothing in use (%s era)',
+    async (era) => {
+      const mcp = await demo();
+      const { pool, closedInUse } = poolFor(mcp, {}, era);
+      const people = Array.from({ length: 24 }, (_, i) => `slack:T1:u${i}`);
+      const results = await Promise.allSettled(
+        people.map(async (who) => {
+          await pool.listTools(who, 'demo');
+          const ctx = { conversation: conv(who), server: 'demo', tool: 'echo' };
+          // Not repeatable: a connection closed under this call would surface as outcome_unknown.
+          return pool.use(who, 'demo', (c) => c.callTool(ctx, 'echo', { message: who }));
+        }),
+      );
+      const failed = results.filter((r) => r.status === 'rejected');
+      expect(failed.map((f) => String((f as PromiseRejectedResult).reason))).toEqual([]);
+      for (const [i, r] of results.entries())
+        expect(r.status === 'fulfilled' && JSON.stringify(r.value)).toContain(people[i]);
+      expect(closedInUse).toEqual([]);
+      expect(pool.size).toBeLessThanOrEqual(3);
+    },
+  );
 
   it('a person who finds every slot in use hears "busy" once the wait is over', async () => {
     const mcp = await demo();
@@ -81,7 +84,11 @@ describe('the pool at its cap', () => {
       // The server's form waits here, as it would for a person, keeping the call in flight.
       request: () => new Promise<Record<string, unknown>>((resolve) => (answer = resolve)),
     };
-    const { pool, closedInUse } = poolFor(mcp, { maxConnections: 1, capWaitMs: 300, hooks: waiting }, 'legacy');
+    const { pool, closedInUse } = poolFor(
+      mcp,
+      { maxConnections: 1, capWaitMs: 300, hooks: waiting },
+      'legacy',
+    );
     const ctx = { conversation: conv('a'), server: 'demo', tool: 'create_ticket_v2' };
     const held = pool.use('p:w:a', 'demo', (c) =>
       c.callTool(ctx, 'create_ticket_v2', { initial_description: 'held' }),
@@ -108,7 +115,8 @@ describe('the pool at its cap', () => {
     const mcp = await demo();
     const { pool, closedInUse } = poolFor(mcp, { maxConnections: 2 });
     const ctx = (who: string) => ({ conversation: conv(who), server: 'demo', tool: 'echo' });
-    const echo = (who: string) => pool.use(who, 'demo', (c) => c.callTool(ctx(who), 'echo', { message: who }));
+    const echo = (who: string) =>
+      pool.use(who, 'demo', (c) => c.callTool(ctx(who), 'echo', { message: who }));
     const a = await pool.get('p:w:a', 'demo');
     const b = await pool.get('p:w:b', 'demo');
     // a connected first but was used last: b is the one to go.

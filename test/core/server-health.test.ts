@@ -91,7 +91,10 @@ describe('a server that never answers', () => {
     llm.push({ content: 'second' });
     await agent.message(conv('ida'), 'and again');
     expect(stall.requests.length).toBe(seen);
-    expect(surface.texts('ida').slice(said.length)).toEqual([expect.stringMatching(/Stuck is unavailable/), 'second']);
+    expect(surface.texts('ida').slice(said.length)).toEqual([
+      expect.stringMatching(/Stuck is unavailable/),
+      'second',
+    ]);
 
     // /tools names it in one line and lists the demo server's tools.
     await agent.message(conv('ida'), '/tools');
@@ -105,9 +108,13 @@ describe('tool lists', () => {
   it('are listed once per server for everyone, and again when the server says they changed', async () => {
     let version = 1;
     const mini = await startMiniMcp('changing', (server) => {
-      server.registerTool(`tool_v${version}`, { description: 'changes', inputSchema: z.object({}) }, async () => ({
-        content: [{ type: 'text', text: 'ok' }],
-      }));
+      server.registerTool(
+        `tool_v${version}`,
+        { description: 'changes', inputSchema: z.object({}) },
+        async () => ({
+          content: [{ type: 'text', text: 'ok' }],
+        }),
+      );
     });
     const pool = new McpPool({
       servers: [serverSchema.parse({ name: 'changing', url: mini.url })],

@@ -10,7 +10,12 @@ import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 export async function startMiniMcp(
   name: string,
   register: (server: McpServer) => void,
-): Promise<{ url: string; close: () => Promise<void>; dropConnections: () => void; toolsChanged: () => void }> {
+): Promise<{
+  url: string;
+  close: () => Promise<void>;
+  dropConnections: () => void;
+  toolsChanged: () => void;
+}> {
   const build = () => {
     const server = new McpServer({ name, version: '1.0.0' });
     register(server);
