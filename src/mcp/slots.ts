@@ -22,7 +22,8 @@ export interface SlotOptions {
 export class ConnectionSlots {
   /** Connects under way: they hold a slot. */
   private opening = 0;
-  private waiters: Array<() => void> = [];
+  /** First come, first served; each freed slot wakes one (a herd would each scan the pool). */
+  private readonly waiters: Array<() => void> = [];
 
   constructor(private readonly o: SlotOptions) {}
 
@@ -38,7 +39,7 @@ export class ConnectionSlots {
   /** Takes a slot, or throws `mcp_busy` ("…try again in a moment") after `waitMs`. */
   async reserve(server: ServerConfig): Promise<void> {
     const deadline = Date.now() + this.o.waitMs;
-    for (;;) {
+    for (let woken = false; ; woken = true) {
       if (!this.full) {
         this.opening += 1;
         return;
@@ -56,11 +57,18 @@ export class ConnectionSlots {
         );
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
+        const wake = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        const timer = setTimeout(() => {
+          const i = this.waiters.indexOf(wake);
+          if (i >= 0) this.waiters.splice(i, 1);
+          resolve();
+        }, left);
+        // Woken but beaten to the slot: keep its place at the front.
+        if (woken) this.waiters.unshift(wake);
+        else this.waiters.push(wake);
       });
     }
   }
@@ -76,8 +84,8 @@ export class ConnectionSlots {
     this.wake();
   }
 
-  /** A slot may have come free (a use ended, a connection closed): waiters look again. */
+  /** A slot may have come free (a use ended, a connection closed): the longest waiter looks. */
   wake(): void {
-    for (const w of this.waiters.splice(0)) w();
+    this.waiters.shift()?.();
   }
 }
