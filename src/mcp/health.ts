@@ -6,7 +6,8 @@
  * guarded: a call on a connection already open goes to the server, which answers it or not.
  */
 import type { ServerConfig } from '../config.js';
-import { ParleyError } from '../errors.js';
+import { describeError, isParleyError, ParleyError } from '../errors.js';
+import { classifyFailure } from './failures.js';
 
 export interface HealthOptions {
   /** Consecutive failures that open the breaker. Default 3. */
@@ -80,4 +81,20 @@ export function unavailable(server: ServerConfig): ParleyError {
     'mcp_unreachable',
     `${server.title ?? server.name} isn’t answering right now, so I’m leaving it out for a moment.`,
   );
+}
+
+/**
+ * What an error from connecting or listing says about the server itself: a `timeout` (it
+ * stalled), a `failure` (unreachable, or the connection broke), or nothing (a sign-in needed or
+ * refused, a protocol error: one person's matter, never a reason to skip the server for all).
+ */
+export function healthVerdict(err: unknown): 'failure' | 'timeout' | undefined {
+  const timedOut = /timed? ?out/i.test(describeError(err));
+  if (isParleyError(err)) {
+    if (err.code === 'mcp_timeout') return 'timeout';
+    if (err.code !== 'mcp_unreachable') return undefined;
+    return timedOut ? 'timeout' : 'failure';
+  }
+  if (timedOut) return 'timeout';
+  return classifyFailure(err) === 'other' ? undefined : 'failure';
 }

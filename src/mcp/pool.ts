@@ -8,7 +8,6 @@
  * and a failing or stalled server is skipped for a while (`ServerHealth`).
  */
 import type { OAuthClientProvider, Tool } from '@modelcontextprotocol/client';
-import { isSignInRequired } from '../auth/provider.js';
 import type { ServerConfig } from '../config.js';
 import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -17,7 +16,7 @@ import { withSpan } from '../observability/tracing.js';
 import { connectFresh } from './connect.js';
 import { type ConnectionHooks, DEFAULT_CONNECT_TIMEOUT_MS, McpConnection } from './connection.js';
 import { classifyFailure } from './failures.js';
-import { type HealthOptions, ServerHealth, unavailable } from './health.js';
+import { type HealthOptions, healthVerdict, ServerHealth, unavailable } from './health.js';
 import { ConnectionSlots } from './slots.js';
 import { ToolLists, withinDeadline } from './tool-lists.js';
 
@@ -174,8 +173,7 @@ export class McpPool {
       this.health.succeeded(server.name);
       return tools;
     } catch (err) {
-      if (isSignInRequired(err)) this.health.released(server.name);
-      else this.health.failed(server.name, /timed? ?out/i.test(describeError(err)) ? 'timeout' : 'failure');
+      this.judge(server, err);
       throw err;
     } finally {
       this.release(conn);
@@ -366,8 +364,7 @@ export class McpPool {
       } catch (err) {
         this.slots.abandoned();
         metrics.connect(server.name, false);
-        if (isSignInRequired(err)) this.health.released(server.name);
-        else this.health.failed(server.name, /timed? ?out/i.test(describeError(err)) ? 'timeout' : 'failure');
+        this.judge(server, err);
         throw err;
       }
     });
@@ -413,6 +410,13 @@ export class McpPool {
     const conn = await connectFresh(make, server, logger);
     if ('onToolsChanged' in connOptions) this.watchers.set(listKey, conn);
     return conn;
+  }
+
+  /** Records a failed connect or listing against the server's health, when it is the server's. */
+  private judge(server: ServerConfig, err: unknown): void {
+    const verdict = healthVerdict(err);
+    if (verdict) this.health.failed(server.name, verdict);
+    else this.health.released(server.name);
   }
 
   private async remove(key: string, conn: McpConnection): Promise<void> {

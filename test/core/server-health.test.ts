@@ -8,10 +8,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { SignInRequiredError } from '../../src/auth/provider.js';
 import { serverSchema } from '../../src/config.js';
+import { ParleyError } from '../../src/errors.js';
 import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
-import { ServerHealth } from '../../src/mcp/health.js';
+import { healthVerdict, ServerHealth } from '../../src/mcp/health.js';
 import { McpPool } from '../../src/mcp/pool.js';
 import { type CoreRig, startCoreRig } from '../helpers/core-rig.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
@@ -163,5 +165,17 @@ describe('the circuit breaker', () => {
     health.failed('flaky', 'failure', 1_000);
     expect(() => health.admit(server, 1_500)).toThrow();
     expect(() => health.admit(server, 2_000)).not.toThrow();
+  });
+
+  it('counts what is the server’s fault, never one person’s sign-in', () => {
+    expect(healthVerdict(new SignInRequiredError('flaky', 'Flaky'))).toBeUndefined();
+    expect(healthVerdict(new ParleyError('mcp_unreachable', 'x', { detail: 'connect ECONNREFUSED' }))).toBe(
+      'failure',
+    );
+    expect(healthVerdict(new ParleyError('mcp_unreachable', 'x', { detail: 'Request timed out' }))).toBe(
+      'timeout',
+    );
+    expect(healthVerdict(new Error('fetch failed', { cause: new Error('ECONNRESET') }))).toBe('failure');
+    expect(healthVerdict(new Error('Invalid params'))).toBeUndefined();
   });
 });
