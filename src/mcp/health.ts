@@ -68,6 +68,13 @@ export class ServerHealth {
     this.breakers.set(server, b);
   }
 
+  /** Records a failed connect or listing, when {@link healthVerdict} says it is the server's. */
+  judge(server: string, err: unknown): void {
+    const verdict = healthVerdict(err);
+    if (verdict) this.failed(server, verdict);
+    else this.released(server);
+  }
+
   /** A probe that ended without telling anything (e.g. the person must sign in first). */
   released(server: string): void {
     const b = this.breakers.get(server);

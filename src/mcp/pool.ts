@@ -5,7 +5,7 @@
  * nothing are closed (least recently used first, counted from the end of their last use): one
  * that is connecting, listing tools or carrying a call never is. With none to close, new work
  * waits for a slot (bounded), then hears "busy". Tool lists are cached per server (`ToolLists`),
- * and a failing or stalled server is skipped for a while (`ServerHealth`).
+ * a stalled server is skipped for a while (`ServerHealth`); listing is `listing.ts`.
  */
 import type { OAuthClientProvider, Tool } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
@@ -14,16 +14,15 @@ import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
 import { withSpan } from '../observability/tracing.js';
 import { connectFresh } from './connect.js';
-import { type ConnectionHooks, DEFAULT_CONNECT_TIMEOUT_MS, McpConnection } from './connection.js';
+import { type ConnectionHooks, McpConnection } from './connection.js';
 import { classifyFailure } from './failures.js';
-import { type HealthOptions, healthVerdict, ServerHealth, unavailable } from './health.js';
+import { type HealthOptions, ServerHealth } from './health.js';
+import { ToolListing } from './listing.js';
 import { ConnectionSlots } from './slots.js';
-import { ToolLists, withinDeadline } from './tool-lists.js';
+import { ToolLists } from './tool-lists.js';
 
 /** A connection idle this long is pinged before a call rides on it (ms). */
 const PING_WHEN_IDLE_MS = 2_000;
-/** How long a tool listing (connecting included) may take when the server config names no `listMs`. */
-export const DEFAULT_LIST_DEADLINE_MS = 3_000;
 /** How long new work waits for a free slot at the connection cap before "busy" (ms). */
 export const DEFAULT_CAP_WAIT_MS = 10_000;
 
@@ -71,13 +70,29 @@ export class McpPool {
   /** The connection that listens for `list_changed` for each cached tool list. */
   private readonly watchers = new Map<string, McpConnection>();
   readonly health: ServerHealth;
-  readonly toolLists: ToolLists;
+  private readonly listing: ToolListing;
 
   constructor(private readonly options: McpPoolOptions) {
     this.sweeper = setInterval(() => void this.closeIdle(), Math.min(60_000, options.idleTimeoutMs));
     this.sweeper.unref();
     this.health = new ServerHealth(options.health);
-    this.toolLists = new ToolLists(options.toolListTtlMs);
+    this.listing = new ToolListing(
+      {
+        health: this.health,
+        logger: options.logger,
+        checkout: async (identity, server) => {
+          const conn = await this.get(identity, server.name, true);
+          this.lease(conn);
+          return conn;
+        },
+        release: (conn) => this.release(conn),
+        waitingForSlot: (identity, server) =>
+          !this.live.get(keyOf(identity, server.name))?.conns.some((c) => c.isOpen) &&
+          this.slots.full &&
+          this.slots.contended,
+      },
+      options.toolListTtlMs,
+    );
     this.slots = new ConnectionSlots({
       max: options.maxConnections,
       waitMs: options.capWaitMs ?? DEFAULT_CAP_WAIT_MS,
@@ -119,65 +134,13 @@ export class McpPool {
     return attempt;
   }
 
-  /**
-   * The server's tools as the person may see them listed (allow/deny are the catalog's): from
-   * the cache when fresh, else listed on the person's connection. A turn waits at most the
-   * server's `listMs` (default 3 s, connecting included): past it, this caller gets `mcp_timeout`
-   * and, while that listing is still out, later callers are told at once that the server is
-   * unavailable; the listing itself goes on, so a slow starter (a stdio server) is there next
-   * time, and a stalled one ends at its connect timeout and opens the breaker. `wait` (a person
-   * naming one tool) waits for the listing itself. Also throws `mcp_unreachable` while the
-   * server is skipped, `mcp_busy` when the pool had no slot in time, and a sign-in error.
-   */
-  async listTools(identity: string, serverName: string, options: { wait?: boolean } = {}): Promise<Tool[]> {
-    const server = this.requireServer(serverName);
-    const key = ToolLists.keyOf(identity, server);
-    const hit = this.toolLists.cached(key);
-    if (hit) return hit;
-    let listing = this.toolLists.running(key);
-    if (listing && this.late.has(listing) && !options.wait) throw unavailable(server);
-    if (!listing) {
-      // Skipped at once while the server's breaker is open (this listing may be its probe).
-      this.health.admit(server);
-      listing = this.toolLists.get(key, () => this.listNow(identity, server));
-    }
-    if (options.wait) return listing;
-    return this.withinDeadline(listing, identity, server);
+  /** The server's tools for the person, within the turn's listing deadline: see {@link ToolListing.list}. */
+  listTools(identity: string, serverName: string, options: { wait?: boolean } = {}): Promise<Tool[]> {
+    return this.listing.list(identity, this.requireServer(serverName), options);
   }
 
-  /** Listings that missed a caller's deadline and are still out. */
-  private readonly late = new WeakSet<Promise<Tool[]>>();
-
-  private withinDeadline(listing: Promise<Tool[]>, identity: string, server: ServerConfig): Promise<Tool[]> {
-    const deadlineMs = server.timeouts?.listMs ?? DEFAULT_LIST_DEADLINE_MS;
-    const key = keyOf(identity, server.name);
-    return withinDeadline(listing, deadlineMs, () => {
-      // Waiting for a slot at the cap is not the server's fault: the cap's own bound decides.
-      const known = this.live.get(key)?.conns.some((c) => c.isOpen);
-      if (!known && this.slots.full && this.slots.contended) return undefined;
-      this.late.add(listing);
-      this.options.logger.warn({ server: server.name, deadlineMs }, 'tool listing missed its deadline');
-      return new ParleyError(
-        'mcp_timeout',
-        `${server.title ?? server.name} didn’t answer in time, so I’m leaving it out for a moment.`,
-      );
-    });
-  }
-
-  /** Lists on the person's connection; the outcome is the server's health record. */
-  private async listNow(identity: string, server: ServerConfig): Promise<Tool[]> {
-    const conn = await this.get(identity, server.name, true);
-    this.lease(conn);
-    try {
-      const tools = await conn.listTools(server.timeouts?.connectMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-      this.health.succeeded(server.name);
-      return tools;
-    } catch (err) {
-      this.judge(server, err);
-      throw err;
-    } finally {
-      this.release(conn);
-    }
+  get toolLists(): ToolLists {
+    return this.listing.lists;
   }
 
   /**
@@ -364,7 +327,7 @@ export class McpPool {
       } catch (err) {
         this.slots.abandoned();
         metrics.connect(server.name, false);
-        this.judge(server, err);
+        this.health.judge(server.name, err);
         throw err;
       }
     });
@@ -410,13 +373,6 @@ export class McpPool {
     const conn = await connectFresh(make, server, logger);
     if ('onToolsChanged' in connOptions) this.watchers.set(listKey, conn);
     return conn;
-  }
-
-  /** Records a failed connect or listing against the server's health, when it is the server's. */
-  private judge(server: ServerConfig, err: unknown): void {
-    const verdict = healthVerdict(err);
-    if (verdict) this.health.failed(server.name, verdict);
-    else this.health.released(server.name);
   }
 
   private async remove(key: string, conn: McpConnection): Promise<void> {
