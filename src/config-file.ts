@@ -98,6 +98,30 @@ const common = {
     .enum(['auto', 'legacy'])
     .default('auto')
     .describe('auto: 2026-07-28 when the server offers it; legacy: 2025-11-25 only.'),
+  /** Per-server time limits (ms); unset ones take Parley's defaults. */
+  timeouts: z
+    .object({
+      connectMs: z.number().int().min(100).optional().describe('Connecting (initialize). Default 15000.'),
+      requestMs: z
+        .number()
+        .int()
+        .min(100)
+        .optional()
+        .describe(
+          'One tool call, not counting time a person spends answering. Default MCP_REQUEST_TIMEOUT_MS.',
+        ),
+      listMs: z
+        .number()
+        .int()
+        .min(100)
+        .optional()
+        .describe(
+          'Listing tools (connecting included) before a turn goes on without the server. Default 3000.',
+        ),
+    })
+    .strict()
+    .optional()
+    .describe('Time limits in milliseconds; a server that misses one is skipped for a while.'),
   /** When to ask the person before a tool runs. */
   confirm: z
     .enum(['always', 'never', 'destructive'])
@@ -155,6 +179,7 @@ const foreignEntrySchema = z
     tools: common.tools.unwrap().optional(),
     era: common.era.unwrap().optional(),
     confirm: common.confirm.unwrap().optional(),
+    timeouts: common.timeouts,
   })
   .loose();
 

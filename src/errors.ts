@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'mcp_timeout'
   /** The connection broke while a call was out; it may or may not have run. */
   | 'outcome_unknown'
+  /** Every connection under MCP_MAX_CONNECTIONS was in use for the whole wait. */
+  | 'mcp_busy'
   | 'tool_not_found'
   | 'auth_required'
   /** A sign-in (any kind) failed in a way the person or an admin must act on. */

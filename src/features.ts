@@ -13,6 +13,7 @@ import type { FormSpec } from './interactions/form.js';
 import type { LlmMessage, LlmTool } from './llm.js';
 import type { Logger } from './logger.js';
 import type { McpConnection } from './mcp/connection.js';
+import { DEFAULT_LIST_DEADLINE_MS } from './mcp/listing.js';
 import type { McpPool } from './mcp/pool.js';
 import { truncate } from './text.js';
 import { qualifiedName, splitQualified } from './tools/names.js';
@@ -93,7 +94,7 @@ export class ServerFeatures {
     await Promise.all(
       this.o.pool.servers.map(async (server, i) => {
         try {
-          const text = (await this.o.pool.get(identityKey(actor), server.name)).instructions?.trim();
+          const text = (await this.connected(actor, server))?.instructions?.trim();
           if (text) parts[i] = `## ${server.name}\n${truncate(text, INSTRUCTIONS_PER_SERVER)}`;
         } catch {
           // Unreachable servers have no say; listing tools reports them.
@@ -105,12 +106,30 @@ export class ServerFeatures {
   }
 
   /** The `read_resource` tool, offered when some server has resources. */
+  /**
+   * The person's connection to a server within its listing deadline (`timeouts.listMs`, default
+   * 3 s), or undefined: a stalled server never holds up a turn here either (the connect goes on).
+   */
+  private async connected(actor: Actor, server: ServerConfig): Promise<McpConnection | undefined> {
+    const attempt = this.o.pool.get(identityKey(actor), server.name);
+    attempt.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), server.timeouts?.listMs ?? DEFAULT_LIST_DEADLINE_MS);
+    });
+    try {
+      return await Promise.race([attempt, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async readResourceTool(actor: Actor): Promise<LlmTool | undefined> {
     const servers: string[] = [];
     await Promise.all(
       this.o.pool.servers.map(async (s) => {
         try {
-          if ((await this.o.pool.get(identityKey(actor), s.name)).offers('resources')) servers.push(s.name);
+          if ((await this.connected(actor, s))?.offers('resources')) servers.push(s.name);
         } catch {
           // not reachable: not offered
         }

@@ -116,6 +116,7 @@ export class SignInService {
       options.store,
       new SecretBox(options.secret, options.previousSecrets),
       options.logger,
+      this.now,
     );
     this.pending = new PendingStore(options.store, this.flowTtlMs);
   }

@@ -17,6 +17,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Store, setJson, takeJson } from '../store/index.js';
 import { digest, randomToken, type SecretBox } from './crypto.js';
+import { TokenCache } from './token-cache.js';
 
 /** How long credentials are kept without use; every refresh or sign-in writes them again. */
 export const CREDENTIAL_TTL_MS = 90 * 24 * 3600_000;
@@ -58,12 +59,17 @@ type Part = 'client' | 'tokens' | 'discovery' | 'flow';
 
 export class SignInVault {
   private warnedUnreadable = false;
+  /** Tokens held in process between store reads, dropped on any process' change (pub/sub). */
+  readonly tokenCache: TokenCache;
 
   constructor(
     readonly store: Store,
     private readonly box: SecretBox,
     private readonly logger?: Logger,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.tokenCache = new TokenCache(store, now, logger);
+  }
 
   getClient(identity: string, server: string): Promise<StoredOAuthClientInformation | undefined> {
     return this.get(identity, server, 'client');
@@ -73,12 +79,22 @@ export class SignInVault {
     return this.put(identity, server, 'client', info, CREDENTIAL_TTL_MS);
   }
 
-  getTokens(identity: string, server: string): Promise<StoredTokens | undefined> {
-    return this.get(identity, server, 'tokens');
+  /** The person's tokens: from the in-process cache while they are far from expiry, else the store. */
+  async getTokens(identity: string, server: string): Promise<StoredTokens | undefined> {
+    const key = this.key(identity, server, 'tokens');
+    const cached = this.tokenCache.get(key);
+    if (cached) return cached;
+    const mark = this.tokenCache.mark();
+    const stored = await this.get<StoredTokens>(identity, server, 'tokens');
+    if (stored) this.tokenCache.keep(key, stored, mark);
+    return stored;
   }
 
-  putTokens(identity: string, server: string, tokens: StoredTokens): Promise<void> {
-    return this.put(identity, server, 'tokens', tokens, CREDENTIAL_TTL_MS);
+  async putTokens(identity: string, server: string, tokens: StoredTokens): Promise<void> {
+    const key = this.key(identity, server, 'tokens');
+    await this.put(identity, server, 'tokens', tokens, CREDENTIAL_TTL_MS);
+    await this.tokenCache.changed(key);
+    this.tokenCache.keep(key, tokens);
   }
 
   getDiscovery(identity: string, server: string): Promise<OAuthDiscoveryState | undefined> {
@@ -131,8 +147,11 @@ export class SignInVault {
     return this.store.get(`oauth:used:${digest(state)}`);
   }
 
-  delete(identity: string, server: string, part: Part): Promise<void> {
-    return this.store.delete(this.key(identity, server, part));
+  async delete(identity: string, server: string, part: Part): Promise<void> {
+    const key = this.key(identity, server, part);
+    await this.store.delete(key);
+    // A sign-out (or a refused refresh) reaches every process' cache at once.
+    if (part === 'tokens') await this.tokenCache.changed(key);
   }
 
   /**
@@ -151,6 +170,8 @@ export class SignInVault {
     const mine = randomToken(12);
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
       if (await this.store.setIfAbsent(key, mine, ttlMs)) {
+        // Whoever refreshes reads the tokens again from the store, never from this process' copy.
+        if (purpose === 'refresh') this.tokenCache.forget(this.key(identity, server, 'tokens'));
         return async () => {
           // Compare-and-delete in one step: a lease that expired and went to someone else stays theirs.
           await this.store.deleteIfEquals(key, mine);

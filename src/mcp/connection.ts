@@ -73,7 +73,15 @@ export interface McpConnectionOptions {
   requestTimeoutMs: number;
   logger: Logger;
   authProvider?: OAuthClientProvider;
+  /**
+   * Called on `notifications/tools/list_changed`. Set on one connection per cached tool list: on
+   * a 2026-07-28 connection it opens a `subscriptions/listen` stream, which the others needn't.
+   */
+  onToolsChanged?: () => void;
 }
+
+/** Connect (initialize) time limit when the server config names none (ms). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * Reads what servers send as their authors meant, before the SDK's strict validation sees it:
@@ -96,9 +104,11 @@ export class McpConnection {
   readonly server: ServerConfig;
   readonly identity: string;
   private client: Client | undefined;
-  private tools: Tool[] | undefined;
   private readonly active: ActiveCall[] = [];
+  /** Tool listings out: the connection is in use while one runs. */
+  private listing = 0;
   private closed = false;
+  /** When its last use ended (the pool's least-recently-used order). */
   lastUsed = Date.now();
   /** When the server last answered anything on this connection. */
   private lastReply = Date.now();
@@ -127,8 +137,9 @@ export class McpConnection {
     this.lastReply = Date.now();
   }
 
+  /** Calls and tool listings out on this connection. */
   get inFlight(): number {
-    return this.active.length;
+    return this.active.length + this.listing;
   }
 
   async connect(): Promise<void> {
@@ -140,6 +151,11 @@ export class McpConnection {
         capabilities: { elicitation: { form: {}, url: {} }, ...(this.options.sampling && { sampling: {} }) },
         versionNegotiation: { mode: server.era === 'legacy' || this.options.legacy ? 'legacy' : 'auto' },
         inputRequired: { autoFulfill: false },
+        ...(this.options.onToolsChanged && {
+          listChanged: {
+            tools: { autoRefresh: false, debounceMs: 0, onChanged: () => this.options.onToolsChanged?.() },
+          },
+        }),
       },
     );
     const signalOf = (ctx: unknown) =>
@@ -188,7 +204,7 @@ export class McpConnection {
       authProvider: this.options.authProvider,
     });
     try {
-      await client.connect(transport, { timeout: 15_000 });
+      await client.connect(transport, { timeout: server.timeouts?.connectMs ?? DEFAULT_CONNECT_TIMEOUT_MS });
     } catch (err) {
       // Asked before close(): closing ends the process, and only a process that died on its own
       // is explained by its stderr.
@@ -202,16 +218,26 @@ export class McpConnection {
     this.lastReply = Date.now();
   }
 
-  async listTools(): Promise<Tool[]> {
-    if (this.tools) return this.tools;
+  /**
+   * Lists the server's tools (every page), each request within `timeoutMs` (default: the SDK's).
+   * Not cached here: the pool caches per server.
+   */
+  async listTools(timeoutMs?: number): Promise<Tool[]> {
     const client = this.requireClient();
-    const result = await withSpan('mcp.tools/list', { 'mcp.server': this.server.name }, () => {
-      const meta = traceContextFields();
-      return client.listTools(Object.keys(meta).length > 0 ? { _meta: meta } : undefined);
-    });
-    this.tools = result.tools;
-    this.lastReply = Date.now();
-    return this.tools;
+    this.listing += 1;
+    try {
+      const result = await withSpan('mcp.tools/list', { 'mcp.server': this.server.name }, () => {
+        const meta = traceContextFields();
+        return client.listTools(
+          Object.keys(meta).length > 0 ? { _meta: meta } : undefined,
+          timeoutMs === undefined ? undefined : { timeout: timeoutMs },
+        );
+      });
+      this.lastReply = Date.now();
+      return result.tools;
+    } finally {
+      this.listing -= 1;
+    }
   }
 
   /** The server's `instructions` from initialize (MCP 2025-11-25 §lifecycle), if any. */
@@ -301,7 +327,6 @@ export class McpConnection {
     resume?: { inputResponses: Record<string, unknown>; requestState?: string | undefined },
   ): Promise<CallOutcome> {
     const client = this.requireClient();
-    this.lastUsed = Date.now();
     const call = new ActiveCall(ctx, this.options.requestTimeoutMs);
     this.active.push(call);
     try {
@@ -371,7 +396,6 @@ export class McpConnection {
     this.closed = true;
     const client = this.client;
     this.client = undefined;
-    this.tools = undefined;
     await client?.close().catch(() => undefined);
   }
 

@@ -1,20 +1,31 @@
 /**
  * The connection pool: one connection per (person, server), never shared between people. One
- * connect attempt per key at a time (others await it), idle connections closed, a cap on the
- * total (least recently used closed first), and a fresh connection after a server restart.
+ * connect attempt per key at a time (others await it), idle connections closed, a fresh
+ * connection after a server restart, and a cap on the total. At the cap only connections doing
+ * nothing are closed (least recently used first, counted from the end of their last use): one
+ * that is connecting, listing tools or carrying a call never is. With none to close, new work
+ * waits for a slot (bounded), then hears "busy". Tool lists are cached per server (`ToolLists`),
+ * a stalled server is skipped for a while (`ServerHealth`); listing is `listing.ts`.
  */
-import type { OAuthClientProvider } from '@modelcontextprotocol/client';
+import type { OAuthClientProvider, Tool } from '@modelcontextprotocol/client';
 import { signInFailure } from '../auth/failure.js';
 import type { ServerConfig } from '../config.js';
-import { describeError, isParleyError, ParleyError } from '../errors.js';
+import { describeError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
 import { withSpan } from '../observability/tracing.js';
+import { connectFresh } from './connect.js';
 import { type ConnectionHooks, McpConnection } from './connection.js';
 import { classifyFailure } from './failures.js';
+import { type HealthOptions, ServerHealth } from './health.js';
+import { ToolListing } from './listing.js';
+import { ConnectionSlots } from './slots.js';
+import { ToolLists } from './tool-lists.js';
 
 /** A connection idle this long is pinged before a call rides on it (ms). */
 const PING_WHEN_IDLE_MS = 2_000;
+/** How long new work waits for a free slot at the connection cap before "busy" (ms). */
+export const DEFAULT_CAP_WAIT_MS = 10_000;
 
 export interface McpPoolOptions {
   servers: ServerConfig[];
@@ -27,6 +38,12 @@ export interface McpPoolOptions {
   maxConnections: number;
   /** Most connections one (person, server) may hold for calls that run at once. Default 8. */
   maxPerKey?: number;
+  /** How long work waits for a slot at the cap (ms). Default {@link DEFAULT_CAP_WAIT_MS}. */
+  capWaitMs?: number;
+  /** The circuit breaker's thresholds (see `health.ts`). */
+  health?: HealthOptions;
+  /** How long a cached tool list is trusted without `list_changed` (ms). Default 5 min. */
+  toolListTtlMs?: number;
   /** Supplies the OAuth provider for (person, server) when the server's auth needs one. */
   authProviderFor?: (identity: string, server: ServerConfig) => OAuthClientProvider | undefined;
   /** Builds connections; tests and the benchmark may count them. */
@@ -49,11 +66,43 @@ export class McpPool {
   private readonly leases = new WeakMap<McpConnection, number>();
   /** Servers learned to need the 2025-11-25 era (they send requests during calls). */
   private readonly legacy = new Set<string>();
+  /** Connected a moment ago: not evictable until those who awaited the connect have it. */
+  private readonly newborn = new WeakSet<McpConnection>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly slots: ConnectionSlots;
+  /** The connection that listens for `list_changed` for each cached tool list. */
+  private readonly watchers = new Map<string, McpConnection>();
+  readonly health: ServerHealth;
+  private readonly listing: ToolListing;
 
   constructor(private readonly options: McpPoolOptions) {
     this.sweeper = setInterval(() => void this.closeIdle(), Math.min(60_000, options.idleTimeoutMs));
     this.sweeper.unref();
+    this.health = new ServerHealth(options.health);
+    this.listing = new ToolListing(
+      {
+        health: this.health,
+        logger: options.logger,
+        checkout: async (identity, server) => {
+          const conn = await this.get(identity, server.name, true);
+          this.lease(conn);
+          return conn;
+        },
+        release: (conn) => this.release(conn),
+        waitingForSlot: (identity, server) =>
+          !this.live.get(keyOf(identity, server.name))?.conns.some((c) => c.isOpen) &&
+          this.slots.full &&
+          this.slots.contended,
+      },
+      options.toolListTtlMs,
+    );
+    this.slots = new ConnectionSlots({
+      max: options.maxConnections,
+      waitMs: options.capWaitMs ?? DEFAULT_CAP_WAIT_MS,
+      logger: options.logger,
+      live: () => this.size,
+      evictOne: () => this.evictOne(),
+    });
   }
 
   get servers(): ServerConfig[] {
@@ -71,24 +120,30 @@ export class McpPool {
     return n;
   }
 
-  /** The person's main connection to a server (tool listings), connecting if needed. */
-  async get(identity: string, serverName: string): Promise<McpConnection> {
+  /** The person's main connection to a server, connecting if needed (not checked out). */
+  async get(identity: string, serverName: string, admitted = false): Promise<McpConnection> {
     const server = this.requireServer(serverName);
     const key = keyOf(identity, server.name);
     const group = this.live.get(key);
     if (group) group.conns = group.conns.filter((c) => c.isOpen);
     const main = group?.conns[0];
-    if (main) {
-      main.lastUsed = Date.now();
-      return main;
-    }
+    if (main) return main;
     const pending = this.connecting.get(key);
     if (pending) return pending;
-    const attempt = this.open(identity, server)
+    const attempt = this.open(identity, server, admitted)
       .then((conn) => this.add(key, conn, 'front'))
       .finally(() => this.connecting.delete(key));
     this.connecting.set(key, attempt);
     return attempt;
+  }
+
+  /** The server's tools for the person, within the turn's listing deadline: see {@link ToolListing.list}. */
+  listTools(identity: string, serverName: string, options: { wait?: boolean } = {}): Promise<Tool[]> {
+    return this.listing.list(identity, this.requireServer(serverName), options);
+  }
+
+  get toolLists(): ToolLists {
+    return this.listing.lists;
   }
 
   /**
@@ -105,18 +160,14 @@ export class McpPool {
     options: { repeatable?: boolean; what?: string } = {},
   ): Promise<T> {
     const key = keyOf(identity, serverName);
-    const run = async (conn: McpConnection) => {
-      this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
-      try {
-        return await work(conn);
-      } finally {
-        this.leases.set(conn, (this.leases.get(conn) ?? 1) - 1);
-        conn.lastUsed = Date.now();
-      }
-    };
-    const conn = await this.fresh(key, identity, serverName, await this.checkout(identity, serverName));
+    let held: McpConnection | undefined = await this.fresh(
+      key,
+      identity,
+      serverName,
+      await this.checkout(identity, serverName),
+    );
     try {
-      return await run(conn);
+      return await work(held);
     } catch (err) {
       const server = this.server(serverName);
       const signIn = server && signInFailure(server, err);
@@ -127,17 +178,25 @@ export class McpPool {
         { server: serverName, kind, err: describeError(err) },
         'MCP connection failed under a call',
       );
-      await this.remove(key, conn);
-      if (kind === 'not_sent' || options.repeatable) return run(await this.checkout(identity, serverName));
+      const broken = held;
+      this.release(broken);
+      held = undefined;
+      await this.remove(key, broken);
+      if (kind === 'not_sent' || options.repeatable) {
+        held = await this.checkout(identity, serverName);
+        return await work(held);
+      }
       throw new ParleyError(
         'outcome_unknown',
         `I lost the connection to ${server?.title ?? serverName} while ${options.what ?? 'the tool'} was running, so I can’t tell whether it finished. Please check before trying again.`,
         { cause: err, detail: describeError(err) },
       );
+    } finally {
+      if (held) this.release(held);
     }
   }
 
-  /** The connection itself, or a fresh one when a ping says it died while idle. */
+  /** The checked-out connection itself, or a fresh one (checked out) when a ping says it died. */
   private async fresh(
     key: string,
     identity: string,
@@ -145,7 +204,6 @@ export class McpPool {
     conn: McpConnection,
   ): Promise<McpConnection> {
     if (conn.idleMs < PING_WHEN_IDLE_MS) return conn;
-    this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
     try {
       await conn.ping();
       return conn;
@@ -155,24 +213,49 @@ export class McpPool {
         { server: serverName, err: describeError(err) },
         'stale MCP connection; reconnecting',
       );
-    } finally {
-      this.leases.set(conn, (this.leases.get(conn) ?? 1) - 1);
     }
+    this.release(conn);
     await this.remove(key, conn);
     return this.checkout(identity, serverName);
   }
 
+  /** Checked out, or carrying a call or listing: another call must not share it (2025-11-25). */
   private busy(conn: McpConnection): boolean {
     return (this.leases.get(conn) ?? 0) > 0 || conn.inFlight > 0;
   }
 
+  /** Busy, or connected so recently that its first user may not have checked it out yet. */
+  private pinned(conn: McpConnection): boolean {
+    return this.busy(conn) || this.newborn.has(conn);
+  }
+
+  private lease(conn: McpConnection): void {
+    this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
+  }
+
+  /** Ends a use: LRU counts from here, and work waiting at the cap may now evict it. */
+  private release(conn: McpConnection): void {
+    const n = (this.leases.get(conn) ?? 0) - 1;
+    if (n < 0) return;
+    this.leases.set(conn, n);
+    conn.lastUsed = Date.now();
+    if (n === 0) this.slots.wake();
+  }
+
+  /** A connection for one call, checked out (the caller releases it) before anyone can evict it. */
   private async checkout(identity: string, serverName: string): Promise<McpConnection> {
     const main = await this.get(identity, serverName);
-    if (!main.exclusive || !this.busy(main)) return main;
+    if (!main.exclusive || !this.busy(main)) {
+      this.lease(main);
+      return main;
+    }
     const key = keyOf(identity, serverName);
     const group = this.live.get(key);
     const idle = group?.conns.find((c) => c.isOpen && !this.busy(c));
-    if (idle) return idle;
+    if (idle) {
+      this.lease(idle);
+      return idle;
+    }
     const max = this.options.maxPerKey ?? 8;
     if ((group?.conns.length ?? 0) >= max)
       throw new ParleyError(
@@ -180,8 +263,8 @@ export class McpPool {
         `You already have ${max} calls running on ${serverName}. Please finish one (an open form, perhaps) and try again.`,
       );
     const extra = await this.open(identity, this.requireServer(serverName));
-    // Reserved before anyone else can see it.
-    this.leases.set(extra, 0);
+    // Checked out before anyone else can see it.
+    this.lease(extra);
     return this.add(key, extra, 'back');
   }
 
@@ -208,14 +291,17 @@ export class McpPool {
     const key = keyOf(identity, serverName);
     const group = this.live.get(key);
     this.live.delete(key);
-    await Promise.all((group?.conns ?? []).map((c) => c.close()));
+    const server = this.server(serverName);
+    if (server?.auth.type === 'oauth') this.toolLists.invalidate(ToolLists.keyOf(identity, server));
+    await Promise.all((group?.conns ?? []).map((c) => this.closeConn(c)));
   }
 
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
     const all = [...this.live.values()].flatMap((g) => g.conns);
     this.live.clear();
-    await Promise.all(all.map((c) => c.close()));
+    await Promise.all(all.map((c) => this.closeConn(c)));
+    this.slots.wake();
   }
 
   private requireServer(name: string): ServerConfig {
@@ -224,32 +310,71 @@ export class McpPool {
     return server;
   }
 
-  private async add(key: string, conn: McpConnection, where: 'front' | 'back'): Promise<McpConnection> {
-    await this.makeRoom();
+  /** Puts a new connection in its group; its slot moves from "opening" to "live". */
+  private add(key: string, conn: McpConnection, where: 'front' | 'back'): McpConnection {
+    this.slots.opened();
+    conn.lastUsed = Date.now();
     const group = this.live.get(key) ?? { conns: [] };
-    if (where === 'front') group.conns.unshift(conn);
-    else group.conns.push(conn);
+    if (where === 'front') {
+      group.conns.unshift(conn);
+      // Pinned until everyone who awaited this connect has checked it out (their continuations
+      // run as microtasks, before this macrotask): nobody can evict it in between.
+      this.newborn.add(conn);
+      setImmediate(() => {
+        this.newborn.delete(conn);
+        this.slots.wake();
+      });
+    } else group.conns.push(conn);
     this.live.set(key, group);
     return conn;
   }
 
-  /** Connects (an `mcp.connect` span), counted in `parley_mcp_connects_total` by outcome. */
-  private open(identity: string, server: ServerConfig): Promise<McpConnection> {
+  /**
+   * Connects (an `mcp.connect` span), counted in `parley_mcp_connects_total` by outcome. Skipped
+   * at once while the server's breaker is open; waits for a slot under the cap first.
+   */
+  private async open(identity: string, server: ServerConfig, admitted = false): Promise<McpConnection> {
+    if (!admitted) this.health.admit(server);
+    try {
+      await this.slots.reserve(server);
+    } catch (err) {
+      this.health.released(server.name);
+      throw err;
+    }
     return withSpan('mcp.connect', { 'mcp.server': server.name }, async () => {
       try {
         const conn = await this.openNow(identity, server);
         metrics.connect(server.name, true);
+        this.health.succeeded(server.name);
         return conn;
       } catch (err) {
+        this.slots.abandoned();
         metrics.connect(server.name, false);
+        this.health.judge(server.name, err);
         throw err;
       }
     });
   }
 
+  /**
+   * Closes the least recently used connection that does nothing. A connection in use may be
+   * holding a person's open form: never evict it. True when one was closed (its slot is free at
+   * once; the close itself finishes in the background).
+   */
+  private evictOne(): boolean {
+    let victim: { key: string; conn: McpConnection } | undefined;
+    for (const [key, g] of this.live)
+      for (const c of g.conns)
+        if (!this.pinned(c) && (!victim || c.lastUsed < victim.conn.lastUsed)) victim = { key, conn: c };
+    if (!victim) return false;
+    void this.remove(victim.key, victim.conn);
+    return true;
+  }
+
   private async openNow(identity: string, server: ServerConfig): Promise<McpConnection> {
-    const { hooks, logger, requestTimeoutMs } = this.options;
+    const { hooks, logger } = this.options;
     const authProvider = this.options.authProviderFor?.(identity, server);
+    const listKey = ToolLists.keyOf(identity, server);
     const connOptions = {
       server,
       identity,
@@ -257,48 +382,20 @@ export class McpPool {
       sampling: this.options.sampling ?? false,
       legacy: this.legacy.has(server.name),
       logger,
-      requestTimeoutMs,
+      requestTimeoutMs: server.timeouts?.requestMs ?? this.options.requestTimeoutMs,
       ...(authProvider && { authProvider }),
+      // One connection per cached list listens for changes; the rest rely on it (or on expiry).
+      ...(!this.watchers.get(listKey)?.isOpen && {
+        onToolsChanged: () => {
+          logger.debug({ server: server.name }, 'tool list changed');
+          this.toolLists.invalidate(listKey);
+        },
+      }),
     };
     const make = () => this.options.createConnection?.(connOptions) ?? new McpConnection(connOptions);
-    let conn = make();
-    try {
-      try {
-        await conn.connect();
-      } catch (err) {
-        // A socket kept alive from before a server restart fails the first request: try once more.
-        if (classifyFailure(err) === 'other') throw err;
-        conn = make();
-        await conn.connect();
-      }
-    } catch (err) {
-      if (isParleyError(err)) throw err;
-      // A failed sign-in is not an unreachable server: say what failed and what to do.
-      const signIn = signInFailure(server, err);
-      if (signIn) {
-        logger.warn({ server: server.name, err: signIn.message }, 'MCP sign-in failed');
-        throw signIn;
-      }
-      logger.warn({ server: server.name, err: describeError(err) }, 'MCP connect failed');
-      throw new ParleyError(
-        'mcp_unreachable',
-        `I couldn’t reach the MCP server "${server.title ?? server.name}". It may be down; please try again later.`,
-        { cause: err, detail: describeError(err) },
-      );
-    }
+    const conn = await connectFresh(make, server, logger);
+    if ('onToolsChanged' in connOptions) this.watchers.set(listKey, conn);
     return conn;
-  }
-
-  private async makeRoom(): Promise<void> {
-    while (this.size >= this.options.maxConnections) {
-      let victim: { key: string; conn: McpConnection } | undefined;
-      // A connection in use may be holding a person's open form: never evict it.
-      for (const [key, g] of this.live)
-        for (const c of g.conns)
-          if (!this.busy(c) && (!victim || c.lastUsed < victim.conn.lastUsed)) victim = { key, conn: c };
-      if (!victim) return;
-      await this.remove(victim.key, victim.conn);
-    }
   }
 
   private async remove(key: string, conn: McpConnection): Promise<void> {
@@ -307,13 +404,19 @@ export class McpPool {
       group.conns = group.conns.filter((c) => c !== conn);
       if (group.conns.length === 0) this.live.delete(key);
     }
+    this.slots.wake();
+    await this.closeConn(conn);
+  }
+
+  private async closeConn(conn: McpConnection): Promise<void> {
+    for (const [k, w] of this.watchers) if (w === conn) this.watchers.delete(k);
     await conn.close();
   }
 
   private async closeIdle(): Promise<void> {
     const cutoff = Date.now() - this.options.idleTimeoutMs;
     for (const [key, g] of [...this.live])
-      for (const c of [...g.conns]) if (!this.busy(c) && c.lastUsed < cutoff) await this.remove(key, c);
+      for (const c of [...g.conns]) if (!this.pinned(c) && c.lastUsed < cutoff) await this.remove(key, c);
   }
 }
 

@@ -49,12 +49,15 @@ export class ToolCatalog {
     return !server.tools.deny?.includes(tool);
   }
 
-  /** Every server's allowed tools for the person, fetched in parallel; failures carry their error. */
+  /**
+   * Every server's allowed tools for the person, fetched in parallel, each within its listing
+   * deadline (the pool's): a slow or failing server carries its error and never holds up the rest.
+   */
   async list(actor: Actor): Promise<ServerListing[]> {
     return Promise.all(
       this.pool.servers.map(async (server): Promise<ServerListing> => {
         try {
-          const tools = await (await this.pool.get(identityKey(actor), server.name)).listTools();
+          const tools = await this.pool.listTools(identityKey(actor), server.name);
           return { server, tools: tools.filter((t) => this.allowed(server, t.name)) };
         } catch (err) {
           return { server, error: err };
@@ -70,15 +73,21 @@ export class ToolCatalog {
     );
   }
 
-  /** The tools as the model sees them, with the table that maps its names back. */
-  async forModel(actor: Actor): Promise<{ tools: LlmTool[]; table: ToolNameTable }> {
+  /**
+   * The tools as the model sees them, with the table that maps its names back, and one line for
+   * the person naming the servers left out because they are unavailable (undefined when none;
+   * a server that wants a sign-in first is not "unavailable").
+   */
+  async forModel(actor: Actor): Promise<{ tools: LlmTool[]; table: ToolNameTable; unavailable?: string }> {
     const listed: Array<{ ref: ToolRef; tool: Tool }> = [];
+    const missing: string[] = [];
     for (const entry of await this.list(actor)) {
       if ('error' in entry) {
         this.logger.warn(
           { server: entry.server.name, err: describeError(entry.error) },
           'listing tools failed',
         );
+        if (!isSignInRequired(entry.error)) missing.push(entry.server.title ?? entry.server.name);
         continue;
       }
       for (const tool of entry.tools)
@@ -90,7 +99,11 @@ export class ToolCatalog {
       description: truncate(tool.description ?? tool.title ?? tool.name, 1000),
       parameters: (tool.inputSchema as Record<string, unknown>) ?? { type: 'object', properties: {} },
     }));
-    return { tools, table };
+    const unavailable =
+      missing.length === 0
+        ? undefined
+        : `⚠️ ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} unavailable right now; I’m answering without ${missing.length === 1 ? 'it' : 'them'}.`;
+    return { tools, table, ...(unavailable && { unavailable }) };
   }
 
   /**
@@ -119,7 +132,8 @@ export class ToolCatalog {
       return notCallable(`The tool “${qualifiedName(ref)}” is not allowed here.`);
     let tools: Tool[];
     try {
-      tools = await (await this.pool.get(identityKey(actor), server.name)).listTools();
+      // A person naming a tool waits for its server's listing, not the turn's listing deadline.
+      tools = await this.pool.listTools(identityKey(actor), server.name, { wait: true });
     } catch (err) {
       if (isSignInRequired(err)) return { ok: false, signIn: server };
       throw err;

@@ -139,7 +139,9 @@ export class TurnRunner {
       }
       const llm = this.o.llm;
       if (!llm) throw new ParleyError('llm_unavailable', 'No language model is configured.');
-      const { tools } = await this.o.catalog.forModel(turn.conversation);
+      const { tools, unavailable } = await this.o.catalog.forModel(turn.conversation);
+      // Once per turn (its first model step): which server the answer goes without.
+      if (unavailable && turn.steps === 0) await this.o.presenter.say(turn.conversation, unavailable);
       const reader = await this.o.features?.readResourceTool(turn.conversation);
       if (reader) tools.push(reader);
       // Surfaces that can show an answer as it is written get it streamed; a step's stream ends

@@ -11,13 +11,19 @@ export async function startMiniMcp(
   name: string,
   register: (server: McpServer) => void,
   options: { instructions?: string } = {},
-): Promise<{ url: string; close: () => Promise<void>; dropConnections: () => void }> {
+): Promise<{
+  url: string;
+  close: () => Promise<void>;
+  dropConnections: () => void;
+  toolsChanged: () => void;
+}> {
   const build = () => {
     const server = new McpServer({ name, version: '1.0.0' }, options);
     register(server);
     return server;
   };
-  const handler = toNodeHandler(createMcpHandler(build, { legacy: 'reject' }));
+  const mcp = createMcpHandler(build, { legacy: 'reject' });
+  const handler = toNodeHandler(mcp);
   const http = createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const addr = http.address();
@@ -26,6 +32,8 @@ export async function startMiniMcp(
     url: `http://127.0.0.1:${port}/mcp`,
     /** Cuts every open connection, as a crash or a proxy would, with requests still out. */
     dropConnections: () => http.closeAllConnections(),
+    /** Sends `notifications/tools/list_changed` to every client listening (`subscriptions/listen`). */
+    toolsChanged: () => mcp.notify.toolsChanged(),
     close: () =>
       new Promise((r) => {
         http.closeAllConnections();
