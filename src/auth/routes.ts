@@ -7,8 +7,10 @@
 import type { Express, Request, Response } from 'express';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { PAGE_HEADERS, resultPage } from './pages.js';
+import { hostOf } from '../text.js';
+import { consentHeaders, consentPage, PAGE_HEADERS, resultPage } from './pages.js';
 import { CALLBACK_PATH, CLIENT_METADATA_PATH, type SignInOutcome, type SignInService } from './signin.js';
+import { claimStart, describeChatUser, lookupStart, START_PATH } from './start.js';
 
 export interface SignInRoutesDeps {
   signIn: SignInService;
@@ -24,12 +26,75 @@ export function mountSignInRoutes(app: Express, deps: SignInRoutesDeps): void {
     res.set('Cache-Control', 'public, max-age=300').json(signIn.clientMetadataDocument());
   });
 
-  app.get(CALLBACK_PATH, async (req: Request, res: Response) => {
-    const page = (status: number, ok: boolean, heading: string, message: string) => {
-      res.status(status).set(PAGE_HEADERS).type('html').send(resultPage({ ok, heading, message }));
-    };
+  const sendPage = (res: Response, status: number, ok: boolean, heading: string, message: string) => {
+    res.status(status).set(PAGE_HEADERS).type('html').send(resultPage({ ok, heading, message }));
+  };
+  const failed = (res: Response, err: unknown) => {
+    logger.warn({ err: describeError(err) }, 'sign-in start failed');
+    sendPage(
+      res,
+      500,
+      false,
+      'Sign-in could not start',
+      'Something went wrong on Parley’s side; please ask again in the chat.',
+    );
+  };
+
+  // The start link (start.ts): GET says whose chat identity the account is linked to...
+  app.get(`${START_PATH}/:id`, async (req: Request<{ id: string }>, res: Response) => {
     try {
-      const result = await signIn.completeCallback(queryParams(req.originalUrl));
+      const found = await lookupStart(signIn.vault, req.params.id, Date.now());
+      if (!found.ok)
+        return sendPage(res, found.reason === 'claimed' ? 409 : 404, false, found.heading, found.message);
+      const server = signIn.servers.find((s) => s.name === found.index.server);
+      const authorization = new URL(found.flow.url);
+      res
+        .status(200)
+        .set(consentHeaders([authorization.origin]))
+        .type('html')
+        .send(
+          consentPage({
+            title: server?.title ?? found.index.server,
+            host: hostOf(found.flow.url),
+            linkedTo: describeChatUser(found.who),
+            action: `${START_PATH}/${encodeURIComponent(req.params.id)}`,
+          }),
+        );
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  // ...and its button claims the flow for this browser, once, and goes on to the sign-in.
+  app.post(`${START_PATH}/:id`, async (req: Request<{ id: string }>, res: Response) => {
+    try {
+      const claimed = await claimStart(signIn.vault, req.params.id, Date.now());
+      if (!claimed.ok)
+        return sendPage(
+          res,
+          claimed.reason === 'claimed' ? 409 : 404,
+          false,
+          claimed.heading,
+          claimed.message,
+        );
+      res.cookie(claimed.cookie.name, claimed.cookie.value, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: signIn.publicBaseUrl.startsWith('https://'),
+        path: CALLBACK_PATH,
+        maxAge: Math.max(1_000, claimed.cookie.maxAgeMs),
+      });
+      res.set(PAGE_HEADERS).redirect(303, claimed.url);
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  app.get(CALLBACK_PATH, async (req: Request, res: Response) => {
+    const page = (status: number, ok: boolean, heading: string, message: string) =>
+      sendPage(res, status, ok, heading, message);
+    try {
+      const result = await signIn.completeCallback(queryParams(req.originalUrl), req.headers.cookie);
       const outcome = result.outcome;
       if (outcome) {
         // Tell the person and resume before answering the browser: the turn then runs in the

@@ -15,7 +15,7 @@ import type {
 import type { Conversation } from '../conversation.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { type Store, setJson, takeJson } from '../store/index.js';
+import { getJson, type Store, setJson, takeJson } from '../store/index.js';
 import { digest, randomToken, type SecretBox } from './crypto.js';
 
 /** How long credentials are kept without use; every refresh or sign-in writes them again. */
@@ -46,6 +46,16 @@ export interface SignInFlow {
   waiters: SignInWaiter[];
   /** The link went out to the person at least once: the next request re-sends it. */
   sent?: boolean;
+  /**
+   * The id in the person's start link (`/oauth/start/<startId>`): the only link that leaves
+   * Parley. Found through its SHA-256 like `state`.
+   */
+  startId: string;
+  /**
+   * SHA-256 of the binding cookie set in the browser that claimed the start link (once): the
+   * callback refuses this flow from any browser without that cookie.
+   */
+  binding?: string;
 }
 
 /** What the `state` index points at. */
@@ -100,6 +110,12 @@ export class SignInVault {
     const ttl = Math.max(1, flow.expiresAt - now);
     await this.put(identity, server, 'flow', flow, ttl);
     await setJson(this.store, stateKey(flow.state), { identity, server } satisfies StateIndex, ttl);
+    await setJson(this.store, startKey(flow.startId), { identity, server } satisfies StateIndex, ttl);
+  }
+
+  /** Who a start link belongs to, without consuming it (the consent page reads it first). */
+  findStart(startId: string): Promise<StateIndex | undefined> {
+    return getJson<StateIndex>(this.store, startKey(startId));
   }
 
   /**
@@ -114,7 +130,15 @@ export class SignInVault {
   /** Ends a flow: its `state` stops working. */
   async dropFlow(identity: string, server: string, flow: SignInFlow | undefined): Promise<void> {
     await this.delete(identity, server, 'flow');
-    if (flow) await this.store.delete(stateKey(flow.state));
+    if (flow) {
+      await this.store.delete(stateKey(flow.state));
+      await this.store.delete(startKey(flow.startId));
+    }
+  }
+
+  /** Who a `state` belongs to, without consuming it (the callback checks the browser first). */
+  findState(state: string): Promise<StateIndex | undefined> {
+    return getJson<StateIndex>(this.store, stateKey(state));
   }
 
   /** Consumes a `state` once: of two callbacks with it, only one gets the index. */
@@ -216,4 +240,8 @@ export class SignInVault {
 
 function stateKey(state: string): string {
   return `oauth:state:${digest(state)}`;
+}
+
+function startKey(startId: string): string {
+  return `oauth:start:${digest(startId)}`;
 }

@@ -97,6 +97,8 @@ describe('a sign-in server without dynamic client registration', () => {
   it('signs in once clientId is set, as the message says', async () => {
     const transcript = await chat({ type: 'oauth', clientId: 'parley-at-corp' }, ['/call corp__search {}']);
     expect(transcript).toMatch(/Sign in to \*\*Corp wiki\*\*/);
-    expect(transcript).toContain(`Link: ${base}/authorize?response_type=code&client_id=parley-at-corp&`);
+    // The person gets Parley's start link, in front of the sign-in server's page.
+    expect(transcript).toMatch(/Link: http:\/\/\S+\/oauth\/start\/[\w-]+\n/);
+    expect(transcript).toContain(`Host: ${new URL(base).host}`);
   });
 });
