@@ -8,9 +8,20 @@ import type { Express, Request, Response } from 'express';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { hostOf } from '../text.js';
+import { randomToken } from './crypto.js';
 import { consentHeaders, consentPage, PAGE_HEADERS, resultPage } from './pages.js';
 import { CALLBACK_PATH, CLIENT_METADATA_PATH, type SignInOutcome, type SignInService } from './signin.js';
-import { claimStart, describeChatUser, lookupStart, START_PATH } from './start.js';
+import {
+  claimStart,
+  describeChatUser,
+  EXPIRED,
+  lookupStart,
+  readCookie,
+  START_PATH,
+  VERIFY_COOKIE,
+  VERIFY_PATH,
+  VERIFY_TTL_MS,
+} from './start.js';
 
 export interface SignInRoutesDeps {
   signIn: SignInService;
@@ -65,26 +76,108 @@ export function mountSignInRoutes(app: Express, deps: SignInRoutesDeps): void {
     }
   });
 
-  // ...and its button claims the flow for this browser, once, and goes on to the sign-in.
+  const claimAndGo = async (res: Response, startId: string) => {
+    const claimed = await claimStart(signIn.vault, startId, Date.now());
+    if (!claimed.ok)
+      return sendPage(res, claimed.reason === 'claimed' ? 409 : 404, false, claimed.heading, claimed.message);
+    res.cookie(claimed.cookie.name, claimed.cookie.value, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: signIn.publicBaseUrl.startsWith('https://'),
+      path: CALLBACK_PATH,
+      maxAge: Math.max(1_000, claimed.cookie.maxAgeMs),
+    });
+    res.set(PAGE_HEADERS).redirect(303, claimed.url);
+  };
+
+  // ...and its button claims the flow for this browser, once, and goes on to the sign-in — first
+  // through the platform's own sign-in when the deployment configured one for it.
   app.post(`${START_PATH}/:id`, async (req: Request<{ id: string }>, res: Response) => {
     try {
-      const claimed = await claimStart(signIn.vault, req.params.id, Date.now());
-      if (!claimed.ok)
-        return sendPage(
-          res,
-          claimed.reason === 'claimed' ? 409 : 404,
-          false,
-          claimed.heading,
-          claimed.message,
-        );
-      res.cookie(claimed.cookie.name, claimed.cookie.value, {
+      const found = await lookupStart(signIn.vault, req.params.id, Date.now());
+      if (!found.ok)
+        return sendPage(res, found.reason === 'claimed' ? 409 : 404, false, found.heading, found.message);
+      const verifier = signIn.verifierFor(found.who.platform);
+      if (!verifier) return await claimAndGo(res, req.params.id);
+      const state = randomToken(32);
+      await signIn.vault.putVerification(state, req.params.id, VERIFY_TTL_MS);
+      // The platform round trip belongs to this browser too: the answer is taken only with it.
+      res.cookie(VERIFY_COOKIE, state, {
         httpOnly: true,
         sameSite: 'lax',
         secure: signIn.publicBaseUrl.startsWith('https://'),
-        path: CALLBACK_PATH,
-        maxAge: Math.max(1_000, claimed.cookie.maxAgeMs),
+        path: VERIFY_PATH,
+        maxAge: VERIFY_TTL_MS,
       });
-      res.set(PAGE_HEADERS).redirect(303, claimed.url);
+      res
+        .set(PAGE_HEADERS)
+        .redirect(303, verifier.authorizeUrl(state, `${signIn.publicBaseUrl}${VERIFY_PATH}`));
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  // The platform's sign-in comes back here: the same chat user, or nothing is claimed.
+  app.get(VERIFY_PATH, async (req: Request, res: Response) => {
+    try {
+      const params = queryParams(req.originalUrl);
+      const state = params.get('state') ?? '';
+      const cookie = readCookie(req.headers.cookie, VERIFY_COOKIE);
+      if (!state || state.length > 128 || cookie !== state)
+        return sendPage(
+          res,
+          400,
+          false,
+          'This check was started in another browser',
+          'Open the sign-in link from the chat in this browser.',
+        );
+      const startId = await signIn.vault.takeVerification(state);
+      const found = startId ? await lookupStart(signIn.vault, startId, Date.now()) : undefined;
+      if (!startId || !found) return sendPage(res, 404, false, EXPIRED.heading, EXPIRED.message);
+      if (!found.ok)
+        return sendPage(res, found.reason === 'claimed' ? 409 : 404, false, found.heading, found.message);
+      const verifier = signIn.verifierFor(found.who.platform);
+      const code = params.get('code');
+      if (!verifier || !code)
+        return sendPage(
+          res,
+          400,
+          false,
+          'Sign-in stopped',
+          `You didn’t confirm who you are, so nothing was linked. Ask again in the chat.`,
+        );
+      let person: { user: string; workspace?: string };
+      try {
+        person = await verifier.identify(code, `${signIn.publicBaseUrl}${VERIFY_PATH}`);
+      } catch (err) {
+        logger.warn(
+          { platform: verifier.platform, err: describeError(err) },
+          'platform identity check failed',
+        );
+        return sendPage(
+          res,
+          502,
+          false,
+          'Sign-in stopped',
+          `${verifier.label} didn’t confirm who you are, so nothing was linked. Ask again in the chat.`,
+        );
+      }
+      const sameWorkspace = person.workspace === undefined || person.workspace === found.who.workspace;
+      if (person.user !== found.who.user || !sameWorkspace) {
+        logger.warn(
+          { platform: verifier.platform, server: found.index.server },
+          'sign-in link opened by another chat user',
+        );
+        return sendPage(
+          res,
+          403,
+          false,
+          'This sign-in link is for someone else',
+          `You are signed in to ${verifier.label} as another user than the one who asked for this sign-in, so nothing was linked. Sign-in links must not be forwarded; ask for your own in the chat.`,
+        );
+      }
+      res.clearCookie(VERIFY_COOKIE, { path: VERIFY_PATH });
+      await claimAndGo(res, startId);
     } catch (err) {
       failed(res, err);
     }

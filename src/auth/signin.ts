@@ -41,7 +41,7 @@ import {
   idpSignIn,
   isEnterpriseServer,
 } from './service.js';
-import { browserBound, START_PATH } from './start.js';
+import { browserBound, type PlatformVerifier, START_PATH } from './start.js';
 import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
 export const CALLBACK_PATH = '/oauth/callback';
@@ -74,6 +74,11 @@ export interface SignInServiceOptions {
    * exchanged for an ID-JAG). Without it those servers answer that no company identity is known.
    */
   identityAssertion?: IdentityAssertionSource;
+  /**
+   * Platforms that can say who a browser's user is (Sign in with Slack, Discord OAuth2): a start
+   * link for a person on one of them is claimed only by a browser signed in as that same user.
+   */
+  verifiers?: PlatformVerifier[];
 }
 
 /** The end of a sign-in, for the agent to tell people and resume what waited for it. */
@@ -129,6 +134,11 @@ export class SignInService {
   /** The link a person gets for a sign-in: Parley's start page (start.ts), one browser, once. */
   startUrl(startId: string): string {
     return `${this.publicBaseUrl}${START_PATH}/${startId}`;
+  }
+
+  /** The verifier for `platform`, when this deployment configured one. */
+  verifierFor(platform: string): PlatformVerifier | undefined {
+    return this.options.verifiers?.find((v) => v.platform === platform);
   }
 
   get redirectUrl(): string {

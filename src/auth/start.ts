@@ -19,6 +19,9 @@ import type { SignInFlow, SignInVault, StateIndex } from './vault.js';
 export const START_PATH = '/oauth/start';
 /** Where a platform's own sign-in (Sign in with Slack, Discord OAuth2) returns the browser. */
 export const VERIFY_PATH = '/oauth/verify';
+export const VERIFY_COOKIE = 'parley_verify';
+/** How long the platform's sign-in may take. */
+export const VERIFY_TTL_MS = 10 * 60_000;
 
 /** The person a flow belongs to, parsed back from its identity key (`platform:workspace:user`). */
 export interface ChatUser {
@@ -77,7 +80,7 @@ export type StartLookup =
   | { ok: true; index: StateIndex; flow: SignInFlow; who: ChatUser }
   | { ok: false; reason: 'unknown' | 'claimed'; heading: string; message: string };
 
-const EXPIRED = {
+export const EXPIRED = {
   ok: false,
   reason: 'unknown',
   heading: 'This sign-in link has expired',

@@ -155,6 +155,21 @@ export class SignInVault {
     return this.store.get(`oauth:used:${digest(state)}`);
   }
 
+  /**
+   * A platform check under way (start.ts): which start link it is for, sealed under a key that
+   * names only the SHA-256 of its `state`. Taken once.
+   */
+  async putVerification(state: string, startId: string, ttlMs: number): Promise<void> {
+    const key = verifyKey(state);
+    await this.store.set(key, this.box.seal(startId, key), ttlMs);
+  }
+
+  async takeVerification(state: string): Promise<string | undefined> {
+    const key = verifyKey(state);
+    const sealed = await this.store.take(key);
+    return sealed === undefined ? undefined : this.box.open(sealed, key);
+  }
+
   delete(identity: string, server: string, part: Part): Promise<void> {
     return this.store.delete(this.key(identity, server, part));
   }
@@ -240,6 +255,10 @@ export class SignInVault {
 
 function stateKey(state: string): string {
   return `oauth:state:${digest(state)}`;
+}
+
+function verifyKey(state: string): string {
+  return `oauth:verify:${digest(state)}`;
 }
 
 function startKey(startId: string): string {
