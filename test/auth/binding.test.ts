@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CookieJar, followSignInLink } from '../../src/auth/index.js';
 import { identityKey } from '../../src/conversation.js';
 import { type AuthStack, type ParleyProcess, startAuthStack } from '../helpers/auth-stack.js';
+import { newRedis } from '../helpers/redis.js';
 import { conv, RecordingSurface } from '../helpers/surface.js';
 
 describe('a sign-in is bound to the browser of the person who asked', () => {
@@ -106,6 +107,38 @@ describe('a sign-in is bound to the browser of the person who asked', () => {
     expect(await tokensOf(u)).toBeUndefined();
     // The consent page is refused too, so nobody is shown a button to press.
     expect((await fetch(link)).status).toBe(409);
+  });
+
+  it('keeps no usable state, authorization URL or binding cookie in the store', async () => {
+    const u = 'store-reader';
+    const jar: CookieJar = new Map();
+    const atAuth = await followSignInLink(await askForLink(u), { jar, stopAt: `${stack.auth.url}/` });
+    const authUrl = new URL(atAuth.url);
+    const cookieValue = [...(jar.get(new URL(p.baseUrl).host) ?? new Map()).values()][0] as string;
+    const secrets = [
+      authUrl.searchParams.get('state') as string,
+      authUrl.searchParams.get('code_challenge') as string,
+      authUrl.href,
+      cookieValue,
+    ];
+    expect(secrets.every((v) => typeof v === 'string' && v.length > 20)).toBe(true);
+    const redis = newRedis();
+    try {
+      const keys = await redis.keys(`${stack.prefix}*`);
+      expect(keys.length).toBeGreaterThan(3);
+      for (const key of keys) {
+        const type = await redis.type(key);
+        const value =
+          type === 'string' ? ((await redis.get(key)) ?? '') : JSON.stringify(await redis.dump(key));
+        for (const secret of secrets) {
+          expect(key).not.toContain(secret);
+          expect(value).not.toContain(secret);
+          expect(value).not.toContain(encodeURIComponent(secret));
+        }
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('refuses a callback carrying another flow’s cookie', async () => {
