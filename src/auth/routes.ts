@@ -1,7 +1,8 @@
 /**
- * Sign-in's HTTP side, mounted on Parley's own server: the OAuth redirect target
- * (`/oauth/callback`, answered with a small page for the person's browser) and Parley's client ID
- * metadata document. The callback resumes the paused turns right here, whichever process the
+ * Sign-in's HTTP side, mounted on Parley's own server: the start link (`/oauth/start/:id`, its
+ * consent page and one-time claim, see start.ts), the platform check's return (`/oauth/verify`),
+ * the OAuth redirect target (`/oauth/callback`, answered with a small page for the person's
+ * browser) and Parley's client ID metadata document. The callback resumes the paused turns right here, whichever process the
  * browser happens to reach.
  */
 import type { Express, Request, Response } from 'express';
@@ -12,6 +13,7 @@ import { randomToken } from './crypto.js';
 import { consentHeaders, consentPage, PAGE_HEADERS, resultPage } from './pages.js';
 import { CALLBACK_PATH, CLIENT_METADATA_PATH, type SignInOutcome, type SignInService } from './signin.js';
 import {
+  bindingCookieName,
   claimStart,
   describeChatUser,
   EXPIRED,
@@ -187,7 +189,14 @@ export function mountSignInRoutes(app: Express, deps: SignInRoutesDeps): void {
     const page = (status: number, ok: boolean, heading: string, message: string) =>
       sendPage(res, status, ok, heading, message);
     try {
-      const result = await signIn.completeCallback(queryParams(req.originalUrl), req.headers.cookie);
+      const params = queryParams(req.originalUrl);
+      const result = await signIn.completeCallback(params, req.headers.cookie);
+      // The binding has done its job: the browser need not carry it any longer.
+      if (result.ok)
+        res.clearCookie(bindingCookieName(params.get('state') ?? ''), {
+          path: CALLBACK_PATH,
+          httpOnly: true,
+        });
       const outcome = result.outcome;
       if (outcome) {
         // Tell the person and resume before answering the browser: the turn then runs in the
