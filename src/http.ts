@@ -6,6 +6,7 @@
  */
 import type { Server } from 'node:http';
 import express, { type Express } from 'express';
+import { digest, SecretBox } from './auth/crypto.js';
 import { newId } from './interactions/pending.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store/index.js';
@@ -61,7 +62,7 @@ export class ParleyHttpServer {
       }
     });
     app.get('/l/:id', async (req, res) => {
-      const target = await options.store.get(`link:${req.params.id}`).catch(() => undefined);
+      const target = await this.openShortLink(req.params.id).catch(() => undefined);
       if (!target) {
         res.status(404).type('text/plain').send('This link has expired. Ask Parley again for a fresh one.');
         return;
@@ -71,12 +72,22 @@ export class ParleyHttpServer {
     this.app = app;
   }
 
-  /** Stores a long URL and returns a short `/l/:id` URL on this server. */
+  /**
+   * Stores a long URL and returns a short `/l/:id` URL on this server. The store keeps the URL
+   * sealed with a key derived from the id, under the id's SHA-256: without the short link in hand
+   * (it goes only to the person), nothing in the store opens to a usable URL.
+   */
   async shortLink(url: string, ttlMs: number): Promise<string> {
     const id = newId();
-    await this.options.store.set(`link:${id}`, url, ttlMs);
+    await this.options.store.set(shortLinkKey(id), new SecretBox(id).seal(url, SHORT_LINK_AAD), ttlMs);
     const base = this.options.publicBaseUrl;
     return `${typeof base === 'function' ? base() : base}/l/${id}`;
+  }
+
+  private async openShortLink(id: string): Promise<string | undefined> {
+    if (!/^[A-Za-z0-9_-]{16,64}$/.test(id)) return undefined;
+    const sealed = await this.options.store.get(shortLinkKey(id));
+    return sealed === undefined ? undefined : new SecretBox(id).open(sealed, SHORT_LINK_AAD);
   }
 
   listen(port: number, host: string): Promise<number> {
@@ -139,4 +150,10 @@ export class ParleyHttpServer {
     server.closeAllConnections();
     await closed;
   }
+}
+
+const SHORT_LINK_AAD = 'parley short link';
+
+function shortLinkKey(id: string): string {
+  return `link:${digest(id)}`;
 }

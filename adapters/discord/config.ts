@@ -19,6 +19,11 @@ export const discordEnvSchema = z.object({
   DISCORD_GUILD_ID: envVar.optional,
   /** Any Discord-compatible REST base (the local fake, a proxy); discord.js appends the API version. */
   DISCORD_API_URL: z.url().default(DEFAULT_DISCORD_API_URL),
+  /**
+   * OAuth2 `identify` for sign-in links: the application's client secret. Set, the browser opening
+   * a person's sign-in link must be signed in to Discord as them.
+   */
+  DISCORD_CLIENT_SECRET: envVar.optional,
 });
 
 export type DiscordEnv = z.infer<typeof discordEnvSchema>;
@@ -29,6 +34,8 @@ export interface DiscordSettings {
   token: string | undefined;
   publicKey: string | undefined;
   apiUrl: string;
+  /** OAuth2 client secret, when sign-in links are checked with Discord's `identify`. */
+  clientSecret?: string | undefined;
 }
 
 /** The Discord variables, parsed (a wrong value throws `config_invalid` naming it). */
@@ -61,5 +68,6 @@ export function discordSettingsFromEnv(raw: RawEnv): DiscordSettings | undefined
     token: env.DISCORD_TOKEN,
     publicKey: env.DISCORD_PUBLIC_KEY,
     apiUrl: env.DISCORD_API_URL,
+    ...(env.DISCORD_CLIENT_SECRET && { clientSecret: env.DISCORD_CLIENT_SECRET }),
   };
 }

@@ -21,7 +21,10 @@ import { type MetricsServer, metrics, startMetricsServer } from '../../src/obser
 import { startTracing, type Tracing } from '../../src/observability/tracing.js';
 import { createStore, describeStore, parseStoreEnv } from '../../src/store/index.js';
 import { ConsoleAdapter } from '../console/console.js';
+import { discordIdentityVerifier } from '../discord/identity.js';
 import { createDiscordAdapter, type DiscordAdapter } from '../discord/index.js';
+import { DEFAULT_SLACK_API_URL } from '../slack/config.js';
+import { slackIdentityVerifier } from '../slack/identity.js';
 import { createSlackAdapter, type SlackAdapter } from '../slack/index.js';
 import { defaultServers, loadConfig } from './config.js';
 import { prettyStderr } from './logs.js';
@@ -179,7 +182,28 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   // Links back to Parley need its real port, known only once its HTTP server listens.
   let httpPort = env.PORT;
   const publicBaseUrl = () => (env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${httpPort}`).replace(/\/$/, '');
-  const signIn = createSignIn({ env, servers: config.servers, store, logger, publicBaseUrl });
+  // Where the platform can vouch for a browser's user, sign-in links require it (issue 10 §4).
+  const verifiers = [
+    ...(slackSettings?.signInClient
+      ? [
+          slackIdentityVerifier({
+            clientId: slackSettings.signInClient.id,
+            clientSecret: slackSettings.signInClient.secret,
+            apiUrl: slackSettings.apiUrl ?? DEFAULT_SLACK_API_URL,
+          }),
+        ]
+      : []),
+    ...(discordSettings?.clientSecret
+      ? [
+          discordIdentityVerifier({
+            applicationId: discordSettings.applicationId,
+            clientSecret: discordSettings.clientSecret,
+            apiUrl: discordSettings.apiUrl,
+          }),
+        ]
+      : []),
+  ];
+  const signIn = createSignIn({ env, servers: config.servers, store, logger, publicBaseUrl, verifiers });
   const agent = new Agent({
     signIn,
     store,

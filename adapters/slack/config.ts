@@ -23,6 +23,12 @@ export const slackEnvSchema = z.object({
     .string()
     .regex(/^\/[a-z0-9_-]{1,31}$/, 'use a slash and up to 31 lowercase letters, digits, "-" or "_"')
     .default(DEFAULT_SLACK_COMMAND),
+  /**
+   * Sign in with Slack (OpenID Connect) for sign-in links: the Slack app's client id and secret.
+   * Set both, and the browser opening a person's sign-in link must be signed in to Slack as them.
+   */
+  SLACK_CLIENT_ID: envVar.optional,
+  SLACK_CLIENT_SECRET: envVar.optional,
 });
 
 /** What the environment decides (see {@link slackSettingsFromEnv}). */
@@ -37,6 +43,8 @@ export interface SlackSettings {
   apiUrl?: string | undefined;
   /** Default {@link DEFAULT_SLACK_COMMAND}. */
   command?: string | undefined;
+  /** Sign in with Slack's client credentials, when the deployment verifies sign-in browsers. */
+  signInClient?: { id: string; secret: string } | undefined;
 }
 
 /**
@@ -51,7 +59,16 @@ export function slackSettingsFromEnv(raw: RawEnv): SlackSettings | undefined {
       'config_invalid',
       'SLACK_BOT_TOKEN is set, but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is.',
     );
+  if (Boolean(env.SLACK_CLIENT_ID) !== Boolean(env.SLACK_CLIENT_SECRET))
+    throw new ParleyError(
+      'config_invalid',
+      'Sign in with Slack needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (the Slack app’s client credentials).',
+    );
   return {
+    ...(env.SLACK_CLIENT_ID &&
+      env.SLACK_CLIENT_SECRET && {
+        signInClient: { id: env.SLACK_CLIENT_ID, secret: env.SLACK_CLIENT_SECRET },
+      }),
     botToken: env.SLACK_BOT_TOKEN,
     appToken: env.SLACK_APP_TOKEN,
     signingSecret: env.SLACK_SIGNING_SECRET,

@@ -1,10 +1,13 @@
 /**
- * A headless "browser" for sign-in links: fetches the authorization URL and follows its redirects
- * (keeping cookies per host, as a browser would) until a page answers — normally Parley's own
- * `/oauth/callback`. It only works where the authorization server signs in without a person
+ * A headless "browser" for sign-in links: opens Parley's start link, presses its Continue button
+ * (a POST, as the consent page's form does), and follows the redirects (keeping cookies per host,
+ * as a browser would — the callback requires the binding cookie the start link set) until a page
+ * answers — normally Parley's own `/oauth/callback`. It only works where the authorization server signs in without a person
  * (the demo auth server with AUTH_AUTO_APPROVE, the conformance suite's mock): the console uses it
  * when PARLEY_FOLLOW_SIGNIN_LINKS=1, and so do tests and the conformance client.
  */
+import { START_PATH } from './start.js';
+
 export interface FollowOptions {
   /** Redirects to follow at most. Default 10. */
   maxHops?: number;
@@ -12,7 +15,11 @@ export interface FollowOptions {
   stopAt?: string;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** One browser's cookies (host → name → value), kept across calls; a fresh jar by default. */
+  jar?: CookieJar;
 }
+
+export type CookieJar = Map<string, Map<string, string>>;
 
 export interface FollowResult {
   /** The final page answered 2xx. */
@@ -25,18 +32,22 @@ export interface FollowResult {
   hops: number;
   /** True when `stopAt` matched and that URL was not fetched. */
   stopped: boolean;
+  /** The `Cookie` header this browser would send to `url` (the start link's binding cookie). */
+  cookie: string;
 }
 
 export async function followSignInLink(start: string, options: FollowOptions = {}): Promise<FollowResult> {
   const doFetch = options.fetch ?? fetch;
   const maxHops = options.maxHops ?? 10;
-  const jar = new Map<string, Map<string, string>>();
+  const jar: CookieJar = options.jar ?? new Map();
   let url = new URL(start);
+  let method = 'GET';
   for (let hops = 0; ; hops++) {
     const cookies = jar.get(url.host);
     const res = await doFetch(url, {
+      method,
       redirect: 'manual',
-      headers: cookies?.size ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {},
+      headers: cookies?.size ? { cookie: cookieHeader(jar, url.host) } : {},
       signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
     });
     remember(jar, url.host, res.headers);
@@ -45,11 +56,25 @@ export async function followSignInLink(start: string, options: FollowOptions = {
       await res.body?.cancel();
       if (hops + 1 > maxHops) throw new Error(`the sign-in link redirected more than ${maxHops} times`);
       url = new URL(location, url);
+      method = 'GET';
       if (options.stopAt && url.href.startsWith(options.stopAt))
-        return { ok: true, status: res.status, url: url.href, text: '', hops: hops + 1, stopped: true };
+        return {
+          ok: true,
+          status: res.status,
+          url: url.href,
+          text: '',
+          hops: hops + 1,
+          stopped: true,
+          cookie: cookieHeader(jar, url.host),
+        };
       continue;
     }
     const body = await res.text();
+    // Parley's consent page (start.ts): press its button, once.
+    if (res.status === 200 && method === 'GET' && url.pathname.startsWith(START_PATH) && hops < maxHops) {
+      method = 'POST';
+      continue;
+    }
     return {
       ok: res.ok,
       status: res.status,
@@ -66,8 +91,13 @@ export async function followSignInLink(start: string, options: FollowOptions = {
         .trim(),
       hops,
       stopped: false,
+      cookie: cookieHeader(jar, url.host),
     };
   }
+}
+
+function cookieHeader(jar: Map<string, Map<string, string>>, host: string): string {
+  return [...(jar.get(host) ?? [])].map(([k, v]) => `${k}=${v}`).join('; ');
 }
 
 function remember(jar: Map<string, Map<string, string>>, host: string, headers: Headers): void {

@@ -1,6 +1,6 @@
 /** Sign-in (OAuth for MCP servers, per chat user). See signin.ts for the shape of it. */
 export { SecretBox } from './crypto.js';
-export { type FollowOptions, type FollowResult, followSignInLink } from './headless.js';
+export { type CookieJar, type FollowOptions, type FollowResult, followSignInLink } from './headless.js';
 export { isSignInRequired, type OAuthServerConfig } from './provider.js';
 export { mountSignInRoutes, type SignInRoutesDeps } from './routes.js';
 export { loadSignInSecret, type SignInSecret } from './secret.js';

@@ -401,7 +401,13 @@ export class StoreOAuthProvider implements OAuthClientProvider {
       await vault.putFlow(
         identity,
         server.name,
-        { ...candidate, createdAt: at, expiresAt: at + flowTtlMs, waiters: open?.waiters ?? [] },
+        {
+          ...candidate,
+          startId: randomToken(24),
+          createdAt: at,
+          expiresAt: at + flowTtlMs,
+          waiters: open?.waiters ?? [],
+        },
         at,
       );
     } finally {

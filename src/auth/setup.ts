@@ -8,6 +8,7 @@ import type { Store } from '../store/index.js';
 import { usesSignIn } from './provider.js';
 import { loadSignInSecret } from './secret.js';
 import { SignInService } from './signin.js';
+import type { PlatformVerifier } from './start.js';
 
 export interface CreateSignInOptions {
   env: Pick<
@@ -25,6 +26,8 @@ export interface CreateSignInOptions {
   publicBaseUrl: string | (() => string);
   /** Where a relative PARLEY_SECRET_FILE lives. Default: the working directory. */
   cwd?: string;
+  /** Platform checks of the browser's user for sign-in links (adapters supply them). */
+  verifiers?: PlatformVerifier[];
 }
 
 /** Undefined when no configured server signs in (then nothing is generated or stored). */
@@ -47,5 +50,6 @@ export function createSignIn(options: CreateSignInOptions): SignInService | unde
     // A sign-in link lives as long as any other pending interaction (its paused turn waits as long).
     flowTtlMs: env.PENDING_TTL_SECONDS * 1000,
     clientMetadataUrl: env.PARLEY_CLIENT_METADATA_URL,
+    ...(options.verifiers && { verifiers: options.verifiers }),
   });
 }

@@ -41,6 +41,7 @@ import {
   idpSignIn,
   isEnterpriseServer,
 } from './service.js';
+import { browserBound, type PlatformVerifier, START_PATH } from './start.js';
 import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
 export const CALLBACK_PATH = '/oauth/callback';
@@ -73,6 +74,11 @@ export interface SignInServiceOptions {
    * exchanged for an ID-JAG). Without it those servers answer that no company identity is known.
    */
   identityAssertion?: IdentityAssertionSource;
+  /**
+   * Platforms that can say who a browser's user is (Sign in with Slack, Discord OAuth2): a start
+   * link for a person on one of them is claimed only by a browser signed in as that same user.
+   */
+  verifiers?: PlatformVerifier[];
 }
 
 /** The end of a sign-in, for the agent to tell people and resume what waited for it. */
@@ -91,7 +97,7 @@ export type CallbackResult =
   | { ok: true; outcome: SignInOutcome; heading: string; message: string }
   | {
       ok: false;
-      reason: 'missing' | 'unknown' | 'used' | 'superseded' | 'denied' | 'failed';
+      reason: 'missing' | 'unknown' | 'used' | 'superseded' | 'unbound' | 'denied' | 'failed';
       heading: string;
       message: string;
       /** Present when someone waited for this sign-in and must be told it ended. */
@@ -124,6 +130,16 @@ export class SignInService {
   get publicBaseUrl(): string {
     const base = this.options.publicBaseUrl;
     return (typeof base === 'function' ? base() : base).replace(/\/+$/, '');
+  }
+
+  /** The link a person gets for a sign-in: Parley's start page (start.ts), one browser, once. */
+  startUrl(startId: string): string {
+    return `${this.publicBaseUrl}${START_PATH}/${startId}`;
+  }
+
+  /** The verifier for `platform`, when this deployment configured one. */
+  verifierFor(platform: string): PlatformVerifier | undefined {
+    return this.options.verifiers?.find((v) => v.platform === platform);
   }
 
   get redirectUrl(): string {
@@ -241,16 +257,18 @@ export class SignInService {
       if (current) {
         resent = current.sent === true;
         const host = hostOf(current.url);
+        // The person gets Parley's start link, never the authorization URL (start.ts).
+        const url = this.startUrl(current.startId);
         const message = resent
-          ? `You still have a sign-in waiting for **${title}** — here is the same link again. It is only for you.`
-          : `Sign in to **${title}** to continue (at ${host}). The link is only for you and works once; I’ll carry on by myself afterwards.`;
+          ? `You still have a sign-in waiting for **${title}** — here is the same link again. It is only for you: don’t forward it.`
+          : `Sign in to **${title}** to continue (at ${host}). The link is only for you (don’t forward it) and works in one browser, once; I’ll carry on by myself afterwards.`;
         const record = await this.pending.create(
           {
             conversation,
             kind: 'link',
             origin: `${server.name} · sign-in`,
             route,
-            link: { url: current.url, host, message, purpose: 'signin' },
+            link: { url, host, message, purpose: 'signin' },
           },
           this.now(),
         );
@@ -259,7 +277,7 @@ export class SignInService {
         await this.vault.updateFlow(identity, server.name, current, this.now());
         view = {
           id: record.id,
-          url: current.url,
+          url,
           host,
           message,
           origin: record.origin,
@@ -357,15 +375,15 @@ export class SignInService {
    * Finishes a sign-in from the browser's callback query. Refusals (missing, unknown, reused,
    * replaced `state`) store nothing and touch no one's flow.
    */
-  async completeCallback(params: URLSearchParams): Promise<CallbackResult> {
-    const result = await this.finishCallback(params);
+  async completeCallback(params: URLSearchParams, cookieHeader?: string): Promise<CallbackResult> {
+    const result = await this.finishCallback(params, cookieHeader);
     // Refused links (missing, unknown, reused state) are no sign-in: only real ends are counted.
     if (result.ok) metrics.signIn('completed');
     else if (result.reason === 'denied' || result.reason === 'failed') metrics.signIn('failed');
     return result;
   }
 
-  private async finishCallback(params: URLSearchParams): Promise<CallbackResult> {
+  private async finishCallback(params: URLSearchParams, cookieHeader?: string): Promise<CallbackResult> {
     const state = params.get('state') ?? '';
     if (!state || state.length > 512)
       return {
@@ -375,6 +393,10 @@ export class SignInService {
         message:
           'The address is missing its sign-in state, so I can’t tell which sign-in it belongs to. Start again from the chat.',
       };
+    // Checked before `state` is consumed: a forwarded authorization URL finished in another
+    // browser is refused without spending the owner's sign-in.
+    const unbound = await this.unboundBrowser(state, cookieHeader);
+    if (unbound) return unbound;
     const index = await this.vault.takeState(state);
     if (!index) {
       const used = await this.vault.stateUsed(state);
@@ -498,6 +520,32 @@ export class SignInService {
       outcome: outcome(true),
       heading: 'You’re signed in',
       message: `You’re signed in to ${title}. Parley is carrying on with your request in the chat.`,
+    };
+  }
+
+  /**
+   * A refusal when `state` names a live flow this browser did not claim through the start link
+   * (no binding cookie, or another browser's). Unknown or used `state` falls through to the
+   * usual answers.
+   */
+  private async unboundBrowser(
+    state: string,
+    cookieHeader: string | undefined,
+  ): Promise<CallbackResult | undefined> {
+    const index = await this.vault.findState(state);
+    if (!index) return undefined;
+    const flow = await this.vault.getFlow(index.identity, index.server, this.now());
+    if (!flow || digest(flow.state) !== digest(state) || browserBound(flow, cookieHeader)) return undefined;
+    this.options.logger.warn(
+      { server: index.server },
+      'sign-in callback from a browser the flow is not bound to',
+    );
+    return {
+      ok: false,
+      reason: 'unbound',
+      heading: 'This sign-in was started in another browser',
+      message:
+        'Sign-in links work only in the browser that opened them from the chat, so nothing was saved. If you asked for this sign-in, open the link from the chat in this browser; sign-in links must not be forwarded.',
     };
   }
 

@@ -15,7 +15,7 @@ import type {
 import type { Conversation } from '../conversation.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { type Store, setJson, takeJson } from '../store/index.js';
+import { getJson, type Store, setJson, takeJson } from '../store/index.js';
 import { digest, randomToken, type SecretBox } from './crypto.js';
 import { TokenCache } from './token-cache.js';
 
@@ -47,6 +47,16 @@ export interface SignInFlow {
   waiters: SignInWaiter[];
   /** The link went out to the person at least once: the next request re-sends it. */
   sent?: boolean;
+  /**
+   * The id in the person's start link (`/oauth/start/<startId>`): the only link that leaves
+   * Parley. Found through its SHA-256 like `state`.
+   */
+  startId: string;
+  /**
+   * SHA-256 of the binding cookie set in the browser that claimed the start link (once): the
+   * callback refuses this flow from any browser without that cookie.
+   */
+  binding?: string;
 }
 
 /** What the `state` index points at. */
@@ -116,6 +126,12 @@ export class SignInVault {
     const ttl = Math.max(1, flow.expiresAt - now);
     await this.put(identity, server, 'flow', flow, ttl);
     await setJson(this.store, stateKey(flow.state), { identity, server } satisfies StateIndex, ttl);
+    await setJson(this.store, startKey(flow.startId), { identity, server } satisfies StateIndex, ttl);
+  }
+
+  /** Who a start link belongs to, without consuming it (the consent page reads it first). */
+  findStart(startId: string): Promise<StateIndex | undefined> {
+    return getJson<StateIndex>(this.store, startKey(startId));
   }
 
   /**
@@ -130,7 +146,15 @@ export class SignInVault {
   /** Ends a flow: its `state` stops working. */
   async dropFlow(identity: string, server: string, flow: SignInFlow | undefined): Promise<void> {
     await this.delete(identity, server, 'flow');
-    if (flow) await this.store.delete(stateKey(flow.state));
+    if (flow) {
+      await this.store.delete(stateKey(flow.state));
+      await this.store.delete(startKey(flow.startId));
+    }
+  }
+
+  /** Who a `state` belongs to, without consuming it (the callback checks the browser first). */
+  findState(state: string): Promise<StateIndex | undefined> {
+    return getJson<StateIndex>(this.store, stateKey(state));
   }
 
   /** Consumes a `state` once: of two callbacks with it, only one gets the index. */
@@ -145,6 +169,21 @@ export class SignInVault {
 
   async stateUsed(state: string): Promise<string | undefined> {
     return this.store.get(`oauth:used:${digest(state)}`);
+  }
+
+  /**
+   * A platform check under way (start.ts): which start link it is for, sealed under a key that
+   * names only the SHA-256 of its `state`. Taken once.
+   */
+  async putVerification(state: string, startId: string, ttlMs: number): Promise<void> {
+    const key = verifyKey(state);
+    await this.store.set(key, this.box.seal(startId, key), ttlMs);
+  }
+
+  async takeVerification(state: string): Promise<string | undefined> {
+    const key = verifyKey(state);
+    const sealed = await this.store.take(key);
+    return sealed === undefined ? undefined : this.box.open(sealed, key);
   }
 
   async delete(identity: string, server: string, part: Part): Promise<void> {
@@ -237,4 +276,12 @@ export class SignInVault {
 
 function stateKey(state: string): string {
   return `oauth:state:${digest(state)}`;
+}
+
+function verifyKey(state: string): string {
+  return `oauth:verify:${digest(state)}`;
+}
+
+function startKey(startId: string): string {
+  return `oauth:start:${digest(startId)}`;
 }

@@ -4,23 +4,33 @@
  * Real parts throughout: the demo auth server (auto-approve), the demo MCP server, Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followSignInLink } from '../../src/auth/index.js';
+import { type CookieJar, followSignInLink } from '../../src/auth/index.js';
 import { identityKey } from '../../src/conversation.js';
 import { type AuthStack, type ParleyProcess, startAuthStack } from '../helpers/auth-stack.js';
 import { conv, RecordingSurface } from '../helpers/surface.js';
 
-async function callback(p: ParleyProcess, query: Record<string, string>) {
-  const res = await fetch(`${p.baseUrl}/oauth/callback?${new URLSearchParams(query)}`);
+/** The callback with `query`, from the browser whose cookies are `jar` (none by default). */
+async function callback(p: ParleyProcess, query: Record<string, string>, jar?: CookieJar) {
+  const url = new URL(`${p.baseUrl}/oauth/callback?${new URLSearchParams(query)}`);
+  const cookie = [...(jar?.get(url.host) ?? [])].map(([k, v]) => `${k}=${v}`).join('; ');
+  const res = await fetch(url, { headers: cookie ? { cookie } : {} });
   return { status: res.status, headers: res.headers, html: await res.text() };
 }
 
-/** The person's pending sign-in link, after asking for a tool that needs it. */
+/**
+ * The person's pending sign-in, after asking for a tool that needs it: their browser (`jar`)
+ * opened the start link and pressed Continue; `href` is the authorization URL it was sent to.
+ */
 async function askForLink(p: ParleyProcess, surface: RecordingSurface, user: string, nth = 1) {
   await p.agent.handleMessage(conv(user), '/call demo__whoami {}');
   const link = await surface.waitFor(user, 'link', nth);
   expect(link.purpose).toBe('signin');
-  return new URL(link.url);
+  const jar: CookieJar = new Map();
+  const authorize = await followSignInLink(link.url, { jar, stopAt: new URL('/', authOrigin).href });
+  expect(authorize.stopped).toBe(true);
+  return Object.assign(new URL(authorize.url), { jar });
 }
+let authOrigin = '';
 
 describe('the sign-in callback', () => {
   let stack: AuthStack;
@@ -30,6 +40,7 @@ describe('the sign-in callback', () => {
 
   beforeAll(async () => {
     stack = await startAuthStack({ label: 'callback' });
+    authOrigin = stack.auth.url;
     p = await stack.startProcess({ surface });
   });
   afterAll(async () => stack?.close());
@@ -53,7 +64,7 @@ describe('the sign-in callback', () => {
     expect(forged.html).toContain('This sign-in link has expired');
     expect(await tokensOf(u)).toBeUndefined();
 
-    const page = await followSignInLink(link.href);
+    const page = await followSignInLink(link.href, { jar: link.jar });
     expect(page.status).toBe(200);
     expect(page.text).toContain('You’re signed in to Parley demo');
     await surface.waitForText(u, /^alice$/);
@@ -62,14 +73,14 @@ describe('the sign-in callback', () => {
   it('refuses a reused state: the second callback changes nothing', async () => {
     const u = 'reused-state';
     const link = await askForLink(p, surface, u);
-    const first = await followSignInLink(link.href, { stopAt: `${p.baseUrl}/oauth/callback` });
+    const first = await followSignInLink(link.href, { jar: link.jar, stopAt: `${p.baseUrl}/oauth/callback` });
     expect(first.stopped).toBe(true);
-    const ok = await fetch(first.url);
+    const ok = await fetch(first.url, { headers: { cookie: first.cookie } });
     expect(ok.status).toBe(200);
     await surface.waitForText(u, /^alice$/);
     const stored = await tokensOf(u);
 
-    const replay = await fetch(first.url);
+    const replay = await fetch(first.url, { headers: { cookie: first.cookie } });
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('This sign-in link was already used');
     expect(await tokensOf(u)).toEqual(stored);
@@ -85,7 +96,7 @@ describe('the sign-in callback', () => {
     try {
       const [asked, page] = await Promise.all([
         p.signIn.requestSignIn(conv(u), 'demo', { type: 'turn', turnId: 'busy-lease-turn' }),
-        followSignInLink(link.href),
+        followSignInLink(link.href, { jar: link.jar }),
       ]);
       expect(asked).toEqual({ ok: false, message: expect.stringMatching(/try again/) });
       expect(page.status).toBe(200);
@@ -96,7 +107,7 @@ describe('the sign-in callback', () => {
     await surface.waitForText(u, /^alice$/);
     // The refused request wrote nothing back: the flow and its state stay gone.
     expect(await p.signIn.vault.getFlow(identity, 'demo', Date.now())).toBeUndefined();
-    const replay = await callback(p, { code: 'x', state: link.searchParams.get('state') ?? '' });
+    const replay = await callback(p, { code: 'x', state: link.searchParams.get('state') ?? '' }, link.jar);
     expect(replay.html).toContain('This sign-in link was already used');
   });
 
@@ -110,17 +121,23 @@ describe('the sign-in callback', () => {
     let bobCallback: URL;
     try {
       bobCallback = new URL(
-        (await followSignInLink(bobLink.href, { stopAt: `${p.baseUrl}/oauth/callback` })).url,
+        (await followSignInLink(bobLink.href, { jar: bobLink.jar, stopAt: `${p.baseUrl}/oauth/callback` }))
+          .url,
       );
     } finally {
       stack.auth.setAutoApprove('alice');
     }
-    // Someone replays it against alice's sign-in (her state, bob's code).
-    const mixed = await callback(p, {
-      code: bobCallback.searchParams.get('code') ?? '',
-      state: aliceLink.searchParams.get('state') ?? '',
-      iss: bobCallback.searchParams.get('iss') ?? '',
-    });
+    // Someone replays it against alice's sign-in (her state, bob's code) — even from alice's
+    // own browser, which the binding cookie lets through.
+    const mixed = await callback(
+      p,
+      {
+        code: bobCallback.searchParams.get('code') ?? '',
+        state: aliceLink.searchParams.get('state') ?? '',
+        iss: bobCallback.searchParams.get('iss') ?? '',
+      },
+      aliceLink.jar,
+    );
     expect(mixed.status).toBe(400);
     expect(mixed.html).toContain('Sign-in failed');
     expect(await tokensOf(alice)).toBeUndefined();
@@ -141,7 +158,7 @@ describe('the sign-in callback', () => {
       const link = await s.waitFor(u, 'link');
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       const page = await followSignInLink(link.url);
-      expect(page.status).toBe(400);
+      expect(page.status).toBe(404);
       expect(page.text).toContain('This sign-in link has expired');
       expect(await q.signIn.vault.getTokens(identityKey(conv(u)), 'demo')).toBeUndefined();
     } finally {
@@ -152,11 +169,11 @@ describe('the sign-in callback', () => {
   it('tells the person when they decline at the authorization server, and runs nothing', async () => {
     const u = 'decliner';
     const link = await askForLink(p, surface, u);
-    const page = await callback(p, {
-      error: 'access_denied',
-      state: link.searchParams.get('state') ?? '',
-      iss: stack.auth.url,
-    });
+    const page = await callback(
+      p,
+      { error: 'access_denied', state: link.searchParams.get('state') ?? '', iss: stack.auth.url },
+      link.jar,
+    );
     expect(page.status).toBe(400);
     expect(page.html).toContain('Sign-in cancelled');
     await surface.waitForText(u, /Sign-in to Parley demo was cancelled/);

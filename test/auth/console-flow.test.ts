@@ -51,15 +51,10 @@ describe.each([
     );
     const transcript = await consoleSession(p, 'alice', ['/call demo__whoami {}']);
 
-    // The link is printed in full: the authorization URL with PKCE, state, resource and scope.
+    // The link is printed in full: Parley's start link (the authorization URL behind it, with
+    // PKCE, state, resource and scope, is checked in binding.test.ts).
     const link = /Link: (http\S+)/.exec(transcript)?.[1] ?? '';
-    const url = new URL(link);
-    expect(url.origin).toBe(stack.auth.url);
-    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(url.searchParams.get('state')).toMatch(/^[\w-]{43}$/);
-    expect(url.searchParams.get('resource')).toBe(stack.mcp.url);
-    expect(url.searchParams.get('scope')?.split(' ')).toContain('tickets:read');
-    expect(url.searchParams.get('redirect_uri')).toBe(`${p.baseUrl}/oauth/callback`);
+    expect(link.startsWith(`${p.baseUrl}/oauth/start/`)).toBe(true);
 
     // Told they are signed in, then the request that needed it is answered — as alice.
     // The console renders the core's Markdown: no `**` markers in what the person reads.
@@ -88,9 +83,6 @@ describe.each([
     ]);
     const aliceLinks = [...alice.matchAll(/Link: (http\S+)/g)].map((m) => new URL(m[1] as string));
     expect(aliceLinks).toHaveLength(1);
-    expect(aliceLinks[0]?.searchParams.get('scope')?.split(' ')).toEqual(
-      expect.arrayContaining(['tickets:read', 'tickets:write']),
-    );
     expect(alice).toMatch(/Added ticket T-\d+ for alice: Alice: VPN is down/);
     expect(alice).toMatch(/parley> .*Alice: VPN is down/);
     expect(alice).toMatch(/Parley demo \(demo\): signed in — access: .*tickets:write/);

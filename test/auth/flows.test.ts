@@ -4,7 +4,7 @@
  * /logout and /whoami commands. Real demo auth server, demo MCP server and Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followSignInLink } from '../../src/auth/index.js';
+import { type CookieJar, followSignInLink } from '../../src/auth/index.js';
 import { identityKey } from '../../src/conversation.js';
 import { type AuthStack, type ParleyProcess, startAuthStack } from '../helpers/auth-stack.js';
 import { conv, RecordingSurface } from '../helpers/surface.js';
@@ -54,7 +54,9 @@ describe('sign-in flows', () => {
     const link = await surface.waitFor(u, 'link');
     const atCallback = await followSignInLink(link.url, { stopAt: `${p.baseUrl}/oauth/callback` });
     const callback = new URL(atCallback.url);
-    const res = await fetch(`${p2.baseUrl}${callback.pathname}${callback.search}`);
+    const res = await fetch(`${p2.baseUrl}${callback.pathname}${callback.search}`, {
+      headers: { cookie: atCallback.cookie },
+    });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('You’re signed in');
     // The second process tells the person and finishes the request.
@@ -127,12 +129,19 @@ describe('sign-in flows', () => {
     const p2 = await stack.startProcess({ surface: other, publicBaseUrl: p.baseUrl, server });
     const u = 'preregistered';
     await p2.agent.handleMessage(conv(u), '/call demo__whoami {}');
-    const link = new URL((await other.waitFor(u, 'link')).url);
+    const jar: CookieJar = new Map();
+    const start = (await other.waitFor(u, 'link')).url;
+    const link = new URL((await followSignInLink(start, { jar, stopAt: `${stack.auth.url}/` })).url);
     expect(link.searchParams.get('client_id')).toBe(client.client_id);
-    const atCallback = new URL(
-      (await followSignInLink(link.href, { stopAt: `${p.baseUrl}/oauth/callback` })).url,
-    );
-    expect((await fetch(`${p2.baseUrl}${atCallback.pathname}${atCallback.search}`)).status).toBe(200);
+    const reached = await followSignInLink(link.href, { jar, stopAt: `${p.baseUrl}/oauth/callback` });
+    const atCallback = new URL(reached.url);
+    expect(
+      (
+        await fetch(`${p2.baseUrl}${atCallback.pathname}${atCallback.search}`, {
+          headers: { cookie: reached.cookie },
+        })
+      ).status,
+    ).toBe(200);
     await other.waitForText(u, /^alice$/);
     // The credentials stay in the config: only the issuer they belong to is remembered.
     expect(await p2.signIn.vault.getClient(identityKey(conv(u)), 'demo')).toEqual({

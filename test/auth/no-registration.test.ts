@@ -98,6 +98,8 @@ describe('a sign-in server without dynamic client registration', () => {
     const transcript = await chat({ type: 'oauth', clientId: 'parley-at-corp' }, ['/call corp__search {}']);
     // The console renders the core's Markdown (**Corp wiki** shows as plain text when piped).
     expect(transcript).toMatch(/Sign in to Corp wiki to continue/);
-    expect(transcript).toContain(`Link: ${base}/authorize?response_type=code&client_id=parley-at-corp&`);
+    // The person gets Parley's start link, in front of the sign-in server's page.
+    expect(transcript).toMatch(/Link: http:\/\/\S+\/oauth\/start\/[\w-]+\n/);
+    expect(transcript).toContain(`Host: ${new URL(base).host}`);
   });
 });

@@ -8,7 +8,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent.js';
-import { followSignInLink, mountSignInRoutes, SignInService } from '../../src/auth/index.js';
+import { type CookieJar, followSignInLink, mountSignInRoutes, SignInService } from '../../src/auth/index.js';
 import { type ServerConfig, serverSchema } from '../../src/config.js';
 import { ParleyHttpServer } from '../../src/http.js';
 import { silentLogger } from '../../src/logger.js';
@@ -214,9 +214,11 @@ describe('enterprise-managed authorization (cross-app access)', () => {
     });
     await agent.handleMessage(conv('xaa'), '/call svc__whoami {}');
     const link = await surface.waitFor('xaa', 'link');
-    expect(new URL(link.url).origin).toBe(idp.origin);
-    expect(new URL(link.url).searchParams.get('scope')).toContain('openid');
-    expect((await followSignInLink(link.url)).text).toContain('You’re signed in');
+    const jar: CookieJar = new Map();
+    const authorize = new URL((await followSignInLink(link.url, { jar, stopAt: `${idp.origin}/` })).url);
+    expect(authorize.origin).toBe(idp.origin);
+    expect(authorize.searchParams.get('scope')).toContain('openid');
+    expect((await followSignInLink(authorize.href, { jar })).text).toContain('You’re signed in');
     await surface.waitForText('xaa', /signed-in call ran/);
     expect(idp.grants.map((g) => g.grant)).toEqual([
       'authorization_code',

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../adapters/main/config.js';
 import {
+  type CookieJar,
   createSignIn,
   followSignInLink,
   loadSignInSecret,
@@ -183,14 +184,16 @@ describe('tokens in the store', () => {
     const q = await stack.startProcess({ surface: s, logger });
     const u = 'logged';
     await q.agent.handleMessage(conv(u), '/call demo__whoami {}');
-    const link = new URL((await s.waitFor(u, 'link')).url);
-    const atCallback = new URL(
-      (await followSignInLink(link.href, { stopAt: `${q.baseUrl}/oauth/callback` })).url,
-    );
-    expect((await fetch(atCallback)).status).toBe(200);
+    const start = (await s.waitFor(u, 'link')).url;
+    const jar: CookieJar = new Map();
+    const link = new URL((await followSignInLink(start, { jar, stopAt: `${stack.auth.url}/` })).url);
+    const reached = await followSignInLink(link.href, { jar, stopAt: `${q.baseUrl}/oauth/callback` });
+    const atCallback = new URL(reached.url);
+    const cookie = { headers: { cookie: reached.cookie } };
+    expect((await fetch(atCallback, cookie)).status).toBe(200);
     await s.waitForText(u, /^alice$/);
     // A refused replay logs too.
-    expect((await fetch(atCallback)).status).toBe(400);
+    expect((await fetch(atCallback, cookie)).status).toBe(400);
 
     const identity = identityKey(conv(u));
     const stored = await q.signIn.vault.getTokens(identity, 'demo');
@@ -202,8 +205,10 @@ describe('tokens in the store', () => {
       atCallback.searchParams.get('code'),
       link.searchParams.get('state'),
       link.searchParams.get('code_challenge'),
+      new URL(start).pathname.split('/').pop(),
+      reached.cookie.split('=')[1],
     ].filter((v): v is string => typeof v === 'string' && v.length > 0);
-    expect(secrets.length).toBeGreaterThanOrEqual(5);
+    expect(secrets.length).toBeGreaterThanOrEqual(7);
     expect(log).toMatch(/"msg":"signed in"/);
     for (const secret of secrets) expect(log).not.toContain(secret);
   });

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { digest } from '../../src/auth/crypto.js';
 import { ParleyHttpServer } from '../../src/http.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { MemoryStore, RedisStore } from '../../src/store/index.js';
@@ -42,10 +43,19 @@ describe("Parley's HTTP server", () => {
   });
 
   it('redirects short links while they live, and explains when one expired', async () => {
-    const { http, base } = await serve(new MemoryStore());
+    const store = new MemoryStore();
+    const { http, base } = await serve(store);
     const long = `https://example.com/consent?${'x'.repeat(600)}`;
     const short = await http.shortLink(long, 60_000);
     expect(short).toMatch(/^http:\/\/parley\.test\/l\/[A-Za-z0-9_-]{22}$/);
+    // The store holds neither the URL nor the id that opens it (issue 10 §4).
+    const id = new URL(short).pathname.split('/').pop() as string;
+    expect(store.size()).toBe(1);
+    expect(await store.get(`link:${id}`)).toBeUndefined();
+    const sealed = (await store.get(`link:${digest(id)}`)) ?? '';
+    expect(sealed).toMatch(/^v1\./);
+    expect(sealed).not.toContain('example.com');
+    expect(sealed).not.toContain(id);
     const res = await fetch(`${base}${new URL(short).pathname}`, { redirect: 'manual' });
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe(long);

@@ -6,6 +6,7 @@
 import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
 import { Agent } from '../../src/agent.js';
 import { mountSignInRoutes, SignInService } from '../../src/auth/index.js';
+import type { PlatformVerifier } from '../../src/auth/start.js';
 import type { ServerConfig } from '../../src/config.js';
 import { ParleyHttpServer } from '../../src/http.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
@@ -46,6 +47,8 @@ export interface ProcessOptions {
   publicBaseUrl?: string;
   /** The demo server's entry with other settings (say, pre-registered OAuth credentials). */
   server?: ServerConfig;
+  /** Platform checks of the browser's user (Sign in with Slack, Discord OAuth2). */
+  verifiers?: PlatformVerifier[];
 }
 
 export interface AuthStack {
@@ -98,6 +101,7 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
       logger,
       ...(options.flowTtlMs !== undefined && { flowTtlMs: options.flowTtlMs }),
       ...(p.fetch && { fetch: p.fetch }),
+      ...(p.verifiers && { verifiers: p.verifiers }),
     });
     const agent = new Agent({
       store,

@@ -172,6 +172,10 @@ export interface FakeDiscord {
    * when the bot may not post somewhere; not retried by discord.js, not a violation.
    */
   refuseNext(match: (method: string, path: string, body: unknown) => boolean): void;
+  /** The application's OAuth2 client secret (DISCORD_CLIENT_SECRET). */
+  clientSecret: string;
+  /** OAuth2 `identify`: the next authorize request is approved as `user` (a name, see userId). */
+  signInBrowserAs(user: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -458,11 +462,77 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     return { status: 404, body: { code: 0, message: `404: Not Found (${method} ${path})` } };
   }
 
+  // OAuth2 with the `identify` scope (authorize page auto-approving one user, token, users/@me).
+  const clientSecret = `fake-client-secret-${randomBytes(6).toString('hex')}`;
+  let oauthBrowser: string | undefined;
+  const oauthCodes = new Map<string, { user: string; redirectUri: string }>();
+  const oauthTokens = new Map<string, string>();
+  function oauth(req: IncomingMessage, res: ServerResponse, raw: string): boolean {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.method === 'GET' && url.pathname === '/oauth2/authorize') {
+      const q = url.searchParams;
+      const redirect = q.get('redirect_uri') ?? '';
+      if (
+        q.get('client_id') !== applicationId ||
+        q.get('response_type') !== 'code' ||
+        !(q.get('scope') ?? '').split(' ').includes('identify') ||
+        !/^https?:\/\//.test(redirect)
+      ) {
+        violations.push(`GET /oauth2/authorize: bad request ${q.toString().slice(0, 80)}`);
+        json(400, { error: 'invalid_request' });
+        return true;
+      }
+      const target = new URL(redirect);
+      if (q.get('state')) target.searchParams.set('state', q.get('state') as string);
+      if (!oauthBrowser) target.searchParams.set('error', 'access_denied');
+      else {
+        const code = randomBytes(8).toString('hex');
+        oauthCodes.set(code, { user: userId(oauthBrowser), redirectUri: redirect });
+        target.searchParams.set('code', code);
+      }
+      res.writeHead(302, { location: target.href }).end();
+      return true;
+    }
+    if (req.method === 'POST' && url.pathname === '/api/oauth2/token') {
+      const form = new URLSearchParams(raw);
+      const grant = oauthCodes.get(form.get('code') ?? '');
+      oauthCodes.delete(form.get('code') ?? '');
+      if (form.get('client_id') !== applicationId || form.get('client_secret') !== clientSecret)
+        json(401, { error: 'invalid_client' });
+      else if (
+        form.get('grant_type') !== 'authorization_code' ||
+        !grant ||
+        grant.redirectUri !== form.get('redirect_uri')
+      )
+        json(400, { error: 'invalid_grant' });
+      else {
+        const token = randomBytes(12).toString('hex');
+        oauthTokens.set(token, grant.user);
+        json(200, { access_token: token, token_type: 'Bearer', expires_in: 604800, scope: 'identify' });
+      }
+      return true;
+    }
+    if (
+      req.method === 'GET' &&
+      url.pathname === '/api/v10/users/@me' &&
+      req.headers.authorization?.startsWith('Bearer ')
+    ) {
+      const user = oauthTokens.get(req.headers.authorization.slice(7));
+      if (user) json(200, { id: user, username: `user-${user}` });
+      else json(401, { code: 0, message: '401: Unauthorized' });
+      return true;
+    }
+    return false;
+  }
+
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const bytes = Buffer.concat(chunks);
+      if (oauth(req, res, bytes.toString())) return;
       const type = req.headers['content-type'] ?? '';
       let requestBody: unknown;
       const parsed = type.startsWith('multipart/form-data')
@@ -554,6 +624,10 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
 
   return {
     api,
+    clientSecret,
+    signInBrowserAs(user) {
+      oauthBrowser = user;
+    },
     applicationId,
     botToken,
     botUserId,

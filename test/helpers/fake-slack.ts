@@ -682,6 +682,69 @@ export class FakeSlack {
     for (const w of this.socketWaiters.splice(0)) w();
   }
 
+  // ──────────────────── Sign in with Slack (OpenID Connect) ────────────────────
+
+  /** The app's Sign in with Slack credentials (SLACK_CLIENT_ID / SLACK_CLIENT_SECRET). */
+  readonly oidcClient = { id: '1234.5678', secret: 'fake-oidc-client-secret' };
+  /** Who the browser at the authorize page is signed in to Slack as (auto-approved). */
+  private oidcBrowser: { user: string; team: string } | undefined;
+  private readonly oidcCodes = new Map<string, { user: string; team: string; redirectUri: string }>();
+  private readonly oidcTokens = new Map<string, { user: string; team: string }>();
+
+  /** The next authorize request is approved as `user` (in `team`, default this workspace). */
+  signInBrowserAs(user: string | undefined, team = this.teamId): void {
+    this.oidcBrowser = user ? { user, team } : undefined;
+  }
+
+  private oidcAuthorize(q: URLSearchParams): [number, string | undefined, string] {
+    const redirect = q.get('redirect_uri') ?? '';
+    const problem =
+      q.get('client_id') !== this.oidcClient.id
+        ? 'invalid_client_id'
+        : q.get('response_type') !== 'code'
+          ? 'unsupported_response_type'
+          : !(q.get('scope') ?? '').split(' ').includes('openid')
+            ? 'invalid_scope'
+            : !/^https?:\/\//.test(redirect) || !q.get('state')
+              ? 'bad_redirect_uri'
+              : undefined;
+    if (problem) {
+      this.violations.push(`openid/connect/authorize: ${problem}`);
+      return [400, undefined, problem];
+    }
+    const target = new URL(redirect);
+    target.searchParams.set('state', q.get('state') ?? '');
+    if (!this.oidcBrowser) target.searchParams.set('error', 'access_denied');
+    else {
+      const code = `oidc-code-${randomBytes(8).toString('hex')}`;
+      this.oidcCodes.set(code, { ...this.oidcBrowser, redirectUri: redirect });
+      target.searchParams.set('code', code);
+    }
+    return [302, target.href, ''];
+  }
+
+  private oidcToken(args: Obj): Obj {
+    if (args.client_id !== this.oidcClient.id || args.client_secret !== this.oidcClient.secret)
+      return { ok: false, error: 'invalid_client' };
+    const grant = this.oidcCodes.get(String(args.code ?? ''));
+    this.oidcCodes.delete(String(args.code ?? ''));
+    if (!grant || grant.redirectUri !== args.redirect_uri) return { ok: false, error: 'invalid_code' };
+    const token = `xoxp-oidc-${randomBytes(8).toString('hex')}`;
+    this.oidcTokens.set(token, grant);
+    return { ok: true, access_token: token, token_type: 'Bearer', id_token: 'unused.in.fake' };
+  }
+
+  private oidcUserInfo(token: string | undefined): Obj {
+    const who = token ? this.oidcTokens.get(token) : undefined;
+    if (!who) return { ok: false, error: 'invalid_auth' };
+    return {
+      ok: true,
+      sub: who.user,
+      'https://slack.com/user_id': who.user,
+      'https://slack.com/team_id': who.team,
+    };
+  }
+
   // ───────────────────────────── the Web API ─────────────────────────────
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -692,6 +755,12 @@ export class FakeSlack {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    if (url.pathname === '/openid/connect/authorize') {
+      const [status, location, error] = this.oidcAuthorize(url.searchParams);
+      if (location) res.writeHead(302, { location }).end();
+      else send(status, { ok: false, error });
+      return;
+    }
     if (url.pathname.startsWith('/upload/')) {
       const file = this.files.get(url.pathname.slice('/upload/'.length));
       if (!file || file.bytes || req.method !== 'POST') {
@@ -736,6 +805,8 @@ export class FakeSlack {
         url: `${this.url.replace(/^http/, 'ws')}/socket?ticket=${randomBytes(6).toString('hex')}`,
       };
     }
+    if (method === 'openid.connect.token') return this.oidcToken(args);
+    if (method === 'openid.connect.userInfo') return this.oidcUserInfo(token);
     if (token !== this.botToken) return { ok: false, error: 'invalid_auth' };
     switch (method) {
       case 'auth.test':
