@@ -5,8 +5,6 @@
  * receives parsed values. Errors name the variable, or the config file and field.
  */
 import { z } from 'zod';
-import { authMockEnvSchema } from '../../auth-mock/config.js';
-import { mcpServerEnvSchema } from '../../mcp-server/config.js';
 import {
   type Env,
   envSchema,
@@ -21,28 +19,26 @@ import { type ConsoleEnv, consoleEnvSchema, consoleSettingsFromEnv } from '../co
 import { type DiscordSettings, discordEnvSchema, discordSettingsFromEnv } from '../discord/config.js';
 import { type SlackSettings, slackEnvSchema, slackSettingsFromEnv } from '../slack/config.js';
 
-/** What `npm start` does with the demo servers; ports and users are the demo servers' own variables. */
+/**
+ * What `npm start` does with the demo servers. The ports and the user are the demo servers' own
+ * variables; they are read here too, without importing the demo servers, which the production
+ * image leaves out (test/deploy/runtime-layout.test.ts). A test checks these defaults stay equal
+ * to the demo servers' own (test/core/config.test.ts).
+ */
 export const demoEnvSchema = z.object({
   /** `off` stops `npm start` from running the demo servers with the built-in server list. */
   PARLEY_DEMO_SERVERS: envVar.optional,
-  AUTH_PORT: authMockEnvSchema.shape.AUTH_PORT,
-  MCP_PORT: mcpServerEnvSchema.shape.MCP_PORT,
+  AUTH_PORT: z.preprocess(blank, z.coerce.number().int().min(0).max(65535).default(9000)),
+  MCP_PORT: z.preprocess(blank, z.coerce.number().int().min(0).max(65_535).default(3001)),
   /** Demo auth server: sign in as this demo user without a page (tests and scripted demos). */
-  AUTH_AUTO_APPROVE: authMockEnvSchema.shape.AUTH_AUTO_APPROVE,
+  AUTH_AUTO_APPROVE: z.preprocess(blank, z.enum(['alice', 'bob', 'carol']).optional()),
 });
 
-export type DemoEnv = z.infer<typeof demoEnvSchema>;
+function blank(value: unknown): unknown {
+  return typeof value === 'string' && value.trim() === '' ? undefined : value;
+}
 
-/** Every environment schema Parley's processes read, by owner (the `.env.example` test uses it). */
-export const ENV_SCHEMAS = {
-  core: envSchema,
-  slack: slackEnvSchema,
-  discord: discordEnvSchema,
-  console: consoleEnvSchema,
-  demo: demoEnvSchema,
-  'demo MCP server': mcpServerEnvSchema,
-  'demo auth server': authMockEnvSchema,
-} as const;
+export type DemoEnv = z.infer<typeof demoEnvSchema>;
 
 export interface ParleyConfig {
   /** The core's variables. */

@@ -9,8 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { ENV_SCHEMAS, loadConfig } from '../../adapters/main/config.js';
+import { demoEnvSchema, loadConfig } from '../../adapters/main/config.js';
 import { configSchemaText } from '../../adapters/main/config-schema.js';
+import { ENV_SCHEMAS } from '../../adapters/main/env-schemas.js';
+import { authMockEnvSchema } from '../../auth-mock/config.js';
+import { mcpServerEnvSchema } from '../../mcp-server/config.js';
 import { parseServersFile, resolveEnvRefs } from '../../src/config.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -354,5 +357,17 @@ describe('the README', () => {
     expect(names.filter((name) => !readme.includes(`\`${name}\``) && !readme.includes(`${name}=`))).toEqual(
       [],
     );
+  });
+});
+
+describe('the demo variables the composition root reads without importing the demo servers', () => {
+  it('have the demo servers’ own defaults and users', () => {
+    const ours = demoEnvSchema.parse({});
+    expect(ours.AUTH_PORT).toBe(authMockEnvSchema.parse({}).AUTH_PORT);
+    expect(ours.MCP_PORT).toBe(mcpServerEnvSchema.parse({}).MCP_PORT);
+    for (const user of ['alice', 'bob', 'carol'])
+      expect(authMockEnvSchema.parse({ AUTH_AUTO_APPROVE: user }).AUTH_AUTO_APPROVE).toBe(user);
+    expect(() => authMockEnvSchema.parse({ AUTH_AUTO_APPROVE: 'mallory' })).toThrow();
+    expect(() => demoEnvSchema.parse({ AUTH_AUTO_APPROVE: 'mallory' })).toThrow();
   });
 });
