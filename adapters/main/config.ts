@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import {
   type Env,
-  envSchema,
   envVar,
   loadCoreConfig,
   parseEnvWith,
@@ -15,9 +14,9 @@ import {
   type ServerConfig,
   serverSchema,
 } from '../../src/config.js';
-import { type ConsoleEnv, consoleEnvSchema, consoleSettingsFromEnv } from '../console/config.js';
-import { type DiscordSettings, discordEnvSchema, discordSettingsFromEnv } from '../discord/config.js';
-import { type SlackSettings, slackEnvSchema, slackSettingsFromEnv } from '../slack/config.js';
+import { type ConsoleEnv, consoleSettingsFromEnv } from '../console/config.js';
+import { type DiscordSettings, discordSettingsFromEnv } from '../discord/config.js';
+import { type SlackSettings, slackSettingsFromEnv } from '../slack/config.js';
 
 /**
  * What `npm start` does with the demo servers. The ports and the user are the demo servers' own
