@@ -15,7 +15,7 @@
  *   confirmation (Approve/Decline), which every surface renders.
  */
 import type { Conversation } from './conversation.js';
-import type { FieldKind, FormSpec } from './interactions/form.js';
+import { FIELD_KINDS, type FieldKind, type FormSpec } from './interactions/form.js';
 
 export interface FormView {
   id: string;
@@ -116,18 +116,7 @@ export interface SurfaceCapabilities {
 
 /** No limits: the console, and the default for a surface that declares none. */
 export const UNLIMITED: SurfaceCapabilities = {
-  fieldKinds: [
-    'text',
-    'email',
-    'url',
-    'date',
-    'datetime',
-    'number',
-    'integer',
-    'boolean',
-    'select',
-    'multiselect',
-  ],
+  fieldKinds: FIELD_KINDS,
   maxFields: Number.POSITIVE_INFINITY,
   maxOptions: Number.POSITIVE_INFINITY,
   maxOptionLabel: Number.POSITIVE_INFINITY,

@@ -6,17 +6,21 @@
  * shown half-right.
  */
 
-export type FieldKind =
-  | 'text'
-  | 'email'
-  | 'url'
-  | 'date'
-  | 'datetime'
-  | 'number'
-  | 'integer'
-  | 'boolean'
-  | 'select'
-  | 'multiselect';
+/** Every kind of field the neutral form model has (surfaces declare which they can show). */
+export const FIELD_KINDS = [
+  'text',
+  'email',
+  'url',
+  'date',
+  'datetime',
+  'number',
+  'integer',
+  'boolean',
+  'select',
+  'multiselect',
+] as const;
+
+export type FieldKind = (typeof FIELD_KINDS)[number];
 
 export interface FieldOption {
   value: string;

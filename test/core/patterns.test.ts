@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthMock } from '../../auth-mock/server.js';
 import { Agent } from '../../src/agent.js';
+import { FIELD_KINDS } from '../../src/interactions/form.js';
 import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
@@ -63,7 +64,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
 
   /** Creates a ticket through the agent, so the server files it under this person's connection. */
   async function fileTicket(u: string, description: string): Promise<string> {
-    await agent.handleMessage(
+    await agent.message(
       conv(u),
       `/call demo__create_ticket ${JSON.stringify({ initial_description: description, reporter_name: 'x', priority: 'low' })}`,
     );
@@ -81,7 +82,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
     llm.push({ toolCalls: [{ name: 'demo__echo', arguments: { message: 'ping' } }] }, (req) => ({
       content: `The server said: ${req.messages.at(-1)?.content}`,
     }));
-    turns.push(agent.handleMessage(conv(u), 'please echo ping'));
+    turns.push(agent.message(conv(u), 'please echo ping'));
     await surface.waitForText(u, /The server said: .*ping/);
   });
 
@@ -93,7 +94,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
         content: `Done: ${req.messages.at(-1)?.content}`,
       }),
     );
-    turns.push(agent.handleMessage(conv(u), 'file a ticket: printer on fire'));
+    turns.push(agent.message(conv(u), 'file a ticket: printer on fire'));
     const form = await surface.waitFor(u, 'form');
     expect(form.form.fields.map((f) => f.name)).toEqual(
       expect.arrayContaining(['reporter_name', 'priority']),
@@ -119,9 +120,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
 
   it('V2 form: create_ticket_v2 asks once and creates the ticket', async () => {
     const u = `v2-${era}`;
-    turns.push(
-      agent.handleMessage(conv(u), '/call demo__create_ticket_v2 {"initial_description":"VPN down"}'),
-    );
+    turns.push(agent.message(conv(u), '/call demo__create_ticket_v2 {"initial_description":"VPN down"}'));
     const form = await surface.waitFor(u, 'form');
     const names = form.form.fields.map((f) => f.name);
     expect(names).toEqual(['reporter', 'priority', 'category', 'due_date']);
@@ -142,7 +141,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
 
   it('declining a form ends the tool cleanly and tells the server', async () => {
     const u = `decline-${era}`;
-    turns.push(agent.handleMessage(conv(u), '/call demo__create_ticket_v2 {"initial_description":"x"}'));
+    turns.push(agent.message(conv(u), '/call demo__create_ticket_v2 {"initial_description":"x"}'));
     const form = await surface.waitFor(u, 'form');
     expect(await agent.answer(form.id, conv(u), { action: 'decline' })).toEqual({ ok: true });
     await surface.waitForText(u, /not created|declined/i);
@@ -151,7 +150,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
 
   it('multi-step wizard: three forms in turn, each built from the last answer', async () => {
     const u = `wizard-${era}`;
-    turns.push(agent.handleMessage(conv(u), '/call demo__book_appointment_v2 {}'));
+    turns.push(agent.message(conv(u), '/call demo__book_appointment_v2 {}'));
     const f1 = await surface.waitFor(u, 'form', 1);
     expect(f1.form.fields.map((f) => f.name)).toEqual(['name']);
     await agent.answer(f1.id, conv(u), { action: 'submit', values: { name: 'Dana' } });
@@ -168,21 +167,10 @@ describe.each(eras)('patterns, %s', (_label, era) => {
 
   it('survey: every field kind arrives with its default, and defaults can be accepted', async () => {
     const u = `survey-${era}`;
-    turns.push(agent.handleMessage(conv(u), '/call demo__survey {}'));
+    turns.push(agent.message(conv(u), '/call demo__survey {}'));
     const form = await surface.waitFor(u, 'form');
     const kinds = new Set(form.form.fields.map((f) => f.kind));
-    for (const k of [
-      'text',
-      'email',
-      'url',
-      'date',
-      'datetime',
-      'number',
-      'integer',
-      'boolean',
-      'select',
-      'multiselect',
-    ]) {
+    for (const k of FIELD_KINDS) {
       expect(kinds, k).toContain(k);
     }
     const defaults = Object.fromEntries(
@@ -214,7 +202,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
     await ownAgent.start();
     try {
       const u = `urlerr-${era}`;
-      const turn = ownAgent.handleMessage(conv(u), '/call demo__calendar_events {}');
+      const turn = ownAgent.message(conv(u), '/call demo__calendar_events {}');
       const link = await ownSurface.waitFor(u, 'link');
       expect((await fetch(link.url)).status).toBe(200);
       // A legacy server fails with -32042 (retry once done); a modern one asks in an input round.
@@ -235,7 +223,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
 
   it('URL mode: consent by opening the link, then the tool continues', async () => {
     const u = `url-${era}`;
-    turns.push(agent.handleMessage(conv(u), '/call demo__connect_calendar {}'));
+    turns.push(agent.message(conv(u), '/call demo__connect_calendar {}'));
     const link = await surface.waitFor(u, 'link');
     expect(link.purpose).toBe('consent');
     expect(link.host).toBe(new URL(auth.url).host);
@@ -249,13 +237,13 @@ describe.each(eras)('patterns, %s', (_label, era) => {
   it('destructive tools are confirmed first; declining does not run them', async () => {
     const u = `confirm-${era}`;
     const id = await fileTicket(u, 'old printer');
-    turns.push(agent.handleMessage(conv(u), `/call demo__delete_ticket {"id":"${id}"}`));
+    turns.push(agent.message(conv(u), `/call demo__delete_ticket {"id":"${id}"}`));
     const c1 = await surface.waitFor(u, 'confirm', 1);
     expect(c1.message).toMatch(/delete_ticket/);
     await agent.answer(c1.id, conv(u), { action: 'decline' });
     await surface.waitForText(u, /didn’t run delete_ticket/);
 
-    turns.push(agent.handleMessage(conv(u), `/call demo__delete_ticket {"id":"${id}"}`));
+    turns.push(agent.message(conv(u), `/call demo__delete_ticket {"id":"${id}"}`));
     const c2 = await surface.waitFor(u, 'confirm', 2);
     await agent.answer(c2.id, conv(u), { action: 'approve' });
     await surface.waitForText(u, new RegExp(`${id}.*deleted|deleted.*${id}`, 'i'));
@@ -265,7 +253,7 @@ describe.each(eras)('patterns, %s', (_label, era) => {
     const u = `sampling-${era}`;
     await fileTicket(u, 'coffee machine');
     llm.push({ content: 'A calm week: one ticket.' });
-    turns.push(agent.handleMessage(conv(u), '/call demo__summarize_tickets {}'));
+    turns.push(agent.message(conv(u), '/call demo__summarize_tickets {}'));
     await surface.waitForText(u, /used the language model/);
     await surface.waitForText(u, /A calm week/);
     const samplingRequest = llm.requests.at(-1);
