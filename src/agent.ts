@@ -300,11 +300,6 @@ export class Agent implements ParleyInbound {
     );
   }
 
-  /** @deprecated Use {@link message}; kept for callers written before the inbound port. */
-  handleMessage(conversation: Conversation, text: string): Promise<void> {
-    return this.message(conversation, text);
-  }
-
   answer(id: string, actor: Actor, answer: Answer): Promise<AnswerReply> {
     return this.desk.answer(id, actor, answer);
   }

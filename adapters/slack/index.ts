@@ -215,7 +215,7 @@ export class SlackAdapter {
 
   private run(conversation: Conversation, text: string): void {
     // After the current I/O: requests already waiting (other people's acks) go first.
-    this.track(this.gate.admit().then(() => this.config.agent.handleMessage(conversation, text)));
+    this.track(this.gate.admit().then(() => this.config.agent.message(conversation, text)));
   }
 
   private track(p: Promise<unknown>): void {

@@ -24,7 +24,7 @@ describe('a sign-in is bound to the browser of the person who asked', () => {
   afterAll(async () => stack?.close());
 
   async function askForLink(user: string): Promise<string> {
-    await p.agent.handleMessage(conv(user), '/call demo__whoami {}');
+    await p.agent.message(conv(user), '/call demo__whoami {}');
     const link = await surface.waitFor(user, 'link');
     expect(link.purpose).toBe('signin');
     return link.url;

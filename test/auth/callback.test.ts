@@ -22,7 +22,7 @@ async function callback(p: ParleyProcess, query: Record<string, string>, jar?: C
  * opened the start link and pressed Continue; `href` is the authorization URL it was sent to.
  */
 async function askForLink(p: ParleyProcess, surface: RecordingSurface, user: string, nth = 1) {
-  await p.agent.handleMessage(conv(user), '/call demo__whoami {}');
+  await p.agent.message(conv(user), '/call demo__whoami {}');
   const link = await surface.waitFor(user, 'link', nth);
   expect(link.purpose).toBe('signin');
   const jar: CookieJar = new Map();
@@ -154,7 +154,7 @@ describe('the sign-in callback', () => {
     try {
       const q = await short.startProcess({ surface: s });
       const u = 'slow';
-      await q.agent.handleMessage(conv(u), '/call demo__whoami {}');
+      await q.agent.message(conv(u), '/call demo__whoami {}');
       const link = await s.waitFor(u, 'link');
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       const page = await followSignInLink(link.url);

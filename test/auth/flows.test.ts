@@ -22,8 +22,8 @@ describe('sign-in flows', () => {
 
   it('re-sends the open sign-in instead of starting a second one, and one sign-in resumes both requests', async () => {
     const u = 'twice';
-    await p.agent.handleMessage(conv(u), '/call demo__whoami {}');
-    await p.agent.handleMessage(conv(u), '/call demo__list_my_tickets {}');
+    await p.agent.message(conv(u), '/call demo__whoami {}');
+    await p.agent.message(conv(u), '/call demo__list_my_tickets {}');
     const first = await surface.waitFor(u, 'link', 1);
     const second = await surface.waitFor(u, 'link', 2);
     expect(second.url).toBe(first.url);
@@ -50,7 +50,7 @@ describe('sign-in flows', () => {
     // Both behind one public URL, as a load balancer would put them.
     const p2 = await stack.startProcess({ surface: other, publicBaseUrl: p.baseUrl });
     const u = 'roaming';
-    await p.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await p.agent.message(conv(u), '/call demo__whoami {}');
     const link = await surface.waitFor(u, 'link');
     const atCallback = await followSignInLink(link.url, { stopAt: `${p.baseUrl}/oauth/callback` });
     const callback = new URL(atCallback.url);
@@ -69,12 +69,12 @@ describe('sign-in flows', () => {
     const u = 'commander';
     const whoami = async () => {
       const before = surface.texts(u).length;
-      await p.agent.handleMessage(conv(u), '/whoami');
+      await p.agent.message(conv(u), '/whoami');
       return surface.texts(u)[before] ?? '';
     };
     expect(await whoami()).toMatch(/\*\*Parley demo\*\* \(`demo`\): not signed in — `\/login demo`/);
 
-    await p.agent.handleMessage(conv(u), '/login demo');
+    await p.agent.message(conv(u), '/login demo');
     const link = await surface.waitFor(u, 'link');
     expect(link.purpose).toBe('signin');
     expect(await whoami()).toMatch(/a sign-in link is waiting for you/);
@@ -83,26 +83,26 @@ describe('sign-in flows', () => {
     expect(surface.for(u)).toContainEqual({ kind: 'closed', id: link.id, outcome: 'done' });
     expect(await whoami()).toMatch(/\*\*Parley demo\*\* \(`demo`\): signed in — access: .*tickets:read/);
 
-    await p.agent.handleMessage(conv(u), '/login demo');
+    await p.agent.message(conv(u), '/login demo');
     await surface.waitForText(u, /already signed in to \*\*Parley demo\*\*/);
-    await p.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await p.agent.message(conv(u), '/call demo__whoami {}');
     await surface.waitForText(u, /^alice$/);
 
-    await p.agent.handleMessage(conv(u), '/logout demo');
+    await p.agent.message(conv(u), '/logout demo');
     await surface.waitForText(u, /Signed out of \*\*Parley demo\*\*/);
     expect(await p.signIn.vault.getTokens(identityKey(conv(u)), 'demo')).toBeUndefined();
     expect(await whoami()).toMatch(/not signed in/);
-    await p.agent.handleMessage(conv(u), '/logout demo');
+    await p.agent.message(conv(u), '/logout demo');
     await surface.waitForText(u, /weren’t signed in/);
 
     // Signed out means signed out: the next protected call asks again.
-    await p.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await p.agent.message(conv(u), '/call demo__whoami {}');
     const again = await surface.waitFor(u, 'link', 2);
     expect(again.url).not.toBe(link.url);
 
-    await p.agent.handleMessage(conv(u), '/login nowhere');
+    await p.agent.message(conv(u), '/login nowhere');
     await surface.waitForText(u, /`nowhere` isn’t a server I sign in to/);
-    await p.agent.handleMessage(conv(u), '/help');
+    await p.agent.message(conv(u), '/help');
     await surface.waitForText(u, /`\/login <server>`.*\n.*`\/whoami`/);
   });
 
@@ -128,7 +128,7 @@ describe('sign-in flows', () => {
     };
     const p2 = await stack.startProcess({ surface: other, publicBaseUrl: p.baseUrl, server });
     const u = 'preregistered';
-    await p2.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await p2.agent.message(conv(u), '/call demo__whoami {}');
     const jar: CookieJar = new Map();
     const start = (await other.waitFor(u, 'link')).url;
     const link = new URL((await followSignInLink(start, { jar, stopAt: `${stack.auth.url}/` })).url);

@@ -47,7 +47,7 @@ describe('Sign in with Slack vouches for the browser’s user', () => {
   });
 
   async function askForLink(user: string): Promise<string> {
-    await p.agent.handleMessage(slackConv(user), '/call demo__whoami {}');
+    await p.agent.message(slackConv(user), '/call demo__whoami {}');
     return (await surface.waitFor(user, 'link')).url;
   }
 
@@ -135,7 +135,7 @@ describe('Discord OAuth2 (identify) vouches for the browser’s user', () => {
 
   it('refuses a colleague signed in to Discord as someone else; the owner then signs in', async () => {
     const owner = discordConv('alice');
-    await p.agent.handleMessage(owner, '/call demo__whoami {}');
+    await p.agent.message(owner, '/call demo__whoami {}');
     const link = (await surface.waitFor(owner.user, 'link')).url;
     expect(await (await fetch(link)).text()).toContain(`Discord user @${owner.user} (server G1)`);
 

@@ -64,7 +64,7 @@ async function standIn(options: OAuthStandInOptions): Promise<OAuthStandIn> {
 /** Asks for the tool, follows the sign-in link like a browser, and returns what the person read. */
 async function signInAndCall(stand: OAuthStandIn, user: string): Promise<string[]> {
   const { agent, surface } = await parleyWith(stand, { type: 'oauth' });
-  await agent.handleMessage(conv(user), '/call svc__whoami {}');
+  await agent.message(conv(user), '/call svc__whoami {}');
   const link = await surface.waitFor(user, 'link');
   const page = await followSignInLink(link.url);
   expect(page.text).toContain('You’re signed in');
@@ -95,7 +95,7 @@ describe('the issuer of real authorization servers', () => {
       metadata: { issuer: (origin) => `${origin}/someone-else` },
     });
     const { agent, surface } = await parleyWith(stand, { type: 'oauth' });
-    await agent.handleMessage(conv('mixup'), '/call svc__whoami {}');
+    await agent.message(conv('mixup'), '/call svc__whoami {}');
     const said = await surface.waitForText('mixup', /Acme Docs/);
     expect(said).toBe(
       '⚠️ I stopped signing in to Acme Docs because its sign-in server didn’t identify itself as the one Acme Docs names; ask whoever runs Acme Docs to check its OAuth settings.',
@@ -124,7 +124,7 @@ describe('2025-03-26 servers (no protected-resource metadata)', () => {
   it('refuse origin metadata naming an issuer at another origin', async () => {
     const stand = await standIn({ metadata: { issuer: () => 'http://127.0.0.1:9/elsewhere' } });
     const { agent, surface } = await parleyWith(stand, { type: 'oauth' });
-    await agent.handleMessage(conv('foreign'), '/call svc__whoami {}');
+    await agent.message(conv('foreign'), '/call svc__whoami {}');
     await surface.waitForText('foreign', /I stopped signing in to Acme Docs/);
     expect(stand.hits.filter((h) => /\/(register|authorize|token)$/.test(h))).toEqual([]);
   });
@@ -148,8 +148,8 @@ describe('client_credentials: one service identity, no sign-in page', () => {
         clientSecret: client.secret,
         method,
       });
-      await agent.handleMessage(conv('a'), '/call svc__whoami {}');
-      await agent.handleMessage(conv('b'), '/call svc__whoami {}');
+      await agent.message(conv('a'), '/call svc__whoami {}');
+      await agent.message(conv('b'), '/call svc__whoami {}');
       await surface.waitForText('a', /signed-in call ran/);
       await surface.waitForText('b', /signed-in call ran/);
       expect(surface.posts.filter((p) => p.message.kind === 'link')).toEqual([]);
@@ -173,7 +173,7 @@ describe('client_credentials: one service identity, no sign-in page', () => {
       privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       algorithm: 'ES256',
     });
-    await agent.handleMessage(conv('jwt'), '/call svc__whoami {}');
+    await agent.message(conv('jwt'), '/call svc__whoami {}');
     await surface.waitForText('jwt', /signed-in call ran/);
     expect(stand.grants).toEqual([{ grant: 'client_credentials', auth: 'jwt' }]);
   });
@@ -185,7 +185,7 @@ describe('client_credentials: one service identity, no sign-in page', () => {
       clientId: client.id,
       clientSecret: 'wrong',
     });
-    await agent.handleMessage(conv('bad'), '/call svc__whoami {}');
+    await agent.message(conv('bad'), '/call svc__whoami {}');
     const said = await surface.waitForText('bad', /Acme Docs/);
     expect(said).toBe(
       '⚠️ Acme Docs refused Parley’s service credentials; ask your Parley admin to check the client ID and secret or key configured for Acme Docs.',
@@ -212,7 +212,7 @@ describe('enterprise-managed authorization (cross-app access)', () => {
       clientSecret: 'xaa-secret',
       idp: { issuer: idp.origin, clientId: 'parley-idp' },
     });
-    await agent.handleMessage(conv('xaa'), '/call svc__whoami {}');
+    await agent.message(conv('xaa'), '/call svc__whoami {}');
     const link = await surface.waitFor('xaa', 'link');
     const jar: CookieJar = new Map();
     const authorize = new URL((await followSignInLink(link.url, { jar, stopAt: `${idp.origin}/` })).url);
@@ -226,7 +226,7 @@ describe('enterprise-managed authorization (cross-app access)', () => {
     ]);
     expect(mcp.grants).toEqual([{ grant: 'urn:ietf:params:oauth:grant-type:jwt-bearer', auth: 'basic' }]);
     // No second IdP sign-in for the next request: the ID token is kept (encrypted) for the person.
-    await agent.handleMessage(conv('xaa'), '/call svc__whoami {}');
+    await agent.message(conv('xaa'), '/call svc__whoami {}');
     await expect.poll(() => surface.texts('xaa').filter((t) => /signed-in call ran/.test(t)).length).toBe(2);
     expect(surface.for('xaa').filter((m) => m.kind === 'link')).toHaveLength(1);
   });
@@ -249,7 +249,7 @@ describe('enterprise-managed authorization (cross-app access)', () => {
       clientSecret: 'xaa-secret',
       idp: { issuer: idp.origin, clientId: 'not-the-idp-client' },
     });
-    await agent.handleMessage(conv('refused'), '/call svc__whoami {}');
+    await agent.message(conv('refused'), '/call svc__whoami {}');
     await followSignInLink((await surface.waitFor('refused', 'link')).url);
     const said = await surface.waitForText('refused', /didn’t grant access/);
     expect(said).toBe(

@@ -45,7 +45,7 @@ describe('refresh after expiry', () => {
     const p1 = await stack.startProcess({ surface: s1, fetch: c1.fetch });
     const p2 = await stack.startProcess({ surface: s2, fetch: c2.fetch, publicBaseUrl: p1.baseUrl });
     const u = 'refresher';
-    await p1.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await p1.agent.message(conv(u), '/call demo__whoami {}');
     await followSignInLink((await s1.waitFor(u, 'link')).url);
     await s1.waitForText(u, /^alice$/);
     const identity = identityKey(conv(u));
@@ -55,8 +55,8 @@ describe('refresh after expiry', () => {
     await sleep(4_500);
     // Two conversations of one person (turns in one conversation run one at a time).
     await Promise.all([
-      p1.agent.handleMessage(conv(u), '/call demo__whoami {}'),
-      p2.agent.handleMessage(conv(u, 'C-OTHER'), '/call demo__whoami {}'),
+      p1.agent.message(conv(u), '/call demo__whoami {}'),
+      p2.agent.message(conv(u, 'C-OTHER'), '/call demo__whoami {}'),
     ]);
     expect(s1.texts(u).filter((t) => t === 'alice')).toHaveLength(2);
     expect(s2.texts(u)).toEqual(['alice']);
@@ -89,12 +89,12 @@ describe('refresh failure', () => {
     const counter = countingFetch();
     const p = await stack.startProcess({ surface, fetch: counter.fetch });
     const u = 'expired-refresh';
-    await p.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await p.agent.message(conv(u), '/call demo__whoami {}');
     await followSignInLink((await surface.waitFor(u, 'link', 1)).url);
     await surface.waitForText(u, /^alice$/);
 
     await sleep(4_500);
-    await p.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await p.agent.message(conv(u), '/call demo__whoami {}');
     const again = await surface.waitFor(u, 'link', 2);
     expect(again.message).not.toMatch(/same link again/);
     expect(counter.refreshes()).toEqual([{ grant: 'refresh_token', status: 400 }]);

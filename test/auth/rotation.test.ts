@@ -32,7 +32,7 @@ describe('PARLEY_SECRET rotation', () => {
     // Before: signed in under the old secret.
     const before = new RecordingSurface();
     const old = await stack.startProcess({ surface: before });
-    await old.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await old.agent.message(conv(u), '/call demo__whoami {}');
     await followSignInLink((await before.waitFor(u, 'link')).url);
     await before.waitForText(u, /^alice$/);
     await old.stop();
@@ -51,7 +51,7 @@ describe('PARLEY_SECRET rotation', () => {
       secret: NEW_SECRET,
       previousSecrets: [TEST_SECRET],
     });
-    await rotated.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await rotated.agent.message(conv(u), '/call demo__whoami {}');
     await after.waitForText(u, /^alice$/);
     expect(after.for(u).some((m) => m.kind === 'link')).toBe(false);
 

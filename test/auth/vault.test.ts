@@ -118,7 +118,7 @@ describe('tokens in the store', () => {
 
   it('are unreadable without PARLEY_SECRET, and only under their own key with it', async () => {
     const u = 'sealed';
-    await p.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await p.agent.message(conv(u), '/call demo__whoami {}');
     await followSignInLink((await surface.waitFor(u, 'link')).url);
     await surface.waitForText(u, /^alice$/);
 
@@ -183,7 +183,7 @@ describe('tokens in the store', () => {
     const s = new RecordingSurface();
     const q = await stack.startProcess({ surface: s, logger });
     const u = 'logged';
-    await q.agent.handleMessage(conv(u), '/call demo__whoami {}');
+    await q.agent.message(conv(u), '/call demo__whoami {}');
     const start = (await s.waitFor(u, 'link')).url;
     const jar: CookieJar = new Map();
     const link = new URL((await followSignInLink(start, { jar, stopAt: `${stack.auth.url}/` })).url);

@@ -215,7 +215,7 @@ async function main(): Promise<number> {
 
   const say = async (text: string) => {
     process.stdout.write(`you> ${text}\n`);
-    await agent.handleMessage(conversation, text);
+    await agent.message(conversation, text);
     await surface.settle();
   };
   const listTools = async () => {

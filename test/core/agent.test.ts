@@ -23,9 +23,9 @@ describe('agent smoke', () => {
     });
     agent.attach(surface);
     await agent.start();
-    await agent.handleMessage(conv('u1'), '/tools');
+    await agent.message(conv('u1'), '/tools');
     expect(surface.texts('u1')[0]).toMatch(/demo__echo/);
-    await agent.handleMessage(conv('u1'), '/call echo {"message":"hello"}');
+    await agent.message(conv('u1'), '/call echo {"message":"hello"}');
     expect(surface.texts('u1').at(-1)).toMatch(/hello/);
     await agent.stop();
   });

@@ -74,7 +74,7 @@ async function rig(label: string, extra: Parameters<typeof startCoreRig>[2] = {}
 describe('fields named like Object.prototype members', () => {
   it('every answer reaches the server (MRTR form)', async () => {
     const { agent, surface } = await rig('proto-mrtr');
-    const done = agent.handleMessage(conv('pia'), '/call proto__proto_form {}');
+    const done = agent.message(conv('pia'), '/call proto__proto_form {}');
     const form = await surface.waitFor('pia', 'form');
     expect(form.form.fields.map((f) => f.name)).toEqual(NAMES);
     const values = JSON.parse(`{${NAMES.map((n) => `"${n}":"${n}!"`).join(',')}}`);
@@ -94,7 +94,7 @@ describe('fields named like Object.prototype members', () => {
     };
     try {
       const { agent, surface } = await rig('proto-v1');
-      const done = agent.handleMessage(conv('pev'), '/call proto__proto_v1 {}');
+      const done = agent.message(conv('pev'), '/call proto__proto_v1 {}');
       const form = await surface.waitFor('pev', 'form');
       expect(form.form.fields.map((f) => f.name)).toEqual(NAMES);
       const values = JSON.parse(`{${NAMES.map((n) => `"${n}":"${n}!"`).join(',')}}`);
@@ -124,7 +124,7 @@ describe('tool calls in one model reply are capped', () => {
       seen = req.messages;
       return { content: 'done' };
     });
-    await agent.handleMessage(conv('cap'), 'echo five times');
+    await agent.message(conv('cap'), 'echo five times');
     await surface.waitForText('cap', /^done$/);
     const results = seen.filter((m) => m.role === 'tool');
     // Every call is answered (the API requires it): three ran, two were told why not.
@@ -152,7 +152,7 @@ describe('tool calls in one model reply are capped', () => {
       skipped = req.messages.filter((m) => m.role === 'tool' && m.content === skippedCallNote(16)).length;
       return { content: 'ok' };
     });
-    await agent.handleMessage(conv('capd'), 'echo seventeen times');
+    await agent.message(conv('capd'), 'echo seventeen times');
     await surface.waitForText('capd', /^ok$/);
     expect(skipped).toBe(1);
   });

@@ -27,7 +27,7 @@ const statuses = (u: string) => rig.surface.for(u).flatMap((m) => (m.kind === 'p
 describe('tool progress', () => {
   it('shows each progress update as the status, in order', async () => {
     const u = 'prog-slow';
-    await rig.agent.handleMessage(conv(u), '/call mini__slow_job {}');
+    await rig.agent.message(conv(u), '/call mini__slow_job {}');
     expect(rig.surface.texts(u)).toEqual([expect.stringMatching(/job done \(progress token sent\)/)]);
     expect(statuses(u)).toEqual([
       'Running mini · slow_job…',
@@ -39,7 +39,7 @@ describe('tool progress', () => {
 
   it('a burst of updates is throttled, never out of order', async () => {
     const u = 'prog-burst';
-    await rig.agent.handleMessage(conv(u), '/call mini__burst {}');
+    await rig.agent.message(conv(u), '/call mini__burst {}');
     await rig.surface.waitForText(u, /burst done/);
     const shown = statuses(u)
       .slice(1)

@@ -52,7 +52,7 @@ describe('several Parley processes on one Redis', () => {
     const prefix = testKeyPrefix('two-mrtr');
     const a = await processOn(prefix, 'auto');
     const b = await processOn(prefix, 'auto');
-    await a.agent.handleMessage(
+    await a.agent.message(
       conv('pat'),
       '/call demo__create_ticket_v2 {"initial_description":"Cross-process"}',
     );
@@ -75,7 +75,7 @@ describe('several Parley processes on one Redis', () => {
     const prefix = testKeyPrefix('two-legacy');
     const a = await processOn(prefix, 'legacy');
     const b = await processOn(prefix, 'legacy');
-    const turn = a.agent.handleMessage(
+    const turn = a.agent.message(
       conv('lee'),
       '/call demo__create_ticket_v2 {"initial_description":"Held by A"}',
     );
@@ -97,7 +97,7 @@ describe('several Parley processes on one Redis', () => {
     const prefix = testKeyPrefix('owner-gone');
     const a = await processOn(prefix, 'legacy');
     const b = await processOn(prefix, 'legacy');
-    const turn = a.agent.handleMessage(
+    const turn = a.agent.message(
       conv('max'),
       '/call demo__create_ticket_v2 {"initial_description":"Orphan"}',
     );
@@ -121,7 +121,7 @@ describe('50 people in the wizard at once', () => {
       const people = Array.from({ length: 50 }, (_, i) => `p${i}-${era}`);
       const name = (u: string) => `Name ${u}`;
       const runs = people.map(async (u, i) => {
-        const turn = agent.handleMessage(conv(u), '/call demo__book_appointment_v2 {}');
+        const turn = agent.message(conv(u), '/call demo__book_appointment_v2 {}');
         const f1 = await surface.waitFor(u, 'form', 1, 30_000);
         expect(await agent.answer(f1.id, conv(u), { action: 'submit', values: { name: name(u) } })).toEqual({
           ok: true,
@@ -160,7 +160,7 @@ describe('50 people in the wizard at once', () => {
 describe('answers that must be refused', () => {
   it('refuses tampered, foreign, replayed and expired answers, and the tool gets one answer', async () => {
     const { agent, surface } = await processOn(testKeyPrefix('refuse'), 'auto');
-    await agent.handleMessage(conv('tia'), '/call demo__create_ticket_v2 {"initial_description":"Guarded"}');
+    await agent.message(conv('tia'), '/call demo__create_ticket_v2 {"initial_description":"Guarded"}');
     const form = await surface.waitFor('tia', 'form');
     const values = { reporter: 'Tia', priority: 'low' };
 
@@ -214,7 +214,7 @@ describe('answers that must be refused', () => {
   it('refuses an answer that arrives after the form expired', async () => {
     // A process of its own with a short TTL, so nothing else in the test races the clock.
     const { agent, surface } = await processOn(testKeyPrefix('refuse-late'), 'auto', { pendingTtlMs: 500 });
-    await agent.handleMessage(conv('tia'), '/call demo__create_ticket_v2 {"initial_description":"Too late"}');
+    await agent.message(conv('tia'), '/call demo__create_ticket_v2 {"initial_description":"Too late"}');
     const late = await surface.waitFor('tia', 'form');
     await new Promise((r) => setTimeout(r, 800));
     expect(
@@ -231,10 +231,7 @@ describe('answers that must be refused', () => {
 
   it('a legacy form that expires tells the person and cancels the tool', async () => {
     const { agent, surface } = await processOn(testKeyPrefix('expire-live'), 'legacy', { pendingTtlMs: 800 });
-    const turn = agent.handleMessage(
-      conv('eve'),
-      '/call demo__create_ticket_v2 {"initial_description":"Slow"}',
-    );
+    const turn = agent.message(conv('eve'), '/call demo__create_ticket_v2 {"initial_description":"Slow"}');
     const form = await surface.waitFor('eve', 'form');
     await surface.waitForText('eve', /expired/);
     await turn;
@@ -304,7 +301,7 @@ describe('an answer given the moment a form is shown', () => {
       await post(c, m);
       if (m.kind === 'form') replies.push(await agent.answer(m.view.id, c, { action: 'decline' }));
     };
-    await agent.handleMessage(conv('ivy'), '/call demo__create_ticket_v2 {"initial_description":"Instant"}');
+    await agent.message(conv('ivy'), '/call demo__create_ticket_v2 {"initial_description":"Instant"}');
     await surface.waitForText('ivy', /not created/i);
     expect(replies).toEqual([{ ok: true }]);
   });
@@ -320,7 +317,7 @@ describe('confirmation policy per server', () => {
       demoServerConfig(mcp.url, { confirm }),
     ]);
     const args = tool === 'echo' ? '{"message":"policy"}' : '{"id":"T-9999"}';
-    await agent.handleMessage(conv('pol'), `/call demo__${tool} ${args}`);
+    await agent.message(conv('pol'), `/call demo__${tool} ${args}`);
     expect(surface.for('pol').some((m) => m.kind === 'confirm')).toBe(asks);
     if (!asks) expect(surface.texts('pol').at(-1)).toMatch(tool === 'echo' ? /policy/ : /T-9999/);
   });
@@ -334,14 +331,14 @@ describe('what Parley cannot show is declined with a reason', () => {
       serverSchema.parse({ name: 'odd', url: odd.url }),
     ]);
 
-    await agent.handleMessage(conv('una'), '/call odd__nested_form {}');
+    await agent.message(conv('una'), '/call odd__nested_form {}');
     expect(await surface.waitForText('una', /can’t show/)).toMatch(/unsupported type "object"/);
     expect(await surface.waitForText('una', /server got/)).toBe('server got: decline');
 
-    await agent.handleMessage(conv('una'), '/call odd__broken_v1 {}');
+    await agent.message(conv('una'), '/call odd__broken_v1 {}');
     expect(await surface.waitForText('una', /can't read/)).toMatch(/fields/);
 
-    await agent.handleMessage(conv('una'), '/call odd__bad_link {}');
+    await agent.message(conv('una'), '/call odd__bad_link {}');
     expect(await surface.waitForText('una', /won’t show/)).toMatch(/http\(s\)/);
     expect(surface.texts('una').at(-1)).toBe('server got: decline');
     expect(surface.for('una').some((m) => m.kind === 'form' || m.kind === 'link')).toBe(false);
@@ -360,11 +357,11 @@ describe('failures outside Parley', () => {
     const { agent, surface } = await processOn(testKeyPrefix('llm-err'), 'auto', {
       llm: new OpenAiLlm({ apiKey: 'k', baseURL: llm.baseURL, model: 'm' }),
     });
-    await agent.handleMessage(conv('lou'), 'hello?');
+    await agent.message(conv('lou'), 'hello?');
     const msg = await surface.waitForText('lou', /⚠️/);
     expect(msg).toBe('⚠️ The language model is not answering right now. Please try again in a moment.');
     expect(msg).not.toMatch(/exploded|Error:|at /);
-    await agent.handleMessage(conv('lou'), 'hello again');
+    await agent.message(conv('lou'), 'hello again');
     await surface.waitForText('lou', /Back again\./);
   });
 
@@ -372,9 +369,9 @@ describe('failures outside Parley', () => {
     const { agent, surface } = await agentOn(testKeyPrefix('down'), [
       serverSchema.parse({ name: 'gone', title: 'Gone server', url: 'http://127.0.0.1:9/mcp' }),
     ]);
-    await agent.handleMessage(conv('dee'), '/tools');
+    await agent.message(conv('dee'), '/tools');
     expect(surface.texts('dee').at(-1)).toMatch(/couldn’t reach the MCP server "Gone server"/);
-    await agent.handleMessage(conv('dee'), '/call gone__echo {}');
+    await agent.message(conv('dee'), '/call gone__echo {}');
     expect(surface.texts('dee').at(-1)).toMatch(/^⚠️ I couldn’t reach the MCP server "Gone server"/);
   });
 
@@ -383,10 +380,7 @@ describe('failures outside Parley', () => {
     cleanups.push(() => redis.stop());
     const { agent, surface, store } = await agentOn('rd:', [demoServerConfig(mcp.url)], {}, redis.url);
     await redis.stop();
-    await agent.handleMessage(
-      conv('ray'),
-      '/call demo__create_ticket_v2 {"initial_description":"No storage"}',
-    );
+    await agent.message(conv('ray'), '/call demo__create_ticket_v2 {"initial_description":"No storage"}');
     expect(await surface.waitForText('ray', /Storage is unavailable/)).toMatch(/^⚠️/);
     expect(surface.for('ray').some((m) => m.kind === 'form')).toBe(false);
 
@@ -401,10 +395,7 @@ describe('failures outside Parley', () => {
         { timeout: 5_000 },
       )
       .toBe(true);
-    await agent.handleMessage(
-      conv('ray'),
-      '/call demo__create_ticket_v2 {"initial_description":"Storage back"}',
-    );
+    await agent.message(conv('ray'), '/call demo__create_ticket_v2 {"initial_description":"Storage back"}');
     const form = await surface.waitFor('ray', 'form');
     expect(
       await agent.answer(form.id, conv('ray'), {

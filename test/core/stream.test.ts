@@ -64,7 +64,7 @@ describe('streamed answers', () => {
     const u = 'stream-plain';
     const answer = 'Hello there, **friend**.\nHere is a list:\n- one\n- two';
     llm.push({ content: answer });
-    await agent.handleMessage(conv(u), 'hi');
+    await agent.message(conv(u), 'hi');
     expect(llm.requests.at(-1)?.stream).toBe(true);
     const msgs = streamOf(u);
     const appends = msgs.filter((m) => m.phase === 'append');
@@ -85,7 +85,7 @@ describe('streamed answers', () => {
       },
       (req) => ({ content: `Filed: ${req.messages.at(-1)?.content}` }),
     );
-    const turn = agent.handleMessage(conv(u), 'file a ticket: printer on fire');
+    const turn = agent.message(conv(u), 'file a ticket: printer on fire');
     const form = await surface.waitFor(u, 'form');
     expect(
       await agent.answer(form.id, conv(u), {
@@ -132,7 +132,7 @@ describe('a stream the surface fails to finish', () => {
     await other.start();
     try {
       llm.push({ content: 'The whole answer, even so.' });
-      await other.handleMessage(conv('stream-refused', 'C1', 'flaky'), 'hi');
+      await other.message(conv('stream-refused', 'C1', 'flaky'), 'hi');
       expect(flaky.for('stream-refused').some((m) => m.kind === 'stream' && m.phase === 'append')).toBe(true);
       expect(flaky.for('stream-refused').filter((m) => m.kind === 'text')).toEqual([
         { kind: 'text', text: 'The whole answer, even so.' },
