@@ -22,7 +22,9 @@ if (asked.includes('--help') || asked.includes('-h')) {
 }
 const unknown = asked.filter((a) => !(a in SECTIONS));
 if (unknown.length > 0) {
-  process.stderr.write(`Unknown benchmark section(s): ${unknown.join(', ')}. Use: ${Object.keys(SECTIONS).join(', ')}.\n`);
+  process.stderr.write(
+    `Unknown benchmark section(s): ${unknown.join(', ')}. Use: ${Object.keys(SECTIONS).join(', ')}.\n`,
+  );
   process.exit(2);
 }
 const chosen = asked.length > 0 ? asked : Object.keys(SECTIONS);
