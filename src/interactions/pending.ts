@@ -4,7 +4,7 @@
  * the other is told it was already answered — a tombstone outlives the record for that.
  */
 import { randomBytes } from 'node:crypto';
-import type { Conversation } from '../conversation.js';
+import { type Actor, type Conversation, identityKey, sameActor } from '../conversation.js';
 import { metrics } from '../observability/metrics.js';
 import { getJson, type Store, setJson } from '../store/index.js';
 import type { FormSpec } from './form.js';
@@ -37,6 +37,8 @@ export interface PendingInteraction {
 export type Tombstone = { outcome: string; at: number };
 
 const TOMBSTONE_TTL_MS = 24 * 3600_000;
+/** Most ids a person's index of open interactions keeps (the newest). */
+const OWNER_INDEX_MAX = 50;
 
 export function newId(): string {
   return randomBytes(16).toString('base64url');
@@ -58,7 +60,24 @@ export class PendingStore {
   ): Promise<PendingInteraction> {
     const full: PendingInteraction = { ...record, id: newId(), createdAt: now, expiresAt: now + this.ttlMs };
     await setJson(this.store, pendingKey(full.id), full, this.ttlMs);
+    // Only for the person's home: an index that failed to take it costs that line, not the form.
+    await this.store
+      .append(ownerKey(full.conversation), [full.id], OWNER_INDEX_MAX, this.ttlMs)
+      .catch(() => undefined);
     return full;
+  }
+
+  /**
+   * The person's open interactions, newest first: those still in the store, unexpired, and theirs
+   * (the index is per person, and each record's owner is checked again).
+   */
+  async openFor(actor: Actor, now: number): Promise<PendingInteraction[]> {
+    const ids = [...new Set(await this.store.range(ownerKey(actor)))].reverse();
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    return records.filter(
+      (r): r is PendingInteraction =>
+        r !== undefined && r.expiresAt > now && sameActor(r.conversation, actor),
+    );
   }
 
   get(id: string): Promise<PendingInteraction | undefined> {
@@ -127,6 +146,11 @@ export class PendingStore {
  */
 export function keyFor(kind: 'pending' | 'done' | 'claim' | 'turn', id: string): string {
   return `${kind}:{${id}}`;
+}
+
+/** The index of a person's interactions (ids, oldest first), for their home. */
+function ownerKey(actor: Actor): string {
+  return `pending:by:${identityKey(actor)}`;
 }
 
 function pendingKey(id: string): string {
