@@ -206,29 +206,19 @@ export class TurnRunner {
   /** Ends an LLM turn with `text`; `rated`: it is the model's answer, which people may rate. */
   private async finish(turn: TurnState, text: string, stream?: AnswerStream, rated = false): Promise<void> {
     metrics.turn(turn.conversation.platform, 'answered');
-    const answerId = rated ? await this.rateable(turn) : undefined;
+    // Noted while the answer goes out (a store write is far quicker than anyone's click), so the
+    // answer isn't held back for it.
+    const noted = rated && this.o.feedback ? this.o.feedback.answered(turn.conversation, turn.id) : undefined;
+    const answerId = noted ? turn.id : undefined;
     // A stream the surface failed to finish still ends with the answer, said plainly.
     if (!stream?.started || !(await stream.stop(text, answerId)))
       await this.o.presenter.post(turn.conversation, { kind: 'text', text, ...(answerId && { answerId }) });
+    // Not noted, its 👍/👎 answer "too old to rate": a lost vote, never a wrong one.
+    await noted?.catch(() => undefined);
     await this.o.sessions.append(turn.conversation, [
       { role: 'user', content: turn.userText },
       { role: 'assistant', content: text },
     ]);
-  }
-
-  /**
-   * The answer's id (the turn's), noted in the store before the answer shows, so a quick click on
-   * its 👍/👎 counts. Undefined — no buttons — when feedback isn't kept or the note failed.
-   */
-  private async rateable(turn: TurnState): Promise<string | undefined> {
-    const feedback = this.o.feedback;
-    if (!feedback) return undefined;
-    try {
-      await feedback.answered(turn.conversation, turn.id);
-      return turn.id;
-    } catch {
-      return undefined;
-    }
   }
 }
 
