@@ -296,7 +296,8 @@ function parseErrors(content: string, modals: Json[]): Record<string, string> {
   return errors;
 }
 
-async function postSigned(
+/** POSTs `body` to `${baseUrl}/discord/interactions` signed as Discord does (Ed25519 over timestamp + body). */
+export async function postSigned(
   baseUrl: string,
   key: KeyObject,
   body: string,
