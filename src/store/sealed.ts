@@ -49,6 +49,7 @@ export class SealedRecords {
     private readonly what: string,
   ) {}
 
+  /** The record at `key`; undefined when absent or unreadable (see the class comment). */
   async get<T>(key: string): Promise<T | undefined> {
     return this.open<T>(key, await this.store.get(key));
   }
@@ -58,6 +59,7 @@ export class SealedRecords {
     return this.open<T>(key, await this.store.take(key));
   }
 
+  /** Writes `value` (as JSON, sealed for `key`) for `ttlMs` milliseconds. */
   set(key: string, value: unknown, ttlMs: number): Promise<void> {
     return this.store.set(key, this.seal(key, value), ttlMs);
   }
