@@ -4,7 +4,7 @@ export { type CookieJar, type FollowOptions, type FollowResult, followSignInLink
 export { isSignInRequired, type OAuthServerConfig } from './provider.js';
 export { mountSignInRoutes, type SignInRoutesDeps } from './routes.js';
 export { loadSignInSecret, type SignInSecret } from './secret.js';
-export { type CreateSignInOptions, createSignIn } from './setup.js';
+export { type CreateSignInOptions, createSecretBox, createSignIn } from './setup.js';
 export {
   type CallbackResult,
   type SignInOutcome,
