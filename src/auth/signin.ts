@@ -23,13 +23,9 @@ import { digest, SecretBox } from './crypto.js';
 import { signInFailure } from './failure.js';
 import {
   isOAuthServer,
-  noClientRegistrationError,
   type OAuthServerConfig,
   type ProviderContext,
-  SignInBusyError,
-  SignInRequiredError,
   StoreOAuthProvider,
-  signInBusyMessage,
 } from './provider.js';
 import {
   ClientCredentialsOAuthProvider,
@@ -41,6 +37,12 @@ import {
   idpSignIn,
   isEnterpriseServer,
 } from './service.js';
+import {
+  noClientRegistrationError,
+  SignInBusyError,
+  SignInRequiredError,
+  signInBusyMessage,
+} from './sign-in-errors.js';
 import { browserBound, type PlatformVerifier, START_PATH } from './start.js';
 import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
