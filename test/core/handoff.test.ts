@@ -81,3 +81,31 @@ describe('a store failure while an answer is handed on', () => {
     },
   );
 });
+
+describe('an outage across the whole hand-off (a Redis master dying mid-answer)', () => {
+  // The take fails and so does every clean-up after it: the person is told to try again, and the
+  // retry must go through — never "already answered" for an answer nobody received.
+  it.each([
+    ['paused turn (2026-07-28)', 'auto'],
+    ['live form (2025-11-25)', 'legacy'],
+  ] as const)('%s answered through another process: the retry goes through, once', async (_era, era) => {
+    const prefix = testKeyPrefix(`outage-${era}`);
+    const owner = await processOn(prefix, era);
+    const other = await processOn(prefix, era);
+    const turn = owner.agent.message(
+      conv('ora'),
+      '/call demo__create_ticket_v2 {"initial_description":"Outage"}',
+    );
+    const form = await owner.surface.waitFor('ora', 'form');
+    // The take fails, and so does the release of anything taken before it.
+    other.store.failNext('takeTogether');
+    other.store.failNext('delete');
+    const send = () => other.agent.answer(form.id, conv('ora'), { action: 'submit', values });
+    expect(await send()).toMatchObject(unavailable);
+    expect(await send()).toEqual({ ok: true });
+    if (era === 'legacy') await turn;
+    else await other.agent.whenIdle();
+    const tickets = [owner, other].flatMap((p) => p.surface.texts('ora').filter((t) => /T-\d+/.test(t)));
+    expect(tickets).toHaveLength(1);
+  });
+});
