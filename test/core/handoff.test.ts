@@ -109,3 +109,44 @@ describe('an outage across the whole hand-off (a Redis master dying mid-answer)'
     expect(tickets).toHaveLength(1);
   });
 });
+
+describe('a relay the owner misses', () => {
+  // Pub/sub keeps nothing: an owner between two subscriptions (its channel's slot just moved to
+  // another Redis Cluster node) misses what is published meanwhile. The sender publishes again
+  // until the owner acknowledges, and the owner takes the answer once.
+  it('is published again until acknowledged: the answer arrives, and the tool runs once', async () => {
+    const prefix = testKeyPrefix('relay-missed');
+    const owner = await processOn(prefix, 'legacy');
+    const other = await processOn(prefix, 'legacy');
+    const turn = owner.agent.message(
+      conv('mia'),
+      '/call demo__create_ticket_v2 {"initial_description":"Missed"}',
+    );
+    const form = await owner.surface.waitFor('mia', 'form');
+    owner.store.missNext(`proc:${owner.agent.processId}`, 2);
+    expect(await other.agent.answer(form.id, conv('mia'), { action: 'submit', values })).toEqual({
+      ok: true,
+    });
+    await turn;
+    expect(owner.surface.texts('mia').filter((t) => /T-\d+/.test(t))).toHaveLength(1);
+  });
+
+  it('whose acknowledgement took effect but lost its reply is still taken: the tool gets the answer', async () => {
+    const prefix = testKeyPrefix('relay-ack-lost');
+    const owner = await processOn(prefix, 'legacy');
+    const other = await processOn(prefix, 'legacy');
+    const turn = owner.agent.message(
+      conv('ada'),
+      '/call demo__create_ticket_v2 {"initial_description":"Ack lost"}',
+    );
+    const form = await owner.surface.waitFor('ada', 'form');
+    // The owner's "got it" reaches Redis (so the sender says "submitted"), but the owner hears
+    // an error: it must read the verdict back, not leave the call waiting for ever.
+    owner.store.loseReplyNext('setIfAbsent');
+    expect(await other.agent.answer(form.id, conv('ada'), { action: 'submit', values })).toEqual({
+      ok: true,
+    });
+    await turn;
+    expect(owner.surface.texts('ada').filter((t) => /T-\d+/.test(t))).toHaveLength(1);
+  }, 15_000);
+});
