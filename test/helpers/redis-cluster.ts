@@ -114,6 +114,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       ...['--port', String(port), '--bind', HOST, '--cluster-enabled', 'yes'],
       ...['--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir],
       ...['--save', '', '--appendonly', 'no', '--cluster-node-timeout', String(nodeTimeoutMs)],
+      // A replica's first sync starts at once rather than after the default 5 s pause.
+      ...['--repl-diskless-sync-delay', '0'],
     ]);
     children.set(port, child);
     await waitForRedis(`redis://${HOST}:${port}`, child);
