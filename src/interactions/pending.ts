@@ -115,20 +115,6 @@ export class PendingStore {
   async restore(record: PendingInteraction, now: number): Promise<void> {
     await this.store.set(pendingKey(record.id), this.encode(record), Math.max(1_000, record.expiresAt - now));
     await this.store.delete(`done:{${record.id}}`);
-    await this.unclaim(record.id);
-  }
-
-  /**
-   * Claims the right to answer: of two submits (double click, replayed delivery, two processes),
-   * only the first claim succeeds. A claim is released when the answer is refused after all.
-   */
-  claim(id: string): Promise<boolean> {
-    if (!isPlausibleId(id)) return Promise.resolve(false);
-    return this.store.setIfAbsent(`claim:{${id}}`, '1', this.ttlMs + 60_000);
-  }
-
-  unclaim(id: string): Promise<void> {
-    return this.store.delete(`claim:{${id}}`);
   }
 
   tombstone(id: string): Promise<Tombstone | undefined> {
@@ -151,10 +137,10 @@ export class PendingStore {
 
 /**
  * A store key about interaction `id`. Every key about one interaction — the record, its
- * tombstone, its claim, the turn paused on it — carries the hash tag `{id}`, so they share a
+ * tombstone, the turn paused on it — carries the hash tag `{id}`, so they share a
  * Redis Cluster slot and can change in one atomic step.
  */
-export function keyFor(kind: 'pending' | 'done' | 'claim' | 'turn', id: string): string {
+export function keyFor(kind: 'pending' | 'done' | 'turn', id: string): string {
   return `${kind}:{${id}}`;
 }
 
