@@ -13,6 +13,11 @@ import type { Store } from '../store/index.js';
 import type { FormContent } from './form.js';
 import { keyFor, newId, type PendingInteraction, type PendingStore } from './pending.js';
 
+/**
+ * How long an acknowledgement verdict is kept at the least (ms). A "too late" verdict is kept
+ * until the form itself would have expired, plus this: an owner frozen for minutes (SIGSTOP, a
+ * paused VM) that wakes while its call still waits must find the "too late", not an empty key.
+ */
 const ACK_TTL_MS = 60_000;
 
 /**
@@ -132,7 +137,8 @@ export class Delivery {
       await pending.restore(taken, now()).catch(() => undefined);
       throw err;
     }
-    return (await this.acknowledged(relay.ack, publish)) ? 'delivered' : 'expired';
+    const verdictTtlMs = Math.max(ACK_TTL_MS, record.expiresAt - now() + ACK_TTL_MS);
+    return (await this.acknowledged(relay.ack, publish, verdictTtlMs)) ? 'delivered' : 'expired';
   }
 
   /**
@@ -143,7 +149,11 @@ export class Delivery {
    * keeps nothing, and the owner may be between two subscriptions (on a Redis Cluster, for a
    * moment after a failover moves its channel's slot). The owner takes a relay once, by its ack.
    */
-  private async acknowledged(ack: string, republish: () => Promise<unknown>): Promise<boolean> {
+  private async acknowledged(
+    ack: string,
+    republish: () => Promise<unknown>,
+    verdictTtlMs: number,
+  ): Promise<boolean> {
     const { store } = this.options;
     const until = Date.now() + RELAY_ACK_MS;
     let repeatAt = Date.now() + RELAY_REPEAT_MS;
@@ -155,7 +165,7 @@ export class Delivery {
       }
       await new Promise((r) => setTimeout(r, ACK_POLL_MS));
     }
-    if (await store.setIfAbsent(ack, 'late', ACK_TTL_MS)) return false;
+    if (await store.setIfAbsent(ack, 'late', verdictTtlMs)) return false;
     return (await store.get(ack)) === 'ok';
   }
 

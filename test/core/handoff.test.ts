@@ -2,6 +2,7 @@
  * Taking an answer and handing it on lose nothing when the store fails at any step: the person is
  * told to try again (nothing consumed), and the retry goes through, once.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent.js';
 import { silentLogger } from '../../src/logger.js';
@@ -148,5 +149,30 @@ describe('a relay the owner misses', () => {
     });
     await turn;
     expect(owner.surface.texts('ada').filter((t) => /T-\d+/.test(t))).toHaveLength(1);
+  }, 15_000);
+
+  it('that never comes back in time leaves a "too late" that outlives the form, so an owner waking later cannot take it', async () => {
+    // A frozen owner (SIGSTOP, a paused VM) reads the relay when it wakes: if the verdict key
+    // had expired by then, its "got it" would win and the tool would run an answer the person
+    // was told had expired.
+    const prefix = testKeyPrefix('relay-late-ttl');
+    const owner = await processOn(prefix, 'legacy');
+    const other = await processOn(prefix, 'legacy');
+    void owner.agent.message(conv('ivo'), '/call demo__create_ticket_v2 {"initial_description":"Frozen"}');
+    const form = await owner.surface.waitFor('ivo', 'form');
+    owner.store.missNext(`proc:${owner.agent.processId}`, 1_000);
+    const reply = await other.agent.answer(form.id, conv('ivo'), { action: 'submit', values });
+    expect(reply).toMatchObject({ ok: false });
+    const raw = new Redis(redisUrl());
+    try {
+      const keys = await raw.keys(`${prefix}relay-ack:*`);
+      expect(keys).toHaveLength(1);
+      const key = keys[0] as string;
+      expect(await raw.get(key)).toBe('late');
+      // The form's lifetime (PENDING_TTL_SECONDS, 10 minutes by default) is still ahead.
+      expect(await raw.pttl(key)).toBeGreaterThan(9 * 60_000);
+    } finally {
+      raw.disconnect();
+    }
   }, 15_000);
 });
