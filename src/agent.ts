@@ -9,7 +9,7 @@ import type { SignInOutcome, SignInService } from './auth/signin.js';
 import { Commands, HELP, parseCommand } from './commands.js';
 import type { ServerConfig } from './config.js';
 import { type Actor, type Conversation, sessionKey } from './conversation.js';
-import { describeError, toParleyError } from './errors.js';
+import { describeError, ParleyError, toParleyError } from './errors.js';
 import { ServerFeatures } from './features.js';
 import { FeedbackStore } from './feedback.js';
 import { type HomeModel, HomeReader } from './home.js';
@@ -35,7 +35,7 @@ import { McpPool } from './mcp/pool.js';
 import { metrics } from './observability/metrics.js';
 import { withSpan } from './observability/tracing.js';
 import { SessionStore } from './sessions.js';
-import type { Store } from './store/index.js';
+import type { Sealer, Store } from './store/index.js';
 import type { ChatSurface } from './surface.js';
 import { ToolCalls } from './tools/calls.js';
 import { ToolCatalog } from './tools/catalog.js';
@@ -76,6 +76,12 @@ export interface AgentOptions {
   vision?: boolean;
   /** Per-person OAuth sign-in (src/auth): providers for the pool, sign-in links, /login etc. */
   signIn?: SignInService | undefined;
+  /**
+   * Seals pending interactions at rest (their links are usable URLs). Default: the sign-in
+   * service's, which must be this one when both are given (it writes sign-in links the agent
+   * reads). Without either, records stay in clear: only for an in-memory store.
+   */
+  sealer?: Sealer | undefined;
   /** How long a process may miss its heartbeat before its running turns count as cut off (ms). */
   turnLeaseMs?: number;
   /** Fair use per person and per workspace (turns/limits.ts); unlimited when absent. */
@@ -115,7 +121,13 @@ export class Agent implements ParleyInbound {
     this.now = options.now ?? Date.now;
     this.processId = options.processId ?? randomBytes(6).toString('hex');
     const now = this.now;
-    this.pending = new PendingStore(store, options.pendingTtlMs ?? 15 * 60_000);
+    if (options.sealer && options.signIn && options.sealer !== options.signIn.sealer)
+      throw new ParleyError(
+        'config_invalid',
+        'The agent and the sign-in service must seal with the same key (pass the sign-in service’s sealer, or none).',
+      );
+    const sealer = options.sealer ?? options.signIn?.sealer;
+    this.pending = new PendingStore(store, options.pendingTtlMs ?? 15 * 60_000, sealer, logger);
     const sessions = new SessionStore(store, {
       maxTurns: options.historyMaxTurns ?? 20,
       tokenBudget: options.historyTokenBudget ?? 8000,

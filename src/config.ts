@@ -78,11 +78,15 @@ export const envSchema = z.object({
   RATE_LIMIT_PERSON_PER_MINUTE: int(0),
   RATE_LIMIT_WORKSPACE_PER_MINUTE: int(0),
   RATE_LIMIT_TOKENS_PER_PERSON_PER_HOUR: int(0),
-  /** Sign-in: encrypts stored tokens (≥ 16 characters). Unset, one is generated into PARLEY_SECRET_FILE. */
+  /**
+   * Seals everything usable Parley stores — sign-in tokens, pending and short links, Slack response
+   * URLs, Discord interaction tokens (≥ 16 characters). Unset, one is generated into
+   * PARLEY_SECRET_FILE (a single process only: a shared Redis requires it).
+   */
   PARLEY_SECRET: optionalString.refine((v) => v === undefined || v.length >= MIN_SECRET_LENGTH, {
     message: `use at least ${MIN_SECRET_LENGTH} characters`,
   }),
-  /** Sign-in: where the generated secret is kept when PARLEY_SECRET is unset (mode 0600). */
+  /** Where the generated secret is kept when PARLEY_SECRET is unset (mode 0600). */
   PARLEY_SECRET_FILE: z.string().trim().min(1).default(DEFAULT_SECRET_FILE),
   /** Sign-in: Parley's client ID metadata document, when not served at PUBLIC_BASE_URL (https only). */
   PARLEY_CLIENT_METADATA_URL: z

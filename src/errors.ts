@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'auth_required'
   /** A sign-in (any kind) failed in a way the person or an admin must act on. */
   | 'auth_failed'
+  /** A sealed record in the store failed its check (changed, or sealed with another secret). */
+  | 'sealed_unreadable'
   | 'internal';
 
 export class ParleyError extends Error {

@@ -9,11 +9,16 @@ import express, { type Express } from 'express';
 import { digest, SecretBox } from './auth/crypto.js';
 import { newId } from './interactions/pending.js';
 import type { Logger } from './logger.js';
-import type { Store } from './store/index.js';
+import { type Sealer, type Store, UNREADABLE_SENTENCE } from './store/index.js';
 
 export interface HttpServerOptions {
   store: Store;
   logger: Logger;
+  /**
+   * Seals short links a second time with the deployment's key (PARLEY_SECRET), like everything
+   * else usable in the store. Without it they are sealed only with their own id.
+   */
+  sealer?: Sealer | undefined;
   /** How the outside world reaches this server; a function when the port is known only later. */
   publicBaseUrl: string | (() => string);
 }
@@ -63,6 +68,10 @@ export class ParleyHttpServer {
     });
     app.get('/l/:id', async (req, res) => {
       const target = await this.openShortLink(req.params.id).catch(() => undefined);
+      if (target === 'unreadable') {
+        res.status(400).type('text/plain').send(UNREADABLE_SENTENCE);
+        return;
+      }
       if (!target) {
         res.status(404).type('text/plain').send('This link has expired. Ask Parley again for a fresh one.');
         return;
@@ -75,19 +84,34 @@ export class ParleyHttpServer {
   /**
    * Stores a long URL and returns a short `/l/:id` URL on this server. The store keeps the URL
    * sealed with a key derived from the id, under the id's SHA-256: without the short link in hand
-   * (it goes only to the person), nothing in the store opens to a usable URL.
+   * (it goes only to the person), nothing in the store opens to a usable URL. With a sealer, that
+   * is sealed again with the deployment's key, so the link alone doesn't open a copy of the store.
    */
   async shortLink(url: string, ttlMs: number): Promise<string> {
     const id = newId();
-    await this.options.store.set(shortLinkKey(id), new SecretBox(id).seal(url, SHORT_LINK_AAD), ttlMs);
+    const key = shortLinkKey(id);
+    const inner = new SecretBox(id).seal(url, SHORT_LINK_AAD);
+    const { sealer } = this.options;
+    await this.options.store.set(key, sealer ? sealer.seal(inner, key) : inner, ttlMs);
     const base = this.options.publicBaseUrl;
     return `${typeof base === 'function' ? base() : base}/l/${id}`;
   }
 
-  private async openShortLink(id: string): Promise<string | undefined> {
+  /** The URL behind a short link; undefined when unknown or expired, 'unreadable' when tampered. */
+  private async openShortLink(id: string): Promise<string | 'unreadable' | undefined> {
     if (!/^[A-Za-z0-9_-]{16,64}$/.test(id)) return undefined;
-    const sealed = await this.options.store.get(shortLinkKey(id));
-    return sealed === undefined ? undefined : new SecretBox(id).open(sealed, SHORT_LINK_AAD);
+    const key = shortLinkKey(id);
+    const stored = await this.options.store.get(key);
+    if (stored === undefined) return undefined;
+    const { sealer } = this.options;
+    const inner = sealer ? sealer.open(stored, key) : stored;
+    const url = inner === undefined ? undefined : new SecretBox(id).open(inner, SHORT_LINK_AAD);
+    if (url !== undefined) return url;
+    this.options.logger.warn(
+      { code: 'sealed_unreadable' },
+      'a short link’s sealed record could not be opened (changed by someone, or sealed with a secret this process lacks: check PARLEY_SECRET and PARLEY_SECRET_PREVIOUS); refused',
+    );
+    return 'unreadable';
   }
 
   listen(port: number, host: string): Promise<number> {

@@ -3,25 +3,16 @@
  * neutral messages out — and asks forms field by field. It reads one line per input, so it works
  * the same typed by a person or piped from a script.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { followSignInLink } from '../../src/auth/headless.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
 import type { AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import { fieldRecord } from '../../src/interactions/form.js';
-import type {
-  ChatSurface,
-  ConfirmView,
-  FormView,
-  LinkView,
-  OutboundFile,
-  OutboundMessage,
-} from '../../src/surface.js';
+import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } from '../../src/surface.js';
 import { unlinked } from '../../src/text.js';
 import { answerValue, fieldHelp, fieldPrompt } from './fields.js';
+import { ConsoleFiles } from './files.js';
 import { renderMarkdown } from './markdown.js';
 
 /** The core as the console needs it: the inbound port, and a way to wait for a turn to end. */
@@ -67,7 +58,7 @@ export class ConsoleAdapter implements ChatSurface {
   private lineWaiter: ((line: string | undefined) => void) | undefined;
   private ended = false;
   private rl: Interface | undefined;
-  private fileDir: string | undefined;
+  private readonly files: ConsoleFiles;
   /** The form being asked field by field, and how to stop asking when it closes. */
   private filling: { id: string; interrupt?: () => void } | undefined;
   /** A consented link's call is running: a typed `/cancel` stops waiting for it. */
@@ -79,13 +70,14 @@ export class ConsoleAdapter implements ChatSurface {
     const user = config.user ?? 'you';
     this.conversation = { platform: 'console', workspace: 'local', channel: 'terminal', user };
     this.actor = { platform: 'console', workspace: 'local', user };
+    this.files = new ConsoleFiles(config.fileDir);
   }
 
   async post(_conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
       case 'text':
         if (message.text) this.say(message.text);
-        for (const file of message.files ?? []) this.above(`        📎 ${this.save(file)}\n`);
+        for (const file of message.files ?? []) this.above(`        📎 ${this.files.save(file)}\n`);
         return;
       case 'notice':
         this.say(message.text);
@@ -387,20 +379,6 @@ export class ConsoleAdapter implements ChatSurface {
           resolve(CLOSED);
         };
     });
-  }
-
-  /** Saves a file from a tool's result; returns the line that tells the person where it is. */
-  private save(file: OutboundFile): string {
-    try {
-      this.fileDir ??= this.config.fileDir ?? mkdtempSync(join(tmpdir(), 'parley-files-'));
-      // Never overwrite: a second file of the same name gets a number.
-      let path = join(this.fileDir, file.name);
-      for (let n = 2; existsSync(path); n++) path = join(this.fileDir, `${n}-${file.name}`);
-      writeFileSync(path, Buffer.from(file.data, 'base64'), { flag: 'wx', mode: 0o600 });
-      return `${file.kind} (${file.mimeType}) saved to ${path}${file.title ? ` — ${file.title}` : ''}`;
-    } catch (err) {
-      return `${file.name} (${file.mimeType}) could not be saved: ${err instanceof Error ? err.message : String(err)}`;
-    }
   }
 
   private write(text: string): void {

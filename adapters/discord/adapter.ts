@@ -20,7 +20,7 @@ import type { ParleyHttpServer } from '../../src/http.js';
 import type { ParleyInbound } from '../../src/inbound.js';
 import type { Logger } from '../../src/logger.js';
 import { metrics, secondsSince } from '../../src/observability/metrics.js';
-import type { Store } from '../../src/store/index.js';
+import type { Sealer, Store } from '../../src/store/index.js';
 import type { ChatSurface } from '../../src/surface.js';
 import { DiscordInbound } from './inbound.js';
 import { FormPages } from './paging.js';
@@ -33,6 +33,11 @@ export interface DiscordAdapterConfig {
   /** The core: its inbound port, and where the surface is attached. */
   agent: ParleyInbound & { attach(surface: ChatSurface): void };
   store: Store;
+  /**
+   * Seals interaction tokens (and the routes and messages that keep one) before they reach the
+   * store: the deployment's key (PARLEY_SECRET), the same in every process on the store.
+   */
+  sealer: Sealer;
   logger: Logger;
   /** The application id (interaction webhooks). */
   applicationId: string;
@@ -87,7 +92,7 @@ export class DiscordAdapter {
       } satisfies ClientOptions);
     if (config.token) this.client.rest.setToken(config.token);
     this.rest = new DiscordRest(this.client.rest);
-    const state = new DiscordState(config.store, now);
+    const state = new DiscordState(config.store, config.sealer, now, logger);
     this.state = state;
     this.surface = new DiscordSurface({ rest: this.rest, state, logger, http: config.http, now });
     this.inbound = new DiscordInbound({

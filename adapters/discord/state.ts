@@ -3,9 +3,14 @@
  * where a conversation's replies go (its route), the messages that show a pending interaction (so
  * whoever sees it end can edit them), a form's answers between modal pages, thread parents, and
  * marks against handling a message twice.
+ *
+ * Routes and tracked messages hold interaction tokens (each one posts as Parley for 15 minutes)
+ * and the text of private messages (a sign-in link); page answers are what one person typed. All
+ * three are stored only sealed (the core's Sealer port); ids and marks stay plain.
  */
 import { type Conversation, sessionKey } from '../../src/conversation.js';
-import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
+import type { Logger } from '../../src/logger.js';
+import { SealedRecords, type Sealer, type Store } from '../../src/store/index.js';
 import type { InteractionHook } from './rest.js';
 
 /** The `workspace` of a DM conversation (Discord's own name for the user's DM scope). */
@@ -59,15 +64,25 @@ export interface PageState {
 }
 
 export class DiscordState {
+  private readonly routes: SealedRecords;
+  private readonly messages: SealedRecords;
+  private readonly forms: SealedRecords;
+
   constructor(
     private readonly store: Store,
+    sealer: Sealer,
     private readonly now: () => number,
-  ) {}
+    logger?: Logger,
+  ) {
+    this.routes = new SealedRecords(store, sealer, logger, 'Discord route');
+    this.messages = new SealedRecords(store, sealer, logger, 'Discord message');
+    this.forms = new SealedRecords(store, sealer, logger, 'Discord form page');
+  }
 
   /** The conversation's route; its channel (or thread) when none is stored. */
   async route(c: Conversation): Promise<Route> {
     return (
-      (await getJson<Route>(this.store, K.route(c))) ?? { type: 'channel', channelId: c.thread ?? c.channel }
+      (await this.routes.get<Route>(K.route(c))) ?? { type: 'channel', channelId: c.thread ?? c.channel }
     );
   }
 
@@ -83,7 +98,7 @@ export class DiscordState {
     // An interaction's token is useless once it has run out: its route (and the token) go then,
     // and replies fall back to the conversation's channel, as they would after expiry anyway.
     const ttl = route.type === 'interaction' ? Math.max(route.expiresAt - this.now(), 1000) : ROUTE_TTL_MS;
-    return setJson(this.store, K.route(c), route, ttl);
+    return this.routes.set(K.route(c), route, ttl);
   }
 
   /**
@@ -109,9 +124,9 @@ export class DiscordState {
 
   /** Notes a message that shows interaction `id`; `expiresAt` is the interaction's (ms). */
   async track(id: string, ref: MessageRef, content: string, expiresAt: number): Promise<void> {
-    const list = (await getJson<Tracked[]>(this.store, K.msgs(id))) ?? [];
+    const list = (await this.messages.get<Tracked[]>(K.msgs(id))) ?? [];
     list.push({ ref, content });
-    await setJson(this.store, K.msgs(id), list, Math.max(expiresAt - this.now(), 0) + TRACK_GRACE_MS);
+    await this.messages.set(K.msgs(id), list, Math.max(expiresAt - this.now(), 0) + TRACK_GRACE_MS);
   }
 
   /**
@@ -119,18 +134,18 @@ export class DiscordState {
    * interaction, only one edits), with its page answers dropped.
    */
   async takeTracked(id: string): Promise<Tracked[]> {
-    const tracked = (await takeJson<Tracked[]>(this.store, K.msgs(id))) ?? [];
+    const tracked = (await this.messages.take<Tracked[]>(K.msgs(id))) ?? [];
     await this.store.delete(K.form(id));
     return tracked;
   }
 
   async pages(id: string): Promise<PageState> {
-    const state = await getJson<Partial<PageState>>(this.store, K.form(id));
+    const state = await this.forms.get<Partial<PageState>>(K.form(id));
     return { values: state?.values ?? {}, submitted: state?.submitted ?? [] };
   }
 
   async savePages(id: string, state: PageState, expiresAt: number): Promise<void> {
-    await setJson(this.store, K.form(id), state, Math.max(expiresAt - this.now(), 1000));
+    await this.forms.set(K.form(id), state, Math.max(expiresAt - this.now(), 1000));
   }
 
   /** The parent channel of a thread Parley started; undefined for other channels. */

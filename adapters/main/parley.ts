@@ -11,7 +11,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { AuthMock } from '../../auth-mock/server.js';
 import type { DemoMcpServer } from '../../mcp-server/server.js';
 import { Agent } from '../../src/agent.js';
-import { createSignIn, mountSignInRoutes } from '../../src/auth/index.js';
+import { createSecretBox, createSignIn, mountSignInRoutes } from '../../src/auth/index.js';
+import { usesSignIn } from '../../src/auth/provider.js';
 import type { Env } from '../../src/config.js';
 import { ParleyError } from '../../src/errors.js';
 import { ParleyHttpServer } from '../../src/http.js';
@@ -121,7 +122,7 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
   if (storeConfig.kind !== 'memory' && !env.PARLEY_SECRET)
     throw new ParleyError(
       'config_invalid',
-      'Redis is configured but PARLEY_SECRET is not: processes sharing a Redis must seal sign-in tokens with one shared secret, and a generated one would be private to this machine, so the others could not read what it stored. Set PARLEY_SECRET (at least 16 characters) to the same value everywhere.',
+      'Redis is configured but PARLEY_SECRET is not: processes sharing a Redis must seal sign-in tokens, chat reply tokens and links with one shared secret, and a generated one would be private to this machine, so the others could not read what it stored. Set PARLEY_SECRET (at least 16 characters) to the same value everywhere.',
     );
   const systemPrompt = systemPromptFromEnv(env);
   const consoleMode = config.console.PARLEY_CONSOLE || (!slackSettings && !discordSettings);
@@ -203,9 +204,32 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
         ]
       : []),
   ];
-  const signIn = createSignIn({ env, servers: config.servers, store, logger, publicBaseUrl, verifiers });
+  // One sealing key for everything usable that reaches the store (issue 10 §4): sign-in data,
+  // pending links, short links, Slack response URLs, Discord interaction tokens. Made whenever any
+  // of them can be stored where others read it; only the console on the in-memory store with no
+  // sign-in goes without (and so generates no secret file).
+  const needsSealing =
+    config.servers.some(usesSignIn) ||
+    slackSettings !== undefined ||
+    discordSettings !== undefined ||
+    storeConfig.kind !== 'memory';
+  const box = needsSealing ? createSecretBox({ env, logger }) : undefined;
+  const sealerFor = (platform: string) => {
+    if (!box) throw new Error(`internal: ${platform} is configured but no sealing key was made`);
+    return box;
+  };
+  const signIn = createSignIn({
+    env,
+    servers: config.servers,
+    store,
+    logger,
+    publicBaseUrl,
+    verifiers,
+    ...(box && { box }),
+  });
   const agent = new Agent({
     signIn,
+    sealer: box,
     store,
     servers: config.servers,
     logger,
@@ -229,16 +253,24 @@ export async function startParley(options: StartOptions = {}): Promise<RunningPa
     ...(systemPrompt !== undefined && { systemPrompt }),
   });
   metrics.observePool(() => agent.pool.size);
-  const http = new ParleyHttpServer({ store, logger, publicBaseUrl });
+  const http = new ParleyHttpServer({ store, logger, publicBaseUrl, sealer: box });
   // Adapters mount their routes (Slack HTTP mode, Discord interactions) before the server listens.
   const slack: SlackAdapter | undefined = slackSettings
-    ? createSlackAdapter({ agent, store, http, logger: logger.child({ adapter: 'slack' }), ...slackSettings })
+    ? createSlackAdapter({
+        agent,
+        store,
+        sealer: sealerFor('Slack'),
+        http,
+        logger: logger.child({ adapter: 'slack' }),
+        ...slackSettings,
+      })
     : undefined;
   if (slack) agent.attach(slack.surface);
   const discord: DiscordAdapter | undefined = discordSettings
     ? createDiscordAdapter({
         agent,
         store,
+        sealer: sealerFor('Discord'),
         http,
         logger: logger.child({ adapter: 'discord' }),
         ...discordSettings,

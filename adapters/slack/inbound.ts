@@ -29,7 +29,7 @@ import {
 import { ModalChain } from './chain.js';
 import { registerFeedback } from './feedback.js';
 import { registerShortcuts } from './shortcuts.js';
-import { keys, PLATFORM, RESPONSE_URL_TTL_MS, type SlackSurface } from './surface.js';
+import { keys, PLATFORM, type SlackSurface } from './surface.js';
 
 export interface InboundOptions {
   app: App;
@@ -181,7 +181,7 @@ export function registerInbound(o: InboundOptions): void {
       user: command.user_id,
     };
     // Kept for channels the bot can't post in (see SlackSurface.send).
-    await store.set(keys.responseUrl(conversation), command.response_url, RESPONSE_URL_TTL_MS);
+    await surface.rememberCommandResponseUrl(conversation, command.response_url);
     o.run(conversation, text);
   });
 
@@ -331,7 +331,7 @@ export function registerInbound(o: InboundOptions): void {
     await ack({ options: field ? suggestOptions(field, body.value) : [] });
   });
 
-  registerShortcuts({ app, store, dedupeTtlMs: o.dedupeTtlMs, run: o.run });
+  registerShortcuts({ app, store, surface, dedupeTtlMs: o.dedupeTtlMs, run: o.run });
   registerFeedback({
     app,
     agent,

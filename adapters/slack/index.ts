@@ -28,7 +28,7 @@ import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import { metrics, secondsSince } from '../../src/observability/metrics.js';
-import type { Store } from '../../src/store/index.js';
+import type { Sealer, Store } from '../../src/store/index.js';
 import { DEFAULT_SLACK_API_URL, DEFAULT_SLACK_COMMAND, type SlackSettings } from './config.js';
 import { WorkGate } from './gate.js';
 import { SlackHome } from './home.js';
@@ -43,6 +43,11 @@ export const SLACK_EVENTS_PATH = '/slack/events';
 export interface SlackAdapterConfig extends SlackSettings {
   agent: Agent;
   store: Store;
+  /**
+   * Seals what could post as Parley (response URLs) before it reaches the store: the deployment's
+   * key (PARLEY_SECRET), the same in every process on the store.
+   */
+  sealer: Sealer;
   /** Parley's HTTP server: HTTP mode mounts `/slack/events` on it; long links get short redirects. */
   http?: ParleyHttpServer | undefined;
   logger: Logger;
@@ -84,6 +89,7 @@ export class SlackAdapter {
     this.slackLog = slackLogger(config.logger);
     this.surface = new SlackSurface({
       store: config.store,
+      sealer: config.sealer,
       logger: config.logger,
       http: config.http,
       track: (p) => this.track(p),

@@ -8,7 +8,7 @@ import type { App, MessageShortcut } from '@slack/bolt';
 import type { Conversation } from '../../src/conversation.js';
 import type { Store } from '../../src/store/index.js';
 import { askAboutText } from '../../src/text.js';
-import { keys, PLATFORM, RESPONSE_URL_TTL_MS } from './surface.js';
+import { keys, PLATFORM, type SlackSurface } from './surface.js';
 
 /** The shortcut's callback_id (manifest.yml `shortcuts`). */
 export const ASK_ABOUT_CALLBACK = 'parley_ask_about';
@@ -16,6 +16,8 @@ export const ASK_ABOUT_CALLBACK = 'parley_ask_about';
 export interface ShortcutOptions {
   app: App;
   store: Store;
+  /** Keeps the shortcut's response_url (sealed). */
+  surface: SlackSurface;
   dedupeTtlMs: number;
   run: (conversation: Conversation, text: string) => void;
 }
@@ -31,7 +33,7 @@ export function registerShortcuts(o: ShortcutOptions): void {
       user: shortcut.user.id,
     };
     // Kept for channels the bot can't post in (see SlackSurface.send).
-    await o.store.set(keys.responseUrl(conversation), shortcut.response_url, RESPONSE_URL_TTL_MS);
+    await o.surface.rememberCommandResponseUrl(conversation, shortcut.response_url);
     o.run(conversation, askAboutText(shortcut.message.text ?? ''));
   });
 }

@@ -8,7 +8,9 @@
  * - a channel without a thread (the slash command): everything ephemeral to the person.
  *
  * State every process needs lives in the store: the "working" placeholder per session, and per
- * interaction the message that offered it, so whichever process sees it end can rewrite it.
+ * interaction the message that offered it, so whichever process sees it end can rewrite it. What
+ * could post as Parley — a `response_url`, and the message records that keep one — is stored only
+ * sealed (the core's Sealer port), so a copy of the store can't.
  */
 import type { webApi } from '@slack/bolt';
 import type { Actor, Conversation } from '../../src/conversation.js';
@@ -16,7 +18,7 @@ import { sessionKey } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
-import { getJson, type Store, setJson, takeJson } from '../../src/store/index.js';
+import { getJson, SealedRecords, type Sealer, type Store, setJson, takeJson } from '../../src/store/index.js';
 import type {
   ChatSurface,
   FormView,
@@ -98,6 +100,8 @@ function deliveryFor(c: Conversation): Delivery {
 
 export interface SlackSurfaceOptions {
   store: Store;
+  /** Seals response URLs and the message records holding one (the deployment's PARLEY_SECRET). */
+  sealer: Sealer;
   logger: Logger;
   http?: ParleyHttpServer | undefined;
   /** Background work (message rewrites) is tracked so tests and shutdown can wait for it. */
@@ -118,9 +122,20 @@ export class SlackSurface implements ChatSurface, StreamHost {
   private readonly streamed: SlackStreams;
   /** Set by the adapter to its App Home (home.ts), which re-publishes a person's home. */
   onHomeChanged: ((actor: Actor) => void) | undefined;
+  /** Per interaction, the message that offered it (with a response_url once one is known). */
+  private readonly refs: SealedRecords;
+  /** Per session, the last slash command's or shortcut's response_url. */
+  private readonly responseUrls: SealedRecords;
 
   constructor(private readonly options: SlackSurfaceOptions) {
     this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.refs = new SealedRecords(options.store, options.sealer, options.logger, 'Slack message');
+    this.responseUrls = new SealedRecords(
+      options.store,
+      options.sealer,
+      options.logger,
+      'Slack response_url',
+    );
     this.streamed = new SlackStreams(this, options.logger, options.streamIntervalMs);
   }
 
@@ -258,7 +273,7 @@ export class SlackSurface implements ChatSurface, StreamHost {
   /** Rewrites an interaction's message to say how it ended; buttons go away. */
   async close(id: string, outcome: InteractionOutcome, viaResponseUrl?: string): Promise<void> {
     // Taken in one step: of two processes that see the interaction end, only one rewrites it.
-    const ref = await takeJson<MessageRef>(this.options.store, keys.ref(id));
+    const ref = await this.refs.take<MessageRef>(keys.ref(id));
     if (!ref) return;
     const responseUrl = viaResponseUrl ?? ref.responseUrl;
     const msg = closedMessage(ref.headline, outcome);
@@ -268,15 +283,23 @@ export class SlackSurface implements ChatSurface, StreamHost {
       await this.respond(responseUrl, { ...msg, replace_original: true });
     } else {
       // An ephemeral message nobody has clicked: a later click's response_url can still rewrite it.
-      await setJson(this.options.store, keys.ref(id), ref, REF_TTL_MS);
+      await this.refs.set(keys.ref(id), ref, REF_TTL_MS);
     }
   }
 
   /** Notes the response_url of a click on an ephemeral message, the only way to rewrite it later. */
   async rememberResponseUrl(id: string, responseUrl: string): Promise<void> {
-    const ref = await getJson<MessageRef>(this.options.store, keys.ref(id));
+    const ref = await this.refs.get<MessageRef>(keys.ref(id));
     if (!ref || ref.ts) return;
-    await setJson(this.options.store, keys.ref(id), { ...ref, responseUrl }, REF_TTL_MS);
+    await this.refs.set(keys.ref(id), { ...ref, responseUrl }, REF_TTL_MS);
+  }
+
+  /**
+   * Keeps a slash command's or shortcut's response_url for the session (sealed, for its 30
+   * minutes): the way to reach the person in a channel the bot can't post in.
+   */
+  rememberCommandResponseUrl(c: Conversation, responseUrl: string): Promise<void> {
+    return this.responseUrls.set(keys.responseUrl(c), responseUrl, RESPONSE_URL_TTL_MS);
   }
 
   /** A short note only the person sees, where the conversation is (ephemeral; plain in a DM). */
@@ -413,7 +436,7 @@ export class SlackSurface implements ChatSurface, StreamHost {
     }
     if (!ts) ts = await this.send(c, msg, ephemeral);
     const ref: MessageRef = { channel: c.channel, headline, ...(ts && { ts }) };
-    await setJson(this.options.store, keys.ref(id), ref, REF_TTL_MS);
+    await this.refs.set(keys.ref(id), ref, REF_TTL_MS);
   }
 
   /** Rewrites the "working" placeholder in place; false (logged) when Slack refuses, to post anew. */
@@ -459,7 +482,7 @@ export class SlackSurface implements ChatSurface, StreamHost {
       const code = (err as { data?: { error?: string } }).data?.error;
       const url =
         code === 'channel_not_found' || code === 'not_in_channel'
-          ? await this.options.store.get(keys.responseUrl(c))
+          ? await this.responseUrls.get<string>(keys.responseUrl(c))
           : undefined;
       if (!url) throw err;
       await this.respond(url, { text: msg.text, ...blocks, replace_original: false });

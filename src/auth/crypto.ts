@@ -1,10 +1,12 @@
 /**
- * Encryption at rest for sign-in state (tokens, client secrets, PKCE verifiers). AES-256-GCM with
- * a key derived from PARLEY_SECRET; every value is bound to the store key it is written under
- * (additional authenticated data), so a ciphertext copied to another person's key does not
- * decrypt there.
+ * Encryption at rest for sign-in state (tokens, client secrets, PKCE verifiers) and for every other
+ * value a reader of the store could use (chat reply tokens, pending links: the {@link Sealer}
+ * port). AES-256-GCM with a key derived from PARLEY_SECRET; every value is bound to the store key
+ * it is written under (additional authenticated data), so a ciphertext copied to another person's
+ * key does not decrypt there.
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import type { Sealer } from '../store/sealed.js';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -23,7 +25,7 @@ function deriveKey(secret: string): Buffer {
  * Seals with one 256-bit key; opens with it or with the keys of previous secrets (rotation:
  * PARLEY_SECRET_PREVIOUS), so values sealed before a rotation stay readable until re-sealed.
  */
-export class SecretBox {
+export class SecretBox implements Sealer {
   readonly #key: Buffer;
   readonly #previous: Buffer[];
 

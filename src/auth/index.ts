@@ -1,10 +1,11 @@
 /** Sign-in (OAuth for MCP servers, per chat user). See signin.ts for the shape of it. */
 export { SecretBox } from './crypto.js';
 export { type CookieJar, type FollowOptions, type FollowResult, followSignInLink } from './headless.js';
-export { isSignInRequired, type OAuthServerConfig } from './provider.js';
+export type { OAuthServerConfig } from './provider.js';
 export { mountSignInRoutes, type SignInRoutesDeps } from './routes.js';
 export { loadSignInSecret, type SignInSecret } from './secret.js';
-export { type CreateSignInOptions, createSignIn } from './setup.js';
+export { type CreateSignInOptions, createSecretBox, createSignIn } from './setup.js';
+export { isSignInRequired } from './sign-in-errors.js';
 export {
   type CallbackResult,
   type SignInOutcome,

@@ -1,8 +1,9 @@
 /**
- * Where the sign-in encryption key comes from. PARLEY_SECRET wins; otherwise the embedded default
- * keeps a generated secret in a file (`.parley/secret` in the working directory, mode 0600) and
- * says where, so tokens stay readable across restarts without anyone having to configure a key.
- * The secret itself is never logged.
+ * Where Parley's sealing key comes from (sign-in tokens, chat reply tokens, pending links: see
+ * setup.ts). PARLEY_SECRET wins; otherwise the embedded default keeps a generated secret in a file
+ * (`.parley/secret` in the working directory, mode 0600) and says where, so what was sealed stays
+ * readable across restarts without anyone having to configure a key. The secret itself is never
+ * logged.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -58,7 +59,7 @@ export function loadSignInSecret(options: {
   }
   options.logger?.warn(
     { path },
-    'generated a sign-in secret (encrypts stored tokens); keep this file, or set PARLEY_SECRET, or everyone must sign in again',
+    'generated Parley’s secret (seals stored sign-in tokens, chat reply tokens and links); keep this file, or set PARLEY_SECRET, or everyone must sign in again. Processes sharing a store need one PARLEY_SECRET instead',
   );
   return { secret, source: 'generated', path };
 }

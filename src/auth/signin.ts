@@ -23,13 +23,9 @@ import { digest, SecretBox } from './crypto.js';
 import { signInFailure } from './failure.js';
 import {
   isOAuthServer,
-  noClientRegistrationError,
   type OAuthServerConfig,
   type ProviderContext,
-  SignInBusyError,
-  SignInRequiredError,
   StoreOAuthProvider,
-  signInBusyMessage,
 } from './provider.js';
 import {
   ClientCredentialsOAuthProvider,
@@ -41,6 +37,12 @@ import {
   idpSignIn,
   isEnterpriseServer,
 } from './service.js';
+import {
+  noClientRegistrationError,
+  SignInBusyError,
+  SignInRequiredError,
+  signInBusyMessage,
+} from './sign-in-errors.js';
 import { browserBound, type PlatformVerifier, parseIdentity, START_PATH } from './start.js';
 import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
@@ -49,10 +51,15 @@ export const CLIENT_METADATA_PATH = '/oauth/client-metadata.json';
 
 export interface SignInServiceOptions {
   store: Store;
-  /** PARLEY_SECRET (or the generated one): the key for tokens at rest. */
-  secret: string;
+  /**
+   * PARLEY_SECRET (or the generated one): the key for tokens at rest. Or give `box`, built from
+   * it once for the whole deployment (the composition root shares it with the adapters).
+   */
+  secret?: string;
   /** PARLEY_SECRET_PREVIOUS: still opens what it sealed, which is then sealed again with `secret`. */
   previousSecrets?: string[];
+  /** The sealing key, instead of `secret` and `previousSecrets`. */
+  box?: SecretBox;
   servers: ServerConfig[];
   /** Parley's public URL; a function when it is known only once the HTTP server listens. */
   publicBaseUrl: string | (() => string);
@@ -119,6 +126,8 @@ export type SignInRequest = { ok: true; view: LinkView; resent: boolean } | { ok
 
 export class SignInService {
   readonly vault: SignInVault;
+  /** What seals sign-in data and the pending sign-in links (the agent reads them with it too). */
+  readonly sealer: SecretBox;
   private readonly options: SignInServiceOptions;
   private readonly pending: PendingStore;
   private readonly now: () => number;
@@ -129,13 +138,15 @@ export class SignInService {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.flowTtlMs = options.flowTtlMs ?? 15 * 60_000;
-    this.vault = new SignInVault(
-      options.store,
-      new SecretBox(options.secret, options.previousSecrets),
-      options.logger,
-      this.now,
-    );
-    this.pending = new PendingStore(options.store, this.flowTtlMs);
+    if (!options.box && options.secret === undefined)
+      throw new ParleyError(
+        'config_invalid',
+        'Sign-in needs a secret to seal what it stores (PARLEY_SECRET).',
+      );
+    this.sealer = options.box ?? new SecretBox(options.secret as string, options.previousSecrets);
+    this.vault = new SignInVault(options.store, this.sealer, options.logger, this.now);
+    // Sign-in links are pending interactions like any other, kept sealed: each is a usable start link.
+    this.pending = new PendingStore(options.store, this.flowTtlMs, this.sealer, options.logger);
   }
 
   get publicBaseUrl(): string {

@@ -34,7 +34,7 @@ export interface AnswerDeskOptions {
 }
 
 export class AnswerDesk {
-  /** In-memory claims on interactions this process showed (see {@link claim}). */
+  /** Interactions whose answer this process is handing on (see {@link claim}). */
   private readonly claimed = new Set<string>();
 
   constructor(private readonly o: AnswerDeskOptions) {}
@@ -56,7 +56,7 @@ export class AnswerDesk {
       const { record } = found;
       const decision = decide(record, answer);
       if ('ok' in decision) return decision;
-      if (!(await this.claim(id))) return refuse('used', SENTENCES.used);
+      if (!this.claim(id)) return refuse('used', SENTENCES.used);
       return {
         ok: true,
         deliver: async () => {
@@ -112,28 +112,27 @@ export class AnswerDesk {
       return decision.url ? { ok: true, url: decision.url } : { ok: true };
     } catch (err) {
       // Nothing was consumed (or it was put back): the person may answer again.
-      await this.unclaim(record.id);
+      this.unclaim(record.id);
       return this.unavailable(err);
     }
   }
 
   /**
-   * The once-only claim. For an interaction this process showed, in memory: no store round trip
-   * before Slack's 3-second ack (a submit that reaches another process is still refused there by
-   * the atomic take). Otherwise in the store, so two processes can't both accept it.
+   * The once-only claim, in this process's memory: of two submits reaching this process (a double
+   * click, a replayed delivery), the second is refused at once, with no store round trip before
+   * Slack's 3-second ack. Across processes the atomic take decides (the loser hears "already
+   * answered" from `deliver`). Not in the store: a claim written there outlives a hand-off that
+   * failed when its release failed too — as both do while a Redis master dies — and would then
+   * refuse every retry with "already answered" although nothing was.
    */
-  private async claim(id: string): Promise<boolean> {
-    if (this.o.presenter.knownRecord(id)) {
-      if (this.claimed.has(id)) return false;
-      this.claimed.add(id);
-      return true;
-    }
-    return this.o.pending.claim(id);
+  private claim(id: string): boolean {
+    if (this.claimed.has(id)) return false;
+    this.claimed.add(id);
+    return true;
   }
 
-  private async unclaim(id: string): Promise<void> {
-    if (this.claimed.delete(id)) return;
-    await this.o.pending.unclaim(id).catch(() => undefined);
+  private unclaim(id: string): void {
+    this.claimed.delete(id);
   }
 
   private async find(

@@ -13,6 +13,11 @@ import type { Store } from '../store/index.js';
 import type { FormContent } from './form.js';
 import { keyFor, newId, type PendingInteraction, type PendingStore } from './pending.js';
 
+/**
+ * How long an acknowledgement verdict is kept at the least (ms). A "too late" verdict is kept
+ * until the form itself would have expired, plus this: an owner frozen for minutes (SIGSTOP, a
+ * paused VM) that wakes while its call still waits must find the "too late", not an empty key.
+ */
 const ACK_TTL_MS = 60_000;
 
 /**
@@ -40,6 +45,8 @@ export type HandOff = 'delivered' | 'used' | 'expired';
 /** How long a relayed answer may wait for its owner's acknowledgement (ms). */
 export const RELAY_ACK_MS = 2_000;
 const ACK_POLL_MS = 20;
+/** How long an unacknowledged relay waits before it is published again (ms). */
+const RELAY_REPEAT_MS = 250;
 
 interface Relay {
   id: string;
@@ -122,29 +129,43 @@ export class Delivery {
     if (route.processId === this.options.processId)
       return this.resolveWaiter(record.id, resolution) ? 'delivered' : 'expired';
     const relay: Relay = { id: record.id, resolution, ack: `relay-ack:${newId()}` };
+    const publish = () => this.options.store.publish(`proc:${route.processId}`, JSON.stringify(relay));
     try {
-      await this.options.store.publish(`proc:${route.processId}`, JSON.stringify(relay));
+      await publish();
     } catch (err) {
       // Nothing reached the owner: put the answer back, so the person can send it again.
       await pending.restore(taken, now()).catch(() => undefined);
       throw err;
     }
-    return (await this.acknowledged(relay.ack)) ? 'delivered' : 'expired';
+    const verdictTtlMs = Math.max(ACK_TTL_MS, record.expiresAt - now() + ACK_TTL_MS);
+    return (await this.acknowledged(relay.ack, publish, verdictTtlMs)) ? 'delivered' : 'expired';
   }
 
   /**
    * Waits for the owner's acknowledgement of a published relay; false when none comes in time.
    * The receiver count of the publish is not trusted (a frozen process counts; a cluster counts
-   * one node). A failed poll is retried: the owner may have acknowledged meanwhile.
+   * one node). A failed poll is retried: the owner may have acknowledged meanwhile. While no
+   * acknowledgement has come, the relay is published again every {@link RELAY_REPEAT_MS}: pub/sub
+   * keeps nothing, and the owner may be between two subscriptions (on a Redis Cluster, for a
+   * moment after a failover moves its channel's slot). The owner takes a relay once, by its ack.
    */
-  private async acknowledged(ack: string): Promise<boolean> {
+  private async acknowledged(
+    ack: string,
+    republish: () => Promise<unknown>,
+    verdictTtlMs: number,
+  ): Promise<boolean> {
     const { store } = this.options;
     const until = Date.now() + RELAY_ACK_MS;
+    let repeatAt = Date.now() + RELAY_REPEAT_MS;
     while (Date.now() < until) {
       if ((await store.get(ack).catch(() => undefined)) === 'ok') return true;
+      if (Date.now() >= repeatAt) {
+        repeatAt = Date.now() + RELAY_REPEAT_MS;
+        await republish().catch(() => undefined);
+      }
       await new Promise((r) => setTimeout(r, ACK_POLL_MS));
     }
-    if (await store.setIfAbsent(ack, 'late', ACK_TTL_MS)) return false;
+    if (await store.setIfAbsent(ack, 'late', verdictTtlMs)) return false;
     return (await store.get(ack)) === 'ok';
   }
 
@@ -156,16 +177,33 @@ export class Delivery {
       this.options.logger.warn({ err: describeError(err) }, 'bad relayed answer');
       return;
     }
-    void this.acknowledge(message).catch((err: unknown) =>
-      this.options.logger.warn({ err: describeError(err) }, 'could not acknowledge a relayed answer'),
-    );
+    void this.acknowledge(message);
   }
 
+  /**
+   * Takes a relayed answer once: the waiting call gets it if this process's "got it" won the ack
+   * key, and `cancel` if the sender's "too late" did. The decision is read from the store, not
+   * from which write this process saw succeed, so a repeat of the relay, or a write whose reply
+   * was lost (a Redis failover), reaches the same verdict; the store is asked again until it
+   * answers, for as long as the call waits.
+   */
   private async acknowledge({ id, resolution, ack }: Relay): Promise<void> {
-    if (!this.waiters.has(id)) return; // not ours any more: the sender's timeout tells the truth
-    if (await this.options.store.setIfAbsent(ack, 'ok', ACK_TTL_MS)) this.resolveWaiter(id, resolution);
-    // Too late: the person was told the form expired, so the tool hears the same.
-    else this.resolveWaiter(id, { action: 'cancel' });
+    const { store, logger } = this.options;
+    let told = false;
+    while (this.waiters.has(id)) {
+      try {
+        const verdict = (await store.setIfAbsent(ack, 'ok', ACK_TTL_MS)) ? 'ok' : await store.get(ack);
+        if (verdict === 'ok') this.resolveWaiter(id, resolution);
+        // Too late: the person was told the form expired, so the tool hears the same.
+        else if (verdict === 'late') this.resolveWaiter(id, { action: 'cancel' });
+        else continue; // gone between the two reads (expired): decide again
+        return;
+      } catch (err) {
+        if (!told) logger.warn({ err: describeError(err) }, 'could not acknowledge a relayed answer yet');
+        told = true;
+        await new Promise((r) => setTimeout(r, RELAY_REPEAT_MS));
+      }
+    }
   }
 
   private resolveWaiter(id: string, resolution: Resolution): boolean {

@@ -2,11 +2,16 @@
  * Pending interactions in the store. Each has an unguessable id, a TTL, exactly one owner, and is
  * consumed atomically once: of two submits (double click, replay, two processes), one wins and
  * the other is told it was already answered — a tombstone outlives the record for that.
+ *
+ * Given a {@link Sealer}, records are kept sealed: a pending link holds a usable URL (a person's
+ * sign-in start link, a server's consent URL), and a form what a server asked of one person. A
+ * record that doesn't open is refused with a sentence (`sealed_unreadable`), never acted on.
  */
 import { randomBytes } from 'node:crypto';
 import { type Actor, type Conversation, identityKey, sameActor } from '../conversation.js';
+import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
-import { getJson, type Store, setJson } from '../store/index.js';
+import { getJson, SealedRecords, type Sealer, type Store, unreadableRecord } from '../store/index.js';
 import type { FormSpec } from './form.js';
 
 export type PendingRoute =
@@ -45,10 +50,20 @@ export function newId(): string {
 }
 
 export class PendingStore {
+  private readonly sealed: SealedRecords | undefined;
+
+  /**
+   * Without `sealer` records are kept in clear: only for a store no one else reads (the in-memory
+   * one). The composition root gives one whenever the store is shared or a platform is configured.
+   */
   constructor(
     private readonly store: Store,
     private readonly ttlMs: number,
-  ) {}
+    sealer?: Sealer,
+    logger?: Logger,
+  ) {
+    this.sealed = sealer && new SealedRecords(store, sealer, logger, 'pending interaction');
+  }
 
   get ttl(): number {
     return this.ttlMs;
@@ -59,7 +74,7 @@ export class PendingStore {
     now: number,
   ): Promise<PendingInteraction> {
     const full: PendingInteraction = { ...record, id: newId(), createdAt: now, expiresAt: now + this.ttlMs };
-    await setJson(this.store, pendingKey(full.id), full, this.ttlMs);
+    await this.store.set(pendingKey(full.id), this.encode(full), this.ttlMs);
     // Only for the person's home: an index that failed to take it costs that line, not the form.
     await this.store
       .append(ownerKey(full.conversation), [full.id], OWNER_INDEX_MAX, this.ttlMs)
@@ -69,20 +84,22 @@ export class PendingStore {
 
   /**
    * The person's open interactions, newest first: those still in the store, unexpired, and theirs
-   * (the index is per person, and each record's owner is checked again).
+   * (the index is per person, and each record's owner is checked again). A record that doesn't
+   * open (`sealed_unreadable`) is left out: it can't be answered either.
    */
   async openFor(actor: Actor, now: number): Promise<PendingInteraction[]> {
     const ids = [...new Set(await this.store.range(ownerKey(actor)))].reverse();
-    const records = await Promise.all(ids.map((id) => this.get(id)));
+    const records = await Promise.all(ids.map((id) => this.get(id).catch(() => undefined)));
     return records.filter(
       (r): r is PendingInteraction =>
         r !== undefined && r.expiresAt > now && sameActor(r.conversation, actor),
     );
   }
 
-  get(id: string): Promise<PendingInteraction | undefined> {
-    if (!isPlausibleId(id)) return Promise.resolve(undefined);
-    return getJson<PendingInteraction>(this.store, pendingKey(id));
+  /** The record, undefined when absent; throws `sealed_unreadable` when it fails its check. */
+  async get(id: string): Promise<PendingInteraction | undefined> {
+    if (!isPlausibleId(id)) return undefined;
+    return this.decode(id, await this.store.get(pendingKey(id)));
   }
 
   /** Atomically consumes the record; leaves a tombstone so a replay is told what happened. */
@@ -108,43 +125,42 @@ export class PendingStore {
       value: JSON.stringify(tomb),
       ttlMs: TOMBSTONE_TTL_MS,
     });
-    const record = values?.[0] === undefined ? undefined : parse<PendingInteraction>(values[0]);
+    // Taken even when it doesn't open: an unreadable record is consumed, and refused with a sentence.
+    const record = this.decode(id, values?.[0]);
     if (record) metrics.interaction(record.kind, outcome);
     return record ? { record, taken: values?.slice(1) ?? [] } : undefined;
   }
 
   /** Puts a consumed record back (its answer could not be handed on): it may be answered again. */
   async restore(record: PendingInteraction, now: number): Promise<void> {
-    await setJson(this.store, pendingKey(record.id), record, Math.max(1_000, record.expiresAt - now));
+    await this.store.set(pendingKey(record.id), this.encode(record), Math.max(1_000, record.expiresAt - now));
     await this.store.delete(`done:{${record.id}}`);
-    await this.unclaim(record.id);
-  }
-
-  /**
-   * Claims the right to answer: of two submits (double click, replayed delivery, two processes),
-   * only the first claim succeeds. A claim is released when the answer is refused after all.
-   */
-  claim(id: string): Promise<boolean> {
-    if (!isPlausibleId(id)) return Promise.resolve(false);
-    return this.store.setIfAbsent(`claim:{${id}}`, '1', this.ttlMs + 60_000);
-  }
-
-  unclaim(id: string): Promise<void> {
-    return this.store.delete(`claim:{${id}}`);
   }
 
   tombstone(id: string): Promise<Tombstone | undefined> {
     if (!isPlausibleId(id)) return Promise.resolve(undefined);
     return getJson<Tombstone>(this.store, `done:{${id}}`);
   }
+
+  private encode(record: PendingInteraction): string {
+    return this.sealed ? this.sealed.seal(pendingKey(record.id), record) : JSON.stringify(record);
+  }
+
+  private decode(id: string, raw: string | undefined): PendingInteraction | undefined {
+    if (raw === undefined) return undefined;
+    if (!this.sealed) return parse<PendingInteraction>(raw);
+    const record = this.sealed.open<PendingInteraction>(pendingKey(id), raw);
+    if (!record) throw unreadableRecord('pending interaction');
+    return record;
+  }
 }
 
 /**
  * A store key about interaction `id`. Every key about one interaction — the record, its
- * tombstone, its claim, the turn paused on it — carries the hash tag `{id}`, so they share a
+ * tombstone, the turn paused on it — carries the hash tag `{id}`, so they share a
  * Redis Cluster slot and can change in one atomic step.
  */
-export function keyFor(kind: 'pending' | 'done' | 'claim' | 'turn', id: string): string {
+export function keyFor(kind: 'pending' | 'done' | 'turn', id: string): string {
   return `${kind}:{${id}}`;
 }
 

@@ -15,7 +15,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { noClientRegistrationError } from '../auth/provider.js';
+import { noClientRegistrationError } from '../auth/sign-in-errors.js';
 import type { ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';

@@ -10,6 +10,7 @@ export { instrumentStore } from './instrumented.js';
 export { MemoryStore } from './memory.js';
 export { RedisStore } from './redis.js';
 export { MINIMUM_REDIS_VERSION } from './redis-client.js';
+export { SealedRecords, type Sealer, UNREADABLE_SENTENCE, unreadableRecord } from './sealed.js';
 export * from './store.js';
 
 /**

@@ -41,6 +41,9 @@ declare module 'ioredis' {
   }
 }
 
+/** How often a cluster client re-reads the slot map (ms), so subscriptions follow any switch. */
+export const SLOTS_REFRESH_MS = 2_000;
+
 export interface ClientTuning {
   maxReconnectDelayMs: number;
 }
@@ -102,6 +105,12 @@ export function createRedisClient(topology: RedisTopology, tuning: ClientTuning)
         // One subscriber connection per master for SSUBSCRIBE: delivery on a cluster uses sharded
         // pub/sub, which stays on the shard that owns the channel (Redis 7.0+).
         shardedSubscribers: true,
+        // Re-reads the slot map every 2 s. ioredis re-places its sharded subscribers only when a
+        // slot refresh shows a new owner, and nothing else triggers one after a coordinated
+        // switch (CLUSTER FAILOVER, resharding): the demoted node just drops the subscription
+        // (its SUNSUBSCRIBE push is ignored, ioredis PR #1988 is unmerged) and no command fails.
+        // Without this, a process stops hearing relayed answers until its next MOVED, if any.
+        slotsRefreshInterval: SLOTS_REFRESH_MS,
         // The cluster's own offline queue has no bound: with every node down, a command would wait
         // for ever. The store waits for readiness itself, for a bounded time (see RedisStore).
         enableOfflineQueue: false,

@@ -38,6 +38,10 @@ export interface RedisStoreOptions {
 /** As long as one command may take (`commandTimeout`): a person waits no longer on a cluster. */
 const READY_WAIT_MS = 2_000;
 
+/** Slot-map re-reads after a sharded-subscriber error: this far apart (ms), this many. */
+const REFRESH_GAP_MS = 250;
+const REFRESH_BURST = 4;
+
 const UNAVAILABLE = 'Storage is unavailable right now, so I can’t do that. Please try again in a moment.';
 
 /** See Store.takeTogether: KEYS = the taken keys (+ the mark's), ARGV = count, value, ttl, has-mark. */
@@ -65,6 +69,10 @@ export class RedisStore implements Store {
   /** Set when the server is too old: every operation then fails with this sentence. */
   private unsupported: ParleyError | undefined;
   private lastErrorLog = 0;
+  /** Slot-map re-reads after a subscriber error: the next one, when the last ran, how many left. */
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private lastRefresh = 0;
+  private refreshesLeft = 0;
 
   constructor(options: RedisStoreOptions) {
     const topology: RedisTopology | undefined =
@@ -191,6 +199,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.refreshTimer);
     this.client.disconnect();
     if (this.subscriber !== this.client) this.subscriber?.disconnect();
   }
@@ -254,6 +263,12 @@ export class RedisStore implements Store {
       // The cluster client keeps its sharded subscribers on connections of their own (one per
       // master) and moves them when slots move, so commands and subscriptions share this client.
       this.client.on('smessage', dispatch);
+      // An error on a sharded subscriber connection (ioredis's `nodeError`) — a refused or lost
+      // connection, or the SUNSUBSCRIBE a master pushes when a failover or resharding takes its
+      // slots away — means the slot map may have moved: re-read it now, so the subscriptions
+      // move with it at once rather than at the next periodic refresh (see SLOTS_REFRESH_MS).
+      const cluster = this.client;
+      cluster.on('nodeError', () => this.refreshSlots(cluster));
       this.subscriber = this.client;
     } else {
       // Subscriptions must survive reconnects, so this connection keeps its offline queue.
@@ -263,6 +278,28 @@ export class RedisStore implements Store {
       this.subscriber = sub;
     }
     return this.subscriber;
+  }
+
+  /**
+   * After a sharded-subscriber error, re-reads the cluster's slot map every
+   * {@link REFRESH_GAP_MS}, {@link REFRESH_BURST} times: the node asked may not know of the switch
+   * yet, and ioredis moves the subscriptions only once a re-read shows the new owner. Each error
+   * re-arms the burst; while a master is down its subscriber fails hundreds of times a second,
+   * and this still asks for one re-read per gap.
+   */
+  private refreshSlots(cluster: Cluster): void {
+    this.refreshesLeft = REFRESH_BURST;
+    if (!this.refreshTimer) this.nextRefresh(cluster);
+  }
+
+  private nextRefresh(cluster: Cluster): void {
+    const wait = Math.max(0, this.lastRefresh + REFRESH_GAP_MS - Date.now());
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.lastRefresh = Date.now();
+      cluster.refreshSlotsCache();
+      if (--this.refreshesLeft > 0) this.nextRefresh(cluster);
+    }, wait).unref();
   }
 
   private async run<T>(op: () => Promise<T>): Promise<T> {

@@ -7,7 +7,7 @@
  */
 import type { Tool } from '@modelcontextprotocol/client';
 import { UrlElicitationRequiredError } from '@modelcontextprotocol/client';
-import { isSignInRequired } from '../auth/provider.js';
+import { isSignInRequired } from '../auth/sign-in-errors.js';
 import type { SignInService } from '../auth/signin.js';
 import type { ServerConfig } from '../config.js';
 import { identityKey } from '../conversation.js';

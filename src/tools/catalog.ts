@@ -4,7 +4,7 @@
  * path — a model's tool call, `/call`, autocomplete — passes the same rules.
  */
 import type { Tool } from '@modelcontextprotocol/client';
-import { isSignInRequired } from '../auth/provider.js';
+import { isSignInRequired } from '../auth/sign-in-errors.js';
 import type { ServerConfig } from '../config.js';
 import { type Actor, identityKey } from '../conversation.js';
 import { describeError, toParleyError } from '../errors.js';

@@ -28,6 +28,7 @@ import { silentLogger } from '../../src/logger.js';
 import { MemoryStore, RedisStore, type Store } from '../../src/store/index.js';
 import { type Ack, type FakeMessage, FakeSlack, type FakeView } from '../helpers/fake-slack.js';
 import { type RedisProcess, startRedisProcess } from '../helpers/redis-process.js';
+import { testSealer } from '../helpers/sealer.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const SECRET = 'bench-signing-secret';
@@ -140,6 +141,7 @@ async function parley(): Promise<void> {
   const adapter = createSlackAdapter({
     agent,
     store,
+    sealer: testSealer(),
     http,
     logger,
     botToken: ready.botToken,

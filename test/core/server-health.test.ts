@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SignInRequiredError } from '../../src/auth/provider.js';
+import { SignInRequiredError } from '../../src/auth/sign-in-errors.js';
 import { serverSchema } from '../../src/config.js';
 import { ParleyError } from '../../src/errors.js';
 import { OpenAiLlm } from '../../src/llm.js';

@@ -1,9 +1,10 @@
 /**
  * Readiness and shutdown as an orchestrator sees them: /readyz is 503 while Slack's socket is
  * down, while the store is unreachable and from the moment shutdown starts; shutdown lets HTTP
- * requests under way finish; REDIS_URL without PARLEY_SECRET is refused at start.
+ * requests under way finish; REDIS_URL without PARLEY_SECRET is refused at start; a chat platform
+ * gets a sealing key even when no server signs in.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -143,6 +144,44 @@ describe('start-up refusals', () => {
       code: 'config_invalid',
       userMessage: expect.stringMatching(/PARLEY_SECRET.*same value everywhere/s),
     });
+  });
+});
+
+describe('the sealing key', () => {
+  it('is made for Slack even with no server that signs in; the console alone on memory makes none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-sealing-'));
+    const file = join(dir, 'secret');
+    const consoleOnly = await startParley({
+      env: { PARLEY_CONFIG: configFile(), LOG_LEVEL: 'silent', PARLEY_SECRET_FILE: file },
+      input: new PassThrough(),
+      output: sink(),
+      ephemeralPorts: true,
+    });
+    await consoleOnly.stop();
+    expect(existsSync(file)).toBe(false);
+
+    // Slack keeps response URLs in the store: they are sealed, so a key is made (generated here,
+    // as one process on the in-memory store may; a shared Redis requires PARLEY_SECRET).
+    const slack = await FakeSlack.start();
+    const withSlack = await startParley({
+      env: {
+        PARLEY_CONFIG: configFile(),
+        LOG_LEVEL: 'silent',
+        PARLEY_SECRET_FILE: file,
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_APP_TOKEN: slack.appToken,
+        SLACK_API_URL: slack.apiUrl,
+      },
+      input: new PassThrough(),
+      output: sink(),
+      ephemeralPorts: true,
+    });
+    try {
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      await withSlack.stop();
+      await slack.close();
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import { RedisStore } from '../../src/store/index.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
 import { type DiscordWorld, startDiscordWorld } from '../helpers/discord-world.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
+import { testSealer } from '../helpers/sealer.js';
 
 let demo: DemoMcp;
 let world: DiscordWorld;
@@ -27,11 +28,14 @@ beforeAll(async () => {
   // The second process: its own store client, agent, discord.js client and adapter.
   const store = new RedisStore({ url: redisUrl(), prefix });
   const logger = silentLogger();
-  const agent = new Agent({ store, servers, logger });
+  // The same PARLEY_SECRET as the first process, as processes on one store must share.
+  const sealer = testSealer();
+  const agent = new Agent({ store, servers, logger, sealer });
   const client = new Client({ intents: [], rest: { api: world.fake.api, makeRequest: fetch, retries: 0 } });
   const adapter = createDiscordAdapter({
     agent,
     store,
+    sealer,
     logger,
     applicationId: world.fake.applicationId,
     token: world.fake.botToken,

@@ -11,6 +11,7 @@ import { Client, GatewayDispatchEvents } from 'discord.js';
 import { expect } from 'vitest';
 import { createDiscordAdapter, type DiscordAdapter } from '../../adapters/discord/index.js';
 import { Agent } from '../../src/agent.js';
+import { SecretBox } from '../../src/auth/crypto.js';
 import { mountSignInRoutes } from '../../src/auth/routes.js';
 import { SignInService } from '../../src/auth/signin.js';
 import type { ServerConfig } from '../../src/config.js';
@@ -20,6 +21,7 @@ import { silentLogger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
 import { type FakeChannel, type FakeDiscord, type FakeMessage, startFakeDiscord } from './fake-discord.js';
 import { freePort } from './redis-process.js';
+import { testSealer } from './sealer.js';
 
 type Json = Record<string, unknown>;
 
@@ -127,11 +129,12 @@ export async function startDiscordWorld(options: DiscordWorldOptions): Promise<D
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const logger = silentLogger();
-  const http = new ParleyHttpServer({ store: options.store, logger, publicBaseUrl: baseUrl });
+  const sealer = options.signInSecret ? new SecretBox(options.signInSecret) : testSealer();
+  const http = new ParleyHttpServer({ store: options.store, logger, publicBaseUrl: baseUrl, sealer });
   const signIn = options.signInSecret
     ? new SignInService({
         store: options.store,
-        secret: options.signInSecret,
+        box: sealer,
         servers: options.servers,
         publicBaseUrl: baseUrl,
         logger,
@@ -143,6 +146,7 @@ export async function startDiscordWorld(options: DiscordWorldOptions): Promise<D
     logger,
     llm: options.llm,
     signIn,
+    sealer,
   });
   if (signIn) mountSignInRoutes(http.app, { signIn, agent, logger });
   // A real client that never logs in: its REST calls go to the fake, and dispatches are injected.
@@ -150,6 +154,7 @@ export async function startDiscordWorld(options: DiscordWorldOptions): Promise<D
   const adapter = createDiscordAdapter({
     agent,
     store: options.store,
+    sealer,
     logger,
     applicationId: fake.applicationId,
     token: fake.botToken,
@@ -294,7 +299,8 @@ function parseErrors(content: string, modals: Json[]): Record<string, string> {
   return errors;
 }
 
-async function postSigned(
+/** POSTs `body` to `${baseUrl}/discord/interactions` signed as Discord does (Ed25519 over timestamp + body). */
+export async function postSigned(
   baseUrl: string,
   key: KeyObject,
   body: string,

@@ -168,6 +168,8 @@ export class FakeSlack {
   private readonly validate: boolean;
   private readonly streaming: boolean;
   private readonly assistantThreads = new Map<string, AssistantThread>();
+  /** Channels the bot is not a member of (see {@link leaveChannel}). */
+  private readonly notMember = new Set<string>();
   private readonly watchers = new Set<(change: FakeChange) => void>();
   url = '';
 
@@ -203,6 +205,15 @@ export class FakeSlack {
   /** For `slackApiUrl` / SLACK_API_URL. */
   get apiUrl(): string {
     return `${this.url}/api/`;
+  }
+
+  /**
+   * The bot is not a member of `channel` from now on: chat.postMessage and chat.postEphemeral
+   * there fail with `not_in_channel`, as Slack answers. Slash commands still work there, and so
+   * does their response_url — the only way to answer in such a channel.
+   */
+  leaveChannel(channel: string): void {
+    this.notMember.add(channel);
   }
 
   /** Deliver to an HTTP-mode app from now on (signed requests), instead of Socket Mode. */
@@ -313,7 +324,7 @@ export class FakeSlack {
     text: string,
     command = '/parley',
     deliveries = 1,
-  ): Promise<Ack> {
+  ): Promise<Ack & { responseUrl: string }> {
     const responseUrl = this.newResponseUrl({ channel, user });
     const fields = {
       token: 'verification-token-unused',
@@ -341,7 +352,7 @@ export class FakeSlack {
         ack.body.text,
         Array.isArray(ack.body.blocks) ? ack.body.blocks : [],
       );
-    return ack;
+    return { ...ack, responseUrl };
   }
 
   /** `user` clicks a button (by action id) on a message they can see. */
@@ -459,10 +470,16 @@ export class FakeSlack {
     message: FakeMessage,
     actionId: string,
     as?: Obj,
-  ): Promise<Ack & { triggerId: string }> {
+  ): Promise<Ack & { triggerId: string; responseUrl: string }> {
     const action = as ?? this.findElement(message.blocks, actionId);
     if (!action) throw new Error(`No element "${actionId}" on message ${message.ts}.`);
     const triggerId = this.newTrigger(user);
+    const responseUrl = this.newResponseUrl({
+      channel: message.channel,
+      user,
+      messageTs: message.ts,
+      ...(message.threadTs && { threadTs: message.threadTs }),
+    });
     const payload = {
       type: 'block_actions',
       user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
@@ -487,12 +504,7 @@ export class FakeSlack {
         blocks: message.blocks,
         user: this.botUserId,
       },
-      response_url: this.newResponseUrl({
-        channel: message.channel,
-        user,
-        messageTs: message.ts,
-        ...(message.threadTs && { threadTs: message.threadTs }),
-      }),
+      response_url: responseUrl,
       actions: [
         {
           ...action,
@@ -503,7 +515,7 @@ export class FakeSlack {
       state: { values: {} },
     };
     const ack = await this.deliver('interactive', payload);
-    return { ...ack, triggerId };
+    return { ...ack, triggerId, responseUrl };
   }
 
   /**
@@ -919,6 +931,7 @@ export class FakeSlack {
         if (bad) return bad;
         const channel = String(args.channel ?? '');
         if (!channel) return { ok: false, error: 'channel_not_found' };
+        if (this.notMember.has(channel)) return { ok: false, error: 'not_in_channel' };
         const ts = this.nextTs();
         const thread = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
         const m = this.record({
@@ -936,6 +949,7 @@ export class FakeSlack {
           checkMessage({ text: args.text, blocks: parseMaybe(args.blocks) }, 'chat.postEphemeral'),
         );
         if (bad) return bad;
+        if (this.notMember.has(String(args.channel))) return { ok: false, error: 'not_in_channel' };
         const m = this.postEphemeralModel(
           String(args.channel),
           String(args.user),

@@ -10,11 +10,31 @@ type Method = Exclude<keyof Store, 'close' | 'rateLimiter'>;
 
 export class FaultyStore implements Store {
   private readonly faults = new Map<Method, number>();
+  private readonly deaf = new Map<string, number>();
+  private readonly lostReplies = new Map<Method, number>();
   constructor(private readonly inner: Store) {}
 
   /** The next `times` calls of `method` fail with `store_unavailable`. */
   failNext(method: Method, times = 1): void {
     this.faults.set(method, times);
+  }
+
+  /**
+   * The next `times` calls of `method` take effect in Redis, but their reply is lost: they fail
+   * as a command does when its master dies, or its connection drops, right after executing it.
+   */
+  loseReplyNext(method: Method, times = 1): void {
+    this.lostReplies.set(method, times);
+  }
+
+  private async replyLost<T>(method: Method, reply: T): Promise<T> {
+    const left = this.lostReplies.get(method) ?? 0;
+    if (left <= 0) return reply;
+    this.lostReplies.set(method, left - 1);
+    throw new ParleyError(
+      'store_unavailable',
+      'Parley’s storage is unavailable right now. Please try again in a moment.',
+    );
   }
 
   private check(method: Method): void {
@@ -37,7 +57,7 @@ export class FaultyStore implements Store {
   }
   async setIfAbsent(key: string, value: string, ttlMs: number) {
     this.check('setIfAbsent');
-    return this.inner.setIfAbsent(key, value, ttlMs);
+    return this.replyLost('setIfAbsent', await this.inner.setIfAbsent(key, value, ttlMs));
   }
   async take(key: string) {
     this.check('take');
@@ -69,7 +89,19 @@ export class FaultyStore implements Store {
   }
   async subscribe(channel: string, onMessage: (m: string) => void) {
     this.check('subscribe');
-    return this.inner.subscribe(channel, onMessage);
+    return this.inner.subscribe(channel, (message) => {
+      const left = this.deaf.get(channel) ?? 0;
+      if (left > 0) this.deaf.set(channel, left - 1);
+      else onMessage(message);
+    });
+  }
+
+  /**
+   * The next `times` messages on `channel` are lost on the way to this store's subscriber, as
+   * they are while a subscription is being moved (a Redis Cluster failover).
+   */
+  missNext(channel: string, times = 1): void {
+    this.deaf.set(channel, times);
   }
   rateLimiter(options: RateLimitOptions): RateLimiter {
     return this.inner.rateLimiter(options);

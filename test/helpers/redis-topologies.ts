@@ -1,26 +1,23 @@
 /**
  * Throwaway Redis Cluster and Sentinel groups on loopback, started the way test/global-setup.ts
  * starts a single redis-server: real binaries, no persistence, a temporary directory each, and
- * every process killed on stop() — and, as a last resort, when the test process exits.
+ * every process killed on stop() — and, as a last resort, when the test process exits. The
+ * cluster lives in ./redis-cluster.ts (re-exported here), what both share in ./redis-nodes.ts.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { command, type Endpoint, HOST, kill, poll, startServer } from './redis-nodes.js';
 import { freePort, waitForRedis } from './redis-process.js';
 
-export interface Endpoint {
-  host: string;
-  port: number;
-}
-
-const HOST = '127.0.0.1';
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
+export {
+  type RedisCluster,
+  type RedisClusterOptions,
+  type Shard,
+  startRedisCluster,
+} from './redis-cluster.js';
+export type { Endpoint } from './redis-nodes.js';
 
 /** Why Cluster/Sentinel tests can't run here (a missing binary), or undefined when they can. */
 export function topologySkipReason(): string | undefined {
@@ -29,145 +26,6 @@ export function topologySkipReason(): string | undefined {
     if (which.status !== 0 || !which.stdout.trim()) return `${bin} not found on PATH`;
   }
   return undefined;
-}
-
-function startServer(args: string[]): ChildProcess {
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-async function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, HOST, () => srv.close(() => resolve(true)));
-  });
-}
-
-/**
- * A free port P with P + 10000 free too, P ≤ 55535: a cluster node also listens on its bus port
- * P + 10000, and port 0 often hands out ports too high for that.
- */
-async function freeClusterPort(taken: Set<number>): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 35_000);
-    if (taken.has(port) || taken.has(port + 10_000)) continue;
-    if ((await canListen(port)) && (await canListen(port + 10_000))) {
-      taken.add(port);
-      taken.add(port + 10_000);
-      return port;
-    }
-  }
-  throw new Error('no free port pair for a cluster node below 55536');
-}
-
-async function poll(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} within ${timeoutMs} ms`);
-}
-
-async function command(port: number, ...args: string[]): Promise<unknown> {
-  const client = new Redis({
-    host: HOST,
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.call(args[0] ?? 'PING', ...args.slice(1));
-  } finally {
-    client.disconnect();
-  }
-}
-
-export interface RedisCluster {
-  /** The masters, each owning a third of the slots. */
-  nodes: Endpoint[];
-  /** SIGKILLs every node (the cluster is gone; its configuration stays for {@link restart}). */
-  kill(): Promise<void>;
-  /** Starts the killed nodes again on their ports; resolves once the cluster is whole. */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** Three masters, no replicas, all 16384 slots assigned; resolves once `cluster_state:ok` everywhere. */
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
-  let children: ChildProcess[] = [];
-  const killAll = async () => {
-    await Promise.all(children.map(kill));
-  };
-  const stop = async () => {
-    await killAll();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const nodes: Endpoint[] = [];
-  const startNodes = async () => {
-    children = [];
-    for (const { port } of nodes) {
-      const child = startServer([
-        ...['--port', String(port), '--bind', HOST, '--cluster-enabled', 'yes'],
-        ...['--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir],
-        ...['--save', '', '--appendonly', 'no', '--cluster-node-timeout', '2000'],
-      ]);
-      children.push(child);
-      await waitForRedis(`redis://${HOST}:${port}`, child);
-    }
-  };
-  const whole = async () => {
-    for (const node of nodes) {
-      await poll(
-        `cluster node ${node.port} did not reach cluster_state:ok`,
-        async () => String(await command(node.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
-        15_000,
-      );
-    }
-  };
-  try {
-    const taken = new Set<number>();
-    for (let i = 0; i < masters; i++) nodes.push({ host: HOST, port: await freeClusterPort(taken) });
-    await startNodes();
-    const created = spawnSync(
-      'redis-cli',
-      [
-        '--cluster',
-        'create',
-        ...nodes.map((n) => `${n.host}:${n.port}`),
-        '--cluster-replicas',
-        '0',
-        '--cluster-yes',
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
-    if (created.status !== 0)
-      throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
-    await whole();
-    const restart = async () => {
-      await startNodes();
-      await whole();
-    };
-    return { nodes, kill: killAll, restart, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
 }
 
 export interface SentinelGroup {

@@ -19,6 +19,7 @@ import {
   type FakeSlackOptions,
   type FakeView,
 } from './fake-slack.js';
+import { testSealer } from './sealer.js';
 
 export const SIGNING_SECRET = 'fake-signing-secret-for-tests';
 
@@ -57,21 +58,24 @@ export class SlackRig {
     const slack = await FakeSlack.start(options.fake);
     const logger = silentLogger();
     const own = options.existing === undefined;
+    const sealer = testSealer();
     const agent =
       options.existing?.agent ??
       new Agent({
         store: options.store,
         servers: options.servers,
         logger,
+        sealer,
         llm: options.llm,
         ...(options.pendingTtlMs !== undefined && { pendingTtlMs: options.pendingTtlMs }),
       });
     const http =
       options.existing?.http ??
-      new ParleyHttpServer({ store: options.store, logger, publicBaseUrl: 'http://127.0.0.1' });
+      new ParleyHttpServer({ store: options.store, logger, publicBaseUrl: 'http://127.0.0.1', sealer });
     const adapter = createSlackAdapter({
       agent,
       store: options.store,
+      sealer,
       http,
       logger,
       botToken: slack.botToken,

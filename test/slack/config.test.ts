@@ -5,6 +5,7 @@ import { Agent } from '../../src/agent.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { FakeSlack } from '../helpers/fake-slack.js';
+import { testSealer } from '../helpers/sealer.js';
 
 describe('Slack settings', () => {
   it('come from the environment, and Slack stays off without a bot token', () => {
@@ -32,6 +33,7 @@ describe('Slack settings', () => {
     const adapter = createSlackAdapter({
       agent,
       store,
+      sealer: testSealer(),
       logger: silentLogger(),
       botToken: 'xoxb-wrong',
       appToken: slack.appToken,
