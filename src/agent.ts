@@ -11,7 +11,17 @@ import type { ServerConfig } from './config.js';
 import { type Actor, type Conversation, sessionKey } from './conversation.js';
 import { describeError, ParleyError, toParleyError } from './errors.js';
 import { ServerFeatures } from './features.js';
-import type { Answer, AnswerReply, LookupReply, ParleyInbound, Received } from './inbound.js';
+import { FeedbackStore } from './feedback.js';
+import { type HomeModel, HomeReader } from './home.js';
+import type {
+  Answer,
+  AnswerReply,
+  FeedbackReply,
+  FeedbackValue,
+  LookupReply,
+  ParleyInbound,
+  Received,
+} from './inbound.js';
 import { AnswerDesk } from './interactions/answers.js';
 import { Delivery, type Resolution } from './interactions/delivery.js';
 import { LiveInteractions } from './interactions/live.js';
@@ -83,7 +93,7 @@ export class Agent implements ParleyInbound {
   readonly pool: McpPool;
   private readonly logger: Logger;
   private readonly llm: Llm | undefined;
-  private readonly signIn: SignInService | undefined;
+  private readonly signInService: SignInService | undefined;
   private readonly now: () => number;
   private readonly pending: PendingStore;
   private readonly presenter: Presenter;
@@ -96,6 +106,8 @@ export class Agent implements ParleyInbound {
   private readonly commands: Commands;
   private readonly leases: TurnLeases;
   private readonly limits: TurnLimits;
+  private readonly feedbacks: FeedbackStore;
+  private readonly homes: HomeReader;
   /** The leases of turns running in this process, by conversation. */
   private readonly running = new Map<string, TurnLease>();
   private busy = 0;
@@ -105,7 +117,7 @@ export class Agent implements ParleyInbound {
     const { store, logger } = options;
     this.logger = logger;
     this.llm = options.llm;
-    this.signIn = options.signIn;
+    this.signInService = options.signIn;
     this.now = options.now ?? Date.now;
     this.processId = options.processId ?? randomBytes(6).toString('hex');
     const now = this.now;
@@ -210,7 +222,7 @@ export class Agent implements ParleyInbound {
       requests: this.requests,
       turns,
       logger,
-      signIn: this.signIn,
+      signIn: this.signInService,
       onActivity: (turn, what) =>
         void this.running
           .get(sessionKey(turn.conversation))
@@ -219,8 +231,10 @@ export class Agent implements ParleyInbound {
       vision: options.vision === true,
       features,
     });
+    this.feedbacks = new FeedbackStore(store, logger, now);
     this.runner = new TurnRunner({
       llm: this.llm,
+      feedback: this.feedbacks,
       catalog: this.catalog,
       calls,
       presenter: this.presenter,
@@ -238,9 +252,16 @@ export class Agent implements ParleyInbound {
       runner: this.runner,
       pool: this.pool,
       processId: this.processId,
-      signIn: this.signIn,
+      signIn: this.signInService,
       features,
       hasLlm: this.llm !== undefined,
+    });
+    this.homes = new HomeReader({
+      pool: this.pool,
+      catalog: this.catalog,
+      pending: this.pending,
+      signIn: this.signInService,
+      now,
     });
   }
 
@@ -332,6 +353,28 @@ export class Agent implements ParleyInbound {
     return this.pool.servers.map((s) => s.name);
   }
 
+  home(actor: Actor): Promise<HomeModel> {
+    return this.homes.read(actor);
+  }
+
+  signIn(conversation: Conversation, server: string): Promise<void> {
+    return this.track(async () => {
+      try {
+        await this.commands.account(conversation, '/login', server);
+      } catch (err) {
+        await this.fail(conversation, err);
+      }
+    });
+  }
+
+  signOut(actor: Actor, server: string): Promise<string> {
+    return this.commands.signOut(actor, server);
+  }
+
+  feedback(answerId: string, actor: Actor, value: FeedbackValue): Promise<FeedbackReply> {
+    return this.feedbacks.record(answerId, actor, value);
+  }
+
   /**
    * A sign-in finished (the OAuth callback, in whichever process received it): tells the people
    * waiting, closes their sign-in links and resumes the turns that paused for it.
@@ -348,6 +391,8 @@ export class Agent implements ParleyInbound {
       const record = await this.pending.get(waiter.interactionId);
       if (record) await this.desk.settle(record, resolution, outcome.ok ? 'done' : 'cancelled');
     }
+    // Signed in (or not after all): the person's home shows it either way.
+    if (outcome.actor.platform) this.presenter.homeChanged(outcome.actor);
   }
 
   // ───────────────────────────── plumbing ─────────────────────────────

@@ -3,7 +3,7 @@
  * `/reset`, `/login`, `/logout`, `/whoami`). They work with or without a language model.
  */
 import type { SignInService } from './auth/signin.js';
-import { type Conversation, identityKey } from './conversation.js';
+import { type Actor, type Conversation, identityKey } from './conversation.js';
 import type { ServerFeatures } from './features.js';
 import type { Presenter } from './interactions/presenter.js';
 import type { McpPool } from './mcp/pool.js';
@@ -115,22 +115,43 @@ export class Commands {
     }
   }
 
-  private async account(
+  /**
+   * `/login`, `/logout`, `/whoami` — also what a home page's Sign in button runs (`/login` in the
+   * person's private conversation with Parley): the link, or why not, is posted there.
+   */
+  async account(
     conversation: Conversation,
     command: '/login' | '/logout' | '/whoami',
     server: string | undefined,
   ): Promise<void> {
     const { signIn, presenter } = this.o;
     if (!signIn) {
-      await presenter.say(conversation, 'Sign-in isn’t set up here, so there is nothing to sign in to.');
+      await presenter.say(conversation, NO_SIGN_IN);
       return;
     }
     const route = { type: 'live', processId: this.o.processId } as const;
     for (const m of await signIn.command(conversation, command, server, route))
       await presenter.post(conversation, m);
-    // Signed out: the next call must not reuse a session opened with the old account.
-    if (command === '/logout')
-      for (const s of signIn.servers)
-        if (!server || s.name === server) await this.o.pool.discard(identityKey(conversation), s.name);
+    if (command === '/logout') await this.forget(conversation, server);
+    // Signed in at once (the server took stored credentials) or signed out: the home changed.
+    if (command !== '/whoami') presenter.homeChanged(conversation);
+  }
+
+  /** A home page's Sign out: forgets the person's tokens for `server`; the sentence to show. */
+  async signOut(actor: Actor, server: string): Promise<string> {
+    const { signIn } = this.o;
+    if (!signIn) return NO_SIGN_IN;
+    const message = await signIn.logout(identityKey(actor), server);
+    await this.forget(actor, server);
+    this.o.presenter.homeChanged(actor);
+    return message;
+  }
+
+  /** Signed out: the next call must not reuse a session opened with the old account. */
+  private async forget(actor: Actor, server: string | undefined): Promise<void> {
+    for (const s of this.o.signIn?.servers ?? [])
+      if (!server || s.name === server) await this.o.pool.discard(identityKey(actor), s.name);
   }
 }
+
+const NO_SIGN_IN = 'Sign-in isn’t set up here, so there is nothing to sign in to.';

@@ -6,7 +6,12 @@
  * live behind this port; adapters only translate and acknowledge.
  */
 import type { Actor, Conversation } from './conversation.js';
+import type { FeedbackReply, FeedbackValue } from './feedback.js';
+import type { HomeModel } from './home.js';
 import type { ConfirmView, FormView, LinkView } from './surface.js';
+
+export type { FeedbackReply, FeedbackValue } from './feedback.js';
+export type { HomeInteraction, HomeModel, HomeServer } from './home.js';
 
 /** What a person did with an interaction, in platform-neutral form. */
 export type Answer =
@@ -69,4 +74,22 @@ export interface ParleyInbound {
   toolNames(actor: Actor): Promise<string[]>;
   /** The configured servers' names, for autocomplete. */
   serverNames(): string[];
+  /**
+   * The person's home, read-only: the servers and how each is doing for them, their sign-ins,
+   * their open interactions — theirs alone. Surfaces with a home page render it as it is.
+   */
+  home(actor: Actor): Promise<HomeModel>;
+  /**
+   * Signs the conversation's person in to `server`, as `/login` does (the same private, bound
+   * sign-in link a tool call would send): posted in `conversation`, which should be private to
+   * them (a DM). Never throws: failures become a sentence there.
+   */
+  signIn(conversation: Conversation, server: string): Promise<void>;
+  /** Forgets the person's tokens for `server`, as `/logout` does; the sentence to show them. */
+  signOut(actor: Actor, server: string): Promise<string>;
+  /**
+   * A person's 👍 (`good`) or 👎 (`bad`) on a final answer (its `answerId`). The first per person
+   * per answer counts; the reply's sentence is for that person only. Never throws.
+   */
+  feedback(answerId: string, actor: Actor, value: FeedbackValue): Promise<FeedbackReply>;
 }

@@ -14,7 +14,7 @@
  * - Approval-only forms (no fields) never reach a surface as forms: the core shows them as a
  *   confirmation (Approve/Decline), which every surface renders.
  */
-import type { Conversation } from './conversation.js';
+import type { Actor, Conversation } from './conversation.js';
 import { FIELD_KINDS, type FieldKind, type FormSpec } from './interactions/form.js';
 
 export interface FormView {
@@ -79,8 +79,12 @@ export const FILE_MAX_BYTES = 8 * 1024 * 1024;
 export const FILES_MAX = 10;
 
 export type OutboundMessage =
-  /** Text, with files shown alongside it where the surface can (uploads, attachments, a path). */
-  | { kind: 'text'; text: string; files?: OutboundFile[] }
+  /**
+   * Text, with files shown alongside it where the surface can (uploads, attachments, a path).
+   * `answerId` is set on a model's final answer: surfaces with buttons put 👍/👎 under it, whose
+   * clicks go to `ParleyInbound.feedback(answerId, …)`.
+   */
+  | { kind: 'text'; text: string; files?: OutboundFile[]; answerId?: string }
   | { kind: 'progress'; text: string }
   /** For the conversation's person only (ephemeral where the platform has it, else a message). */
   | { kind: 'notice'; text: string }
@@ -94,8 +98,9 @@ export type OutboundMessage =
    * text, in order; `stop` carries the whole text, which the surface shows as it shows a `text`
    * (its final rendering) — one `stop` per stream, after its appends. A stream lives in one
    * process, so a surface may keep its state in memory and throttle as its platform needs.
+   * `answerId` (on a `stop`) is the final answer's, as on `text`.
    */
-  | { kind: 'stream'; id: string; phase: 'append' | 'stop'; text: string };
+  | { kind: 'stream'; id: string; phase: 'append' | 'stop'; text: string; answerId?: string };
 
 /**
  * What a surface can show faithfully. Numbers are counts or characters; `Infinity` means no
@@ -130,4 +135,10 @@ export interface ChatSurface {
   /** True when the surface shows answers as they are written (`stream` messages). */
   readonly streams?: boolean;
   post(conversation: Conversation, message: OutboundMessage): Promise<void>;
+  /**
+   * The person's home (`ParleyInbound.home`: servers, sign-ins, open interactions) may have
+   * changed — a sign-in, a sign-out, a form shown or closed. A surface with a home page (Slack's
+   * App Home) renders it again; it must return at once and never throw (the work is its own).
+   */
+  homeChanged?(actor: Actor): void;
 }

@@ -1,6 +1,7 @@
 /**
  * custom_id values of Parley's buttons and modals. Each carries the pending interaction's id (22
- * characters), so any process can act on a click from the store alone; Discord allows 100.
+ * characters) or, for 👍/👎, the answer's (16), so any process can act on a click from the store
+ * alone; Discord allows 100.
  */
 
 export type ButtonAction =
@@ -14,9 +15,12 @@ export type ButtonAction =
   /** Shows a sign-in link privately (when the message itself could not be ephemeral). */
   | 'reveal'
   /** The person finished a link step ('retry'). */
-  | 'done';
+  | 'done'
+  /** 👍 / 👎 on a final answer: the id is the answer's (ParleyInbound.feedback). */
+  | 'good'
+  | 'bad';
 
-const ACTIONS = new Set<string>(['fill', 'decline', 'yes', 'no', 'open', 'reveal', 'done']);
+const ACTIONS = new Set<string>(['fill', 'decline', 'yes', 'no', 'open', 'reveal', 'done', 'good', 'bad']);
 const PREFIX = 'parley';
 
 export function buttonId(action: ButtonAction, id: string, page?: number): string {

@@ -273,6 +273,7 @@ export class DiscordInbound {
     const { id, action } = parsed;
     const answer = ANSWERS[action];
     if (answer) return this.answerClick(i, respond, id, answer);
+    if (action === 'good' || action === 'bad') return this.feedback(i, respond, id, action);
     if (action === 'open') return this.openConsent(i, respond, id);
     // Fill in and Show my link must answer with a modal or a message at once: a quick lookup.
     const found = await this.o.agent.lookup(id, actor);
@@ -299,6 +300,19 @@ export class DiscordInbound {
     await respond({ type: InteractionResponseType.DeferredMessageUpdate });
     const { reply, told } = await this.settle(i, id, answer);
     if (!reply.ok && !told) await this.tell(i, reply.message);
+  }
+
+  /**
+   * 👍/👎 under an answer: the core counts it (once per person per answer); the clicker alone
+   * reads its sentence, in the click's own ephemeral reply.
+   */
+  private async feedback(i: APIInteraction, respond: Respond, answerId: string, value: 'good' | 'bad') {
+    await respond({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
+    const reply = await this.o.agent.feedback(answerId, actorOf(i), value);
+    await this.o.rest.editReply(hookOf(i), '@original', body(reply.message));
   }
 
   /**

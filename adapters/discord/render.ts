@@ -77,6 +77,16 @@ function errorList(form: FormSpec, message: string, errors: Record<string, strin
   return truncate(`⚠️ ${message}\n${lines.join('\n')}`, 2000);
 }
 
+/** 👍/👎 under a final answer (their clicks go to the core's feedback, by the answer's id). */
+export function feedbackButtons(answerId: string): NonNullable<MessageBody['components']> {
+  const vote = (action: 'good' | 'bad', emoji: string) =>
+    new ButtonBuilder()
+      .setCustomId(buttonId(action, answerId))
+      .setEmoji({ name: emoji })
+      .setStyle(ButtonStyle.Secondary);
+  return [row(vote('good', '👍'), vote('bad', '👎'))];
+}
+
 /** The core's per-field errors, privately, with a Fix button that reopens page `page`. */
 export function fixMessage(
   id: string,

@@ -10,7 +10,7 @@
 import type { Conversation } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import { type MessageBody, noMentions } from './render.js';
+import { feedbackButtons, type MessageBody, noMentions } from './render.js';
 import type { DiscordRest } from './rest.js';
 import type { MessageRef } from './state.js';
 import { splitMessage } from './text.js';
@@ -63,12 +63,21 @@ export class DiscordStreams {
     this.schedule(live);
   }
 
-  /** Ends stream `id` with the whole answer; its messages end as a non-streamed answer's would. */
-  async stop(c: Conversation, id: string, text: string): Promise<void> {
+  /**
+   * Ends stream `id` with the whole answer; its messages end as a non-streamed answer's would,
+   * the last one with the 👍/👎 of `answerId` (in the same, last edit).
+   */
+  async stop(c: Conversation, id: string, text: string, answerId?: string): Promise<void> {
     const live = this.live.get(id);
     this.live.delete(id);
+    const votes = answerId ? feedbackButtons(answerId) : undefined;
     if (!live) {
-      for (const part of splitMessage(text)) await this.host.send(c, plain(part));
+      const parts = splitMessage(text);
+      for (const [i, part] of parts.entries())
+        await this.host.send(c, {
+          ...plain(part),
+          ...(i === parts.length - 1 && votes && { components: votes }),
+        });
       return;
     }
     live.done = true;
@@ -77,7 +86,7 @@ export class DiscordStreams {
     // The last edit keeps the pace too.
     const wait = live.lastAt + this.intervalMs - Date.now();
     if (wait > 0 && live.parts.length > 0) await new Promise((r) => setTimeout(r, wait));
-    await this.show(live, splitMessage(text));
+    await this.show(live, splitMessage(text), votes);
   }
 
   private schedule(live: Live): void {
@@ -104,23 +113,27 @@ export class DiscordStreams {
     }
   }
 
-  /** Makes the messages show `parts`: edits the ones that differ, sends the ones not there yet. */
-  private async show(live: Live, parts: string[]): Promise<void> {
+  /**
+   * Makes the messages show `parts`: edits the ones that differ, sends the ones not there yet.
+   * `components` go on the last part (edited for them even when its text is already there).
+   */
+  private async show(live: Live, parts: string[], components?: MessageBody['components']): Promise<void> {
     live.lastAt = Date.now();
     for (const [i, content] of parts.entries()) {
       const part = live.parts[i];
+      const extra = i === parts.length - 1 && components ? { components } : {};
       if (!part) {
-        live.parts.push({ ref: await this.host.send(live.c, plain(content)), content });
+        live.parts.push({ ref: await this.host.send(live.c, { ...plain(content), ...extra }), content });
         continue;
       }
-      if (part.content === content) continue;
-      await this.edit(part.ref, content);
+      if (part.content === content && !extra.components) continue;
+      await this.edit(part.ref, { ...plain(content), ...extra });
       part.content = content;
     }
   }
 
-  private async edit(ref: MessageRef, content: string): Promise<void> {
-    if (ref.via === 'channel') await this.host.rest.editMessage(ref.channelId, ref.messageId, plain(content));
-    else await this.host.rest.editReply(ref, ref.messageId, plain(content));
+  private async edit(ref: MessageRef, message: MessageBody): Promise<void> {
+    if (ref.via === 'channel') await this.host.rest.editMessage(ref.channelId, ref.messageId, message);
+    else await this.host.rest.editReply(ref, ref.messageId, message);
   }
 }

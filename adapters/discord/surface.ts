@@ -27,6 +27,7 @@ import {
   closedMessage,
   confirmMessage,
   consentMessage,
+  feedbackButtons,
   formButtons,
   formText,
   LINK_URL_LIMIT,
@@ -108,16 +109,19 @@ export class DiscordSurface implements ChatSurface {
       case 'text': {
         const parts = message.text ? splitMessage(message.text) : [];
         const batches = fileBatches(message.files ?? []);
-        // Files ride on the last part of the text; more than one message's worth follow it.
+        // Files ride on the last part of the text; more than one message's worth follow it. A
+        // final answer's last part has its 👍/👎.
         const last = parts.pop() ?? (batches.length ? '📎' : undefined);
+        const votes = message.answerId ? { components: feedbackButtons(message.answerId) } : {};
         for (const part of parts) await this.send(conversation, body(part));
-        if (last !== undefined) await this.send(conversation, body(last), { files: batches.shift() });
+        if (last !== undefined)
+          await this.send(conversation, { ...body(last), ...votes }, { files: batches.shift() });
         for (const batch of batches) await this.send(conversation, body('📎'), { files: batch });
         return;
       }
       case 'stream':
         if (message.phase === 'append') return this.streamed.append(conversation, message.id, message.text);
-        return this.streamed.stop(conversation, message.id, message.text);
+        return this.streamed.stop(conversation, message.id, message.text, message.answerId);
       case 'progress':
         return this.progress(conversation, message.text);
       case 'notice':

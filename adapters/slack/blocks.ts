@@ -17,7 +17,10 @@ import {
   UNLIMITED,
 } from '../../src/surface.js';
 import { honestLinks, truncate, unlinked } from '../../src/text.js';
+import { button, context, LIMITS, minutesLeft, plain, section } from './kit.js';
 import { defuseMentions, escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.js';
+
+export { LIMITS } from './kit.js';
 
 type KnownBlock = types.KnownBlock;
 export type ModalView = types.ModalView;
@@ -37,66 +40,8 @@ export const FORM_CALLBACK = 'parley_form';
 /** Every input's action id; the block id names the field. */
 export const INPUT_ACTION = 'value';
 
-export const LIMITS = {
-  modalTitle: 24,
-  modalButton: 24,
-  modalBlocks: 100,
-  messageBlocks: 50,
-  blockId: 255,
-  sectionText: 3000,
-  contextText: 3000,
-  inputLabel: 2000,
-  inputHint: 2000,
-  placeholder: 150,
-  optionText: 75,
-  optionValue: 75,
-  buttonText: 75,
-  buttonValue: 2000,
-  buttonUrl: 3000,
-  textInputLength: 3000,
-  staticOptions: 100,
-  choiceButtons: 10,
-  privateMetadata: 3000,
-  fallbackText: 3000,
-  /** `markdown` blocks: cumulative over one message (Slack's markdown block reference). */
-  markdownText: 12_000,
-} as const;
-
 /** Blocks a form modal uses besides its inputs (the message and the origin line). */
 const MODAL_FIXED_BLOCKS = 2;
-
-const plain = (text: string, max: number): types.PlainTextElement => ({
-  type: 'plain_text',
-  text: truncate(text, max),
-  emoji: true,
-});
-const mrkdwn = (text: string, max: number): types.MrkdwnElement => ({
-  type: 'mrkdwn',
-  text: truncate(text, max),
-});
-
-function section(text: string): KnownBlock {
-  return { type: 'section', text: mrkdwn(text, LIMITS.sectionText) };
-}
-
-function context(text: string): KnownBlock {
-  return { type: 'context', elements: [mrkdwn(text, LIMITS.contextText)] };
-}
-
-function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): types.Button {
-  return {
-    type: 'button',
-    text: plain(text, LIMITS.buttonText),
-    action_id: actionId,
-    value,
-    ...(style && { style }),
-  };
-}
-
-function minutesLeft(expiresAt: number, now: number): string {
-  const mins = Math.max(1, Math.round((expiresAt - now) / 60_000));
-  return mins >= 120 ? `${Math.round(mins / 60)} hours` : `${mins} min`;
-}
 
 // ───────────────────────────── messages ─────────────────────────────
 

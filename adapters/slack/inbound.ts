@@ -27,6 +27,7 @@ import {
   suggestOptions,
 } from './blocks.js';
 import { ModalChain } from './chain.js';
+import { registerFeedback } from './feedback.js';
 import { registerShortcuts } from './shortcuts.js';
 import { keys, PLATFORM, type SlackSurface } from './surface.js';
 
@@ -88,7 +89,7 @@ export function mapSlashCommand(text: string): string {
   }
 }
 
-type AnyBody = Record<string, unknown> & {
+export type AnyBody = Record<string, unknown> & {
   team?: { id?: string } | null;
   team_id?: string;
   user?: { id: string; team_id?: string };
@@ -98,7 +99,8 @@ function workspaceOf(body: AnyBody): string {
   return body.team?.id ?? body.user?.team_id ?? body.team_id ?? 'unknown';
 }
 
-function actorOf(body: AnyBody): Actor {
+/** Who acted, from any interaction payload (block_actions, view_submission, shortcuts). */
+export function actorOf(body: AnyBody): Actor {
   return { platform: PLATFORM, workspace: workspaceOf(body), user: body.user?.id ?? 'unknown' };
 }
 
@@ -107,7 +109,8 @@ const FAILED = 'Something went wrong on my side. Please try again.';
 
 /**
  * Registers every listener: messages, the slash command, buttons and modals here; assistant
- * threads (assistant.ts, sharing the message path) and the message shortcut (shortcuts.ts).
+ * threads (assistant.ts, sharing the message path), the message shortcut (shortcuts.ts) and the
+ * 👍/👎 under answers (feedback.ts). The App Home registers its own (home.ts).
  */
 export function registerInbound(o: InboundOptions): void {
   const finish = (viewId: string, view: ModalView) => o.surface.updateModal(viewId, view);
@@ -329,6 +332,13 @@ export function registerInbound(o: InboundOptions): void {
   });
 
   registerShortcuts({ app, store, surface, dedupeTtlMs: o.dedupeTtlMs, run: o.run });
+  registerFeedback({
+    app,
+    agent,
+    logger,
+    actorOf: (body) => actorOf(body as unknown as AnyBody),
+    tell: (url, text) => surface.respond(url, { text, replace_original: false }),
+  });
   app.assistant(createAssistant({ agent, store, logger, onMessage }));
 
   app.error(async (err) => {

@@ -31,7 +31,8 @@ import { metrics, secondsSince } from '../../src/observability/metrics.js';
 import type { Sealer, Store } from '../../src/store/index.js';
 import { DEFAULT_SLACK_API_URL, DEFAULT_SLACK_COMMAND, type SlackSettings } from './config.js';
 import { WorkGate } from './gate.js';
-import { registerInbound } from './inbound.js';
+import { SlackHome } from './home.js';
+import { type AnyBody, actorOf, registerInbound } from './inbound.js';
 import { SlackSurface } from './surface.js';
 
 export { type SlackSettings, slackEnvSchema, slackSettingsFromEnv } from './config.js';
@@ -189,6 +190,17 @@ export class SlackAdapter {
       background: (work) => this.track(work),
       admit: () => this.gate.admit(),
     });
+    const home = new SlackHome({
+      agent: this.config.agent,
+      store: this.config.store,
+      logger: this.config.logger,
+      web: () => this.surface.web,
+      http: this.config.http,
+      track: (p) => this.track(p),
+      actorOf: (body) => actorOf(body as unknown as AnyBody),
+    });
+    home.register(app);
+    this.surface.onHomeChanged = (actor) => home.changed(actor);
     this.surface.setClient(app.client);
     if (this.socketReceiver) await this.socketReceiver.start();
     this.running = true;

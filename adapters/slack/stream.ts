@@ -46,7 +46,7 @@ export interface StreamHost {
   /** Posts a message in the conversation's place; its ts. */
   postPlain(c: Conversation, text: string): Promise<string | undefined>;
   /** Shows a finished answer as non-streamed answers are shown (rewriting the placeholder). */
-  answer(c: Conversation, text: string): Promise<void>;
+  answer(c: Conversation, text: string, answerId?: string): Promise<void>;
 }
 
 type Mode = 'new' | 'api' | 'edit' | 'quiet';
@@ -91,11 +91,11 @@ export class SlackStreams {
     this.schedule(live);
   }
 
-  /** Ends stream `id` with the whole answer, rendered as a non-streamed answer is. */
-  async stop(c: Conversation, id: string, text: string): Promise<void> {
+  /** Ends stream `id` with the whole answer, rendered as a non-streamed answer is (👍/👎 too). */
+  async stop(c: Conversation, id: string, text: string, answerId?: string): Promise<void> {
     const live = this.live.get(id);
     this.live.delete(id);
-    if (!live) return this.host.answer(c, text);
+    if (!live) return this.host.answer(c, text, answerId);
     live.done = true;
     clearTimeout(live.timer);
     await live.work;
@@ -111,7 +111,7 @@ export class SlackStreams {
     } else if (live.ph) {
       await this.host.setPlaceholder(c, live.ph);
     }
-    await this.host.answer(c, text);
+    await this.host.answer(c, text, answerId);
   }
 
   private schedule(live: Live): void {

@@ -13,7 +13,7 @@
  * sealed (the core's Sealer port), so a copy of the store can't.
  */
 import type { webApi } from '@slack/bolt';
-import type { Conversation } from '../../src/conversation.js';
+import type { Actor, Conversation } from '../../src/conversation.js';
 import { sessionKey } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
@@ -44,6 +44,7 @@ import {
   type SlackMessage,
 } from './blocks.js';
 import { ModalChain } from './chain.js';
+import { feedbackBlock } from './feedback.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 import { SlackStreams, type StreamHost } from './stream.js';
 
@@ -88,6 +89,8 @@ export const keys = {
   responseUrl: (c: Conversation) => `slack:resp:${sessionKey(c)}`,
   seen: (id: string) => `slack:seen:${id}`,
   submitted: (id: string, user: string) => `slack:submitted:${id}:${encodeURIComponent(user)}`,
+  /** The person opened the App Home lately (home.ts keeps it current for them). */
+  home: (identity: string) => `slack:home:${identity}`,
 };
 
 function deliveryFor(c: Conversation): Delivery {
@@ -117,6 +120,8 @@ export class SlackSurface implements ChatSurface, StreamHost {
   /** Submitted modals waiting for a wizard's next step (see chain.ts). */
   readonly chain = new ModalChain();
   private readonly streamed: SlackStreams;
+  /** Set by the adapter to its App Home (home.ts), which re-publishes a person's home. */
+  onHomeChanged: ((actor: Actor) => void) | undefined;
   /** Per interaction, the message that offered it (with a response_url once one is known). */
   private readonly refs: SealedRecords;
   /** Per session, the last slash command's or shortcut's response_url. */
@@ -164,6 +169,10 @@ export class SlackSurface implements ChatSurface, StreamHost {
     }
   }
 
+  homeChanged(actor: Actor): void {
+    this.onHomeChanged?.(actor);
+  }
+
   /** Replaces a waiting modal's content (the chain's closing words). */
   async updateModal(viewId: string, view: ModalView): Promise<void> {
     try {
@@ -207,12 +216,12 @@ export class SlackSurface implements ChatSurface, StreamHost {
   private async render(conversation: Conversation, message: OutboundMessage): Promise<void> {
     switch (message.kind) {
       case 'text':
-        if (message.text) await this.postText(conversation, message.text);
+        if (message.text) await this.postText(conversation, message.text, message.answerId);
         if (message.files?.length) await this.postFiles(conversation, message.files);
         return;
       case 'stream':
         if (message.phase === 'append') return this.streamed.append(conversation, message.id, message.text);
-        return this.streamed.stop(conversation, message.id, message.text);
+        return this.streamed.stop(conversation, message.id, message.text, message.answerId);
       case 'progress':
         return this.postProgress(conversation, message.text);
       case 'notice':
@@ -331,12 +340,15 @@ export class SlackSurface implements ChatSurface, StreamHost {
     return this.send(c, { text, blocks: [] }, false);
   }
 
-  answer(c: Conversation, text: string): Promise<void> {
-    return this.postText(c, text);
+  answer(c: Conversation, text: string, answerId?: string): Promise<void> {
+    return this.postText(c, text, answerId);
   }
 
-  private async postText(c: Conversation, text: string): Promise<void> {
+  /** `answerId`: a final answer's; its last message gets the 👍/👎 (feedback.ts). */
+  private async postText(c: Conversation, text: string, answerId?: string): Promise<void> {
     const messages = splitText(text, LIMITS.markdownText).map(markdownMessage);
+    const last = messages.at(-1);
+    if (answerId && last) last.blocks.push(feedbackBlock(answerId));
     const delivery = deliveryFor(c);
     if (delivery === 'ephemeral') {
       for (const msg of messages) await this.send(c, msg, true);

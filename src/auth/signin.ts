@@ -11,7 +11,7 @@
  */
 import { auth, type FetchLike, type OAuthClientProvider } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
-import { type Conversation, identityKey, sessionKey } from '../conversation.js';
+import { type Actor, type Conversation, identityKey, sessionKey } from '../conversation.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import { type PendingRoute, PendingStore } from '../interactions/pending.js';
 import type { Logger } from '../logger.js';
@@ -43,7 +43,7 @@ import {
   SignInRequiredError,
   signInBusyMessage,
 } from './sign-in-errors.js';
-import { browserBound, type PlatformVerifier, START_PATH } from './start.js';
+import { browserBound, type PlatformVerifier, parseIdentity, START_PATH } from './start.js';
 import { type SignInFlow, SignInVault, type SignInWaiter } from './vault.js';
 
 export const CALLBACK_PATH = '/oauth/callback';
@@ -88,9 +88,20 @@ export interface SignInServiceOptions {
   verifiers?: PlatformVerifier[];
 }
 
+/** A person's sign-in to one server, as {@link SignInService.status} reports it. */
+export interface SignInStatus {
+  server: string;
+  title: string;
+  state: 'signed_in' | 'waiting' | 'signed_out';
+  /** The scope granted, when signed in and the server said. */
+  scope?: string;
+}
+
 /** The end of a sign-in, for the agent to tell people and resume what waited for it. */
 export interface SignInOutcome {
   ok: boolean;
+  /** Whose sign-in it was (their home changed). */
+  actor: Actor;
   server: string;
   title: string;
   /** For the chat, when `ok` is false. */
@@ -336,14 +347,7 @@ export class SignInService {
       );
     }
     const title = server.title ?? server.name;
-    if (command === '/logout') {
-      const had = await this.signOut(identity, server.name);
-      return text(
-        had
-          ? `Signed out of **${title}**: I’ve forgotten your tokens for it.`
-          : `You weren’t signed in to **${title}**.`,
-      );
-    }
+    if (command === '/logout') return text(await this.logout(identity, server.name));
     if (await this.vault.getTokens(identity, server.name))
       return text(
         `You’re already signed in to **${title}**. To sign in as someone else, use \`/logout ${server.name}\` first.`,
@@ -364,21 +368,45 @@ export class SignInService {
     return Boolean(tokens || flow);
   }
 
+  /**
+   * `/logout` for one server: forgets the person's tokens (and any open sign-in) and says so in
+   * one sentence. The caller drops connections opened with the old account.
+   */
+  async logout(identity: string, serverName: string): Promise<string> {
+    const server = this.servers.find((s) => s.name === serverName);
+    if (!server) return `\`${serverName}\` isn’t a server I sign in to.`;
+    const title = server.title ?? server.name;
+    return (await this.signOut(identity, server.name))
+      ? `Signed out of **${title}**: I’ve forgotten your tokens for it.`
+      : `You weren’t signed in to **${title}**.`;
+  }
+
+  /**
+   * The person's sign-in to each server that uses one: `signed_in` (tokens stored; `scope` as
+   * granted), `waiting` (a link was sent and is still open) or `signed_out`. Never the tokens.
+   */
+  async status(identity: string): Promise<SignInStatus[]> {
+    return Promise.all(
+      this.servers.map(async (server): Promise<SignInStatus> => {
+        const base = { server: server.name, title: server.title ?? server.name };
+        const stored = await this.vault.getTokens(identity, server.name);
+        if (stored)
+          return { ...base, state: 'signed_in', ...(stored.tokens.scope && { scope: stored.tokens.scope }) };
+        // A flow nobody was sent a link for (a listing met the server's 401) is not waiting on them.
+        const flow = await this.vault.getFlow(identity, server.name, this.now());
+        return { ...base, state: flow?.sent ? 'waiting' : 'signed_out' };
+      }),
+    );
+  }
+
   /** Which servers the person is signed in to (never the tokens themselves). */
   async describeStatus(identity: string): Promise<string> {
-    const lines: string[] = [];
-    for (const server of this.servers) {
-      const title = `**${server.title ?? server.name}** (\`${server.name}\`)`;
-      const stored = await this.vault.getTokens(identity, server.name);
-      if (stored) {
-        const scope = stored.tokens.scope ? ` — access: ${stored.tokens.scope}` : '';
-        lines.push(`• ${title}: signed in${scope}`);
-      } else if (await this.vault.getFlow(identity, server.name, this.now())) {
-        lines.push(`• ${title}: a sign-in link is waiting for you`);
-      } else {
-        lines.push(`• ${title}: not signed in — \`/login ${server.name}\``);
-      }
-    }
+    const lines = (await this.status(identity)).map((s) => {
+      const title = `**${s.title}** (\`${s.server}\`)`;
+      if (s.state === 'signed_in') return `• ${title}: signed in${s.scope ? ` — access: ${s.scope}` : ''}`;
+      if (s.state === 'waiting') return `• ${title}: a sign-in link is waiting for you`;
+      return `• ${title}: not signed in — \`/login ${s.server}\``;
+    });
     return ['Your sign-ins:', ...lines].join('\n');
   }
 
@@ -462,8 +490,11 @@ export class SignInService {
     const title = server.title ?? server.name;
     // Only the person the flow belongs to is told or resumed.
     const waiters = flow.waiters.filter((w) => identityKey(w.conversation) === index.identity);
+    const who = parseIdentity(index.identity);
+    const actor: Actor = who ?? { platform: '', workspace: '', user: '' };
     const outcome = (ok: boolean, message?: string): SignInOutcome => ({
       ok,
+      actor,
       server: server.name,
       title,
       ...(message && { message }),

@@ -8,7 +8,7 @@
  * record that doesn't open is refused with a sentence (`sealed_unreadable`), never acted on.
  */
 import { randomBytes } from 'node:crypto';
-import type { Conversation } from '../conversation.js';
+import { type Actor, type Conversation, identityKey, sameActor } from '../conversation.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
 import { getJson, SealedRecords, type Sealer, type Store, unreadableRecord } from '../store/index.js';
@@ -42,6 +42,8 @@ export interface PendingInteraction {
 export type Tombstone = { outcome: string; at: number };
 
 const TOMBSTONE_TTL_MS = 24 * 3600_000;
+/** Most ids a person's index of open interactions keeps (the newest). */
+const OWNER_INDEX_MAX = 50;
 
 export function newId(): string {
   return randomBytes(16).toString('base64url');
@@ -73,7 +75,25 @@ export class PendingStore {
   ): Promise<PendingInteraction> {
     const full: PendingInteraction = { ...record, id: newId(), createdAt: now, expiresAt: now + this.ttlMs };
     await this.store.set(pendingKey(full.id), this.encode(full), this.ttlMs);
+    // Only for the person's home: an index that failed to take it costs that line, not the form.
+    await this.store
+      .append(ownerKey(full.conversation), [full.id], OWNER_INDEX_MAX, this.ttlMs)
+      .catch(() => undefined);
     return full;
+  }
+
+  /**
+   * The person's open interactions, newest first: those still in the store, unexpired, and theirs
+   * (the index is per person, and each record's owner is checked again). A record that doesn't
+   * open (`sealed_unreadable`) is left out: it can't be answered either.
+   */
+  async openFor(actor: Actor, now: number): Promise<PendingInteraction[]> {
+    const ids = [...new Set(await this.store.range(ownerKey(actor)))].reverse();
+    const records = await Promise.all(ids.map((id) => this.get(id).catch(() => undefined)));
+    return records.filter(
+      (r): r is PendingInteraction =>
+        r !== undefined && r.expiresAt > now && sameActor(r.conversation, actor),
+    );
   }
 
   /** The record, undefined when absent; throws `sealed_unreadable` when it fails its check. */
@@ -142,6 +162,11 @@ export class PendingStore {
  */
 export function keyFor(kind: 'pending' | 'done' | 'turn', id: string): string {
   return `${kind}:{${id}}`;
+}
+
+/** The index of a person's interactions (ids, oldest first), for their home. */
+function ownerKey(actor: Actor): string {
+  return `pending:by:${identityKey(actor)}`;
 }
 
 function pendingKey(id: string): string {

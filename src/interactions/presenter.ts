@@ -5,7 +5,7 @@
  * live waiter of a server request) — so an answer, however quick, always finds someone. A view a
  * surface fails to show is declined at once, with the reason told to the person.
  */
-import type { Conversation } from '../conversation.js';
+import type { Actor, Conversation } from '../conversation.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
@@ -62,10 +62,22 @@ export class Presenter {
     }
     try {
       await surface.post(conversation, message);
-      return true;
     } catch (err) {
       this.options.logger.warn({ err: describeError(err), kind: message.kind }, 'posting failed');
       return false;
+    }
+    // An interaction shown or ended: the person's open interactions changed.
+    if ('view' in message || message.kind === 'closed') this.homeChanged(conversation);
+    return true;
+  }
+
+  /** Tells the person's surface their home may have changed (see ChatSurface.homeChanged). */
+  homeChanged(actor: Actor): void {
+    const who = { platform: actor.platform, workspace: actor.workspace, user: actor.user };
+    try {
+      this.surfaces.get(actor.platform)?.homeChanged?.(who);
+    } catch (err) {
+      this.options.logger.warn({ err: describeError(err) }, 'home refresh failed');
     }
   }
 

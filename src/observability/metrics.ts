@@ -32,6 +32,7 @@ const INTERACTION_OUTCOMES = [
 ] as const;
 const SIGN_IN_OUTCOMES = ['started', 'completed', 'failed'] as const;
 const LLM_OUTCOMES = ['ok', 'error'] as const;
+const FEEDBACK_VALUES = ['good', 'bad'] as const;
 
 export type TurnOutcome = (typeof TURN_OUTCOMES)[number];
 export type ToolOutcome = (typeof TOOL_OUTCOMES)[number];
@@ -115,6 +116,12 @@ export class ParleyMetrics {
     labelNames: ['operation'],
     registers: [this.registry],
   });
+  private readonly feedbacks = new Counter({
+    name: 'parley_feedback_total',
+    help: 'Feedback on final answers (👍 good, 👎 bad), by surface and value; one per person per answer.',
+    labelNames: ['surface', 'value'],
+    registers: [this.registry],
+  });
   private readonly acks = new Histogram({
     name: 'parley_ack_duration_seconds',
     help: 'Time from receiving a Slack event or Discord interaction to acknowledging it, in seconds.',
@@ -189,6 +196,11 @@ export class ParleyMetrics {
   /** `operation`: the Store method that failed (get, set, take…). */
   storeError(operation: string): void {
     this.storeErrors.inc({ operation: /^[a-zA-Z]{1,20}$/.test(operation) ? operation : 'other' });
+  }
+
+  /** A person's first 👍 (`good`) or 👎 (`bad`) on an answer, on `surface` (the platform). */
+  feedback(surface: string, value: string): void {
+    this.feedbacks.inc({ surface: bounded(PLATFORMS, surface), value: bounded(FEEDBACK_VALUES, value) });
   }
 
   ack(platform: string, seconds: number): void {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Conversation } from '../conversation.js';
 import { ParleyError } from '../errors.js';
 import type { ServerFeatures } from '../features.js';
+import type { FeedbackStore } from '../feedback.js';
 import type { Resolution } from '../interactions/delivery.js';
 import type { Presenter } from '../interactions/presenter.js';
 import type { Llm, LlmMessage } from '../llm.js';
@@ -31,6 +32,8 @@ export interface TurnRunnerOptions {
   maxToolCalls?: number;
   /** Told the tokens each model reply used (its `usage`), for the person's token budget. */
   onUsage?: (conversation: Conversation, tokens: number) => void;
+  /** Where final answers are noted, so the 👍/👎 under them count (see feedback.ts). */
+  feedback?: FeedbackStore;
 }
 
 export const DEFAULT_MAX_TOOL_CALLS = 16;
@@ -175,7 +178,7 @@ export class TurnRunner {
         turn.queue = reply.toolCalls.slice(0, max);
         continue;
       }
-      await this.finish(turn, reply.content?.trim() || 'Done.', stream);
+      await this.finish(turn, reply.content?.trim() || 'Done.', stream, true);
       return;
     }
   }
@@ -200,10 +203,18 @@ export class TurnRunner {
     }
   }
 
-  private async finish(turn: TurnState, text: string, stream?: AnswerStream): Promise<void> {
+  /** Ends an LLM turn with `text`; `rated`: it is the model's answer, which people may rate. */
+  private async finish(turn: TurnState, text: string, stream?: AnswerStream, rated = false): Promise<void> {
     metrics.turn(turn.conversation.platform, 'answered');
+    // Noted while the answer goes out (a store write is far quicker than anyone's click), so the
+    // answer isn't held back for it.
+    const noted = rated && this.o.feedback ? this.o.feedback.answered(turn.conversation, turn.id) : undefined;
+    const answerId = noted ? turn.id : undefined;
     // A stream the surface failed to finish still ends with the answer, said plainly.
-    if (!stream?.started || !(await stream.stop(text))) await this.o.presenter.say(turn.conversation, text);
+    if (!stream?.started || !(await stream.stop(text, answerId)))
+      await this.o.presenter.post(turn.conversation, { kind: 'text', text, ...(answerId && { answerId }) });
+    // Not noted, its 👍/👎 answer "too old to rate": a lost vote, never a wrong one.
+    await noted?.catch(() => undefined);
     await this.o.sessions.append(turn.conversation, [
       { role: 'user', content: turn.userText },
       { role: 'assistant', content: text },

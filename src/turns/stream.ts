@@ -45,10 +45,17 @@ export class AnswerStream {
   /**
    * Ends the stream with its whole text (`text`, or what was streamed) after the appends still in
    * flight. Returns false when the surface failed to show it: the caller then says it plainly.
+   * `answerId`: a final answer's, for its 👍/👎 (see OutboundMessage).
    */
-  async stop(text = this.text): Promise<boolean> {
+  async stop(text = this.text, answerId?: string): Promise<boolean> {
     this.stopped = true;
     while (this.flushing) await this.flushing;
-    return this.presenter.post(this.conversation, { kind: 'stream', id: this.id, phase: 'stop', text });
+    return this.presenter.post(this.conversation, {
+      kind: 'stream',
+      id: this.id,
+      phase: 'stop',
+      text,
+      ...(answerId && { answerId }),
+    });
   }
 }

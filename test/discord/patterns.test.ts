@@ -66,8 +66,10 @@ async function world(
 }
 
 const shows = (label: string) => (m: FakeMessage) => buttonLabels(m, 'shown').includes(label);
-const text = (re: RegExp) => (m: FakeMessage) =>
-  m.shownComponents.length === 0 && !m.deferred && re.test(m.content);
+/** A message offering an interaction (its buttons); an answer's 👍/👎 don't make one. */
+const offers = (m: FakeMessage) =>
+  buttons(m, 'shown').some((b) => !/^parley:(good|bad):/.test(String(b.custom_id)));
+const text = (re: RegExp) => (m: FakeMessage) => !offers(m) && !m.deferred && re.test(m.content);
 const lastUserText = (req: { messages: Array<{ content?: string | null }> }) =>
   req.messages.at(-1)?.content ?? '';
 

@@ -47,6 +47,8 @@ export interface ProcessOptions {
   publicBaseUrl?: string;
   /** The demo server's entry with other settings (say, pre-registered OAuth credentials). */
   server?: ServerConfig;
+  /** More servers beside the demo one (with or without sign-in). */
+  moreServers?: ServerConfig[];
   /** Platform checks of the browser's user (Sign in with Slack, Discord OAuth2). */
   verifiers?: PlatformVerifier[];
 }
@@ -91,7 +93,7 @@ export async function startAuthStack(options: AuthStackOptions = {}): Promise<Au
     const http = new ParleyHttpServer({ store, logger, publicBaseUrl: 'http://127.0.0.1' });
     const port = await http.listen(0, '127.0.0.1');
     const baseUrl = `http://127.0.0.1:${port}`;
-    const servers = [p.server ?? server];
+    const servers = [p.server ?? server, ...(p.moreServers ?? [])];
     const signIn = new SignInService({
       store,
       secret: p.secret ?? TEST_SECRET,

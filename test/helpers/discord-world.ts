@@ -86,14 +86,17 @@ export function buttons(m: FakeMessage, which: 'now' | 'shown' = 'now'): Json[] 
   return rows.flatMap((row) => (Array.isArray(row.components) ? (row.components as Json[]) : []));
 }
 
+/** What a button says: its label, or its emoji (👍/👎 have no label). */
+const labelOf = (b: Json): string => String(b.label ?? (b.emoji as Json | undefined)?.name ?? '');
+
 export function buttonLabels(m: FakeMessage, which: 'now' | 'shown' = 'now'): string[] {
-  return buttons(m, which).map((b) => String(b.label ?? ''));
+  return buttons(m, which).map(labelOf);
 }
 
 /** The custom_id of the button labelled `label` (or starting with it) that `m` was shown with. */
 export function buttonId(m: FakeMessage, label: string | RegExp): string {
   const b = buttons(m, 'shown').find((x) =>
-    typeof label === 'string' ? String(x.label).startsWith(label) : label.test(String(x.label)),
+    typeof label === 'string' ? labelOf(x).startsWith(label) : label.test(labelOf(x)),
   );
   if (!b || typeof b.custom_id !== 'string')
     throw new Error(

@@ -19,7 +19,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { checkErrors, checkMessage, checkOptions, checkView } from './slack-limits.js';
+import { checkErrors, checkHomeView, checkMessage, checkOptions, checkView } from './slack-limits.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -73,6 +73,14 @@ export interface FakeFile {
 
 /** Slack's documented upload limits (files.getUploadURLExternal). */
 export const SLACK_FILE_LIMITS = { maxBytes: 1024 * 1024 * 1024, altText: 1000, filesPerComplete: 100 };
+
+/** A person's App Home tab: what views.publish last gave it, and every version before. */
+export interface FakeHome {
+  id: string;
+  hash: string;
+  view: Obj;
+  versions: Obj[];
+}
 
 export interface FakeView {
   id: string;
@@ -141,6 +149,8 @@ export class FakeSlack {
   readonly violations: string[] = [];
   readonly messages: FakeMessage[] = [];
   readonly views = new Map<string, FakeView>();
+  /** Home tabs by user (views.publish). */
+  readonly homes = new Map<string, FakeHome>();
   /** Envelopes sent over Socket Mode, with the app's ack (undefined until it acks). */
   readonly envelopes: Array<{ id: string; type: string; payload: Obj; ack?: unknown }> = [];
   private readonly triggers = new Map<string, Trigger>();
@@ -374,17 +384,94 @@ export class FakeSlack {
     });
   }
 
+  /** `user` opens the app's Home tab: Slack sends `app_home_opened` (tab "home"). */
+  openHome(user: string): Promise<Ack> {
+    const home = this.homes.get(user);
+    return this.sendEvent({
+      type: 'app_home_opened',
+      user,
+      channel: this.dmChannel(user),
+      tab: 'home',
+      ...(home && { view: { ...home.view, id: home.id, hash: home.hash } }),
+      event_ts: this.nextTs(),
+    });
+  }
+
+  /**
+   * `user` clicks a button on their Home tab: the one with `actionId` (and `value`, when several
+   * share the id). Slack's payload names the view as the container; it has no channel and no
+   * response_url.
+   */
+  async clickHome(user: string, actionId: string, value?: string): Promise<Ack> {
+    const home = this.homes.get(user);
+    if (!home) throw new Error(`${user} has no Home tab.`);
+    const blocks = (Array.isArray(home.view.blocks) ? home.view.blocks : []).filter(isObj);
+    let found: { element: Obj; block: Obj } | undefined;
+    for (const block of blocks) {
+      const els = Array.isArray(block.elements)
+        ? block.elements
+        : isObj(block.accessory)
+          ? [block.accessory]
+          : [];
+      for (const e of els)
+        if (isObj(e) && e.action_id === actionId && (value === undefined || e.value === value))
+          found ??= { element: e, block };
+    }
+    if (!found) throw new Error(`No "${actionId}"${value ? ` (${value})` : ''} on ${user}'s Home tab.`);
+    return this.deliver('interactive', {
+      type: 'block_actions',
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
+      api_app_id: 'AFAKE',
+      token: 'verification-token-unused',
+      container: { type: 'view', view_id: home.id },
+      trigger_id: this.newTrigger(user),
+      team: { id: this.teamId, domain: 'fake' },
+      enterprise: null,
+      is_enterprise_install: false,
+      view: { ...home.view, id: home.id, hash: home.hash, team_id: this.teamId, app_id: 'AFAKE' },
+      actions: [
+        {
+          ...found.element,
+          block_id: (found.block.block_id as string | undefined) ?? 'b',
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
+      state: { values: {} },
+    });
+  }
+
+  /**
+   * `user` clicks 👍 (`positive`) or 👎 (`negative`) of the feedback buttons on `message`: the
+   * action carries the clicked button's `value` and `text`, as Slack sends it.
+   */
+  feedback(user: string, message: FakeMessage, which: 'positive' | 'negative'): Promise<Ack> {
+    for (const b of message.blocks)
+      for (const e of b.type === 'context_actions' && Array.isArray(b.elements) ? b.elements : [])
+        if (isObj(e) && e.type === 'feedback_buttons') {
+          const button = e[`${which}_button`] as Obj;
+          return this.click(user, message, String(e.action_id), {
+            type: 'feedback_buttons',
+            action_id: e.action_id,
+            value: button.value,
+            text: button.text,
+          });
+        }
+    throw new Error(`No feedback buttons on message ${message.ts}.`);
+  }
+
   /** `user` writes `text` in `channel` without mentioning the bot (no event: Parley isn't told). */
   say(user: string, channel: string, text: string): FakeMessage {
     return this.record({ channel, ts: this.nextTs(), author: user, text });
   }
 
+  /** `user` clicks the element `actionId` on `message` (`as`: the action Slack sends, if not the element). */
   async click(
     user: string,
     message: FakeMessage,
     actionId: string,
+    as?: Obj,
   ): Promise<Ack & { triggerId: string; responseUrl: string }> {
-    const action = this.findElement(message.blocks, actionId);
+    const action = as ?? this.findElement(message.blocks, actionId);
     if (!action) throw new Error(`No element "${actionId}" on message ${message.ts}.`);
     const triggerId = this.newTrigger(user);
     const responseUrl = this.newResponseUrl({
@@ -956,6 +1043,17 @@ export class FakeSlack {
       case 'assistant.threads.setSuggestedPrompts':
       case 'assistant.threads.setTitle':
         return this.assistantApi(method, args);
+      case 'views.publish':
+        return this.publishHome(args);
+      case 'conversations.open': {
+        // One person's DM with the app (Parley opens no group DMs).
+        const users = str(args.users);
+        if (!/^U[A-Z0-9]+$/.test(users)) {
+          this.note([`conversations.open: users must be one user id (got "${users}")`]);
+          return { ok: false, error: 'invalid_arguments' };
+        }
+        return { ok: true, channel: { id: this.dmChannel(users) } };
+      }
       case 'views.open':
       case 'views.push': {
         const trigger = this.triggers.get(String(args.trigger_id));
@@ -991,6 +1089,31 @@ export class FakeSlack {
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /**
+   * views.publish: `user_id` and a home view (checked like Slack would, slack-limits.ts), and the
+   * `hash` of the view it replaces when given (`hash_conflict` if another publish came between).
+   */
+  private publishHome(args: Obj): Obj {
+    const user = str(args.user_id);
+    if (!user) {
+      this.note(['views.publish: user_id is required']);
+      return { ok: false, error: 'invalid_arguments' };
+    }
+    const current = this.homes.get(user);
+    if (args.hash !== undefined && args.hash !== current?.hash) return { ok: false, error: 'hash_conflict' };
+    const view = parseMaybe(args.view);
+    const bad = this.checked(checkHomeView(view, 'views.publish'));
+    if (bad) return bad;
+    const home: FakeHome = {
+      id: current?.id ?? `VH${++this.seq}`,
+      hash: randomBytes(4).toString('hex'),
+      view: view as Obj,
+      versions: [...(current?.versions ?? []), view as Obj],
+    };
+    this.homes.set(user, home);
+    return { ok: true, view: { ...home.view, id: home.id, hash: home.hash, team_id: this.teamId } };
   }
 
   /** The app posted in a thread: an assistant thread's status clears (Slack does so). */

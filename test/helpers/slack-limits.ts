@@ -13,6 +13,7 @@ const len = (v: unknown): number => (typeof v === 'string' ? v.length : 0);
 
 const MESSAGE_BLOCKS = 50;
 const MODAL_BLOCKS = 100;
+const HOME_BLOCKS = 100;
 const MESSAGE_TEXT = 40_000;
 /** `markdown` block: 12,000 characters, cumulative over all markdown blocks of one payload. */
 const MARKDOWN_TEXT = 12_000;
@@ -38,10 +39,13 @@ const INPUT_ELEMENTS = new Set([
   'channels_select',
 ]);
 
+type Surface = 'message' | 'modal' | 'home';
+
 class Checker {
   readonly out: Violations = [];
   private readonly blockIds = new Set<string>();
-  private readonly actionIds = new Set<string>();
+  /** Per block: Slack asks action ids to be unique among the others of their containing block. */
+  private actionIds = new Set<string>();
 
   fail(path: string, rule: string): void {
     this.out.push(`${path}: ${rule}`);
@@ -200,9 +204,37 @@ class Checker {
     }
   }
 
-  block(b: unknown, path: string, surface: 'message' | 'modal'): void {
+  /**
+   * `feedback_buttons` (Block Kit reference, feedback buttons element): `positive_button` and
+   * `negative_button` each with plain_text `text` ≤ 75, a `value` ≤ 2,000 and an optional
+   * `accessibility_label` ≤ 75; `action_id` ≤ 255. Only inside a `context_actions` block.
+   */
+  feedbackButtons(e: Obj, path: string): void {
+    this.id('action_id', e.action_id, `${path}.action_id`, this.actionIds);
+    for (const side of ['positive_button', 'negative_button'] as const) {
+      const b = e[side];
+      const at = `${path}.${side}`;
+      if (!isObj(b)) {
+        this.fail(at, 'is required');
+        continue;
+      }
+      this.text(b.text, `${at}.text`, 75, { plainOnly: true });
+      if (typeof b.value !== 'string' || b.value.length === 0) this.fail(`${at}.value`, 'is required');
+      else if (b.value.length > 2000) this.fail(`${at}.value`, `is ${b.value.length} chars, max 2000`);
+      if (
+        b.accessibility_label !== undefined &&
+        (typeof b.accessibility_label !== 'string' || len(b.accessibility_label) > 75)
+      )
+        this.fail(`${at}.accessibility_label`, 'must be a string ≤ 75 chars');
+      for (const key of Object.keys(b))
+        if (!['text', 'value', 'accessibility_label'].includes(key)) this.fail(`${at}.${key}`, 'not a field');
+    }
+  }
+
+  block(b: unknown, path: string, surface: Surface): void {
     if (!isObj(b)) return void this.fail(path, 'block must be an object');
     this.id('block_id', b.block_id, `${path}.block_id`, this.blockIds);
+    this.actionIds = new Set();
     switch (b.type) {
       case 'section':
         if (b.text === undefined && b.fields === undefined) this.fail(path, 'section needs text or fields');
@@ -228,6 +260,21 @@ class Checker {
         for (const [i, e] of els.entries()) this.element(e, `${path}.elements[${i}]`, false);
         return;
       }
+      case 'context_actions': {
+        // Feedback and icon buttons under a message (Parley uses it in messages only).
+        if (surface !== 'message') this.fail(path, 'context_actions blocks belong in messages');
+        const els = Array.isArray(b.elements) ? b.elements : [];
+        if (els.length === 0 || els.length > 5) this.fail(path, 'context_actions needs 1–5 elements');
+        els.forEach((e, i) => {
+          const at = `${path}.elements[${i}]`;
+          if (isObj(e) && e.type === 'feedback_buttons') this.feedbackButtons(e, at);
+          else if (isObj(e) && e.type === 'icon_button') {
+            this.text(e.text, `${at}.text`, 75, { plainOnly: true });
+            this.id('action_id', e.action_id, `${at}.action_id`, this.actionIds);
+          } else this.fail(at, 'context_actions holds feedback_buttons and icon_button elements only');
+        });
+        return;
+      }
       case 'header':
         this.text(b.text, `${path}.text`, 150, { plainOnly: true });
         return;
@@ -245,7 +292,7 @@ class Checker {
             this.fail(`${path}.${key}`, 'not a markdown block field');
         return;
       case 'input':
-        if (surface !== 'modal') this.fail(path, 'input blocks belong in modals');
+        if (surface === 'message') this.fail(path, 'input blocks belong in modals and home tabs');
         this.text(b.label, `${path}.label`, 2000, { plainOnly: true });
         if (b.hint !== undefined) this.text(b.hint, `${path}.hint`, 2000, { plainOnly: true });
         if (b.optional !== undefined && typeof b.optional !== 'boolean')
@@ -300,6 +347,30 @@ export function checkView(view: unknown, path = 'view'): Violations {
   const hasInput = blocks.some((b) => isObj(b) && b.type === 'input');
   if (hasInput && view.submit === undefined) c.fail(path, 'a modal with inputs needs a submit button');
   for (const [i, b] of blocks.entries()) c.block(b, `${path}.blocks[${i}]`, 'modal');
+  return c.out;
+}
+
+/**
+ * Checks a Home tab view (views.publish; Slack's home tab view reference): `type: home`, at most
+ * 100 blocks, `private_metadata` ≤ 3,000, `callback_id` and `external_id` ≤ 255; no title or
+ * buttons of a modal; every block as Slack allows it in a home tab.
+ */
+export function checkHomeView(view: unknown, path = 'view'): Violations {
+  const c = new Checker();
+  if (!isObj(view)) return [`${path}: must be an object`];
+  if (view.type !== 'home') c.fail(path, 'type must be home');
+  for (const key of ['title', 'submit', 'close', 'notify_on_close', 'clear_on_close'])
+    if (view[key] !== undefined) c.fail(`${path}.${key}`, 'not a home tab field (modals only)');
+  if (len(view.private_metadata) > 3000) c.fail(`${path}.private_metadata`, 'max 3000 chars');
+  for (const key of ['callback_id', 'external_id'] as const) {
+    const v = view[key];
+    if (v !== undefined && (typeof v !== 'string' || v.length > 255))
+      c.fail(`${path}.${key}`, 'must be a string ≤ 255 chars');
+  }
+  if (!Array.isArray(view.blocks)) return [...c.out, `${path}.blocks: must be an array`];
+  if (view.blocks.length > HOME_BLOCKS)
+    c.fail(`${path}.blocks`, `${view.blocks.length} blocks, max ${HOME_BLOCKS}`);
+  for (const [i, b] of view.blocks.entries()) c.block(b, `${path}.blocks[${i}]`, 'home');
   return c.out;
 }
 

@@ -89,6 +89,7 @@ describe('label values are bounded', () => {
     for (let i = 0; i < MAX_TOOLS_PER_SERVER + 5; i++) m.toolCall('known', `tool_${i}`, 'ok', 0.01);
     m.interaction('form', 'something-new');
     m.storeError('get; DROP');
+    m.feedback('irc', 'meh');
     const { body } = await m.scrape();
     expect(body).toMatch(/parley_turns_total\{platform="other",outcome="answered"\} 1/);
     expect(body).toMatch(/parley_tool_calls_total\{server="other",tool="other",outcome="ok"\} 1/);
@@ -98,5 +99,6 @@ describe('label values are bounded', () => {
     expect(toolSeries).toHaveLength(MAX_TOOLS_PER_SERVER + 1);
     expect(body).toMatch(/parley_interactions_total\{kind="form",outcome="other"\} 1/);
     expect(body).toMatch(/parley_store_errors_total\{operation="other"\} 1/);
+    expect(body).toMatch(/parley_feedback_total\{surface="other",value="other"\} 1/);
   });
 });

@@ -82,7 +82,11 @@ describe('Slack over Socket Mode', () => {
     expect(answer?.history[0]?.text).toMatch(/^⏳/);
     // …and its notification fallback is the same text in mrkdwn.
     expect(answer?.text).toMatch(/^\*The server said:\* .*ping/);
-    expect(answer?.blocks).toEqual([{ type: 'markdown', text: text }]);
+    // The model's answer: the 👍/👎 follow it (test/slack/feedback.test.ts).
+    expect(answer?.blocks).toEqual([
+      { type: 'markdown', text: text },
+      expect.objectContaining({ type: 'context_actions' }),
+    ]);
   });
 
   it('V1 payload: Fill in opens a modal, invalid values come back inline, then the tool completes', async () => {
