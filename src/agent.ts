@@ -5,7 +5,8 @@
  * catalog in `tools/`, answers, delivery and presentation in `interactions/`.
  */
 import { randomBytes } from 'node:crypto';
-import type { SignInOutcome, SignInService } from './auth/signin.js';
+import type { SignInOutcome } from './auth/callback.js';
+import type { SignInService } from './auth/signin.js';
 import { Commands, HELP, parseCommand } from './commands.js';
 import type { ServerConfig } from './config.js';
 import { type Actor, type Conversation, sessionKey } from './conversation.js';

@@ -5,7 +5,7 @@
  * saying how many more there are.
  */
 import type { types } from '@slack/bolt';
-import type { SignInStatus } from '../../src/auth/signin.js';
+import type { SignInStatus } from '../../src/auth/commands.js';
 import type { HomeInteraction, HomeModel, HomeServer } from '../../src/inbound.js';
 import { ACTION } from './blocks.js';
 import { button, context, minutesLeft, plain, section } from './kit.js';
