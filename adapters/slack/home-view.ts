@@ -7,8 +7,8 @@
 import type { types } from '@slack/bolt';
 import type { SignInStatus } from '../../src/auth/commands.js';
 import type { HomeInteraction, HomeModel, HomeServer } from '../../src/inbound.js';
-import { ACTION } from './blocks.js';
 import { button, context, minutesLeft, plain, section } from './kit.js';
+import { ACTION } from './messages.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;

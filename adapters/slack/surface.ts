@@ -28,23 +28,21 @@ import type {
 } from '../../src/surface.js';
 import { splitText } from '../../src/text.js';
 import { isAssistantThread, statusFor, waitingStatus } from './assistant.js';
+import { ModalChain } from './chain.js';
+import { feedbackBlock } from './feedback.js';
+import { formModal, type ModalView, SLACK_CAPABILITIES } from './form-modal.js';
+import { LIMITS } from './kit.js';
 import {
   closedMessage,
   confirmHeadline,
   confirmMessage,
   formHeadline,
   formMessage,
-  formModal,
-  LIMITS,
   linkHeadline,
   linkMessage,
-  type ModalView,
   markdownMessage,
-  SLACK_CAPABILITIES,
   type SlackMessage,
-} from './blocks.js';
-import { ModalChain } from './chain.js';
-import { feedbackBlock } from './feedback.js';
+} from './messages.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 import { SlackStreams, type StreamHost } from './stream.js';
 
