@@ -14,10 +14,10 @@ import { keys } from './keys.js';
 import type { SlackMessage } from './messages.js';
 import type { ResponseUrls } from './response-urls.js';
 
-/** Where a conversation's messages go. */
-export type Delivery = 'thread' | 'dm' | 'ephemeral';
+/** Where a conversation's messages go (not the core's `Delivery`, which hands answers on). */
+export type Placement = 'thread' | 'dm' | 'ephemeral';
 
-export function deliveryFor(c: Conversation): Delivery {
+export function deliveryFor(c: Conversation): Placement {
   if (c.channel.startsWith('D')) return 'dm';
   return c.thread ? 'thread' : 'ephemeral';
 }

@@ -45,7 +45,7 @@ import {
 } from './messages.js';
 import { markdownToMrkdwn } from './mrkdwn.js';
 import { ResponseUrls } from './response-urls.js';
-import { type Delivery, deliveryFor, type Placeholder, SlackSender } from './send.js';
+import { deliveryFor, type Placeholder, type Placement, SlackSender } from './send.js';
 import { SlackStreams, type StreamHost } from './stream.js';
 
 /** The adapter's store keys (keys.ts), also here for the inbound handlers. */
@@ -271,7 +271,7 @@ export class SlackSurface implements ChatSurface, StreamHost {
    * mrkdwn `text` fallback; longer than one message's markdown allowance, it is split on
    * paragraph, line or word breaks (code fences closed and reopened) into several messages.
    */
-  delivery(c: Conversation): Delivery {
+  delivery(c: Conversation): Placement {
     return deliveryFor(c);
   }
 
