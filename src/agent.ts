@@ -1,15 +1,19 @@
 /**
  * The agent: the core's facade. It wires the core's services together and is what adapters talk
  * to, through the inbound port ({@link ParleyInbound}) and the surface port (`attach`). It decides
- * nothing itself: commands are in `commands.ts`, turns in `turns/`, tool calls and the tool
- * catalog in `tools/`, answers, delivery and presentation in `interactions/`.
+ * nothing itself: a message becomes a turn in `turns/incoming.ts` (turns running in this process:
+ * `turns/running.ts`), commands are in `commands.ts`, turns in `turns/`, tool calls and the tool
+ * catalog in `tools/`, answers, delivery and presentation in `interactions/`, the home in
+ * `home.ts`, feedback in `feedback.ts`, and what follows a sign-in in `auth/resume.ts`.
  */
 import { randomBytes } from 'node:crypto';
-import type { SignInOutcome, SignInService } from './auth/signin.js';
-import { Commands, HELP, parseCommand } from './commands.js';
+import type { SignInOutcome } from './auth/callback.js';
+import { resumeAfterSignIn } from './auth/resume.js';
+import type { SignInService } from './auth/signin.js';
+import { Commands, HELP } from './commands.js';
 import type { ServerConfig } from './config.js';
-import { type Actor, type Conversation, sessionKey } from './conversation.js';
-import { describeError, ParleyError, toParleyError } from './errors.js';
+import type { Actor, Conversation } from './conversation.js';
+import { ParleyError } from './errors.js';
 import { ServerFeatures } from './features.js';
 import { FeedbackStore } from './feedback.js';
 import { type HomeModel, HomeReader } from './home.js';
@@ -23,7 +27,7 @@ import type {
   Received,
 } from './inbound.js';
 import { AnswerDesk } from './interactions/answers.js';
-import { Delivery, type Resolution } from './interactions/delivery.js';
+import { Delivery } from './interactions/delivery.js';
 import { LiveInteractions } from './interactions/live.js';
 import { PendingStore } from './interactions/pending.js';
 import { Presenter } from './interactions/presenter.js';
@@ -32,22 +36,18 @@ import { Sampler } from './interactions/sampling.js';
 import type { Llm } from './llm.js';
 import type { Logger } from './logger.js';
 import { McpPool } from './mcp/pool.js';
-import { metrics } from './observability/metrics.js';
-import { withSpan } from './observability/tracing.js';
 import { SessionStore } from './sessions.js';
 import type { Sealer, Store } from './store/index.js';
 import type { ChatSurface } from './surface.js';
 import { ToolCalls } from './tools/calls.js';
 import { ToolCatalog } from './tools/catalog.js';
-import { type TurnLease, TurnLeases } from './turns/leases.js';
+import { IncomingMessages } from './turns/incoming.js';
 import { NO_LIMITS, type RateLimits, TurnLimits } from './turns/limits.js';
 import { TurnRunner } from './turns/runner.js';
+import { RunningTurns } from './turns/running.js';
 import { type TurnState, TurnStore } from './turns/state.js';
 
 export type { Answer, AnswerReply } from './inbound.js';
-
-/** How long a resumed turn waits for one running in its conversation before it goes on (ms). */
-const RESUME_WAIT_MS = 30_000;
 
 export const DEFAULT_SYSTEM_PROMPT =
   'You are Parley, a helpful assistant in a team chat. Use the available tools when they help. ' +
@@ -91,7 +91,6 @@ export interface AgentOptions {
 export class Agent implements ParleyInbound {
   readonly processId: string;
   readonly pool: McpPool;
-  private readonly logger: Logger;
   private readonly llm: Llm | undefined;
   private readonly signInService: SignInService | undefined;
   private readonly now: () => number;
@@ -104,18 +103,16 @@ export class Agent implements ParleyInbound {
   private readonly catalog: ToolCatalog;
   private readonly runner: TurnRunner;
   private readonly commands: Commands;
-  private readonly leases: TurnLeases;
   private readonly limits: TurnLimits;
+  /** Turns running in this process: leases, the idle count, failures told (turns/running.ts). */
+  private readonly running: RunningTurns;
+  /** A message, from the inbound port to a turn (turns/incoming.ts). */
+  private readonly incoming: IncomingMessages;
   private readonly feedbacks: FeedbackStore;
   private readonly homes: HomeReader;
-  /** The leases of turns running in this process, by conversation. */
-  private readonly running = new Map<string, TurnLease>();
-  private busy = 0;
-  private idleWaiters: Array<() => void> = [];
 
   constructor(options: AgentOptions) {
     const { store, logger } = options;
-    this.logger = logger;
     this.llm = options.llm;
     this.signInService = options.signIn;
     this.now = options.now ?? Date.now;
@@ -135,19 +132,12 @@ export class Agent implements ParleyInbound {
     });
     this.presenter = new Presenter({ pending: this.pending, logger, now });
     this.limits = new TurnLimits(store, options.rateLimits ?? NO_LIMITS, logger);
-    this.leases = new TurnLeases({
+    this.running = new RunningTurns({
       store,
       logger,
       processId: this.processId,
       leaseMs: options.turnLeaseMs ?? 15_000,
-      tellCutOff: async (conversation, doing) => {
-        await this.presenter.say(
-          conversation,
-          doing
-            ? `⚠️ I was restarted while working on this, during ${doing}, so it may or may not have run. Please check before asking again.`
-            : '⚠️ I was restarted while working on your last message, so I couldn’t finish it. Please send it again.',
-        );
-      },
+      presenter: this.presenter,
     });
     const turns = new TurnStore(store, this.presenter, this.pending.ttl);
     this.delivery = new Delivery({
@@ -159,12 +149,7 @@ export class Agent implements ParleyInbound {
       resumeTurn: (turnJson, resolution) => {
         const turn = JSON.parse(turnJson) as TurnState;
         // In the background: the adapter that delivered the answer must be able to ack now.
-        void this.track(() =>
-          withSpan('parley.turn.resume', { 'parley.platform': turn.conversation.platform }, () =>
-            // After any turn running in the conversation now: never interleaved.
-            this.leased(turn.conversation, RESUME_WAIT_MS, () => this.runner.resume(turn, resolution)),
-          ).catch((err) => this.fail(turn.conversation, err)),
-        );
+        this.running.resume(turn.conversation, () => this.runner.resume(turn, resolution));
       },
     });
     this.desk = new AnswerDesk({
@@ -223,11 +208,7 @@ export class Agent implements ParleyInbound {
       turns,
       logger,
       signIn: this.signInService,
-      onActivity: (turn, what) =>
-        void this.running
-          .get(sessionKey(turn.conversation))
-          ?.doing(what)
-          .catch(() => undefined),
+      onActivity: (turn, what) => this.running.doing(turn.conversation, what),
       vision: options.vision === true,
       features,
     });
@@ -263,6 +244,14 @@ export class Agent implements ParleyInbound {
       signIn: this.signInService,
       now,
     });
+    this.incoming = new IncomingMessages({
+      limits: this.limits,
+      presenter: this.presenter,
+      commands: this.commands,
+      runner: this.runner,
+      running: this.running,
+      hasLlm: this.llm !== undefined,
+    });
   }
 
   /** Adds a surface for its platform (the surface port). */
@@ -276,19 +265,18 @@ export class Agent implements ParleyInbound {
    */
   async start(): Promise<void> {
     await this.delivery.start();
-    await this.leases.start();
+    await this.running.start();
   }
 
   async stop(): Promise<void> {
-    await this.leases.stop();
+    await this.running.stop();
     await this.delivery.stop();
     await this.pool.closeAll();
   }
 
   /** Resolves when this process has no turn running (a turn paused in the store counts as done). */
   whenIdle(): Promise<void> {
-    if (this.busy === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.running.whenIdle();
   }
 
   /** Forgets the interactions this process showed, as a restart would (tests of the store path). */
@@ -299,38 +287,7 @@ export class Agent implements ParleyInbound {
   // ───────────────────────────── the inbound port ─────────────────────────────
 
   message(conversation: Conversation, text: string): Promise<void> {
-    // One trace per turn (OpenTelemetry, when configured).
-    return this.track(() =>
-      withSpan('parley.turn', { 'parley.platform': conversation.platform }, async () => {
-        try {
-          const trimmed = text.trim();
-          const command = parseCommand(trimmed);
-          // Fair use is counted where every message enters, whichever process receives it.
-          const refusal = trimmed ? await this.limits.admit(conversation, !command) : undefined;
-          if (refusal) {
-            metrics.turn(conversation.platform, 'limited');
-            await this.presenter.say(conversation, refusal);
-            return;
-          }
-          if (command)
-            // A tool call is a turn: one at a time per conversation. Other commands answer at once.
-            return command.name === '/call'
-              ? await this.leased(conversation, 0, () => this.commands.run(conversation, command, trimmed))
-              : await this.commands.run(conversation, command, trimmed);
-          if (!trimmed) return;
-          if (!this.llm) {
-            await this.presenter.say(
-              conversation,
-              'No language model is configured, so I can only run direct commands. Try `/tools` or `/help`, or set OPENAI_API_KEY.',
-            );
-            return;
-          }
-          await this.runner.converse(conversation, trimmed);
-        } catch (err) {
-          await this.fail(conversation, err);
-        }
-      }),
-    );
+    return this.incoming.handle(conversation, text);
   }
 
   answer(id: string, actor: Actor, answer: Answer): Promise<AnswerReply> {
@@ -358,11 +315,11 @@ export class Agent implements ParleyInbound {
   }
 
   signIn(conversation: Conversation, server: string): Promise<void> {
-    return this.track(async () => {
+    return this.running.track(async () => {
       try {
         await this.commands.account(conversation, '/login', server);
       } catch (err) {
-        await this.fail(conversation, err);
+        await this.running.fail(conversation, err);
       }
     });
   }
@@ -379,68 +336,8 @@ export class Agent implements ParleyInbound {
    * A sign-in finished (the OAuth callback, in whichever process received it): tells the people
    * waiting, closes their sign-in links and resumes the turns that paused for it.
    */
-  async resumeAfterSignIn(outcome: SignInOutcome): Promise<void> {
-    for (const conversation of outcome.notify) {
-      const text = outcome.ok
-        ? `✅ You’re signed in to **${outcome.title}**.`
-        : `⚠️ ${outcome.message ?? `Signing in to ${outcome.title} didn’t work.`}`;
-      await this.presenter.say(conversation, text);
-    }
-    const resolution: Resolution = { action: outcome.ok ? 'accept' : 'cancel' };
-    for (const waiter of outcome.waiters) {
-      const record = await this.pending.get(waiter.interactionId);
-      if (record) await this.desk.settle(record, resolution, outcome.ok ? 'done' : 'cancelled');
-    }
-    // Signed in (or not after all): the person's home shows it either way.
-    if (outcome.actor.platform) this.presenter.homeChanged(outcome.actor);
-  }
-
-  // ───────────────────────────── plumbing ─────────────────────────────
-
-  /**
-   * Runs a turn holding its conversation's lease (see turns/leases.ts). Without `wait`, a turn
-   * already running there means this one is refused with a sentence; with it, it waits its turn.
-   */
-  private async leased(conversation: Conversation, wait: number, work: () => Promise<void>): Promise<void> {
-    // A resumed turn (wait > 0) holds an answer already taken from the store: it goes on even if
-    // the store can't give it the lease right now. A new message is better refused.
-    const lease = await this.leases.acquire(conversation, wait).catch((err: unknown) => {
-      if (wait === 0) throw err;
-      this.logger.warn({ err: describeError(err) }, 'resuming a turn without its conversation lease');
-      return { doing: async () => undefined, release: async () => undefined };
-    });
-    if (!lease) {
-      await this.presenter.say(
-        conversation,
-        'I’m still working on your last message here. Send this again once I’ve answered.',
-      );
-      return;
-    }
-    const key = sessionKey(conversation);
-    this.running.set(key, lease);
-    try {
-      await work();
-    } finally {
-      if (this.running.get(key) === lease) this.running.delete(key);
-      await lease.release();
-    }
-  }
-
-  private async track<T>(work: () => Promise<T>): Promise<T> {
-    this.busy += 1;
-    try {
-      return await work();
-    } finally {
-      this.busy -= 1;
-      if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
-    }
-  }
-
-  private async fail(conversation: Conversation, err: unknown): Promise<void> {
-    const e = toParleyError(err);
-    this.logger.warn({ code: e.code, err: e.message }, 'turn failed');
-    metrics.turn(conversation.platform, 'failed');
-    await this.presenter.say(conversation, `⚠️ ${e.userMessage}`);
+  resumeAfterSignIn(outcome: SignInOutcome): Promise<void> {
+    return resumeAfterSignIn({ presenter: this.presenter, pending: this.pending, desk: this.desk }, outcome);
   }
 }
 

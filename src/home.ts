@@ -4,8 +4,10 @@
  * the forms, confirmations and links still waiting for them. A read model: the core decides what
  * is in it (and that it is this person's alone); a surface only renders it.
  */
+
+import type { SignInStatus } from './auth/commands.js';
 import { isSignInRequired } from './auth/sign-in-errors.js';
-import type { SignInService, SignInStatus } from './auth/signin.js';
+import type { SignInService } from './auth/signin.js';
 import type { ServerConfig } from './config.js';
 import { type Actor, type Conversation, identityKey } from './conversation.js';
 import { toParleyError } from './errors.js';

@@ -9,7 +9,7 @@
  * process simply isn't chained (its "Fill in" button works as before).
  */
 import type { Conversation } from '../../src/conversation.js';
-import type { ModalView } from './blocks.js';
+import type { ModalView } from './form-modal.js';
 
 /** How long a loading modal waits for the next step (ms), after the answer was handed on. */
 export const NEXT_STEP_WINDOW_MS = 4_000;

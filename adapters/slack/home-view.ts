@@ -5,10 +5,10 @@
  * saying how many more there are.
  */
 import type { types } from '@slack/bolt';
-import type { SignInStatus } from '../../src/auth/signin.js';
+import type { SignInStatus } from '../../src/auth/commands.js';
 import type { HomeInteraction, HomeModel, HomeServer } from '../../src/inbound.js';
-import { ACTION } from './blocks.js';
 import { button, context, minutesLeft, plain, section } from './kit.js';
+import { ACTION } from './messages.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;

@@ -18,8 +18,9 @@ import type { ParleyInbound } from '../../src/inbound.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
 import { HOME_ACTION, homeView } from './home-view.js';
+import { keys } from './keys.js';
 import { LIMITS } from './kit.js';
-import { keys, PLATFORM } from './surface.js';
+import { PLATFORM } from './surface.js';
 
 /** How long after opening the home tab a person's home is kept current. */
 export const HOME_SEEN_TTL_MS = 12 * 3600_000;

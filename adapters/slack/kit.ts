@@ -1,7 +1,7 @@
 /**
- * Block Kit primitives Parley's Slack builders share (messages in blocks.ts, the App Home in
- * home-view.ts): Slack's documented limits, and text and buttons that stay inside them (text is
- * clipped with an ellipsis).
+ * Block Kit primitives Parley's Slack builders share (messages in messages.ts, the form modal in
+ * form-modal.ts, the App Home in home-view.ts): Slack's documented limits, and text and buttons
+ * that stay inside them (text is clipped with an ellipsis).
  */
 import type { types } from '@slack/bolt';
 import { truncate } from '../../src/text.js';

@@ -1,7 +1,7 @@
 /**
  * Markdown (what the LLM and the core write) to Slack mrkdwn, for the places that can't take a
  * `markdown` block: a message's plain `text` fallback (notifications, old clients), progress
- * lines and ephemeral notices. Model answers themselves go out as `markdown` blocks (blocks.ts).
+ * lines and ephemeral notices. Model answers themselves go out as `markdown` blocks (messages.ts).
  * Code spans and fences are left exactly as written; everything else gets Slack's escaping
  * (`&`, `<`, `>`) so a model can't produce a mention or a broken link by accident.
  */

@@ -8,7 +8,8 @@ import type { App, MessageShortcut } from '@slack/bolt';
 import type { Conversation } from '../../src/conversation.js';
 import type { Store } from '../../src/store/index.js';
 import { askAboutText } from '../../src/text.js';
-import { keys, PLATFORM, type SlackSurface } from './surface.js';
+import { keys } from './keys.js';
+import { PLATFORM, type SlackSurface } from './surface.js';
 
 /** The shortcut's callback_id (manifest.yml `shortcuts`). */
 export const ASK_ABOUT_CALLBACK = 'parley_ask_about';
@@ -32,7 +33,7 @@ export function registerShortcuts(o: ShortcutOptions): void {
       channel: shortcut.channel.id,
       user: shortcut.user.id,
     };
-    // Kept for channels the bot can't post in (see SlackSurface.send).
+    // Kept for channels the bot can't post in (see send.ts).
     await o.surface.rememberCommandResponseUrl(conversation, shortcut.response_url);
     o.run(conversation, askAboutText(shortcut.message.text ?? ''));
   });

@@ -9,9 +9,10 @@ import type { Express, Request, Response } from 'express';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { hostOf } from '../text.js';
+import { CALLBACK_PATH, type SignInOutcome } from './callback.js';
 import { randomToken } from './crypto.js';
 import { consentHeaders, consentPage, PAGE_HEADERS, resultPage } from './pages.js';
-import { CALLBACK_PATH, CLIENT_METADATA_PATH, type SignInOutcome, type SignInService } from './signin.js';
+import { CLIENT_METADATA_PATH, type SignInService } from './signin.js';
 import {
   bindingCookieName,
   claimStart,

@@ -21,7 +21,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningParley, startParley } from '../../adapters/main/parley.js';
-import { ACTION } from '../../adapters/slack/blocks.js';
+import { ACTION } from '../../adapters/slack/messages.js';
 import { type AuthMock, startAuthMock } from '../../auth-mock/server.js';
 import { type CookieJar, followSignInLink } from '../../src/auth/index.js';
 import { createLogger, silentLogger } from '../../src/logger.js';

@@ -7,7 +7,8 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ConsoleAdapter } from '../../adapters/console/console.js';
 import { buildModal, modalValues, pageAnswers, planForm } from '../../adapters/discord/forms.js';
-import { errorsByBlock, formModal, readSubmission, suggestOptions } from '../../adapters/slack/blocks.js';
+import { formModal } from '../../adapters/slack/form-modal.js';
+import { errorsByBlock, readSubmission, suggestOptions } from '../../adapters/slack/form-submission.js';
 import type { Actor } from '../../src/conversation.js';
 import type { AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import {

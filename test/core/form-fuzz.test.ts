@@ -10,13 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { buildModal, DISCORD_CAPABILITIES, planForm } from '../../adapters/discord/forms.js';
 import { formText } from '../../adapters/discord/render.js';
 import { splitMessage } from '../../adapters/discord/text.js';
-import {
-  confirmMessage,
-  formMessage,
-  formModal,
-  readSubmission,
-  SLACK_CAPABILITIES,
-} from '../../adapters/slack/blocks.js';
+import { formModal, SLACK_CAPABILITIES } from '../../adapters/slack/form-modal.js';
+import { readSubmission } from '../../adapters/slack/form-submission.js';
+import { confirmMessage, formMessage } from '../../adapters/slack/messages.js';
 import { formProblem } from '../../src/interactions/capabilities.js';
 import { type FormSpec, formDefaults, validateSubmission } from '../../src/interactions/form.js';
 import { schemaToForm } from '../../src/interactions/schema.js';

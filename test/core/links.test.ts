@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ConsoleAdapter } from '../../adapters/console/console.js';
 import { consentMessage } from '../../adapters/discord/render.js';
-import { linkMessage } from '../../adapters/slack/blocks.js';
+import { linkMessage } from '../../adapters/slack/messages.js';
 import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.js';
 import type { ParleyInbound } from '../../src/inbound.js';
 import type { LinkView } from '../../src/surface.js';

@@ -4,8 +4,9 @@
  * fill in a modal; the messages visible to them). Tests and the contract harness build on it.
  */
 import { expect } from 'vitest';
-import { ACTION, LOADING_CALLBACK } from '../../adapters/slack/blocks.js';
+import { LOADING_CALLBACK } from '../../adapters/slack/form-modal.js';
 import { createSlackAdapter, SLACK_EVENTS_PATH, type SlackAdapter } from '../../adapters/slack/index.js';
+import { ACTION } from '../../adapters/slack/messages.js';
 import { Agent } from '../../src/agent.js';
 import type { ServerConfig } from '../../src/config.js';
 import { ParleyHttpServer } from '../../src/http.js';

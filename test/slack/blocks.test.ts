@@ -4,17 +4,10 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import {
-  blockIds,
-  closedMessage,
-  confirmMessage,
-  formMessage,
-  formModal,
-  linkMessage,
-  readSubmission,
-  SLACK_CAPABILITIES,
-} from '../../adapters/slack/blocks.js';
+import { blockIds, formModal, SLACK_CAPABILITIES } from '../../adapters/slack/form-modal.js';
+import { readSubmission } from '../../adapters/slack/form-submission.js';
 import { cleanIncoming, mapSlashCommand } from '../../adapters/slack/inbound.js';
+import { closedMessage, confirmMessage, formMessage, linkMessage } from '../../adapters/slack/messages.js';
 import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.js';
 import { formProblem } from '../../src/interactions/capabilities.js';
 import type { FormField, FormSpec } from '../../src/interactions/form.js';

@@ -4,7 +4,7 @@
  * app mounted on Parley's HTTP server. (Socket Mode is covered by the patterns suite.)
  */
 import { afterEach, expect } from 'vitest';
-import { ACTION } from '../../adapters/slack/blocks.js';
+import { ACTION } from '../../adapters/slack/messages.js';
 import { runAdapterContract } from '../contract/adapter-contract.js';
 import type {
   AdapterHarness,

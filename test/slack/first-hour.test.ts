@@ -5,8 +5,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ACTION } from '../../adapters/slack/blocks.js';
 import { NEXT_STEP_WINDOW_MS } from '../../adapters/slack/chain.js';
+import { ACTION } from '../../adapters/slack/messages.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';

@@ -6,8 +6,8 @@
  * from it — and never sees anyone else's forms or sign-ins.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION } from '../../adapters/slack/blocks.js';
 import { HOME_ACTION } from '../../adapters/slack/home-view.js';
+import { ACTION } from '../../adapters/slack/messages.js';
 import { followSignInLink } from '../../src/auth/index.js';
 import { serverSchema } from '../../src/config.js';
 import { identityKey } from '../../src/conversation.js';

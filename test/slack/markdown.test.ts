@@ -4,7 +4,7 @@
  * URLs and identifiers with underscores or parentheses intact.
  */
 import { describe, expect, it } from 'vitest';
-import { markdownMessage } from '../../adapters/slack/blocks.js';
+import { markdownMessage } from '../../adapters/slack/messages.js';
 import { defuseMentions, markdownToMrkdwn } from '../../adapters/slack/mrkdwn.js';
 import { checkMessage, checkView } from '../helpers/slack-limits.js';
 

@@ -7,7 +7,7 @@
 import { inputRequired } from '@modelcontextprotocol/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ACTION } from '../../adapters/slack/blocks.js';
+import { ACTION } from '../../adapters/slack/messages.js';
 import { startAuthMock } from '../../auth-mock/server.js';
 import { serverSchema } from '../../src/config.js';
 import { OpenAiLlm } from '../../src/llm.js';

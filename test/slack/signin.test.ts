@@ -5,7 +5,7 @@
  * link's message is rewritten so no dead button stays behind.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION } from '../../adapters/slack/blocks.js';
+import { ACTION } from '../../adapters/slack/messages.js';
 import { followSignInLink } from '../../src/auth/index.js';
 import { type AuthStack, type ParleyProcess, startAuthStack } from '../helpers/auth-stack.js';
 import { actionElement, SlackRig } from '../helpers/slack-rig.js';

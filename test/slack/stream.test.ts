@@ -4,7 +4,7 @@
  * demo MCP server; the fake Slack checks every streaming call against Slack's documented rules.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION } from '../../adapters/slack/blocks.js';
+import { ACTION } from '../../adapters/slack/messages.js';
 import { markdownToMrkdwn } from '../../adapters/slack/mrkdwn.js';
 import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';

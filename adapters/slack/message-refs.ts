@@ -1,0 +1,103 @@
+/**
+ * The message that offered an interaction (a form, a confirmation, a link): posted where the person
+ * is looking, and recorded by interaction id so whichever process sees the interaction end can
+ * rewrite it to say how it ended. A record can hold a response_url (the only way to rewrite an
+ * ephemeral message), so records are kept only sealed (the core's Sealer port).
+ */
+import type { webApi } from '@slack/bolt';
+import type { Conversation } from '../../src/conversation.js';
+import { describeError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
+import { SealedRecords, type Sealer, type Store } from '../../src/store/index.js';
+import type { InteractionOutcome } from '../../src/surface.js';
+import { keys } from './keys.js';
+import { closedMessage, type SlackMessage } from './messages.js';
+import type { ResponseUrls } from './response-urls.js';
+import { deliveryFor, type SlackSender } from './send.js';
+
+/** Where the message offering an interaction is, so it can be rewritten when the interaction ends. */
+interface MessageRef {
+  channel: string;
+  /**
+   * Set for ordinary messages (chat.update works on them). Without it the message is ephemeral
+   * (or went through a response_url), and only a response_url from a click on it can replace it.
+   */
+  ts?: string;
+  responseUrl?: string;
+  headline: string;
+}
+
+const REF_TTL_MS = 24 * 3600_000;
+
+export interface MessageRefsOptions {
+  store: Store;
+  /** Seals the records (the deployment's PARLEY_SECRET). */
+  sealer: Sealer;
+  logger: Logger;
+  /** The bot's client, once the adapter has started (throws before). */
+  web: () => webApi.WebClient;
+  sender: SlackSender;
+  responseUrls: ResponseUrls;
+}
+
+export class MessageRefs {
+  /** Per interaction, the message that offered it (with a response_url once one is known). */
+  private readonly refs: SealedRecords;
+
+  constructor(private readonly o: MessageRefsOptions) {
+    this.refs = new SealedRecords(o.store, o.sealer, o.logger, 'Slack message');
+  }
+
+  /** Posts the message offering interaction `id` and records where it is (`headline` for later). */
+  async offer(
+    c: Conversation,
+    id: string,
+    msg: SlackMessage,
+    headline: string,
+    ephemeral: boolean,
+  ): Promise<void> {
+    let ts: string | undefined;
+    // The "working" placeholder becomes the offer, where the person is already looking (one call
+    // instead of delete + post). Private offers can't replace a public message: it just goes.
+    const ph = deliveryFor(c) === 'ephemeral' ? undefined : await this.o.sender.takePlaceholder(c);
+    if (ph && !ephemeral) {
+      if (await this.o.sender.rewrite(ph, msg)) ts = ph.ts;
+    } else if (ph) {
+      await this.o
+        .web()
+        .chat.delete({ channel: ph.channel, ts: ph.ts })
+        .catch((err: unknown) => {
+          this.o.logger.debug({ err: describeError(err) }, 'placeholder delete failed');
+        });
+    }
+    if (!ts) ts = await this.o.sender.send(c, msg, ephemeral);
+    const ref: MessageRef = { channel: c.channel, headline, ...(ts && { ts }) };
+    await this.refs.set(keys.ref(id), ref, REF_TTL_MS);
+  }
+
+  /** Rewrites an interaction's message to say how it ended; buttons go away. */
+  async close(id: string, outcome: InteractionOutcome, viaResponseUrl?: string): Promise<void> {
+    // Taken in one step: of two processes that see the interaction end, only one rewrites it.
+    const ref = await this.refs.take<MessageRef>(keys.ref(id));
+    if (!ref) return;
+    const responseUrl = viaResponseUrl ?? ref.responseUrl;
+    const msg = closedMessage(ref.headline, outcome);
+    if (ref.ts) {
+      await this.o
+        .web()
+        .chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks });
+    } else if (responseUrl) {
+      await this.o.responseUrls.respond(responseUrl, { ...msg, replace_original: true });
+    } else {
+      // An ephemeral message nobody has clicked: a later click's response_url can still rewrite it.
+      await this.refs.set(keys.ref(id), ref, REF_TTL_MS);
+    }
+  }
+
+  /** Notes the response_url of a click on an ephemeral message, the only way to rewrite it later. */
+  async rememberResponseUrl(id: string, responseUrl: string): Promise<void> {
+    const ref = await this.refs.get<MessageRef>(keys.ref(id));
+    if (!ref || ref.ts) return;
+    await this.refs.set(keys.ref(id), { ...ref, responseUrl }, REF_TTL_MS);
+  }
+}
