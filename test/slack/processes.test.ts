@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
 import type { FakeMessage } from '../helpers/fake-slack.js';
+import { FaultyStore } from '../helpers/faulty-store.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { SlackRig } from '../helpers/slack-rig.js';
 
@@ -22,6 +23,8 @@ let mcp: DemoMcp;
 let stores: RedisStore[] = [];
 let first: SlackRig;
 let second: SlackRig;
+/** The second process's store client, whose writes a test can slow down. */
+let secondStore: FaultyStore;
 
 beforeAll(async () => {
   mcp = await startDemoMcp({ logger: silentLogger() });
@@ -29,11 +32,12 @@ beforeAll(async () => {
   const servers = [demoServerConfig(mcp.url)];
   stores = [new RedisStore({ url: redisUrl(), prefix }), new RedisStore({ url: redisUrl(), prefix })];
   const [a, b] = stores as [RedisStore, RedisStore];
+  secondStore = new FaultyStore(b);
   first = await SlackRig.start({ mode: 'http', servers, store: a, pendingTtlMs: FORM_TTL_MS });
   second = await SlackRig.start({
     mode: 'http',
     servers,
-    store: b,
+    store: secondStore,
     pendingTtlMs: FORM_TTL_MS,
     slack: first.slack,
   });
@@ -106,6 +110,33 @@ describe('an expired form clicked in two processes at once', () => {
     const [replacedBefore, versionsBefore] = [replaced(), message.history.length];
 
     await doubleClick(u, message);
+    expect(message.text).toMatch(/Expired/);
+    expect(replaced()).toBe(replacedBefore + 1);
+    expect(message.history).toHaveLength(versionsBefore + 1);
+  });
+
+  it('offered privately: a click slow to note its response_url does not bring back the record the other process closed', async () => {
+    const u = 'UTWOSLOW';
+    const message = await expiredForm(u, 'command');
+    const [replacedBefore, repliesBefore, versionsBefore] = [
+      replaced(),
+      expiredReplies(u),
+      message.history.length,
+    ];
+
+    // The second process's click notes its response_url, and that write is slow: the first
+    // process's click closes the message meanwhile. (Noted by writing the message's record back,
+    // it brought back the record just taken, and the message was replaced again.)
+    const slow = secondStore.holdNextSet('slack:msg');
+    second.routeHere();
+    await first.slack.click(u, message, ACTION.formDecline);
+    await slow.reached;
+    first.routeHere();
+    await first.slack.click(u, message, ACTION.formDecline);
+    await expect.poll(() => expiredReplies(u), { timeout: 10_000, interval: 20 }).toBe(repliesBefore + 1);
+    slow.release();
+    await expect.poll(() => expiredReplies(u), { timeout: 10_000, interval: 20 }).toBe(repliesBefore + 2);
+    await Promise.all([first.adapter.idle(), second.adapter.idle()]);
     expect(message.text).toMatch(/Expired/);
     expect(replaced()).toBe(replacedBefore + 1);
     expect(message.history).toHaveLength(versionsBefore + 1);
