@@ -12,7 +12,7 @@ import { SealedRecords, type Sealer, type Store } from '../../src/store/index.js
 import type { InteractionOutcome } from '../../src/surface.js';
 import { keys } from './keys.js';
 import { closedMessage, type SlackMessage } from './messages.js';
-import type { ResponseUrls } from './response-urls.js';
+import { RESPONSE_URL_TTL_MS, type ResponseUrls } from './response-urls.js';
 import { deliveryFor, type SlackSender } from './send.js';
 
 /** Where the message offering an interaction is, so it can be rewritten when the interaction ends. */
@@ -20,10 +20,10 @@ interface MessageRef {
   channel: string;
   /**
    * Set for ordinary messages (chat.update works on them). Without it the message is ephemeral
-   * (or went through a response_url), and only a response_url from a click on it can replace it.
+   * (or went through a response_url), and only a response_url from a click on it can replace it:
+   * that is kept apart, under `keys.refUrl` (see `rememberResponseUrl`).
    */
   ts?: string;
-  responseUrl?: string;
   headline: string;
 }
 
@@ -80,13 +80,17 @@ export class MessageRefs {
     // Taken in one step: of two processes that see the interaction end, only one rewrites it.
     const ref = await this.refs.take<MessageRef>(keys.ref(id));
     if (!ref) return;
-    const responseUrl = viaResponseUrl ?? ref.responseUrl;
     const msg = closedMessage(ref.headline, outcome);
     if (ref.ts) {
       await this.o
         .web()
         .chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks });
-    } else if (responseUrl) {
+      return;
+    }
+    // A noted URL is taken too: it can post as Parley, and nothing needs it once this is closed.
+    const noted = await this.refs.take<string>(keys.refUrl(id));
+    const responseUrl = viaResponseUrl ?? noted;
+    if (responseUrl) {
       await this.o.responseUrls.respond(responseUrl, { ...msg, replace_original: true });
     } else {
       // An ephemeral message nobody has clicked: a later click's response_url can still rewrite it.
@@ -94,10 +98,13 @@ export class MessageRefs {
     }
   }
 
-  /** Notes the response_url of a click on an ephemeral message, the only way to rewrite it later. */
+  /**
+   * Notes the response_url of a click on an ephemeral message, the only way to rewrite it later
+   * (for the URL's 30 minutes). Kept in a record of its own: writing it into the message's record
+   * (read, then written back) could bring that record back just after another process took it to
+   * close the message, which would then be rewritten twice.
+   */
   async rememberResponseUrl(id: string, responseUrl: string): Promise<void> {
-    const ref = await this.refs.get<MessageRef>(keys.ref(id));
-    if (!ref || ref.ts) return;
-    await this.refs.set(keys.ref(id), { ...ref, responseUrl }, REF_TTL_MS);
+    await this.refs.set(keys.refUrl(id), responseUrl, RESPONSE_URL_TTL_MS);
   }
 }

@@ -2,15 +2,17 @@
  * Several Parley processes on one gateway (issue 13): every process connected with the same
  * shard receives each INTERACTION_CREATE, and exactly one of them must handle it. Two adapters,
  * each with its own agent and its own store client on one Redis prefix, play two processes.
+ * Likewise, when both processes are told an interaction ended, its message is edited once.
  */
 import { Client, GatewayDispatchEvents } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCustomId } from '../../adapters/discord/ids.js';
 import { createDiscordAdapter, type DiscordAdapter } from '../../adapters/discord/index.js';
 import { Agent } from '../../src/agent.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
-import { type DiscordWorld, startDiscordWorld } from '../helpers/discord-world.js';
+import { buttonId, buttons, type DiscordWorld, startDiscordWorld } from '../helpers/discord-world.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { testSealer } from '../helpers/sealer.js';
 
@@ -74,5 +76,36 @@ describe('an interaction dispatched to two processes over the gateway', () => {
     expect(seen.filter((m) => m.content.includes('only once'))).toHaveLength(1);
     // Nobody was told something went wrong (what a second, refused acknowledgement would cause).
     expect(seen.some((m) => /went wrong/.test(m.content))).toBe(false);
+  });
+});
+
+describe('an interaction both processes are told has ended', () => {
+  it('has its message edited once: the process that takes its record edits it', async () => {
+    const channel = world.fake.guildChannel();
+    await world.command('bea', channel, 'call', {
+      tool: 'demo__create_ticket_v2',
+      args: '{"initial_description":"Ended twice"}',
+    });
+    const form = await world.waitForMessage('bea', [channel.id], (m) =>
+      buttons(m).some((b) => String(b.custom_id).startsWith('parley:fill:')),
+    );
+    const id = parseCustomId(buttonId(form, 'Fill in'))?.id as string;
+    const conversation = {
+      platform: 'discord',
+      workspace: channel.guildId as string,
+      channel: channel.id,
+      user: 'bea',
+    };
+    const edits = form.edits;
+    // What each process's core posts when it sees the interaction end (the owner's timer, the
+    // process that took the answer): the surface port's `closed`, in both at once.
+    await Promise.all(
+      [world.adapter, second.adapter].map((a) =>
+        a.surface.post(conversation, { kind: 'closed', id, outcome: 'expired' }),
+      ),
+    );
+    expect(buttons(form)).toEqual([]);
+    expect(form.versions.at(-1)).toMatch(/Expired/);
+    expect(form.edits).toBe(edits + 1);
   });
 });

@@ -12,7 +12,26 @@ export class FaultyStore implements Store {
   private readonly faults = new Map<Method, number>();
   private readonly deaf = new Map<string, number>();
   private readonly lostReplies = new Map<Method, number>();
+  private readonly holds: Array<{ prefix: string; reached: () => void; until: Promise<void> }> = [];
   constructor(private readonly inner: Store) {}
+
+  /**
+   * The next `set` of a key starting with `prefix` waits, before it reaches the store, until
+   * `release` is called: a slow write, so a test can let another process act in between.
+   * `reached` resolves once that write has started waiting.
+   */
+  holdNextSet(prefix: string): { reached: Promise<void>; release: () => void } {
+    let reached = () => {};
+    let release = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const until = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.holds.push({ prefix, reached, until });
+    return { reached: arrived, release };
+  }
 
   /** The next `times` calls of `method` fail with `store_unavailable`. */
   failNext(method: Method, times = 1): void {
@@ -53,6 +72,12 @@ export class FaultyStore implements Store {
   }
   async set(key: string, value: string, ttlMs: number) {
     this.check('set');
+    const held = this.holds.findIndex((h) => key.startsWith(h.prefix));
+    if (held >= 0) {
+      const [hold] = this.holds.splice(held, 1);
+      hold?.reached();
+      await hold?.until;
+    }
     return this.inner.set(key, value, ttlMs);
   }
   async setIfAbsent(key: string, value: string, ttlMs: number) {

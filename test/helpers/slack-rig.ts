@@ -34,6 +34,11 @@ export interface SlackRigOptions {
   existing?: { agent: Agent; http: ParleyHttpServer; baseUrl: string };
   /** How the fake Slack behaves (e.g. without the chat streaming API). */
   fake?: FakeSlackOptions;
+  /**
+   * The fake Slack of a rig already running: this rig is then a second Parley process of the same
+   * Slack app (give it its own store client on the first rig's prefix). The first rig closes it.
+   */
+  slack?: FakeSlack;
 }
 
 type Obj = Record<string, unknown>;
@@ -53,10 +58,12 @@ export class SlackRig {
     readonly httpUrl: string,
     /** False when the agent and HTTP server came from the test (which stops them). */
     private readonly ownsAgent: boolean,
+    /** False when the fake Slack is another rig's (see {@link SlackRigOptions.slack}). */
+    private readonly ownsSlack: boolean,
   ) {}
 
   static async start(options: SlackRigOptions): Promise<SlackRig> {
-    const slack = await FakeSlack.start(options.fake);
+    const slack = options.slack ?? (await FakeSlack.start(options.fake));
     const logger = silentLogger();
     const own = options.existing === undefined;
     const sealer = testSealer();
@@ -90,7 +97,7 @@ export class SlackRig {
       slack.useHttp({ url: `${httpUrl}${SLACK_EVENTS_PATH}`, signingSecret: SIGNING_SECRET });
     if (own) await agent.start();
     await adapter.start();
-    return new SlackRig(slack, agent, http, adapter, httpUrl, own);
+    return new SlackRig(slack, agent, http, adapter, httpUrl, own, options.slack === undefined);
   }
 
   async close(): Promise<void> {
@@ -99,7 +106,15 @@ export class SlackRig {
       await this.agent.stop();
       await this.http.close();
     }
-    await this.slack.close();
+    if (this.ownsSlack) await this.slack.close();
+  }
+
+  /**
+   * HTTP mode: Slack's requests go to this process from now on, as a load balancer in front of
+   * several Parley processes might send them. (Starting a rig routes them to it.)
+   */
+  routeHere(): void {
+    this.slack.useHttp({ url: `${this.httpUrl}${SLACK_EVENTS_PATH}`, signingSecret: SIGNING_SECRET });
   }
 
   // ───────────────────────────── a person's actions ─────────────────────────────
