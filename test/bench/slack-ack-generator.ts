@@ -6,7 +6,8 @@
  * parent can aggregate phases with `autocannon.aggregateResult`) and each request's status.
  *
  * Messages (IPC): in `{ type: 'burst', url, requests: PreparedRequest[], timeoutS }`; out
- * `{ type: 'ready' }` once, then `{ type: 'result', result, outcomes, setupMs }` per burst.
+ * `{ type: 'ready' }` once, then per burst `{ type: 'sent' }` as the requests go out and
+ * `{ type: 'result', … }` when every answer is in.
  */
 import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -24,8 +25,6 @@ export interface Outcome {
   ms: number;
   /** When its clock started (epoch ms, sub-ms precision): to line it up with Parley's clock. */
   sentAt: number;
-  /** When its connection was up, as the generator saw it (epoch ms). */
-  connectedAt: number;
 }
 
 export interface BurstMessage {
@@ -42,7 +41,7 @@ export interface BurstResult {
   result: autocannon.Result;
   /** By request index; null where no response came (connection error or timeout). */
   outcomes: Array<Outcome | null>;
-  /** How long autocannon took to build its connections (before any clock started). */
+  /** How long building and connecting every connection took (before any clock started). */
   setupMs: number;
   /** How long the loop that sent every request took: the generator's own time inside the burst. */
   releaseMs: number;
@@ -57,7 +56,11 @@ function burst(m: BurstMessage): Promise<BurstResult> {
   let next = 0;
   let released = false;
   const sentAt: number[] = [];
-  const connectedAt: number[] = [];
+  let connected = 0;
+  let allConnected: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    allConnected = resolve;
+  });
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const held: Array<() => void> = [];
@@ -82,16 +85,22 @@ function burst(m: BurstMessage): Promise<BurstResult> {
           client.setHeadersAndBody(r.headers, r.body);
           const c = client as autocannon.Client & { _doRequest: () => void };
           const send = c._doRequest;
+          let holding = false;
           c._doRequest = () => {
             if (released) send.call(c);
-            else
+            else if (!holding) {
+              // autocannon has just started this connection (`conn`): hold its request until
+              // every connection is up.
+              holding = true;
+              (c as unknown as { conn: Socket }).conn.once('connect', () => {
+                connected += 1;
+                if (connected === requests.length) allConnected();
+              });
               held.push(() => {
                 sentAt[i] = performance.timeOrigin + performance.now();
-                (c as unknown as { conn: Socket }).conn.once('connect', () => {
-                  connectedAt[i] = performance.timeOrigin + performance.now();
-                });
                 send.call(c);
               });
+            }
           };
         },
       },
@@ -104,16 +113,21 @@ function burst(m: BurstMessage): Promise<BurstResult> {
         }
       },
     );
-    // autocannon builds every connection synchronously, starting each one's clock as it builds
-    // it: ~0.1 ms each, so 1,000 connections would put ~100 ms of this process's own set-up into
-    // the first ones' latency. Their first requests were held instead; they go out now, in one
-    // loop that only starts each clock and writes pre-built bytes. The TCP connect (still under
-    // way) stays in the figure, as it is in what a sender sees.
-    const setupMs = performance.now() - started;
-    released = true;
-    const releasing = performance.now();
-    for (const go of held.splice(0)) go();
-    const releaseMs = performance.now() - releasing;
+    // autocannon builds every connection synchronously and starts each one's clock as it sends
+    // its request: building and connecting 1,000 takes this process a few hundred ms, which
+    // would land in the first ones' latency. So every first request is held until all the
+    // connections are up (as a sender's pooled connections would be), then they go out in one
+    // loop that only starts each clock and writes pre-built bytes.
+    let setupMs = 0;
+    let releaseMs = 0;
+    void ready.then(() => {
+      setupMs = performance.now() - started;
+      released = true;
+      const releasing = performance.now();
+      for (const go of held.splice(0)) go();
+      releaseMs = performance.now() - releasing;
+      process.send?.({ type: 'sent' });
+    });
     instance.on('response', (client, statusCode, _bytes, responseTime) => {
       const i = index.get(client);
       if (i !== undefined)
@@ -121,7 +135,6 @@ function burst(m: BurstMessage): Promise<BurstResult> {
           status: statusCode,
           ms: responseTime,
           sentAt: sentAt[i] ?? 0,
-          connectedAt: connectedAt[i] ?? Number.NaN,
         };
     });
   });

@@ -30,15 +30,14 @@
  *   BENCH_CPU_PROF=dir   write a CPU profile of the Parley process into dir
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { startMcpServer } from '../../mcp-server/server.js';
 import { silentLogger } from '../../src/logger.js';
 import { type FakeMessage, FakeSlack, type FakeView } from '../helpers/fake-slack.js';
 import { type RedisProcess, startRedisProcess } from '../helpers/redis-process.js';
 import type { BurstResult, PreparedRequest } from './slack-ack-generator.js';
 import type { PhaseFigures } from './slack-ack-parley.js';
+import { aggregate, LABEL, load, type PhaseName, type PhaseReport, printReport } from './slack-ack-report.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const GOAL_P99_MS = Number(process.env.BENCH_GOAL_P99_MS ?? (USERS <= 200 ? 500 : 1_000));
@@ -49,9 +48,6 @@ const SLACK_ACK_MS = 3_000;
 /** How long a phase's outcomes (messages, modals, tickets) may take after its burst. */
 const OUTCOME_TIMEOUT_MS = 60_000;
 
-type PhaseName = 'mention' | 'click' | 'submit';
-const LABEL: Record<PhaseName, string> = { mention: 'mention', click: 'Fill in', submit: 'modal submit' };
-
 interface Flow {
   i: number;
   user: string;
@@ -61,46 +57,6 @@ interface Flow {
   view?: FakeView;
   failed?: string;
 }
-
-interface PhaseReport {
-  name: PhaseName;
-  sender: autocannon.Result;
-  encoded: autocannon.Result;
-  parley: PhaseFigures;
-  /** ms from the burst until each flow's outcome (message, modal, ticket) was seen. */
-  outcomes: number[];
-  setupMs: number;
-  releaseMs: number;
-  generatorLoop: { p99: number; max: number };
-  /** Each ack's time split: before Parley had its headers, in Parley, back to the sender. */
-  where: {
-    toConnect: number[];
-    toAccept: number[];
-    beforeParley: number[];
-    inParley: number[];
-    back: number[];
-  };
-}
-
-/** autocannon's own aggregation of results run with skipAggregateResult (not in its types). */
-const aggregate = (results: autocannon.Result[]): autocannon.Result =>
-  (
-    autocannon as unknown as {
-      aggregateResult: (r: autocannon.Result[], o: { url: string }) => autocannon.Result;
-    }
-  ).aggregateResult(results, { url: 'http://parley' });
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
-}
-
-const num = (x: number, width = 8, digits = 1) => x.toFixed(digits).padStart(width);
-const load = () =>
-  `${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')} on ${cpus().length} cores`;
 
 async function openStore(): Promise<{ url?: string; label: string; redis?: RedisProcess }> {
   if (process.env.BENCH_STORE === 'memory') return { label: 'in-memory store' };
@@ -136,7 +92,6 @@ function child(file: string, env: Record<string, string>, execArgv: string[] = [
 }
 
 async function main(): Promise<void> {
-  const out = (line = '') => process.stdout.write(`${line}\n`);
   const loadAtStart = load();
   const store = await openStore();
   const mcp = await startMcpServer({ port: 0, logger: silentLogger() });
@@ -145,7 +100,7 @@ async function main(): Promise<void> {
   const parley = child(
     'slack-ack-parley.ts',
     {
-      BENCH_USERS: String(USERS),
+      BENCH_MAX_CONNECTIONS: String(USERS + WARM_USERS + 10),
       BENCH_MCP_URL: mcp.url,
       BENCH_SLACK_API_URL: slack.apiUrl,
       BENCH_BOT_TOKEN: slack.botToken,
@@ -263,15 +218,19 @@ async function main(): Promise<void> {
     });
     parley.proc.send({ type: 'phase', name });
     await parley.next('started');
-    for (const b of built) if (b.trigger) slack.armTrigger(b.trigger);
+    const sent = generator.next('sent');
     generator.proc.send({
       type: 'burst',
       url: eventsUrl,
       requests: built.map((b) => b.request),
       timeoutS: 30,
     });
+    const answers = generator.next<BurstResult>('result');
+    await sent;
     const burstAt = performance.now();
-    const result = await generator.next<BurstResult>('result');
+    // Slack issues a trigger id when the person clicks: its 3 s start now.
+    for (const b of built) if (b.trigger) slack.armTrigger(b.trigger);
+    const result = await answers;
     const outcomes: number[] = [];
     await Promise.all(
       live.map(async (f, k) => {
@@ -292,8 +251,6 @@ async function main(): Promise<void> {
     const figures = await parley.next<PhaseFigures>('figures');
     // Where each ack's time went: sent → Parley has the headers → acked → the sender has it.
     const where = {
-      toConnect: [] as number[],
-      toAccept: [] as number[],
       beforeParley: [] as number[],
       inParley: [] as number[],
       back: [] as number[],
@@ -301,11 +258,9 @@ async function main(): Promise<void> {
     result.outcomes.forEach((o, k) => {
       const t = figures.timeline[String(k)];
       if (!o || !t) return;
-      where.toConnect.push(o.connectedAt - o.sentAt);
-      where.toAccept.push(t[0] - o.sentAt);
-      where.beforeParley.push(t[1] - o.sentAt);
-      where.inParley.push(t[2] - t[1]);
-      where.back.push(o.sentAt + o.ms - t[2]);
+      where.beforeParley.push(t[0] - o.sentAt);
+      where.inParley.push(t[1] - t[0]);
+      where.back.push(o.sentAt + o.ms - t[1]);
     });
     return {
       name,
@@ -339,100 +294,17 @@ async function main(): Promise<void> {
   const { flows, reports } = await run(USERS, 0);
   const elapsed = (performance.now() - wall) / 1000;
 
-  out(
-    `Slack ack latency: ${USERS} people, one form flow each, in three bursts of ${USERS} at once ` +
-      `(HTTP receiver, ${store.label}).`,
-  );
-  out(
-    'Parley alone in one process; the load generator (autocannon, pre-signed requests) in another; ' +
-      'the fake Slack API and the demo MCP server in a third.',
-  );
-  out();
-  const head = (s: string, w = 8) => s.padStart(w);
-  out(
-    `${'ack (ms)'.padEnd(14)}${head('n', 6)}  ${'sender:'.padEnd(8)}${head('p50')}${head('p99')}${head('max')}` +
-      `  ${'Parley:'.padEnd(8)}${head('p50')}${head('p99')}${head('max')}  ${'loop delay:'.padEnd(11)}` +
-      `${head('p99')}${head('max')}  ${head('CPU', 5)}  ${head('all done (s)', 12)}`,
-  );
-  const line = (label: string, sender: autocannon.Result, parleyMs: number[], rest: string) =>
-    out(
-      `${label.padEnd(14)}${String((sender.latency as { totalCount?: number }).totalCount).padStart(6)}  ${''.padEnd(8)}` +
-        `${num(sender.latency.p50, 8, 0)}${num(sender.latency.p99, 8, 0)}${num(sender.latency.max, 8, 0)}` +
-        `  ${''.padEnd(8)}${num(percentile(parleyMs, 50))}${num(percentile(parleyMs, 99))}` +
-        `${num(Math.max(...parleyMs))}  ${rest}`,
-    );
-  for (const r of reports)
-    line(
-      LABEL[r.name],
-      r.sender,
-      r.parley.received,
-      `${''.padEnd(11)}${num(r.parley.loop.p99)}${num(r.parley.loop.max)}  ${num(r.parley.cpu * 100, 4, 0)}%` +
-        `  ${num(Math.max(...r.outcomes) / 1000, 12)}`,
-    );
-  const overall = aggregate(reports.map((r) => r.encoded));
-  const allParley = reports.flatMap((r) => r.parley.received);
-  line('all', overall, allParley, '');
-  out();
-  // Kept in this form: other comparisons (older commits) read this row.
-  const row = (name: string, xs: number[]) =>
-    `${name.padEnd(26)}${String(xs.length).padStart(6)}${num(percentile(xs, 50))}${num(percentile(xs, 99))}${num(Math.max(...xs))}`;
-  out(`${'ack (ms)'.padEnd(26)}${head('n', 6)}${head('p50')}${head('p99')}${head('max')}`);
-  out(row('Parley: received → ack', allParley));
-  out(
-    row(
-      'Parley: headers → ack',
-      reports.flatMap((r) => r.parley.headers),
-    ),
-  );
-  out();
-
-  const failed = flows.filter((f) => f.failed);
-  const p99 = overall.latency.p99;
-  const met = p99 <= GOAL_P99_MS;
-  out(
-    `${USERS - failed.length}/${USERS} flows completed in ${elapsed.toFixed(1)} s (0 failed required). ` +
-      `Sender-side ack p99 ${p99} ms (goal ≤ ${GOAL_P99_MS} ms: ${met ? 'met' : 'NOT met'}).`,
-  );
-  out(
-    `"loop delay": Parley's event-loop delay during the phase; "CPU": Parley's, share of one core; ` +
-      `"all done": burst → last outcome. The generator's own time to send each burst: ` +
-      `${reports.map((r) => r.releaseMs.toFixed(0)).join(' / ')} ms (after ` +
-      `${reports.map((r) => r.setupMs.toFixed(0)).join(' / ')} ms building connections, not counted); ` +
-      `its event-loop delay max ${reports.map((r) => r.generatorLoop.max.toFixed(0)).join(' / ')} ms.`,
-  );
-  out(
-    'Where the sender-side time went, p50 / p99 (ms), all from sent: the sender is connected | ' +
-      'Parley accepted the connection | ' +
-      '→ has the headers | → acked | → sender has it',
-  );
-  for (const r of reports) {
-    const pp = (xs: number[]) => `${num(percentile(xs, 50), 7)} /${num(percentile(xs, 99), 7)}`;
-    out(
-      `  ${LABEL[r.name].padEnd(14)}${pp(r.where.toConnect)}  |${pp(r.where.toAccept)}  |${pp(r.where.beforeParley)}  |` +
-        `${pp(r.where.inParley)}  |${pp(r.where.back)}`,
-    );
-  }
-  out(
-    "Parley's CPU time from the burst to its acks, p50 / p99 / last (ms; what the acks waited for, " +
-      'whatever else the machine runs):',
-  );
-  for (const r of reports) {
-    const xs = r.parley.cpuAtAck;
-    out(
-      `  ${LABEL[r.name].padEnd(14)}${num(percentile(xs, 50), 7, 0)} /${num(percentile(xs, 99), 7, 0)} /` +
-        `${num(Math.max(...xs), 7, 0)}`,
-    );
-  }
-  out(`Load average at start: ${loadAtStart}; at the end: ${load()}.`);
-  if (prof)
-    out(
-      `CPU profile of the Parley process in ${prof}; the phases on its clock (µs): ` +
-        reports.map((r) => `${r.name} ${r.parley.clockUs.join('–')}`).join(', '),
-    );
-  if (slack.violations.length > 0) out(`Slack limit violations: ${slack.violations.length}`);
-  const reasons = new Map<string, number>();
-  for (const f of failed) reasons.set(f.failed as string, (reasons.get(f.failed as string) ?? 0) + 1);
-  for (const [reason, n] of [...reasons].slice(0, 5)) out(`failed: ${n} × ${reason}`);
+  const { failed, met } = printReport({
+    users: USERS,
+    storeLabel: store.label,
+    flows,
+    reports,
+    elapsed,
+    goalP99Ms: GOAL_P99_MS,
+    loadAtStart,
+    profileDir: prof,
+    violations: slack.violations.length,
+  });
 
   const stopped = (p: ChildProcess) => new Promise((resolve) => p.once('exit', resolve));
   const exits = [stopped(parley.proc), stopped(generator.proc)];
