@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     },
   };
 
-  async function phase(name: PhaseName, flows: Flow[]): Promise<PhaseReport> {
+  async function phase(name: PhaseName, flows: Flow[], first: boolean): Promise<PhaseReport> {
     const live = flows.filter((f) => !f.failed);
     // Built and signed before the burst: the generator only sends them.
     const built = live.map((f, k) => {
@@ -216,7 +216,7 @@ async function main(): Promise<void> {
       b.request.headers['x-bench-id'] = String(k);
       return b;
     });
-    parley.proc.send({ type: 'phase', name });
+    parley.proc.send({ type: 'phase', name, first });
     await parley.next('started');
     const sent = generator.next('sent');
     generator.proc.send({
@@ -281,7 +281,8 @@ async function main(): Promise<void> {
       user: `UBENCH${from + k}`,
     }));
     const reports: PhaseReport[] = [];
-    for (const name of ['mention', 'click', 'submit'] as const) reports.push(await phase(name, flows));
+    for (const name of ['mention', 'click', 'submit'] as const)
+      reports.push(await phase(name, flows, name === 'mention'));
     return { flows, reports };
   };
 
