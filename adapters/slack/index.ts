@@ -182,6 +182,9 @@ export class SlackAdapter {
       receiver,
       logger: this.slackLog,
       clientOptions,
+      // Parley keeps no Bolt conversation state; the default store costs every delivery a lookup
+      // that fails with a new Error ("Conversation not found") before any listener runs.
+      convoStore: false,
     });
     receiveThenHandle(app, { gate: this.gate, countsDeliveries: this.mode === 'socket' });
     registerInbound({
