@@ -210,6 +210,7 @@ export function registerInbound(o: InboundOptions): void {
     actionId: string,
     handle: (id: string, actor: Actor, body: BlockAction) => Promise<AnswerReply | undefined>,
   ): void {
+    // Acked on arrival; this runs when the receive path's gate lets the click through (receive.ts).
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action }) => {
       await ack();
       try {

@@ -27,12 +27,12 @@ import type { Conversation } from '../../src/conversation.js';
 import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
-import { metrics, secondsSince } from '../../src/observability/metrics.js';
 import type { Sealer, Store } from '../../src/store/index.js';
 import { DEFAULT_SLACK_API_URL, DEFAULT_SLACK_COMMAND, type SlackSettings } from './config.js';
 import { WorkGate } from './gate.js';
 import { SlackHome } from './home.js';
 import { type AnyBody, actorOf, registerInbound } from './inbound.js';
+import { receiveThenHandle } from './receive.js';
 import { SlackSurface } from './surface.js';
 
 export { type SlackSettings, slackEnvSchema, slackSettingsFromEnv } from './config.js';
@@ -78,6 +78,7 @@ export class SlackAdapter {
   private socketReceiver: SocketModeReceiver | undefined;
   private readonly expressReceiver: ExpressReceiver | undefined;
   private readonly work = new Set<Promise<unknown>>();
+  /** Work after acks waits while deliveries are being read and acked (gate.ts). */
   private readonly gate = new WorkGate();
   private running = false;
   private socketConnected = false;
@@ -113,8 +114,14 @@ export class SlackAdapter {
         logger: this.slackLog,
       });
       const whileRunning: RequestHandler = (_req, res, next) => {
-        if (this.running) next();
-        else res.status(503).json({ ok: false, error: 'Parley’s Slack adapter is not running.' });
+        if (!this.running) {
+          res.status(503).json({ ok: false, error: 'Parley’s Slack adapter is not running.' });
+          return;
+        }
+        // In flight from the moment its headers are read until its response is written.
+        this.gate.arrived();
+        res.once('close', () => this.gate.acked());
+        next();
       };
       config.http.app.use(SLACK_EVENTS_PATH, whileRunning);
       config.http.app.use(router);
@@ -175,8 +182,11 @@ export class SlackAdapter {
       receiver,
       logger: this.slackLog,
       clientOptions,
+      // Parley keeps no Bolt conversation state; the default store costs every delivery a lookup
+      // that fails with a new Error ("Conversation not found") before any listener runs.
+      convoStore: false,
     });
-    measureAcks(app);
+    receiveThenHandle(app, { gate: this.gate, countsDeliveries: this.mode === 'socket' });
     registerInbound({
       app,
       agent: this.config.agent,
@@ -247,22 +257,6 @@ export class SlackAdapter {
 
 export function createSlackAdapter(config: SlackAdapterConfig): SlackAdapter {
   return new SlackAdapter(config);
-}
-
-/** Every delivery's time to ack, whichever listener acks it (`parley_ack_duration_seconds`). */
-function measureAcks(app: App): void {
-  const process = app.processEvent.bind(app);
-  app.processEvent = (event) => {
-    const received = performance.now();
-    const ack = event.ack;
-    return process({
-      ...event,
-      ack: (response) => {
-        metrics.ack('slack', secondsSince(received));
-        return ack(response);
-      },
-    });
-  };
 }
 
 function withSlash(url: string): string {

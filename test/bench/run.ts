@@ -9,8 +9,17 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Section name → file (relative to this folder) and a one-line description for `--help`. */
-const SECTIONS: Record<string, { file: string; about: string }> = {
-  slack: { file: 'slack-ack.ts', about: 'Slack ack latency under a 200-person form-flow burst' },
+const SECTIONS: Record<string, { file: string; about: string; env?: Record<string, string> }> = {
+  slack: {
+    file: 'slack-ack.ts',
+    about: 'Slack ack latency as the sender sees it: 200 people, form-flow bursts',
+    env: { BENCH_USERS: '200' },
+  },
+  'slack-1000': {
+    file: 'slack-ack.ts',
+    about: 'the same with 1,000 people',
+    env: { BENCH_USERS: '1000' },
+  },
   pool: { file: 'pool.ts', about: 'MCP pool: 1, 10, 100, 1,000 people, both eras' },
   scaling: { file: 'scaling.ts', about: 'tool-turn throughput with 1, 2, 3 processes' },
 };
@@ -37,7 +46,7 @@ for (const name of chosen) {
   process.stdout.write(`\n=== bench: ${name} (${section.about})\n`);
   const file = fileURLToPath(new URL(section.file, import.meta.url));
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(tsx, [file], { stdio: 'inherit', env: process.env });
+    const child = spawn(tsx, [file], { stdio: 'inherit', env: { ...section.env, ...process.env } });
     child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
   });
   if (code !== 0) {

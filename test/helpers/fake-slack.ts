@@ -251,6 +251,16 @@ export class FakeSlack {
     text: string,
     opts: { threadTs?: string; retryNum?: number } = {},
   ) {
+    const { ts, eventId, event } = this.prepareMention(user, channel, text, opts);
+    const ack = await this.sendEvent(event, { eventId });
+    return { ts, eventId, event, ack };
+  }
+
+  /**
+   * The delivery {@link mention} sends, built but not sent (the message is recorded now): for a
+   * load generator that sends pre-built requests itself (see {@link signedRequest}).
+   */
+  prepareMention(user: string, channel: string, text: string, opts: { threadTs?: string } = {}) {
     const ts = this.nextTs();
     const full = `<@${this.botUserId}> ${text}`;
     this.record({ channel, ts, author: user, text: full, ...(opts.threadTs && { threadTs: opts.threadTs }) });
@@ -264,8 +274,7 @@ export class FakeSlack {
       ...(opts.threadTs && { thread_ts: opts.threadTs }),
     };
     const eventId = `Ev${randomBytes(5).toString('hex')}`;
-    const ack = await this.sendEvent(event, { eventId });
-    return { ts, eventId, event, ack };
+    return { ts, eventId, event, type: 'events_api' as const, payload: this.eventBody(event, eventId) };
   }
 
   /** `user` writes to the bot in their DM channel (`D-<user>`). */
@@ -471,6 +480,16 @@ export class FakeSlack {
     actionId: string,
     as?: Obj,
   ): Promise<Ack & { triggerId: string; responseUrl: string }> {
+    const { triggerId, responseUrl, payload } = this.prepareClick(user, message, actionId, as);
+    const ack = await this.deliver('interactive', payload);
+    return { ...ack, triggerId, responseUrl };
+  }
+
+  /**
+   * The delivery {@link click} sends, built but not sent. Its trigger id is issued now: call
+   * {@link armTrigger} when the request actually goes out.
+   */
+  prepareClick(user: string, message: FakeMessage, actionId: string, as?: Obj) {
     const action = as ?? this.findElement(message.blocks, actionId);
     if (!action) throw new Error(`No element "${actionId}" on message ${message.ts}.`);
     const triggerId = this.newTrigger(user);
@@ -514,8 +533,7 @@ export class FakeSlack {
       ],
       state: { values: {} },
     };
-    const ack = await this.deliver('interactive', payload);
-    return { ...ack, triggerId, responseUrl };
+    return { triggerId, responseUrl, type: 'interactive' as const, payload };
   }
 
   /**
@@ -528,6 +546,19 @@ export class FakeSlack {
     viewId: string,
     values: Record<string, string | string[] | undefined>,
   ): Promise<Ack> {
+    const { payload, view: v } = this.prepareSubmit(user, viewId, values);
+    const ack = await this.deliver('interactive', payload);
+    // A forged submit (someone else's view) changes nothing the owner sees.
+    if (user === v.user) this.applyViewResponse(v, ack.body);
+    else this.note(ackViewProblems(ack.body));
+    return ack;
+  }
+
+  /**
+   * The delivery {@link submitView} sends, built but not sent. The app's ack is not applied to
+   * the view (only `submitView` reads it); the app's later `views.update` still is.
+   */
+  prepareSubmit(user: string, viewId: string, values: Record<string, string | string[] | undefined>) {
     const v = this.views.get(viewId);
     if (!v) throw new Error(`No view ${viewId}.`);
     const payload = {
@@ -543,11 +574,7 @@ export class FakeSlack {
       enterprise: null,
     };
     v.lastSubmit = payload;
-    const ack = await this.deliver('interactive', payload);
-    // A forged submit (someone else's view) changes nothing the owner sees.
-    if (user === v.user) this.applyViewResponse(v, ack.body);
-    else this.note(ackViewProblems(ack.body));
-    return ack;
+    return { type: 'interactive' as const, payload, view: v };
   }
 
   /**
@@ -637,13 +664,19 @@ export class FakeSlack {
 
   /** Delivers an Events API event (optionally as Slack's retry of an earlier delivery). */
   sendEvent(event: Obj, opts: { eventId?: string; retryNum?: number } = {}): Promise<Ack> {
-    const body = {
+    const body = this.eventBody(event, opts.eventId ?? `Ev${randomBytes(5).toString('hex')}`);
+    return this.deliver('events_api', body, opts.retryNum);
+  }
+
+  /** The Events API's outer body around `event`. */
+  private eventBody(event: Obj, eventId: string): Obj {
+    return {
       token: 'verification-token-unused',
       team_id: this.teamId,
       api_app_id: 'AFAKE',
       event,
       type: 'event_callback',
-      event_id: opts.eventId ?? `Ev${randomBytes(5).toString('hex')}`,
+      event_id: eventId,
       event_time: Math.floor(Date.now() / 1000),
       authorizations: [
         {
@@ -656,7 +689,6 @@ export class FakeSlack {
       ],
       is_ext_shared_channel: false,
     };
-    return this.deliver('events_api', body, opts.retryNum);
   }
 
   /** Sends a payload the way the app is connected: Socket Mode envelope or signed HTTP request. */
@@ -704,6 +736,30 @@ export class FakeSlack {
     retryNum: number,
   ): Promise<{ status: number; body: unknown }> {
     const target = this.http as HttpTarget;
+    const { headers, body: raw } = this.signedRequest(type, payload, retryNum);
+    const res = await fetch(target.url, {
+      method: 'POST',
+      // Not Slack's: when the request left, on the machine's clock (for latency checks).
+      headers: { ...headers, 'x-fake-slack-sent': (performance.timeOrigin + performance.now()).toFixed(3) },
+      body: raw,
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Plain-text acks stay text.
+    }
+    return { status: res.status, body };
+  }
+
+  /**
+   * The HTTP request an HTTP-mode delivery is: body as Slack encodes it for `type`, and headers
+   * with Slack's v0 signature over it (valid for 5 minutes from now). Needs {@link useHttp}.
+   */
+  signedRequest(type: string, payload: Obj, retryNum = 0): { headers: Record<string, string>; body: string } {
+    const target = this.http;
+    if (!target) throw new Error('signedRequest needs useHttp() first.');
     let raw: string;
     let contentType: string;
     if (type === 'events_api') {
@@ -716,28 +772,26 @@ export class FakeSlack {
       raw = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
       contentType = 'application/x-www-form-urlencoded';
     }
-    const res = await fetch(target.url, {
-      method: 'POST',
+    return {
       headers: {
         'content-type': contentType,
         ...signSlackRequest(target.signingSecret, raw),
-        // Not Slack's: when the request left, on the machine's clock (the bench reads it).
-        'x-fake-slack-sent': (performance.timeOrigin + performance.now()).toFixed(3),
         ...(retryNum > 0 && {
           'x-slack-retry-num': String(retryNum),
           'x-slack-retry-reason': 'http_timeout',
         }),
       },
       body: raw,
-    });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Plain-text acks stay text.
-    }
-    return { status: res.status, body };
+    };
+  }
+
+  /**
+   * Starts a prepared trigger's 3 seconds now. Slack issues a trigger when the person acts, so a
+   * request built ahead of a burst counts from when it is sent, not from when it was built.
+   */
+  armTrigger(id: string): void {
+    const trigger = this.triggers.get(id);
+    if (trigger) trigger.expires = Date.now() + TRIGGER_TTL_MS;
   }
 
   private socket(): Promise<WebSocket> {
