@@ -61,9 +61,8 @@ async function main(): Promise<void> {
     store,
     servers: [serverSchema.parse({ name: 'demo', url: env('BENCH_MCP_URL') })],
     logger,
-    // A connection per person, warm-up round included: at the cap the pool evicts connections in
-    // use (issue 12's first item, not what this bench measures).
-    maxConnections: Number(env('BENCH_MAX_CONNECTIONS')),
+    // The default settings (MCP_MAX_CONNECTIONS 200): past the cap, people share the slots of
+    // idle connections, and work waits for one rather than failing.
   });
   const http = new ParleyHttpServer({ store, logger, publicBaseUrl: 'http://127.0.0.1' });
 

@@ -100,7 +100,6 @@ async function main(): Promise<void> {
   const parley = child(
     'slack-ack-parley.ts',
     {
-      BENCH_MAX_CONNECTIONS: String(USERS + WARM_USERS + 10),
       BENCH_MCP_URL: mcp.url,
       BENCH_SLACK_API_URL: slack.apiUrl,
       BENCH_BOT_TOKEN: slack.botToken,
