@@ -200,6 +200,9 @@ export function registerInbound(o: InboundOptions): void {
     if (reply.code === 'expired') await surface.close(id, 'expired', ephemeralUrl(body));
     if (body.response_url)
       await surface.respond(body.response_url, { text: reply.message, replace_original: false });
+    // A click on the App Home has no response_url: the home itself is published again, without
+    // what can no longer be answered, rather than leaving the click to do nothing visible.
+    else if (body.container?.type === 'view') surface.homeChanged(actorOf(body as unknown as AnyBody));
   }
 
   function ephemeralUrl(body: BlockAction): string | undefined {
