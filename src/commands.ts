@@ -84,7 +84,7 @@ export class Commands {
         await say(await this.o.features.describePrompts(conversation));
         return;
       case '/resources':
-        await say(await this.o.features.describeResources(conversation));
+        await say(await this.o.features.describeResources(conversation, this.o.hasLlm));
         return;
       case '/prompt': {
         const name = command.words[0];

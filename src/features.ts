@@ -66,8 +66,11 @@ export class ServerFeatures {
       : 'None of the servers offers prompts.';
   }
 
-  /** `/resources`: every server's resources (name, URI, type). */
-  async describeResources(actor: Actor): Promise<string> {
+  /**
+   * `/resources`: every server's resources (name, URI, type). `readable`: a model is configured,
+   * which reads one when asked in words (its `read_resource` tool); without one, asking can't work.
+   */
+  async describeResources(actor: Actor, readable: boolean): Promise<string> {
     const lines: string[] = [];
     for (const entry of await this.each(actor, 'resources', (c) => c.listResources())) {
       if ('error' in entry) {
@@ -80,9 +83,10 @@ export class ServerFeatures {
         lines.push(`• ${r.title ?? r.name} — \`${r.uri}\`${r.mimeType ? ` (${r.mimeType})` : ''}`);
       if (entry.items.length > LIST_MAX) lines.push(`…and ${entry.items.length - LIST_MAX} more.`);
     }
-    return lines.length
+    if (!lines.length) return 'None of the servers offers resources.';
+    return readable
       ? `${lines.join('\n')}\n\nAsk me to read one, e.g. “read ${firstUri(lines)}”.`
-      : 'None of the servers offers resources.';
+      : `${lines.join('\n')}\n\nReading one takes a language model (set \`OPENAI_API_KEY\`).`;
   }
 
   /**

@@ -157,15 +157,30 @@ export class OpenAiLlm implements Llm {
       metrics.llmCall('error', secondsSince(started));
       if (err instanceof ParleyError) throw err;
       const status = err instanceof OpenAI.APIError ? err.status : undefined;
-      throw new ParleyError(
-        'llm_error',
-        status === 401 || status === 403
-          ? 'The language model rejected Parley’s credentials. An admin needs to check OPENAI_API_KEY.'
-          : 'The language model is not answering right now. Please try again in a moment.',
-        { cause: err, detail: `LLM request failed${status ? ` (HTTP ${status})` : ''}: ${String(err)}` },
-      );
+      throw new ParleyError('llm_error', llmRefusal(err, status), {
+        cause: err,
+        detail: `LLM request failed${status ? ` (HTTP ${status})` : ''}: ${String(err)}`,
+      });
     }
   }
+}
+
+/**
+ * The sentence for a failed model request. Only what waiting may cure is "try again": a request
+ * longer than the model's context (OpenAI's `context_length_exceeded`; compatible servers say
+ * "maximum context length" in words) or a model the server doesn't have (404) fails the same way
+ * every time, so the person — or an admin — is told what to change.
+ */
+function llmRefusal(err: unknown, status: number | undefined): string {
+  if (status === 401 || status === 403)
+    return 'The language model rejected Parley’s credentials. An admin needs to check OPENAI_API_KEY.';
+  const code = err instanceof OpenAI.APIError ? err.code : undefined;
+  const text = err instanceof Error ? err.message : '';
+  if (code === 'context_length_exceeded' || (status === 400 && /context (length|window)/i.test(text)))
+    return 'This conversation is too long for the language model. Send a shorter message, or `/reset` to start afresh.';
+  if (status === 404)
+    return 'The language model Parley is set to use wasn’t found. An admin needs to check OPENAI_MODEL (and OPENAI_BASE_URL).';
+  return 'The language model is not answering right now. Please try again in a moment.';
 }
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;

@@ -7,7 +7,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { followSignInLink } from '../../src/auth/headless.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
-import type { AnswerReply, ParleyInbound } from '../../src/inbound.js';
+import type { Answer, AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import { fieldRecord } from '../../src/interactions/form.js';
 import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } from '../../src/surface.js';
 import { unlinked } from '../../src/text.js';
@@ -38,6 +38,8 @@ export interface ConsoleAdapterConfig {
 
 /** What `ask` returns when the form being filled was closed meanwhile (expired, server gone). */
 const CLOSED = Symbol('closed');
+/** What `send` returns when the person left (`/quit`, end of input) instead of answering again. */
+const QUIT = Symbol('quit');
 type Asked = string | undefined | typeof CLOSED;
 
 type Queued =
@@ -57,6 +59,8 @@ export class ConsoleAdapter implements ChatSurface {
   private readonly lines: string[] = [];
   private lineWaiter: ((line: string | undefined) => void) | undefined;
   private ended = false;
+  /** The chat has ended: nothing more is printed (see `run`). */
+  private left = false;
   private rl: Interface | undefined;
   private readonly files: ConsoleFiles;
   /** The form being asked field by field, and how to stop asking when it closes. */
@@ -74,6 +78,7 @@ export class ConsoleAdapter implements ChatSurface {
   }
 
   async post(_conversation: Conversation, message: OutboundMessage): Promise<void> {
+    if (this.left) return;
     switch (message.kind) {
       case 'text':
         if (message.text) this.say(message.text);
@@ -131,6 +136,7 @@ export class ConsoleAdapter implements ChatSurface {
     });
     const { agent } = this.config;
     this.write('Parley console — type a message, /help for commands, /quit to leave.\n');
+    let quit = false;
     for (;;) {
       const next = this.queue.shift();
       if (next) {
@@ -141,7 +147,11 @@ export class ConsoleAdapter implements ChatSurface {
         continue;
       }
       const line = await this.ask('you> ');
-      if (line === undefined || line === CLOSED || isQuit(line)) break;
+      if (line === undefined || line === CLOSED) break;
+      if (isQuit(line)) {
+        quit = true;
+        break;
+      }
       if (!line.trim()) continue;
       // '#' lines are comments for scripted sessions: shown as headings, never sent.
       if (line.startsWith('#')) {
@@ -152,7 +162,11 @@ export class ConsoleAdapter implements ChatSurface {
       await this.settle();
     }
     this.waitingForLink = false;
-    await agent.whenIdle();
+    // At the end of piped input, answers still on their way are printed first. `/quit` leaves at
+    // once: a call still running (a consent page's waits for minutes) is ended by stopping Parley,
+    // and nothing more is printed after the person left.
+    if (!quit) await agent.whenIdle();
+    this.left = true;
     rl.close();
   }
 
@@ -170,26 +184,34 @@ export class ConsoleAdapter implements ChatSurface {
       this.arrival = () => resolve(false);
       void this.config.agent.whenIdle().then(() => resolve(false));
     });
-    const watch = this.waitingForLink ? this.watchForCancel(() => stopWaiting?.()) : undefined;
+    let leaving = false;
+    const watch = this.waitingForLink
+      ? this.watchForCancel((quit) => {
+          leaving = quit;
+          stopWaiting?.();
+        })
+      : undefined;
     const byCancel = await Promise.race([idle, cancelled]);
     this.arrival = undefined;
     watch?.stop();
-    if (this.waitingForLink && byCancel)
+    if (this.waitingForLink && byCancel && !leaving)
       this.write(
         'parley> Okay — I stopped waiting for that page. If it finishes later, the answer still shows up here.\n',
       );
     this.waitingForLink = false;
   }
 
-  /** Takes the next line only when it is `/cancel`; other lines stay queued for the chat. */
-  private watchForCancel(onCancel: () => void): { stop(): void } {
+  /**
+   * Takes the next line only when it is `/cancel`; other lines stay queued for the chat. `/quit`
+   * stops the wait too (`onCancel(true)`) and stays queued, for the chat to read and leave.
+   */
+  private watchForCancel(onCancel: (quit: boolean) => void): { stop(): void } {
     const check = () => {
-      if (this.lines[0]?.trim().toLowerCase() === '/cancel') {
-        this.lines.shift();
-        onCancel();
-        return true;
-      }
-      return false;
+      const next = this.lines[0]?.trim().toLowerCase();
+      if (next === '/cancel') this.lines.shift();
+      else if (next !== '/quit') return false;
+      onCancel(next === '/quit');
+      return true;
     };
     if (check()) return { stop: () => undefined };
     const rl = this.rl;
@@ -204,15 +226,13 @@ export class ConsoleAdapter implements ChatSurface {
       this.write(`\n⚠️  ${item.view.title}\n${indent(renderMarkdown(item.view.message, this.color))}\n`);
       const answer = await this.ask('Confirm? [y/N] ');
       if (answer === undefined || answer === CLOSED || isQuit(answer)) {
-        this.report(await this.config.agent.answer(item.view.id, this.actor, { action: 'decline' }));
+        await this.send(item.view.id, { action: 'decline' });
         return false;
       }
-      this.report(
-        await this.config.agent.answer(item.view.id, this.actor, {
-          action: /^y(es)?$/i.test(answer.trim()) ? 'approve' : 'decline',
-        }),
-      );
-      return true;
+      const reply = await this.send(item.view.id, {
+        action: /^y(es)?$/i.test(answer.trim()) ? 'approve' : 'decline',
+      });
+      return reply !== QUIT;
     }
     const view = item.view;
     // A consent link is shown only once consented to; until then its message holds no link either.
@@ -226,32 +246,29 @@ export class ConsoleAdapter implements ChatSurface {
     if (view.purpose === 'consent') {
       const answer = await this.ask('Open this link? [y/N] ');
       if (answer === undefined || answer === CLOSED || isQuit(answer)) {
-        this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
+        await this.send(view.id, { action: 'decline' });
         return false;
       }
-      if (/^y(es)?$/i.test(answer.trim())) {
-        const reply = await this.config.agent.answer(view.id, this.actor, { action: 'open' });
-        if (reply.ok) {
-          this.write(
-            `   Open it in your browser: ${view.url}\n   ${view.origin} carries on once you’ve finished there — type /cancel to stop waiting.\n`,
-          );
-          this.waitingForLink = true;
-        }
-        this.report(reply);
-      } else this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
+      if (!/^y(es)?$/i.test(answer.trim())) return (await this.send(view.id, { action: 'decline' })) !== QUIT;
+      const reply = await this.send(view.id, { action: 'open' });
+      if (reply === QUIT) return false;
+      if (reply.ok) {
+        this.write(
+          `   Open it in your browser: ${view.url}\n   ${view.origin} carries on once you’ve finished there — type /cancel to stop waiting.\n`,
+        );
+        this.waitingForLink = true;
+      }
       return true;
     }
     const answer = await this.ask(
       'Press Enter when you have finished in the browser (or type "no" to give up): ',
     );
     if (answer === undefined || answer === CLOSED || isQuit(answer)) {
-      this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
+      await this.send(view.id, { action: 'decline' });
       return false;
     }
-    if (/^n(o)?$/i.test(answer.trim()))
-      this.report(await this.config.agent.answer(view.id, this.actor, { action: 'decline' }));
-    else this.report(await this.config.agent.answer(view.id, this.actor, { action: 'done' }));
-    return true;
+    const reply = await this.send(view.id, { action: /^n(o)?$/i.test(answer.trim()) ? 'decline' : 'done' });
+    return reply !== QUIT;
   }
 
   /** The OAuth callback resumes the turn by itself: nothing to ask, unless following headlessly. */
@@ -295,26 +312,18 @@ export class ConsoleAdapter implements ChatSurface {
           if (answer === CLOSED) return true;
           const cmd = answer?.trim().toLowerCase();
           if (answer === undefined || cmd === '/quit') {
-            this.report(await this.config.agent.answer(view.id, this.actor, { action: 'cancel' }));
+            await this.send(view.id, { action: 'cancel' });
             return false;
           }
-          if (cmd === '/decline' || cmd === '/cancel') {
-            this.report(
-              await this.config.agent.answer(view.id, this.actor, {
-                action: cmd === '/decline' ? 'decline' : 'cancel',
-              }),
-            );
-            return true;
-          }
+          if (cmd === '/decline' || cmd === '/cancel')
+            return (await this.send(view.id, { action: cmd === '/decline' ? 'decline' : 'cancel' })) !== QUIT;
           const value = answerValue(field, field.multiline ? answer.replace(/\\n/g, '\n') : answer);
           if (value === undefined) delete values[field.name];
           else values[field.name] = value;
         }
-        const reply = await this.config.agent.answer(view.id, this.actor, { action: 'submit', values });
-        if (reply.ok || reply.code !== 'invalid' || !reply.errors) {
-          this.report(reply);
-          return true;
-        }
+        const reply = await this.send(view.id, { action: 'submit', values });
+        if (reply === QUIT) return false;
+        if (reply.ok || reply.code !== 'invalid' || !reply.errors) return true;
         const errors = reply.errors;
         for (const [name, message] of Object.entries(errors)) {
           const label = form.fields.find((f) => f.name === name)?.label ?? name;
@@ -327,8 +336,25 @@ export class ConsoleAdapter implements ChatSurface {
     }
   }
 
-  private report(reply: AnswerReply): void {
-    if (!reply.ok) this.say(reply.message);
+  /**
+   * Hands an answer to the core and shows a refusal once. A refusal met while handing it on (the
+   * store failed, the form expired meanwhile) the core tells the person itself, as a notice — all
+   * but "another answer was first" (see `Received`) — so it isn't repeated here. When the store
+   * was unavailable nothing was consumed, and the person, told to try again, is offered to send
+   * the same answer again. A refusal with per-field errors is returned unshown (the form asks
+   * those fields again); {@link QUIT} when the person leaves instead.
+   */
+  private async send(id: string, answer: Answer): Promise<AnswerReply | typeof QUIT> {
+    for (;;) {
+      const received = await this.config.agent.receive(id, this.actor, answer);
+      const reply = received.ok ? await received.deliver() : received;
+      const told = received.ok && !reply.ok && reply.code !== 'used';
+      if (!reply.ok && !told && !(reply.code === 'invalid' && reply.errors)) this.say(reply.message);
+      if (reply.ok || reply.code !== 'unavailable') return reply;
+      const again = await this.ask('   Press Enter to send it again (anything else leaves it): ');
+      if (again === undefined || (again !== CLOSED && isQuit(again))) return QUIT;
+      if (again === CLOSED || again.trim() !== '') return reply;
+    }
   }
 
   /** Parley's message, rendered from Markdown, indented under its `parley>` tag. */

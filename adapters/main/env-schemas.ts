@@ -6,6 +6,7 @@
 import { authMockEnvSchema } from '../../auth-mock/config.js';
 import { mcpServerEnvSchema } from '../../mcp-server/config.js';
 import { envSchema } from '../../src/config.js';
+import { storeEnvSchema } from '../../src/store/config.js';
 import { consoleEnvSchema } from '../console/config.js';
 import { discordEnvSchema } from '../discord/config.js';
 import { slackEnvSchema } from '../slack/config.js';
@@ -13,6 +14,7 @@ import { demoEnvSchema } from './config.js';
 
 export const ENV_SCHEMAS = {
   core: envSchema,
+  store: storeEnvSchema,
   slack: slackEnvSchema,
   discord: discordEnvSchema,
   console: consoleEnvSchema,

@@ -7,7 +7,7 @@
 import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
 import type { Actor, Conversation } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
-import type { AnswerRefusal, AnswerReply, ParleyInbound } from '../../src/inbound.js';
+import type { Answer, AnswerRefusal, AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import type { Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/index.js';
 import type { FormView } from '../../src/surface.js';
@@ -200,6 +200,9 @@ export function registerInbound(o: InboundOptions): void {
     if (reply.code === 'expired') await surface.close(id, 'expired', ephemeralUrl(body));
     if (body.response_url)
       await surface.respond(body.response_url, { text: reply.message, replace_original: false });
+    // A click on the App Home has no response_url: the home itself is published again, without
+    // what can no longer be answered, rather than leaving the click to do nothing visible.
+    else if (body.container?.type === 'view') surface.homeChanged(actorOf(body as unknown as AnyBody));
   }
 
   function ephemeralUrl(body: BlockAction): string | undefined {
@@ -241,18 +244,30 @@ export function registerInbound(o: InboundOptions): void {
     await app.client.views.open({ trigger_id: body.trigger_id, view: built.view });
     return undefined;
   });
-  onButton(ACTION.formDecline, (id, actor) => agent.answer(id, actor, { action: 'decline' }));
-  onButton(ACTION.confirmYes, (id, actor) => agent.answer(id, actor, { action: 'approve' }));
-  onButton(ACTION.confirmNo, (id, actor) => agent.answer(id, actor, { action: 'decline' }));
+  /**
+   * Checks a click's answer with the core, then hands it on. A refusal met while handing it on
+   * (the store failed, the form expired meanwhile) the core tells the person itself, as a notice —
+   * all but "another answer was first" (see `Received`) — so it comes back as nothing to tell.
+   */
+  async function settle(id: string, actor: Actor, answer: Answer): Promise<AnswerReply | undefined> {
+    const received = await agent.receive(id, actor, answer);
+    if (!received.ok) return received;
+    const reply = await received.deliver();
+    return !reply.ok && reply.code !== 'used' ? undefined : reply;
+  }
+
+  onButton(ACTION.formDecline, (id, actor) => settle(id, actor, { action: 'decline' }));
+  onButton(ACTION.confirmYes, (id, actor) => settle(id, actor, { action: 'approve' }));
+  onButton(ACTION.confirmNo, (id, actor) => settle(id, actor, { action: 'decline' }));
   onButton(ACTION.linkOpen, async (id, actor) => {
     // The browser opens the URL itself; for URL elicitation the click is also the consent.
     const found = await agent.lookup(id, actor);
     if (!found.ok) return found;
     if (found.interaction.kind !== 'link' || found.interaction.view.purpose !== 'consent') return undefined;
-    return agent.answer(id, actor, { action: 'open' });
+    return settle(id, actor, { action: 'open' });
   });
-  onButton(ACTION.linkDone, (id, actor) => agent.answer(id, actor, { action: 'done' }));
-  onButton(ACTION.linkDecline, (id, actor) => agent.answer(id, actor, { action: 'decline' }));
+  onButton(ACTION.linkDone, (id, actor) => settle(id, actor, { action: 'done' }));
+  onButton(ACTION.linkDecline, (id, actor) => settle(id, actor, { action: 'decline' }));
 
   // ───────────────────────────── the form modal ─────────────────────────────
 

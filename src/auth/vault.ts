@@ -234,7 +234,8 @@ export class SignInVault {
       if (!this.warnedUnreadable) {
         this.warnedUnreadable = true;
         this.logger?.warn(
-          'stored sign-in data could not be decrypted (was PARLEY_SECRET changed?); treating it as signed out',
+          { code: 'sealed_unreadable' },
+          'stored sign-in data could not be decrypted (changed by someone, or was PARLEY_SECRET changed?); treating it as signed out',
         );
       }
       return undefined;

@@ -121,13 +121,13 @@ describe('field names that are Object.prototype members are ordinary fields', ()
     const submitted: Array<Record<string, unknown>> = [];
     // Records what the adapter hands to the inbound port (the edge under test is the adapter).
     const agent = {
-      answer: async (
+      receive: async (
         _id: string,
         _a: Actor,
         answer: { action: string; values?: Record<string, unknown> },
       ) => {
         if (answer.values) submitted.push(answer.values);
-        return { ok: true } as AnswerReply;
+        return { ok: true, deliver: async () => ({ ok: true }) as AnswerReply };
       },
       whenIdle: async () => undefined,
       message: async () => undefined,

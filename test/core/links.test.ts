@@ -104,9 +104,9 @@ describe('a URL elicitation’s consent message is never a link', () => {
   it('console: the URL is shown only after the person says yes', async () => {
     const answers: string[] = [];
     const agent = {
-      answer: async (_id: string, _a: unknown, answer: { action: string }) => {
+      receive: async (_id: string, _a: unknown, answer: { action: string }) => {
         answers.push(answer.action);
-        return { ok: true };
+        return { ok: true, deliver: async () => ({ ok: true }) };
       },
       whenIdle: async () => undefined,
       message: async () => undefined,

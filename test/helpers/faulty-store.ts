@@ -86,11 +86,11 @@ export class FaultyStore implements Store {
   }
   async take(key: string) {
     this.check('take');
-    return this.inner.take(key);
+    return this.replyLost('take', await this.inner.take(key));
   }
   async takeTogether(take: string[], mark?: { key: string; value: string; ttlMs: number }) {
     this.check('takeTogether');
-    return this.inner.takeTogether(take, mark);
+    return this.replyLost('takeTogether', await this.inner.takeTogether(take, mark));
   }
   async deleteIfEquals(key: string, value: string) {
     this.check('deleteIfEquals');

@@ -1,0 +1,88 @@
+/**
+ * A newcomer's (and an attacker's) trial of the Slack adapter through the fake Slack: clicks
+ * refused by a store outage, the App Home's buttons used with values Parley never showed, and
+ * 👍/👎 clicks on answers that aren't the clicker's.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ACTION } from '../../adapters/slack/blocks.js';
+import { silentLogger } from '../../src/logger.js';
+import { RedisStore } from '../../src/store/index.js';
+import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
+import { FakeSlack } from '../helpers/fake-slack.js';
+import { FaultyStore } from '../helpers/faulty-store.js';
+import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
+import { SlackRig } from '../helpers/slack-rig.js';
+
+let mcp: DemoMcp;
+let redis: RedisStore;
+let store: FaultyStore;
+let rig: SlackRig;
+let n = 0;
+const person = (label: string) => `U${label.toUpperCase()}${++n}`;
+
+beforeAll(async () => {
+  mcp = await startDemoMcp({ logger: silentLogger() });
+  redis = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('trial-slack') });
+  store = new FaultyStore(redis);
+  rig = await SlackRig.start({ mode: 'socket', servers: [demoServerConfig(mcp.url)], store });
+});
+afterAll(async () => {
+  await rig?.close();
+  await redis?.close();
+  await mcp?.close();
+});
+afterEach(() => {
+  expect(rig.slack.violations).toEqual([]);
+});
+
+describe('Slack: a click the store refuses', () => {
+  it('tells the person “storage is unavailable” once, and the next click goes through', async () => {
+    const u = person('outage');
+    await rig.mention(u, '/call demo__delete_ticket {"id":"T-77"}', 'CTRIAL');
+    const offer = await rig.waitForMessageWith(u, ACTION.confirmYes);
+    // Redis fails for the moment the answer is handed on.
+    store.failNext('takeTogether');
+    await rig.slack.click(u, offer, ACTION.confirmYes);
+    const said = () => rig.textsSeenBy(u).filter((t) => /storage is unavailable/i.test(t));
+    await expect.poll(() => said().length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await rig.adapter.idle();
+    await new Promise((r) => setTimeout(r, 300));
+    // The core's notice in the thread and the adapter's ephemeral reply: the same sentence twice.
+    expect(said()).toHaveLength(1);
+    await rig.slack.click(u, offer, ACTION.confirmYes);
+    await rig.waitForText(u, /You have no ticket with id "T-77"/);
+    expect(FakeSlack.said(offer).join('\n')).toMatch(/Confirmed/);
+  });
+});
+
+/*
+ * A store outage at the first thing an event does — the once-only mark — loses it without a word.
+ * The mark (adapters/slack/inbound.ts onMessage and app.command: `store.setIfAbsent` of
+ * `keys.seen(...)`) throws; Bolt has already acknowledged a mention, so Slack never redelivers it
+ * and the person hears nothing; a slash command is never acknowledged, so Slack shows the person
+ * its own "operation_timeout" failure. Discord's mention (state.firstSight) and gateway
+ * interaction claim (state.claimInteraction) fail the same way. README (Scaling): operations
+ * "fail within about 2 s with 'Storage is unavailable…'". Not fixed here: the fix (tell the
+ * person the store's sentence and run nothing, keeping once-only) touches every adapter's entry.
+ */
+describe('Slack: a message while the store is down', () => {
+  it.fails('a mention is answered with the store’s sentence, not silence', async () => {
+    const u = person('down');
+    store.failNext('setIfAbsent');
+    const sent = await rig.slack.mention(u, 'CTRIAL', '/call demo__echo {"message":"hello"}');
+    rig.follow(u, 'CTRIAL', sent.ts);
+    await rig.adapter.idle();
+    await expect
+      .poll(() => rig.textsSeenBy(u).join('\n'), { timeout: 3_000 })
+      .toMatch(/storage is unavailable|hello/i);
+  });
+
+  it.fails('/parley is acknowledged with the store’s sentence, not left to time out', async () => {
+    const u = person('cmddown');
+    store.failNext('setIfAbsent');
+    // Throws "The app did not ack envelope … within 3 s" today: Slack would show its own error.
+    await rig.slack.command(u, 'CTRIAL', 'call demo__echo {"message":"hi"}');
+    await rig.adapter.idle();
+    expect(rig.textsSeenBy(u).join('\n')).toMatch(/storage is unavailable|hi/i);
+  });
+});
