@@ -20,6 +20,11 @@ const SECTIONS: Record<string, { file: string; about: string; env?: Record<strin
     about: 'the same with 1,000 people',
     env: { BENCH_USERS: '1000' },
   },
+  'slack-llm': {
+    file: 'slack-ack.ts',
+    about: 'the same, 200 people, the answer streamed from a (scripted) model',
+    env: { BENCH_USERS: '200', BENCH_LLM: 'stream' },
+  },
   pool: { file: 'pool.ts', about: 'MCP pool: 1, 10, 100, 1,000 people, both eras' },
   scaling: { file: 'scaling.ts', about: 'tool-turn throughput with 1, 2, 3 processes' },
 };

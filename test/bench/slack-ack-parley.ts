@@ -17,6 +17,7 @@ import { createSlackAdapter, SLACK_EVENTS_PATH } from '../../adapters/slack/inde
 import { Agent } from '../../src/agent.js';
 import { serverSchema } from '../../src/config.js';
 import { ParleyHttpServer } from '../../src/http.js';
+import { OpenAiLlm } from '../../src/llm.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { MemoryStore, RedisStore, type Store } from '../../src/store/index.js';
 import { testSealer } from '../helpers/sealer.js';
@@ -61,6 +62,9 @@ async function main(): Promise<void> {
     store,
     servers: [serverSchema.parse({ name: 'demo', url: env('BENCH_MCP_URL') })],
     logger,
+    ...(process.env.BENCH_LLM_URL && {
+      llm: new OpenAiLlm({ apiKey: 'bench', baseURL: process.env.BENCH_LLM_URL, model: 'bench' }),
+    }),
     // The default settings (MCP_MAX_CONNECTIONS 200): past the cap, people share the slots of
     // idle connections, and work waits for one rather than failing.
   });

@@ -25,6 +25,9 @@
  * opens, or its ticket never arrives. Exit code 1 on any failed flow or a missed goal.
  *
  *   BENCH_USERS          people (default 200)
+ *   BENCH_LLM            "stream": the mention is plain words a scripted model (streamed, as
+ *                        OpenAI streams) turns into the tool call, and the answer streams with
+ *                        Slack's chat streaming API; unset: a direct `/call`
  *   BENCH_GOAL_P99_MS    sender-side p99 goal (default 500 up to 200 people, else 1,000)
  *   BENCH_STORE=memory   the in-memory store instead of Redis
  *   BENCH_CPU_PROF=dir   write a CPU profile of the Parley process into dir
@@ -35,18 +38,25 @@ import { startMcpServer } from '../../mcp-server/server.js';
 import { silentLogger } from '../../src/logger.js';
 import { type FakeMessage, FakeSlack, type FakeView } from '../helpers/fake-slack.js';
 import { type RedisProcess, startRedisProcess } from '../helpers/redis-process.js';
+import {
+  type ChatRequest,
+  type ScriptedLlm,
+  type ScriptStep,
+  startScriptedLlm,
+} from '../helpers/scripted-llm.js';
 import type { BurstResult, PreparedRequest } from './slack-ack-generator.js';
 import type { PhaseFigures } from './slack-ack-parley.js';
 import { aggregate, LABEL, load, type PhaseName, type PhaseReport, printReport } from './slack-ack-report.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 200);
+const STREAMED_LLM = process.env.BENCH_LLM === 'stream';
 const GOAL_P99_MS = Number(process.env.BENCH_GOAL_P99_MS ?? (USERS <= 200 ? 500 : 1_000));
 const WARM_USERS = Math.min(20, USERS);
 const SECRET = 'bench-signing-secret';
 /** Slack gives an ack 3 s; after that it retries (events) or shows the person an error. */
 const SLACK_ACK_MS = 3_000;
 /** How long a phase's outcomes (messages, modals, tickets) may take after its burst. */
-const OUTCOME_TIMEOUT_MS = 60_000;
+const OUTCOME_TIMEOUT_MS = Number(process.env.BENCH_OUTCOME_TIMEOUT_MS ?? 60_000);
 
 interface Flow {
   i: number;
@@ -96,6 +106,7 @@ async function main(): Promise<void> {
   const store = await openStore();
   const mcp = await startMcpServer({ port: 0, logger: silentLogger() });
   const slack = await FakeSlack.start({ validate: true });
+  const llm = STREAMED_LLM ? await startBenchLlm() : undefined;
   const prof = process.env.BENCH_CPU_PROF;
   const parley = child(
     'slack-ack-parley.ts',
@@ -106,6 +117,7 @@ async function main(): Promise<void> {
       BENCH_SIGNING_SECRET: SECRET,
       BENCH_PREFIX: `parley-bench:${Date.now()}:`,
       ...(store.url && { BENCH_REDIS_URL: store.url }),
+      ...(llm && { BENCH_LLM_URL: llm.baseURL }),
     },
     prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
   );
@@ -163,7 +175,9 @@ async function main(): Promise<void> {
   > = {
     mention: {
       build: (f) => {
-        const text = `/call demo__create_ticket_v2 {"initial_description":"Bench ${f.i}"}`;
+        const text = STREAMED_LLM
+          ? `please file a ticket: Bench ${f.i}`
+          : `/call demo__create_ticket_v2 {"initial_description":"Bench ${f.i}"}`;
         const d = slack.prepareMention(f.user, 'CBENCH', text);
         f.ts = d.ts;
         return { request: slack.signedRequest(d.type, d.payload) };
@@ -201,7 +215,15 @@ async function main(): Promise<void> {
       },
       outcome: async (f) => {
         const ts = f.ts as string;
-        await until(ts, () => byThread.get(ts)?.find((m) => /T-\d+/.test(m.text)), 'the ticket');
+        // With the streamed model the ticket must arrive in a message Slack's streaming API wrote.
+        const answered = (m: FakeMessage) =>
+          /T-\d+/.test(m.text) && (!STREAMED_LLM || m.stream === 'stopped');
+        await until(ts, () => byThread.get(ts)?.find(answered), 'the ticket').catch((err: unknown) => {
+          const seen = (byThread.get(ts) ?? []).map((m) => `${m.stream ?? 'plain'}: ${m.text.slice(0, 80)}`);
+          throw new Error(
+            `${err instanceof Error ? err.message : String(err)}; the thread: ${seen.join(' | ')}`,
+          );
+        });
       },
     },
   };
@@ -313,6 +335,7 @@ async function main(): Promise<void> {
   await Promise.all(exits);
   await slack.close();
   await mcp.close();
+  await llm?.close();
   await store.redis?.stop();
   process.exit(failed.length > 0 || !met || slack.violations.length > 0 ? 1 : 0);
 }
@@ -321,3 +344,33 @@ main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
+
+/**
+ * The scripted model for `BENCH_LLM=stream`, streamed word by word: a person's words become a
+ * `create_ticket_v2` call (the description after "ticket:"), a tool result becomes an answer that
+ * quotes it (so the ticket id shows in the streamed message), streamed over about two seconds. One rule for every request,
+ * however many people ask at once.
+ */
+async function startBenchLlm(): Promise<ScriptedLlm> {
+  const llm = await startScriptedLlm();
+  const rule = (request: ChatRequest): ScriptStep => {
+    llm.push(rule);
+    const last = request.messages.at(-1);
+    if (last?.role === 'tool') {
+      // Long enough in the making (about 2 s) that Slack's streaming API is used, not one post.
+      const content = `Done. ${String(last.content ?? '')} Anything else I can file for you today?`;
+      return {
+        content,
+        pieces: content.split(/(?<= )/),
+        gapMs: Math.ceil(2_000 / content.split(' ').length),
+      };
+    }
+    const asked = String(last?.content ?? '');
+    const description = asked.split('ticket:')[1]?.trim() || asked;
+    return {
+      toolCalls: [{ name: 'demo__create_ticket_v2', arguments: { initial_description: description } }],
+    };
+  };
+  llm.push(rule);
+  return llm;
+}
