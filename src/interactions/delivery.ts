@@ -117,14 +117,14 @@ export class Delivery {
     const { pending, now } = this.options;
     const { route } = record;
     if (route.type === 'turn') {
-      const taken = await pending.takeWith(record.id, outcome, now(), [keyFor('turn', record.id)]);
+      const taken = await pending.takeWith(record.id, outcome, now(), [keyFor('turn', record.id)], record);
       if (!taken) return 'used';
       const turn = taken.taken[0];
       if (turn === undefined) return 'expired';
       this.options.resumeTurn(turn, resolution);
       return 'delivered';
     }
-    const taken = await pending.take(record.id, outcome, now());
+    const taken = await pending.take(record.id, outcome, now(), record);
     if (!taken) return 'used';
     if (route.processId === this.options.processId)
       return this.resolveWaiter(record.id, resolution) ? 'delivered' : 'expired';
