@@ -111,7 +111,9 @@ export class Delivery {
    * Consumes interaction `record` and hands `resolution` to what waits for it. For a paused turn
    * the record and the turn leave the store in one atomic step, so a store failure never leaves
    * an answer consumed that nobody received; a relay whose store round trips fail puts the record
-   * back. Throws `store_unavailable` when nothing was consumed (the person may answer again).
+   * back. Throws `store_unavailable` when nothing was consumed (the person may answer again), or
+   * when the take may have run but its reply was lost: the owner's retry in this process repeats
+   * that take and gets what it took (see {@link PendingStore.takeWith}).
    */
   async hand(record: PendingInteraction, resolution: Resolution, outcome: string): Promise<HandOff> {
     const { pending, now } = this.options;
