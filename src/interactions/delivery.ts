@@ -111,20 +111,22 @@ export class Delivery {
    * Consumes interaction `record` and hands `resolution` to what waits for it. For a paused turn
    * the record and the turn leave the store in one atomic step, so a store failure never leaves
    * an answer consumed that nobody received; a relay whose store round trips fail puts the record
-   * back. Throws `store_unavailable` when nothing was consumed (the person may answer again).
+   * back. Throws `store_unavailable` when nothing was consumed (the person may answer again), or
+   * when the take may have run but its reply was lost: the owner's retry in this process repeats
+   * that take and gets what it took (see {@link PendingStore.takeWith}).
    */
   async hand(record: PendingInteraction, resolution: Resolution, outcome: string): Promise<HandOff> {
     const { pending, now } = this.options;
     const { route } = record;
     if (route.type === 'turn') {
-      const taken = await pending.takeWith(record.id, outcome, now(), [keyFor('turn', record.id)]);
+      const taken = await pending.takeWith(record.id, outcome, now(), [keyFor('turn', record.id)], record);
       if (!taken) return 'used';
       const turn = taken.taken[0];
       if (turn === undefined) return 'expired';
       this.options.resumeTurn(turn, resolution);
       return 'delivered';
     }
-    const taken = await pending.take(record.id, outcome, now());
+    const taken = await pending.take(record.id, outcome, now(), record);
     if (!taken) return 'used';
     if (route.processId === this.options.processId)
       return this.resolveWaiter(record.id, resolution) ? 'delivered' : 'expired';

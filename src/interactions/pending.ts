@@ -11,7 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { type Actor, type Conversation, identityKey, sameActor } from '../conversation.js';
 import type { Logger } from '../logger.js';
 import { metrics } from '../observability/metrics.js';
-import { getJson, SealedRecords, type Sealer, type Store, unreadableRecord } from '../store/index.js';
+import {
+  getJson,
+  SealedRecords,
+  type Sealer,
+  type Store,
+  type TakeMark,
+  unreadableRecord,
+} from '../store/index.js';
 import type { FormSpec } from './form.js';
 
 export type PendingRoute =
@@ -39,11 +46,23 @@ export interface PendingInteraction {
   confirm?: { title: string; message: string };
 }
 
-export type Tombstone = { outcome: string; at: number };
+/** `attempt`: the token of the take that wrote it (see {@link PendingStore.takeWith}). */
+export type Tombstone = { outcome: string; at: number; attempt?: string };
+
+/** A take whose reply never came: the record it was for, and the call to repeat (this process). */
+interface Unsettled {
+  record: PendingInteraction;
+  keys: string[];
+  mark: TakeMark;
+}
 
 const TOMBSTONE_TTL_MS = 24 * 3600_000;
 /** Most ids a person's index of open interactions keeps (the newest). */
 const OWNER_INDEX_MAX = 50;
+/** How long a taken record (and its turn) stays kept after the form would have expired (ms). */
+const KEPT_GRACE_MS = 60_000;
+/** Most takes with a lost reply this process remembers (the oldest are forgotten first). */
+const UNSETTLED_MAX = 1_000;
 
 export function newId(): string {
   return randomBytes(16).toString('base64url');
@@ -51,6 +70,8 @@ export function newId(): string {
 
 export class PendingStore {
   private readonly sealed: SealedRecords | undefined;
+  /** Takes whose reply was lost, by interaction id: their owner's retry repeats them. */
+  private readonly unsettled = new Map<string, Unsettled>();
 
   /**
    * Without `sealer` records are kept in clear: only for a store no one else reads (the in-memory
@@ -96,50 +117,101 @@ export class PendingStore {
     );
   }
 
-  /** The record, undefined when absent; throws `sealed_unreadable` when it fails its check. */
+  /**
+   * The record, undefined when absent; throws `sealed_unreadable` when it fails its check. A
+   * record this process took but never heard back about (see {@link takeWith}) still reads here,
+   * so its owner's retry is checked like the first answer and then repeats the take.
+   */
   async get(id: string): Promise<PendingInteraction | undefined> {
     if (!isPlausibleId(id)) return undefined;
-    return this.decode(id, await this.store.get(pendingKey(id)));
+    const raw = await this.store.get(pendingKey(id));
+    if (raw === undefined) return this.unsettled.get(id)?.record;
+    return this.decode(id, raw);
   }
 
   /** Atomically consumes the record; leaves a tombstone so a replay is told what happened. */
-  async take(id: string, outcome: string, now: number): Promise<PendingInteraction | undefined> {
-    return (await this.takeWith(id, outcome, now, []))?.record;
+  async take(
+    id: string,
+    outcome: string,
+    now: number,
+    known?: PendingInteraction,
+  ): Promise<PendingInteraction | undefined> {
+    return (await this.takeWith(id, outcome, now, [], known))?.record;
   }
 
   /**
    * Consumes the record and, in the same atomic step, takes `with` (keys sharing the record's
    * hash tag, see {@link keyFor}): the answer and what receives it leave the store together or
    * not at all. `undefined` when the record was gone.
+   *
+   * Given `known` (the record the caller read, so about to hand on), the take is repeatable:
+   * its tombstone carries a fresh attempt token and the taken values stay kept (in the same
+   * slot) until shortly after the form's expiry. When the store fails the call — possibly after
+   * running it, its reply lost (Issue 10 §2) — this process remembers the call; the next take of
+   * `id` here (the owner's retry, after {@link get} still returned the record) repeats it with the
+   * same token, and gets the taken values back if the first one did run. Only one repeat at a
+   * time: it is forgotten while in flight, so a concurrent second retry finds nothing to repeat.
+   * Memory of one process only: a retry that reaches another process hears "already answered".
    */
   async takeWith(
     id: string,
     outcome: string,
     now: number,
     withKeys: string[],
+    known?: PendingInteraction,
   ): Promise<{ record: PendingInteraction; taken: Array<string | undefined> } | undefined> {
     if (!isPlausibleId(id)) return undefined;
-    const tomb: Tombstone = { outcome, at: now };
-    const values = await this.store.takeTogether([pendingKey(id), ...withKeys], {
-      key: `done:{${id}}`,
+    const again = this.unsettled.get(id);
+    this.unsettled.delete(id);
+    const keys = again?.keys ?? [pendingKey(id), ...withKeys];
+    const tomb: Tombstone = { outcome, at: now, attempt: newId() };
+    const mark: TakeMark = again?.mark ?? {
+      key: keyFor('done', id),
       value: JSON.stringify(tomb),
       ttlMs: TOMBSTONE_TTL_MS,
-    });
+      ...(known && {
+        keep: {
+          keys: keys.map((_, i) => keptKey(id, i)),
+          ttlMs: Math.max(0, known.expiresAt - now) + KEPT_GRACE_MS,
+        },
+      }),
+    };
+    const record = again?.record ?? known;
+    let values: Array<string | undefined> | undefined;
+    try {
+      values = await this.store.takeTogether(keys, mark);
+    } catch (err) {
+      if (record && mark.keep) this.remember(id, { record, keys, mark }, now);
+      throw err;
+    }
+    // Heard: nobody repeats this take, so its kept copies can go (their TTL ends them otherwise).
+    if (values && mark.keep)
+      for (const key of mark.keep.keys) void this.store.delete(key).catch(() => undefined);
     // Taken even when it doesn't open: an unreadable record is consumed, and refused with a sentence.
-    const record = this.decode(id, values?.[0]);
-    if (record) metrics.interaction(record.kind, outcome);
-    return record ? { record, taken: values?.slice(1) ?? [] } : undefined;
+    const taken = this.decode(id, values?.[0]);
+    if (taken) metrics.interaction(taken.kind, outcome);
+    return taken ? { record: taken, taken: values?.slice(1) ?? [] } : undefined;
+  }
+
+  private remember(id: string, entry: Unsettled, now: number): void {
+    for (const [other, u] of this.unsettled)
+      if (u.record.expiresAt + KEPT_GRACE_MS <= now) this.unsettled.delete(other);
+    this.unsettled.set(id, entry);
+    for (const other of this.unsettled.keys()) {
+      if (this.unsettled.size <= UNSETTLED_MAX) break;
+      this.unsettled.delete(other);
+    }
   }
 
   /** Puts a consumed record back (its answer could not be handed on): it may be answered again. */
   async restore(record: PendingInteraction, now: number): Promise<void> {
     await this.store.set(pendingKey(record.id), this.encode(record), Math.max(1_000, record.expiresAt - now));
-    await this.store.delete(`done:{${record.id}}`);
+    await this.store.delete(keyFor('done', record.id));
   }
 
   tombstone(id: string): Promise<Tombstone | undefined> {
     if (!isPlausibleId(id)) return Promise.resolve(undefined);
-    return getJson<Tombstone>(this.store, `done:{${id}}`);
+    return getJson<Tombstone>(this.store, keyFor('done', id));
   }
 
   private encode(record: PendingInteraction): string {
@@ -167,6 +239,11 @@ export function keyFor(kind: 'pending' | 'done' | 'turn', id: string): string {
 /** The index of a person's interactions (ids, oldest first), for their home. */
 function ownerKey(actor: Actor): string {
   return `pending:by:${identityKey(actor)}`;
+}
+
+/** Where the `i`-th value of a repeatable take of interaction `id` is kept (same slot). */
+function keptKey(id: string, i: number): string {
+  return `taken:{${id}}:${i}`;
 }
 
 function pendingKey(id: string): string {

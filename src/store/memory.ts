@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
 import { memoryRateLimiter, type RateLimiter, type RateLimitOptions } from './limiter.js';
-import type { Store } from './store.js';
+import type { Store, TakeMark } from './store.js';
 
 export interface MemoryStoreOptions {
   now?: () => number;
@@ -86,15 +86,24 @@ export class MemoryStore implements Store {
     return value;
   }
 
-  async takeTogether(
-    take: string[],
-    mark?: { key: string; value: string; ttlMs: number },
-  ): Promise<Array<string | undefined> | undefined> {
+  async takeTogether(take: string[], mark?: TakeMark): Promise<Array<string | undefined> | undefined> {
+    if (mark?.keep && mark.keep.keys.length !== take.length)
+      throw new Error('takeTogether: keep needs one key per taken key');
     // No await between the reads and the writes: atomic in one event loop.
-    if (!take[0] || !this.live(take[0])) return undefined;
-    const out = take.map((key) => {
+    if (!take[0] || !this.live(take[0])) {
+      // A repeat of a call whose mark is still there (its reply was lost): the kept values.
+      if (mark?.keep && stringOf(this.live(mark.key)) === mark.value)
+        return mark.keep.keys.map((key) => stringOf(this.live(key)));
+      return undefined;
+    }
+    const out = take.map((key, i) => {
       const value = stringOf(this.live(key));
       this.data.delete(key);
+      const kept = mark?.keep?.keys[i];
+      // A key absent now leaves no kept value (not one from an earlier take).
+      if (kept !== undefined && mark?.keep)
+        if (value === undefined) this.data.delete(kept);
+        else this.data.set(kept, { value, expiresAt: this.now() + mark.keep.ttlMs });
       return value;
     });
     if (mark) this.data.set(mark.key, { value: mark.value, expiresAt: this.now() + mark.ttlMs });

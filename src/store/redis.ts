@@ -19,7 +19,7 @@ import {
   type RedisClient,
   type RedisTopology,
 } from './redis-client.js';
-import type { Store } from './store.js';
+import type { Store, TakeMark } from './store.js';
 
 export interface RedisStoreOptions {
   /** One Redis node (shorthand for `topology: { kind: 'single', url }`). */
@@ -44,14 +44,32 @@ const REFRESH_BURST = 4;
 
 const UNAVAILABLE = 'Storage is unavailable right now, so I can’t do that. Please try again in a moment.';
 
-/** See Store.takeTogether: KEYS = the taken keys (+ the mark's), ARGV = count, value, ttl, has-mark. */
+/**
+ * See Store.takeTogether. KEYS = the n taken keys, the mark's key, then (with keep) n keep keys;
+ * ARGV = n, mark value, mark ttl, has-mark, has-keep, keep ttl.
+ */
 const TAKE_TOGETHER = `
 local n = tonumber(ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local keep = ARGV[5] == '1'
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if not (keep and redis.call('GET', KEYS[n + 1]) == ARGV[2]) then return false end
+  local kept = {}
+  for i = 1, n do
+    local v = redis.call('GET', KEYS[n + 1 + i])
+    if v then kept[#kept + 1] = 1; kept[#kept + 1] = v else kept[#kept + 1] = 0; kept[#kept + 1] = '' end
+  end
+  return kept
+end
 local out = {}
 for i = 1, n do
   local v = redis.call('GET', KEYS[i])
-  if v then out[#out + 1] = 1; out[#out + 1] = v else out[#out + 1] = 0; out[#out + 1] = '' end
+  if v then
+    out[#out + 1] = 1; out[#out + 1] = v
+    if keep then redis.call('SET', KEYS[n + 1 + i], v, 'PX', ARGV[6]) end
+  else
+    out[#out + 1] = 0; out[#out + 1] = ''
+    if keep then redis.call('DEL', KEYS[n + 1 + i]) end
+  end
   redis.call('DEL', KEYS[i])
 end
 if ARGV[4] == '1' then redis.call('SET', KEYS[n + 1], ARGV[2], 'PX', ARGV[3]) end
@@ -114,16 +132,19 @@ export class RedisStore implements Store {
     return value ?? undefined;
   }
 
-  async takeTogether(
-    take: string[],
-    mark?: { key: string; value: string; ttlMs: number },
-  ): Promise<Array<string | undefined> | undefined> {
-    const keys = [...take, ...(mark ? [mark.key] : [])].map((k) => this.k(k));
+  async takeTogether(take: string[], mark?: TakeMark): Promise<Array<string | undefined> | undefined> {
+    const keep = mark?.keep;
+    if (keep && keep.keys.length !== take.length)
+      throw new Error('takeTogether: keep needs one key per taken key');
+    // Without a mark the mark's KEYS slot still exists (an unused key of the same slot).
+    const keys = [...take, mark?.key ?? take[0] ?? '', ...(keep?.keys ?? [])].map((k) => this.k(k));
     const args = [
       String(take.length),
       mark?.value ?? '',
       String(Math.max(1, Math.ceil(mark?.ttlMs ?? 1))),
       mark ? '1' : '',
+      keep ? '1' : '',
+      String(Math.max(1, Math.ceil(keep?.ttlMs ?? 1))),
     ];
     const result = (await this.run(() =>
       this.client.eval(TAKE_TOGETHER, keys.length, ...keys, ...args),

@@ -12,6 +12,14 @@ import type { RateLimiter, RateLimitOptions } from './limiter.js';
 
 export type { RateLimiter, RateLimitOptions, RateLimitVerdict } from './limiter.js';
 
+/** The mark {@link Store.takeTogether} writes (and, with `keep`, where the taken values stay). */
+export interface TakeMark {
+  key: string;
+  value: string;
+  ttlMs: number;
+  keep?: { keys: string[]; ttlMs: number };
+}
+
 export interface Store {
   get(key: string): Promise<string | undefined>;
   /** Writes `value` for `ttlMs` milliseconds. */
@@ -51,11 +59,16 @@ export interface Store {
    * `take` and writes `mark`; when it doesn't, changes nothing. Resolves with the values taken
    * (undefined for a key that was absent), or `undefined` when `take[0]` was absent. On a Redis
    * Cluster every key must carry the same hash tag (`…{tag}…`) so they share a slot.
+   *
+   * With `mark.keep` (one key per key of `take`, same hash tag), each value taken is also kept
+   * under its `keep` key for `keep.ttlMs`, and the call becomes repeatable: repeated with the same
+   * `mark.value` once `take[0]` is gone, while `mark.key` still holds exactly that value, it
+   * resolves with the kept values instead of `undefined` and changes nothing. That is how a caller
+   * whose reply was lost (a connection cut, a failover after the script ran) learns that it did
+   * take the values, and gets them; `mark.value` must therefore be unique to one caller (carry a
+   * fresh token), and a caller repeats the call only when it never heard the first reply.
    */
-  takeTogether(
-    take: string[],
-    mark?: { key: string; value: string; ttlMs: number },
-  ): Promise<Array<string | undefined> | undefined>;
+  takeTogether(take: string[], mark?: TakeMark): Promise<Array<string | undefined> | undefined>;
   /**
    * A rate limiter whose counters live where this store keeps its state (shared by every process
    * on the same Redis; this process only for the in-memory store). Builds no connection: it uses

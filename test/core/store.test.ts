@@ -162,6 +162,34 @@ for (const kind of kinds) {
         expect(all.filter((r) => r !== undefined)).toEqual([['record']]);
       });
 
+      it('takeTogether with keep: a repeat of the same call gets the taken values, no other does', async () => {
+        await store.set('p:{k1}', 'record', 10_000);
+        await store.set('w:{k1}', 'turn', 10_000);
+        await store.set('k:{k1}:2', 'stale', 10_000);
+        const keep = { keys: ['k:{k1}:0', 'k:{k1}:1', 'k:{k1}:2'], ttlMs: 10_000 };
+        const mark = { key: 'd:{k1}', value: 'done#attempt-a', ttlMs: 10_000, keep };
+        const taken = ['record', 'turn', undefined];
+        expect(await store.takeTogether(['p:{k1}', 'w:{k1}', 'x:{k1}'], mark)).toEqual(taken);
+        expect(await store.get('p:{k1}')).toBeUndefined();
+        // Its reply lost, the caller repeats the call: same values, and it takes nothing again.
+        expect(await store.takeTogether(['p:{k1}', 'w:{k1}', 'x:{k1}'], mark)).toEqual(taken);
+        expect(await store.get('d:{k1}')).toBe('done#attempt-a');
+        // Anyone else (another token) finds it gone.
+        const other = { ...mark, value: 'done#attempt-b' };
+        expect(await store.takeTogether(['p:{k1}', 'w:{k1}', 'x:{k1}'], other)).toBeUndefined();
+        expect(await store.takeTogether(['p:{k1}', 'w:{k1}', 'x:{k1}'])).toBeUndefined();
+        expect(await store.get('d:{k1}')).toBe('done#attempt-a');
+        // Nothing taken, nothing to repeat: a first key that never existed stays undefined.
+        expect(
+          await store.takeTogether(['p:{k2}'], {
+            ...mark,
+            key: 'd:{k2}',
+            keep: { keys: ['k:{k2}:0'], ttlMs: 10_000 },
+          }),
+        ).toBeUndefined();
+        expect(await store.get('d:{k2}')).toBeUndefined();
+      });
+
       it('append keeps order and the newest maxLen items; range of nothing is empty', async () => {
         expect(await store.range('log')).toEqual([]);
         await store.append('log', ['1', '2'], 3, 10_000);

@@ -4,7 +4,7 @@
  * answer on loses nothing.
  */
 import { ParleyError } from '../../src/errors.js';
-import type { RateLimiter, RateLimitOptions, Store } from '../../src/store/index.js';
+import type { RateLimiter, RateLimitOptions, Store, TakeMark } from '../../src/store/index.js';
 
 type Method = Exclude<keyof Store, 'close' | 'rateLimiter'>;
 
@@ -88,7 +88,7 @@ export class FaultyStore implements Store {
     this.check('take');
     return this.replyLost('take', await this.inner.take(key));
   }
-  async takeTogether(take: string[], mark?: { key: string; value: string; ttlMs: number }) {
+  async takeTogether(take: string[], mark?: TakeMark) {
     this.check('takeTogether');
     return this.replyLost('takeTogether', await this.inner.takeTogether(take, mark));
   }
