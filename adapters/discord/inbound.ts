@@ -23,7 +23,7 @@ import {
   MessageFlags,
 } from 'discord.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
-import { describeError } from '../../src/errors.js';
+import { describeError, personSentence } from '../../src/errors.js';
 import type { Answer, AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import type { Logger } from '../../src/logger.js';
 import { askAboutText, hostOf } from '../../src/text.js';
@@ -112,6 +112,23 @@ export class DiscordInbound {
     const botId = this.o.botUserId();
     const dm = !m.guild_id;
     if (!dm && !m.mentions.some((u) => u.id === botId)) return;
+    try {
+      await this.routeMessage(m, botId, dm);
+    } catch (err) {
+      // Nothing redelivers a gateway dispatch: a store failure before the turn starts (the
+      // once-only mark, the thread's route) is told on the message, not lost. Nothing runs, so
+      // once-only holds; each process on the shard that failed says it (at most once each).
+      this.o.logger.warn({ err: describeError(err) }, 'a Discord message could not be taken in');
+      await this.o.rest
+        .createMessage(m.channel_id, {
+          ...body(personSentence(err)),
+          message_reference: { message_id: m.id, fail_if_not_exists: false },
+        })
+        .catch((e: unknown) => this.o.logger.warn({ err: describeError(e) }, 'could not say so either'));
+    }
+  }
+
+  private async routeMessage(m: GatewayMessageCreateDispatchData, botId: string, dm: boolean): Promise<void> {
     if (!(await this.o.state.firstSight(m.id))) return;
     const text = m.content.replace(new RegExp(`<@!?${botId}>`, 'g'), '').trim() || '/help';
     const user = m.author.id;
@@ -185,7 +202,7 @@ export class DiscordInbound {
       }
     } catch (err) {
       this.o.logger.warn({ err: describeError(err), type: i.type }, 'discord interaction failed');
-      const sorry = 'Something went wrong on my side. Please try again.';
+      const sorry = personSentence(err);
       if (!responded) await respond(ephemeral(sorry)).catch(() => undefined);
       else await this.tell(i, sorry).catch(() => undefined);
     }
