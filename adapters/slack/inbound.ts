@@ -28,8 +28,8 @@ import {
 } from './blocks.js';
 import { ModalChain } from './chain.js';
 import { registerFeedback } from './feedback.js';
-import { registerShortcuts } from './shortcuts.js';
 import { firstSight, remember } from './marks.js';
+import { registerShortcuts } from './shortcuts.js';
 import { keys, PLATFORM, type SlackSurface } from './surface.js';
 
 export interface InboundOptions {

@@ -31,4 +31,3 @@ export async function remember(keep: () => Promise<void>, logger: Logger): Promi
     logger.warn({ err: describeError(err) }, 'could not keep a Slack response_url; going on without it');
   }
 }
-
