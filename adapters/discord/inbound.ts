@@ -333,23 +333,21 @@ export class DiscordInbound {
   }
 
   /**
-   * "Open link" on a URL consent: opening it is the consent. The link comes privately in the
-   * click's own reply, which also carries a refusal (the deferred reply must say something).
+   * "Open link" on a URL consent: opening it is the consent. Acknowledged like the other buttons
+   * (an update, which need say nothing), so a refusal the core already told is not repeated; the
+   * link, or a refusal the core didn't tell, comes as a private follow-up.
    */
   private async openConsent(i: APIInteraction, respond: Respond, id: string): Promise<void> {
-    await respond({
-      type: InteractionResponseType.DeferredChannelMessageWithSource,
-      data: { flags: MessageFlags.Ephemeral },
-    });
-    const { reply } = await this.settle(i, id, { action: 'open' });
+    await respond({ type: InteractionResponseType.DeferredMessageUpdate });
+    const { reply, told } = await this.settle(i, id, { action: 'open' });
     if (!reply.ok) {
-      await this.o.rest.editReply(hookOf(i), '@original', body(reply.message));
+      if (!told) await this.tell(i, reply.message);
       return;
     }
     if (!reply.url) throw new Error('the core accepted a consent without its link');
     const href = await this.o.surface.href(reply.url, this.o.now() + 3600_000);
     const message = openedLinkMessage(href, hostOf(reply.url) || 'the page');
-    await this.o.rest.editReply(hookOf(i), '@original', message);
+    await this.o.rest.followUp(hookOf(i), { ...message, flags: MessageFlags.Ephemeral });
   }
 
   /**
