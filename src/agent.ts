@@ -211,6 +211,7 @@ export class Agent implements ParleyInbound {
       onActivity: (turn, what) => this.running.doing(turn.conversation, what),
       vision: options.vision === true,
       features,
+      expireLater: (record, ctx) => this.live.expireStored(record, ctx),
     });
     this.feedbacks = new FeedbackStore(store, logger, now);
     this.runner = new TurnRunner({
@@ -269,6 +270,7 @@ export class Agent implements ParleyInbound {
   }
 
   async stop(): Promise<void> {
+    this.live.stop();
     await this.running.stop();
     await this.delivery.stop();
     await this.pool.closeAll();

@@ -14,6 +14,7 @@ import { identityKey } from '../conversation.js';
 import { describeError, isParleyError } from '../errors.js';
 import { READ_RESOURCE_TOOL, type ServerFeatures } from '../features.js';
 import type { Resolution } from '../interactions/delivery.js';
+import type { PendingInteraction } from '../interactions/pending.js';
 import type { Presenter } from '../interactions/presenter.js';
 import type { InputRequests } from '../interactions/requests.js';
 import { findV1Payload, v1PayloadToForm } from '../interactions/v1.js';
@@ -50,6 +51,8 @@ export interface ToolCallsOptions {
   vision?: boolean;
   /** Prompts and resources: the model's `read_resource` tool. */
   features?: ServerFeatures;
+  /** A stored round's record was posted (LiveInteractions.expireStored closes it when it lapses). */
+  expireLater?: (record: PendingInteraction, ctx: CallContext) => void;
 }
 
 type Target = { server: ServerConfig; tool: Tool; args: Record<string, unknown> };
@@ -321,8 +324,8 @@ export class ToolCalls {
           model: 'none',
           content: { type: 'text', text: dispatched.message },
         };
-      else
-        return this.o.turns.pause(turn, {
+      else {
+        const paused = await this.o.turns.pause(turn, {
           type: 'mrtr',
           interactionId: dispatched.record.id,
           key,
@@ -330,6 +333,9 @@ export class ToolCalls {
           ...(requestState !== undefined && { requestState }),
           answers,
         });
+        this.o.expireLater?.(dispatched.record, ctx);
+        return paused;
+      }
     }
     return this.invoke(turn, server, toolDef, args, { inputResponses: answers, requestState });
   }
