@@ -284,6 +284,8 @@ export class Agent implements ParleyInbound {
   /** Forgets the interactions this process showed, as a restart would (tests of the store path). */
   forgetShownInteractions(): void {
     this.presenter.forgetShown();
+    // A restart loses the stored rounds' expiry timers too: their offers close when next clicked.
+    this.live.stop();
   }
 
   // ───────────────────────────── the inbound port ─────────────────────────────
