@@ -34,8 +34,9 @@ export class LiveInteractions {
    * that expired — the store decides, once (the same take as {@link closeUnanswered}), so an
    * answer that arrived first wins and nothing is said. Unref'd timers, cleared by {@link stop};
    * a process that restarts forgets them (the offer then closes when next clicked, as before).
+   * Returns what cancels it (the record was never shown).
    */
-  expireStored(record: PendingInteraction, ctx: CallContext): void {
+  expireStored(record: PendingInteraction, ctx: CallContext): () => void {
     const timer = setTimeout(
       () => {
         this.timers.delete(timer);
@@ -45,6 +46,10 @@ export class LiveInteractions {
     );
     timer.unref();
     this.timers.add(timer);
+    return () => {
+      clearTimeout(timer);
+      this.timers.delete(timer);
+    };
   }
 
   /** Forgets the stored rounds' expiry timers (the agent stops). */

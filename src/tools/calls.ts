@@ -51,8 +51,11 @@ export interface ToolCallsOptions {
   vision?: boolean;
   /** Prompts and resources: the model's `read_resource` tool. */
   features?: ServerFeatures;
-  /** A stored round's record was posted (LiveInteractions.expireStored closes it when it lapses). */
-  expireLater?: (record: PendingInteraction, ctx: CallContext) => void;
+  /**
+   * A stored round's record is about to be posted: LiveInteractions.expireStored closes it when
+   * it lapses. Returns what cancels that (the post failed).
+   */
+  expireLater?: (record: PendingInteraction, ctx: CallContext) => () => void;
 }
 
 type Target = { server: ServerConfig; tool: Tool; args: Record<string, unknown> };
@@ -325,16 +328,21 @@ export class ToolCalls {
           content: { type: 'text', text: dispatched.message },
         };
       else {
-        const paused = await this.o.turns.pause(turn, {
-          type: 'mrtr',
-          interactionId: dispatched.record.id,
-          key,
-          inputRequests,
-          ...(requestState !== undefined && { requestState }),
-          answers,
-        });
-        this.o.expireLater?.(dispatched.record, ctx);
-        return paused;
+        // Scheduled before the pause shows the form, so it is never visible without its timer.
+        const forget = this.o.expireLater?.(dispatched.record, ctx);
+        try {
+          return await this.o.turns.pause(turn, {
+            type: 'mrtr',
+            interactionId: dispatched.record.id,
+            key,
+            inputRequests,
+            ...(requestState !== undefined && { requestState }),
+            answers,
+          });
+        } catch (err) {
+          forget?.();
+          throw err;
+        }
       }
     }
     return this.invoke(turn, server, toolDef, args, { inputResponses: answers, requestState });
