@@ -192,8 +192,10 @@ export function registerInbound(o: InboundOptions): void {
   /** The clicked interaction id, and the click's response_url noted for ephemeral messages. */
   async function clicked(body: BlockAction, action: ButtonAction): Promise<string> {
     const id = action.value ?? '';
-    if (body.container?.is_ephemeral === true && body.response_url)
-      await surface.rememberResponseUrl(id, body.response_url);
+    // Only a way to rewrite the ephemeral offer later: a store failure here must not cost the click.
+    const url = body.response_url;
+    if (body.container?.is_ephemeral === true && url)
+      await remember(() => surface.rememberResponseUrl(id, url), logger);
     return id;
   }
 

@@ -79,3 +79,16 @@ describe('Slack: a message while the store is down', () => {
     await rig.waitForText(u, /storage is unavailable|\bhi\b/i);
   });
 });
+
+describe('Slack: a click while the store is down', () => {
+  it('on a private offer, a failure to keep its response_url does not cost the click', async () => {
+    const u = person('eph');
+    await rig.slack.command(u, 'CTRIAL', 'call demo__delete_ticket {"id":"T-88"}');
+    const offer = await rig.waitForMessageWith(u, ACTION.confirmYes);
+    expect(offer.ephemeralTo).toBe(u);
+    // The click's first store write: keeping the response_url that rewrites the offer.
+    store.failNext('set');
+    await rig.slack.click(u, offer, ACTION.confirmYes);
+    await rig.waitForText(u, /You have no ticket with id "T-88"/);
+  });
+});
