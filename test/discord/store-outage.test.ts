@@ -14,16 +14,15 @@ import { FaultyStore } from '../helpers/faulty-store.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 
 let mcp: DemoMcp;
-let redis: RedisStore;
+const redises: RedisStore[] = [];
 const worlds: DiscordWorld[] = [];
 
 beforeAll(async () => {
   mcp = await startDemoMcp({ logger: silentLogger() });
-  redis = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('discord-outage') });
 });
 afterAll(async () => {
   for (const w of worlds) await w.close();
-  await redis?.close();
+  for (const r of redises) await r.close();
   await mcp?.close();
 });
 
@@ -33,6 +32,9 @@ describe.each(['gateway', 'http'] as const)('Discord (%s): the store down at the
   let store: FaultyStore;
   let w: DiscordWorld;
   beforeAll(async () => {
+    // A store of its own: each fake Discord numbers its interactions alike.
+    const redis = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix(`discord-outage-${transport}`) });
+    redises.push(redis);
     store = new FaultyStore(redis);
     w = await startDiscordWorld({ servers: [demoServerConfig(mcp.url)], store, transport });
     worlds.push(w);
@@ -57,5 +59,17 @@ describe.each(['gateway', 'http'] as const)('Discord (%s): the store down at the
     expect(JSON.stringify(response?.data)).toMatch(/storage is unavailable/i);
     await new Promise((r) => setTimeout(r, 300));
     expect(w.fake.visibleTo('cy', [ch.id]).some((m) => /ran\?/.test(m.content))).toBe(false);
+  });
+
+  it('a store failure inside a handler is told with the store’s sentence, not a generic one', async () => {
+    const ch = w.fake.guildChannel();
+    store.failNext('set', 3);
+    const payload = await w.command('di', ch, 'call', { tool: 'demo__echo', args: '{"message":"x"}' });
+    const said = [
+      JSON.stringify(w.fake.response(payload)?.data ?? {}),
+      ...w.fake.followUpsOf(payload).map((m) => m.content),
+    ];
+    expect(said.join('\n')).toMatch(/storage is unavailable/i);
+    expect(said.join('\n')).not.toMatch(/went wrong/);
   });
 });
