@@ -211,6 +211,7 @@ export class Agent implements ParleyInbound {
       onActivity: (turn, what) => this.running.doing(turn.conversation, what),
       vision: options.vision === true,
       features,
+      expireLater: (record, ctx) => this.live.expireStored(record, ctx),
     });
     this.feedbacks = new FeedbackStore(store, logger, now);
     this.runner = new TurnRunner({
@@ -269,6 +270,7 @@ export class Agent implements ParleyInbound {
   }
 
   async stop(): Promise<void> {
+    this.live.stop();
     await this.running.stop();
     await this.delivery.stop();
     await this.pool.closeAll();
@@ -282,6 +284,8 @@ export class Agent implements ParleyInbound {
   /** Forgets the interactions this process showed, as a restart would (tests of the store path). */
   forgetShownInteractions(): void {
     this.presenter.forgetShown();
+    // A restart loses the stored rounds' expiry timers too: their offers close when next clicked.
+    this.live.stop();
   }
 
   // ───────────────────────────── the inbound port ─────────────────────────────

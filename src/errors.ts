@@ -60,3 +60,15 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
 }
+
+/** What a person is told when something unexpected fails: no engine or library text. */
+export const GENERIC_SENTENCE = 'Something went wrong on my side. Please try again.';
+
+/**
+ * The one sentence a person may read about `err`: a ParleyError's own `userMessage`, or the
+ * generic sentence for anything else (a RangeError, a library's message), whose detail belongs
+ * in the log (log {@link describeError} next to it).
+ */
+export function personSentence(err: unknown): string {
+  return isParleyError(err) ? err.userMessage : GENERIC_SENTENCE;
+}

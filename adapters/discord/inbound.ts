@@ -23,7 +23,7 @@ import {
   MessageFlags,
 } from 'discord.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
-import { describeError } from '../../src/errors.js';
+import { describeError, personSentence } from '../../src/errors.js';
 import type { Answer, AnswerReply, ParleyInbound } from '../../src/inbound.js';
 import type { Logger } from '../../src/logger.js';
 import { askAboutText, hostOf } from '../../src/text.js';
@@ -112,6 +112,23 @@ export class DiscordInbound {
     const botId = this.o.botUserId();
     const dm = !m.guild_id;
     if (!dm && !m.mentions.some((u) => u.id === botId)) return;
+    try {
+      await this.routeMessage(m, botId, dm);
+    } catch (err) {
+      // Nothing redelivers a gateway dispatch: a store failure before the turn starts (the
+      // once-only mark, the thread's route) is told on the message, not lost. Nothing runs, so
+      // once-only holds; each process on the shard that failed says it (at most once each).
+      this.o.logger.warn({ err: describeError(err) }, 'a Discord message could not be taken in');
+      await this.o.rest
+        .createMessage(m.channel_id, {
+          ...body(personSentence(err)),
+          message_reference: { message_id: m.id, fail_if_not_exists: false },
+        })
+        .catch((e: unknown) => this.o.logger.warn({ err: describeError(e) }, 'could not say so either'));
+    }
+  }
+
+  private async routeMessage(m: GatewayMessageCreateDispatchData, botId: string, dm: boolean): Promise<void> {
     if (!(await this.o.state.firstSight(m.id))) return;
     const text = m.content.replace(new RegExp(`<@!?${botId}>`, 'g'), '').trim() || '/help';
     const user = m.author.id;
@@ -185,7 +202,7 @@ export class DiscordInbound {
       }
     } catch (err) {
       this.o.logger.warn({ err: describeError(err), type: i.type }, 'discord interaction failed');
-      const sorry = 'Something went wrong on my side. Please try again.';
+      const sorry = personSentence(err);
       if (!responded) await respond(ephemeral(sorry)).catch(() => undefined);
       else await this.tell(i, sorry).catch(() => undefined);
     }
@@ -316,23 +333,21 @@ export class DiscordInbound {
   }
 
   /**
-   * "Open link" on a URL consent: opening it is the consent. The link comes privately in the
-   * click's own reply, which also carries a refusal (the deferred reply must say something).
+   * "Open link" on a URL consent: opening it is the consent. Acknowledged like the other buttons
+   * (an update, which need say nothing), so a refusal the core already told is not repeated; the
+   * link, or a refusal the core didn't tell, comes as a private follow-up.
    */
   private async openConsent(i: APIInteraction, respond: Respond, id: string): Promise<void> {
-    await respond({
-      type: InteractionResponseType.DeferredChannelMessageWithSource,
-      data: { flags: MessageFlags.Ephemeral },
-    });
-    const { reply } = await this.settle(i, id, { action: 'open' });
+    await respond({ type: InteractionResponseType.DeferredMessageUpdate });
+    const { reply, told } = await this.settle(i, id, { action: 'open' });
     if (!reply.ok) {
-      await this.o.rest.editReply(hookOf(i), '@original', body(reply.message));
+      if (!told) await this.tell(i, reply.message);
       return;
     }
     if (!reply.url) throw new Error('the core accepted a consent without its link');
     const href = await this.o.surface.href(reply.url, this.o.now() + 3600_000);
     const message = openedLinkMessage(href, hostOf(reply.url) || 'the page');
-    await this.o.rest.editReply(hookOf(i), '@original', message);
+    await this.o.rest.followUp(hookOf(i), { ...message, flags: MessageFlags.Ephemeral });
   }
 
   /**

@@ -14,9 +14,12 @@ import {
   type Client,
   GatewayDispatchEvents,
   type GatewayMessageCreateDispatchData,
+  InteractionResponseType,
   InteractionType,
+  MessageFlags,
 } from 'discord.js';
 import express, { type Request, type Response } from 'express';
+import { describeError, personSentence } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
 import type { Respond } from './inbound.js';
@@ -48,12 +51,14 @@ export function listenToGateway(client: Client, rest: DiscordRest, target: Recei
     // Several processes on one gateway shard each get every dispatch: the one that claims the
     // interaction id in the shared store handles it, the others drop it. (An HTTP interaction
     // reaches exactly one process, so the endpoint needs no claim.)
+    // A store failure on the claim: the person is told the store's sentence privately and nothing
+    // runs (once-only holds); Discord takes one initial response, so they read it once.
+    const respond = (body: APIInteractionResponse) => rest.respond(data.id, data.token, body);
     target.track(
-      target
-        .claimInteraction(data.id)
-        .then((first) =>
-          first ? target.onInteraction(data, (body) => rest.respond(data.id, data.token, body)) : undefined,
-        ),
+      target.claimInteraction(data.id).then(
+        (first) => (first ? target.onInteraction(data, respond) : undefined),
+        (err: unknown) => respond(unclaimed(err)),
+      ),
     );
   });
 }
@@ -110,10 +115,21 @@ export function mountInteractionsEndpoint(
           if (first) respondOverHttp(payload, res, target);
           else res.status(409).json({ error: 'this interaction was already handled' });
         },
-        () => res.status(503).json({ error: 'storage unavailable' }),
+        (err: unknown) => {
+          logger.warn({ err: describeError(err) }, 'could not claim a Discord interaction');
+          res.json(unclaimed(err));
+        },
       );
     },
   );
+}
+
+/** The initial response to an interaction the store could not claim: its sentence, privately. */
+function unclaimed(err: unknown): APIInteractionResponse {
+  return {
+    type: InteractionResponseType.ChannelMessageWithSource,
+    data: { content: personSentence(err), flags: MessageFlags.Ephemeral },
+  };
 }
 
 /**

@@ -107,11 +107,15 @@ export function createAssistant(o: AssistantOptions): Assistant {
       const text = message.text ?? '';
       // Only a thread Slack opened as an assistant thread (threadStarted) gets a title; other
       // threaded DMs are plain DMs.
-      if (
-        (await isAssistantThread(store, message.channel, threadTs)) &&
-        (await store.setIfAbsent(assistantKeys.titled(message.channel, threadTs), '1', THREAD_TTL_MS))
-      )
-        await setTitle(truncate(text.replace(/\s+/g, ' ').trim() || 'Parley', 60)).catch(quietly('setTitle'));
+      // The title is cosmetic: a store failure here must not cost the message itself.
+      const titled = async () => {
+        if (
+          (await isAssistantThread(store, message.channel, threadTs)) &&
+          (await store.setIfAbsent(assistantKeys.titled(message.channel, threadTs), '1', THREAD_TTL_MS))
+        )
+          await setTitle(truncate(text.replace(/\s+/g, ' ').trim() || 'Parley', 60));
+      };
+      await titled().catch(quietly('setTitle'));
       await o.onMessage(
         { channel: message.channel, ts: message.ts, thread: threadTs, user: message.user, text },
         body,

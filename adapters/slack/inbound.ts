@@ -28,6 +28,7 @@ import {
 } from './blocks.js';
 import { ModalChain } from './chain.js';
 import { registerFeedback } from './feedback.js';
+import { firstSight, remember } from './marks.js';
 import { registerShortcuts } from './shortcuts.js';
 import { keys, PLATFORM, type SlackSurface } from './surface.js';
 
@@ -115,6 +116,7 @@ const FAILED = 'Something went wrong on my side. Please try again.';
 export function registerInbound(o: InboundOptions): void {
   const finish = (viewId: string, view: ModalView) => o.surface.updateModal(viewId, view);
   const { app, agent, store, surface, logger } = o;
+  const firstTime = (key: string) => firstSight(store, key, o.dedupeTtlMs, logger);
 
   /**
    * A mention or a DM (which may carry the agent's commands too: `@Parley /call …`), handled once
@@ -126,7 +128,7 @@ export function registerInbound(o: InboundOptions): void {
     body: unknown,
     retry: number | undefined,
   ): Promise<void> {
-    if (!(await store.setIfAbsent(keys.seen(`msg:${m.channel}:${m.ts}`), '1', o.dedupeTtlMs))) {
+    if (!(await firstTime(keys.seen(`msg:${m.channel}:${m.ts}`)))) {
       logger.debug({ channel: m.channel, ts: m.ts, retry }, 'duplicate Slack event ignored');
       return;
     }
@@ -166,7 +168,7 @@ export function registerInbound(o: InboundOptions): void {
 
   app.command(o.command, async ({ command, ack }) => {
     // A retried or replayed delivery of one command (same trigger_id) runs once.
-    if (!(await store.setIfAbsent(keys.seen(`cmd:${command.trigger_id}`), '1', o.dedupeTtlMs))) {
+    if (!(await firstTime(keys.seen(`cmd:${command.trigger_id}`)))) {
       await ack();
       logger.debug({ trigger: command.trigger_id }, 'duplicate Slack command ignored');
       return;
@@ -181,7 +183,7 @@ export function registerInbound(o: InboundOptions): void {
       user: command.user_id,
     };
     // Kept for channels the bot can't post in (see SlackSurface.send).
-    await surface.rememberCommandResponseUrl(conversation, command.response_url);
+    await remember(() => surface.rememberCommandResponseUrl(conversation, command.response_url), logger);
     o.run(conversation, text);
   });
 
@@ -190,8 +192,10 @@ export function registerInbound(o: InboundOptions): void {
   /** The clicked interaction id, and the click's response_url noted for ephemeral messages. */
   async function clicked(body: BlockAction, action: ButtonAction): Promise<string> {
     const id = action.value ?? '';
-    if (body.container?.is_ephemeral === true && body.response_url)
-      await surface.rememberResponseUrl(id, body.response_url);
+    // Only a way to rewrite the ephemeral offer later: a store failure here must not cost the click.
+    const url = body.response_url;
+    if (body.container?.is_ephemeral === true && url)
+      await remember(() => surface.rememberResponseUrl(id, url), logger);
     return id;
   }
 
@@ -347,7 +351,7 @@ export function registerInbound(o: InboundOptions): void {
     await ack({ options: field ? suggestOptions(field, body.value) : [] });
   });
 
-  registerShortcuts({ app, store, surface, dedupeTtlMs: o.dedupeTtlMs, run: o.run });
+  registerShortcuts({ app, surface, firstTime, logger, run: o.run });
   registerFeedback({
     app,
     agent,

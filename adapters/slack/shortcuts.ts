@@ -6,9 +6,10 @@
  */
 import type { App, MessageShortcut } from '@slack/bolt';
 import type { Conversation } from '../../src/conversation.js';
-import type { Store } from '../../src/store/index.js';
+import type { Logger } from '../../src/logger.js';
 import { askAboutText } from '../../src/text.js';
 import { keys } from './keys.js';
+import { remember } from './marks.js';
 import { PLATFORM, type SlackSurface } from './surface.js';
 
 /** The shortcut's callback_id (manifest.yml `shortcuts`). */
@@ -16,17 +17,18 @@ export const ASK_ABOUT_CALLBACK = 'parley_ask_about';
 
 export interface ShortcutOptions {
   app: App;
-  store: Store;
+  /** The once-only mark (marks.ts `firstSight`): true unless this shortcut was seen already. */
+  firstTime: (key: string) => Promise<boolean>;
+  logger: Logger;
   /** Keeps the shortcut's response_url (sealed). */
   surface: SlackSurface;
-  dedupeTtlMs: number;
   run: (conversation: Conversation, text: string) => void;
 }
 
 export function registerShortcuts(o: ShortcutOptions): void {
   o.app.shortcut<MessageShortcut>(ASK_ABOUT_CALLBACK, async ({ shortcut, ack }) => {
     await ack();
-    if (!(await o.store.setIfAbsent(keys.seen(`sc:${shortcut.trigger_id}`), '1', o.dedupeTtlMs))) return;
+    if (!(await o.firstTime(keys.seen(`sc:${shortcut.trigger_id}`)))) return;
     const conversation: Conversation = {
       platform: PLATFORM,
       workspace: shortcut.team?.id ?? shortcut.user.team_id ?? 'unknown',
@@ -34,7 +36,7 @@ export function registerShortcuts(o: ShortcutOptions): void {
       user: shortcut.user.id,
     };
     // Kept for channels the bot can't post in (see send.ts).
-    await o.surface.rememberCommandResponseUrl(conversation, shortcut.response_url);
+    await remember(() => o.surface.rememberCommandResponseUrl(conversation, shortcut.response_url), o.logger);
     o.run(conversation, askAboutText(shortcut.message.text ?? ''));
   });
 }

@@ -23,7 +23,40 @@ export interface LiveInteractionsOptions {
 }
 
 export class LiveInteractions {
+  /** Expiry timers of stored rounds this process posted (see {@link expireStored}). */
+  private readonly timers = new Set<NodeJS.Timeout>();
+
   constructor(private readonly o: LiveInteractionsOptions) {}
+
+  /**
+   * A record of a stored (2026-07-28 MRTR) round, posted by this process: nothing waits on it
+   * here, so nothing would notice its lifetime end. When it does, it is closed like a live form
+   * that expired — the store decides, once (the same take as {@link closeUnanswered}), so an
+   * answer that arrived first wins and nothing is said. Unref'd timers, cleared by {@link stop};
+   * a process that restarts forgets them (the offer then closes when next clicked, as before).
+   * Returns what cancels it (the record was never shown).
+   */
+  expireStored(record: PendingInteraction, ctx: CallContext): () => void {
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        void this.closeUnanswered(record.id, ctx, 'lapsed').catch(() => undefined);
+      },
+      Math.max(0, record.expiresAt - this.o.now()),
+    );
+    timer.unref();
+    this.timers.add(timer);
+    return () => {
+      clearTimeout(timer);
+      this.timers.delete(timer);
+    };
+  }
+
+  /** Forgets the stored rounds' expiry timers (the agent stops). */
+  stop(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
 
   private get route() {
     return { type: 'live', processId: this.o.processId } as const;
@@ -71,21 +104,29 @@ export class LiveInteractions {
   }
 
   /**
-   * A live form ended without an answer: it expired, or what it belongs to ended (the server
-   * finished or withdrew it, the connection was lost). Its message is closed and the person told.
+   * A form ended without an answer: it expired (live, or `lapsed`: a stored round, whose tool is
+   * not waiting and hears nothing), or what it belongs to ended (the server finished or withdrew
+   * it, the connection was lost). Its message is closed and the person told.
    */
-  private async closeUnanswered(id: string, ctx: CallContext, why: 'expired' | 'ended'): Promise<void> {
+  private async closeUnanswered(
+    id: string,
+    ctx: CallContext,
+    why: 'expired' | 'ended' | 'lapsed',
+  ): Promise<void> {
     const { conversation } = ctx;
     // The store's TTL may have dropped the record already; only an answer (a tombstone) means
     // there is nothing to tell the person.
     const taken = await this.o.pending.take(id, 'expired', this.o.now()).catch(() => undefined);
     if (!taken && (await this.o.pending.tombstone(id).catch(() => undefined))) return;
     await this.o.presenter.close({ id, conversation }, 'expired');
-    await this.o.presenter.say(
-      conversation,
-      why === 'expired'
-        ? 'The form expired before it was answered, so the tool was told you cancelled. Ask again any time.'
-        : `${ctx.server} · ${ctx.tool} stopped before you answered, so I closed its form.`,
-    );
+    await this.o.presenter.say(conversation, UNANSWERED[why](ctx));
   }
 }
+
+const UNANSWERED: Record<'expired' | 'ended' | 'lapsed', (ctx: CallContext) => string> = {
+  expired: () =>
+    'The form expired before it was answered, so the tool was told you cancelled. Ask again any time.',
+  lapsed: (ctx) =>
+    `The form expired before it was answered, so ${ctx.server} · ${ctx.tool} stopped there. Ask again any time.`,
+  ended: (ctx) => `${ctx.server} · ${ctx.tool} stopped before you answered, so I closed its form.`,
+};

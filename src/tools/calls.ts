@@ -6,7 +6,7 @@
  * confirmation first, for destructive tools.
  */
 import type { Tool } from '@modelcontextprotocol/client';
-import { UrlElicitationRequiredError } from '@modelcontextprotocol/client';
+import { ProtocolError, UrlElicitationRequiredError } from '@modelcontextprotocol/client';
 import { isSignInRequired } from '../auth/sign-in-errors.js';
 import type { SignInService } from '../auth/signin.js';
 import type { ServerConfig } from '../config.js';
@@ -14,6 +14,7 @@ import { identityKey } from '../conversation.js';
 import { describeError, isParleyError } from '../errors.js';
 import { READ_RESOURCE_TOOL, type ServerFeatures } from '../features.js';
 import type { Resolution } from '../interactions/delivery.js';
+import type { PendingInteraction } from '../interactions/pending.js';
 import type { Presenter } from '../interactions/presenter.js';
 import type { InputRequests } from '../interactions/requests.js';
 import { findV1Payload, v1PayloadToForm } from '../interactions/v1.js';
@@ -31,6 +32,7 @@ import {
   toInputResponse,
   type Wait,
 } from '../turns/state.js';
+import { parseArguments } from './arguments.js';
 import type { ToolCatalog } from './catalog.js';
 import { ProgressReporter } from './progress.js';
 import { viewResult } from './results.js';
@@ -49,6 +51,11 @@ export interface ToolCallsOptions {
   vision?: boolean;
   /** Prompts and resources: the model's `read_resource` tool. */
   features?: ServerFeatures;
+  /**
+   * A stored round's record is about to be posted: LiveInteractions.expireStored closes it when
+   * it lapses. Returns what cancels that (the post failed).
+   */
+  expireLater?: (record: PendingInteraction, ctx: CallContext) => () => void;
 }
 
 type Target = { server: ServerConfig; tool: Tool; args: Record<string, unknown> };
@@ -163,15 +170,9 @@ export class ToolCalls {
       return { step: ended(turn, resolved.forPerson, resolved.forModel) };
     }
     call.ref = resolved.ref;
-    try {
-      const parsed: unknown = JSON.parse(call.arguments || '{}');
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      return { server: resolved.server, tool: resolved.tool, args: parsed as Record<string, unknown> };
-    } catch {
-      const sentence = `The arguments for ${call.name} must be a JSON object.`;
-      return { step: ended(turn, sentence, `Error: ${sentence}`) };
-    }
+    const parsed = parseArguments(call.name, call.arguments);
+    if (!parsed.ok) return { step: ended(turn, parsed.sentence, `Error: ${parsed.sentence}`) };
+    return { server: resolved.server, tool: resolved.tool, args: parsed.args };
   }
 
   private running(turn: TurnState, server: ServerConfig, tool: string): Promise<boolean> {
@@ -228,10 +229,11 @@ export class ToolCalls {
         return ended(turn, `⚠️ ${err.userMessage}`, `Error: ${err.userMessage}`);
       if (isParleyError(err)) throw err;
       this.o.logger.warn({ server: server.name, tool, err: describeError(err) }, 'tool call failed');
+      const reason = personReason(err);
       return ended(
         turn,
-        `⚠️ ${server.name} · ${tool} failed${personReason(err)}`,
-        `Error: ${server.name} · ${tool} failed: ${truncate(errorText(err), 300)}`,
+        `⚠️ ${server.name} · ${tool} failed${reason}`,
+        `Error: ${server.name} · ${tool} failed${reason}`,
       );
     }
     await progress.end();
@@ -325,15 +327,23 @@ export class ToolCalls {
           model: 'none',
           content: { type: 'text', text: dispatched.message },
         };
-      else
-        return this.o.turns.pause(turn, {
-          type: 'mrtr',
-          interactionId: dispatched.record.id,
-          key,
-          inputRequests,
-          ...(requestState !== undefined && { requestState }),
-          answers,
-        });
+      else {
+        // Scheduled before the pause shows the form, so it is never visible without its timer.
+        const forget = this.o.expireLater?.(dispatched.record, ctx);
+        try {
+          return await this.o.turns.pause(turn, {
+            type: 'mrtr',
+            interactionId: dispatched.record.id,
+            key,
+            inputRequests,
+            ...(requestState !== undefined && { requestState }),
+            answers,
+          });
+        } catch (err) {
+          forget?.();
+          throw err;
+        }
+      }
     }
     return this.invoke(turn, server, toolDef, args, { inputResponses: answers, requestState });
   }
@@ -397,18 +407,14 @@ function needsConfirmation(server: ServerConfig, tool: Tool): boolean {
 }
 
 /**
- * What a person may read of an error: a server's own short, one-line message; never a library's
- * dump (a validation error's JSON, a stack), which goes to the log instead.
+ * What a person (and the model, who may repeat it) may read of an error: a server's own short,
+ * one-line message (a wire-level ProtocolError); never an engine's or a library's text (a
+ * RangeError, a validation error's JSON, a stack), which goes to the log instead.
  */
 function personReason(err: unknown): string {
-  const text = errorText(err)
-    .replace(/^MCP error -?\d+:\s*/, '')
-    .trim();
+  if (!ProtocolError.isInstance(err)) return ' (the details are in Parley’s log).';
+  const text = err.message.replace(/^MCP error -?\d+:\s*/, '').trim();
   const dump = /[\n{}[\]]|invalid_type|ZodError|\bat \S+:\d+/.test(text);
   if (!text || dump || text.length > 200) return ' (the details are in Parley’s log).';
   return `: ${text}${/[.!?]$/.test(text) ? '' : '.'}`;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

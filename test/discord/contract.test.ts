@@ -116,7 +116,8 @@ async function discordHarness(world: ContractWorld, transport: Transport): Promi
     },
     async openLink(actor, link) {
       const click = await w.click(actor, link.ref as FakeMessage, 'Open link');
-      const reply = fake.original(click);
+      // The link (or a refusal the core didn't tell) comes as a private follow-up.
+      const reply = fake.followUpsOf(click)[0];
       const button = (reply?.components[0]?.components as Json[] | undefined)?.find((b) => b.style === 5);
       if (!button) return { ok: false, message: reply?.content ?? '' };
       // The private reply hands over the very link the step named.

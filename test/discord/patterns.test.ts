@@ -319,7 +319,7 @@ describe('over the gateway', () => {
     expect(consent.content).toContain(new URL(auth.url).host);
     expect(consent.content).not.toMatch(/https?:\/\//);
     const open = await w.click('uma', consent, 'Open link');
-    const reply = w.fake.original(open) as FakeMessage;
+    const reply = w.fake.followUpsOf(open)[0] as FakeMessage;
     expect(reply.ephemeral).toBe(true);
     const link = buttons(reply).find((b) => b.style === 5) as Json;
     expect(String(link.url).startsWith(auth.url)).toBe(true);
@@ -446,7 +446,7 @@ describe('what a real MCP server asks that Discord has to adapt', () => {
     const consent = await w.waitForMessage('lin', [ch.id], shows('Open link'));
     expect(consent.content).not.toContain(longUrl);
     const open = await w.click('lin', consent, 'Open link');
-    const reply = w.fake.original(open) as FakeMessage;
+    const reply = w.fake.followUpsOf(open)[0] as FakeMessage;
     expect(reply.ephemeral).toBe(true);
     const href = String(buttons(reply).find((b) => b.style === 5)?.url);
     expect(href).toMatch(new RegExp(`^${w.baseUrl}/l/[\\w-]+$`));

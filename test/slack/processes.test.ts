@@ -56,7 +56,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The first process offers `user` a form (in a thread after a mention, or privately after a slash
- * command in a channel), which then expires; resolves with its message.
+ * command in a channel), which then expires unnoticed (as if that process restarted); resolves
+ * with its message.
  */
 async function expiredForm(user: string, how: 'mention' | 'command'): Promise<FakeMessage> {
   const call = `call demo__create_ticket_v2 {"initial_description":"For ${user}"}`;
@@ -65,6 +66,9 @@ async function expiredForm(user: string, how: 'mention' | 'command'): Promise<Fa
   else await first.slack.command(user, `C${user}`, call);
   const message = await first.waitForMessageWith(user, ACTION.formDecline);
   expect(message.ephemeralTo).toBe(how === 'command' ? user : undefined);
+  // As after a restart: the process that posted the form no longer closes it when it lapses
+  // (LiveInteractions.expireStored), so the expired offer is still there to click.
+  first.agent.forgetShownInteractions();
   await sleep(FORM_TTL_MS + 300);
   return message;
 }
@@ -140,5 +144,20 @@ describe('an expired form clicked in two processes at once', () => {
     expect(message.text).toMatch(/Expired/);
     expect(replaced()).toBe(replacedBefore + 1);
     expect(message.history).toHaveLength(versionsBefore + 1);
+  });
+});
+
+describe('a stored (2026-07-28) form that lapses unanswered', () => {
+  it('is closed by the process that posted it: buttons gone, the person told once', async () => {
+    const u = 'ULAPSE';
+    first.routeHere();
+    await first.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Lapses"}');
+    const message = await first.waitForMessageWith(u, ACTION.formDecline);
+    await expect.poll(() => message.text, { timeout: 10_000 }).toMatch(/Expired/);
+    expect(JSON.stringify(message.blocks)).not.toContain(ACTION.formDecline);
+    const told = () => first.textsSeenBy(u).filter((t) => /expired before it was answered/.test(t));
+    await expect.poll(() => told().length).toBe(1);
+    await sleep(300);
+    expect(told()).toHaveLength(1);
   });
 });

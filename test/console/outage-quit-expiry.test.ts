@@ -1,6 +1,6 @@
 /**
- * A newcomer's trial of the console (`npm start`), as tests: what a person typing into the
- * terminal is told when the store fails under a form, and whether `/quit` leaves.
+ * The console (`npm start`) as a newcomer met it: what a person typing into the terminal is told
+ * when the store fails under a form, whether `/quit` leaves, and a stored form that expires.
  */
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,19 +116,27 @@ describe('console: /quit', () => {
 
 /*
  * README (Console adapter): "When a form closes while you fill it (it expired, or its server went
- * away), the console stops asking and says why." True for a 2025-11-25 server (the live request's
- * timer closes the form: src/interactions/live.ts closeUnanswered), but not for a 2026-07-28 one —
- * the demo server's era with `npm start`: its round waits in the store, nothing notices the
- * expiry, and the person fills in every field before hearing "This form has expired". The same
- * holds on Slack and Discord, whose offers keep their buttons until clicked. Reproduce:
- * `PENDING_TTL_SECONDS=10 npm start`, `/call demo__create_ticket_v2 {"initial_description":"x"}`,
- * wait 15 s, answer the fields. Not fixed here (the core has no expiry event for stored rounds).
+ * away), the console stops asking and says why." A 2025-11-25 form's live request has a timer
+ * (src/interactions/live.ts); a 2026-07-28 (MRTR) round waits in the store, so the process that
+ * posted it schedules its close (LiveInteractions.expireStored) — else the person filled in every
+ * field before hearing "This form has expired".
  */
 describe('console: a 2026-07-28 form that expires while being filled', () => {
-  it.fails('stops asking and says why, as a 2025-11-25 form does', async () => {
+  it('stops asking and says why, as a 2025-11-25 form does', async () => {
     const c = await chat([demoServerConfig(demo.url)], undefined, { pendingTtlMs: 1_500 });
     c.type('/call demo__create_ticket_v2 {"initial_description":"Slow"}', 'Ann');
     await expect.poll(c.text, { timeout: 10_000, interval: 50 }).toMatch(/so I stopped asking/);
+    await expect.poll(c.text).toMatch(/expired before it was answered, so demo · create_ticket_v2 stopped/);
+    expect(count(c.text(), 'expired before it was answered')).toBe(1);
+    await c.end();
+  });
+
+  it('answered in time, nothing is said when its lifetime ends', async () => {
+    const c = await chat([demoServerConfig(demo.url)], undefined, { pendingTtlMs: 1_500 });
+    c.type('/call demo__create_ticket_v2 {"initial_description":"Quick"}', 'Ann', '', '', '');
+    await expect.poll(c.text, { timeout: 10_000 }).toMatch(/Created ticket T-\d+: Quick/);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(c.text()).not.toMatch(/expired|stopped asking/);
     await c.end();
   });
 });

@@ -1,6 +1,6 @@
 /**
- * A trial of the Slack App Home: what a person sees when a form listed on their home expires, and
- * when they click it there anyway. Real agent on Redis, the demo MCP server, the fake Slack.
+ * The Slack App Home: what a person sees when a form listed on their home expires, and when they
+ * click it there anyway. Real agent on Redis, the demo MCP server, the fake Slack.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION } from '../../adapters/slack/blocks.js';
@@ -42,11 +42,23 @@ function homeText(user: string): string {
 }
 
 describe('Slack App Home: a form that expires', () => {
+  it('leaves the home when it lapses, unclicked (its process closes it)', async () => {
+    const u = 'UHOMEEXP0';
+    await rig.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Lapsed"}', 'CHX');
+    await rig.waitForMessageWith(u, ACTION.formOpen);
+    await rig.slack.openHome(u);
+    await expect.poll(() => homeText(u), { timeout: 10_000 }).toMatch(/create_ticket_v2/);
+    await expect.poll(() => homeText(u), { timeout: 6_000 }).not.toMatch(/create_ticket_v2/);
+    expect(homeText(u)).toMatch(/Nothing is waiting for you/);
+  });
+
   it('clicked on the home after it expired, leaves the home (the click can say nothing else)', async () => {
     const u = 'UHOMEEXP1';
     await rig.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Late"}', 'CHX');
     const offer = await rig.waitForMessageWith(u, ACTION.formOpen);
     const formId = String(actionElement(offer, ACTION.formOpen).value);
+    // As after a restart: nothing closes the form when it lapses, so the home still shows it.
+    rig.agent.forgetShownInteractions();
     await rig.slack.openHome(u);
     await expect.poll(() => homeText(u), { timeout: 10_000 }).toMatch(/create_ticket_v2/);
     await new Promise((r) => setTimeout(r, 2_500));

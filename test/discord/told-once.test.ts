@@ -1,6 +1,7 @@
 /**
- * A trial of the Discord adapter through the fake Discord: clicks refused by a store outage while
- * their answer is handed on. Real agent on Redis, the demo MCP server.
+ * The Discord adapter through the fake Discord: a click refused by a store outage while its
+ * answer is handed on is told once (by the core), never repeated by the adapter. Real agent on
+ * Redis, the demo MCP server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
@@ -18,7 +19,7 @@ let w: DiscordWorld;
 
 beforeAll(async () => {
   mcp = await startDemoMcp({ logger: silentLogger() });
-  redis = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('trial-discord') });
+  redis = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix('discord-told-once') });
   store = new FaultyStore(redis);
   w = await startDiscordWorld({ servers: [demoServerConfig(mcp.url)], store, transport: 'gateway' });
 });
@@ -43,14 +44,9 @@ describe('Discord: a click the store refuses while its answer is handed on', () 
     expect(w.fake.visibleTo('ola', [ch.id]).filter(unavailable)).toHaveLength(1);
   });
 
-  /*
-   * adapters/discord/inbound.ts openConsent: the click is deferred as a new ephemeral reply
-   * (DeferredChannelMessageWithSource), which must then say something, so it repeats the refusal
-   * the core already told as a notice (`settle` returns `told`, and openConsent ignores it). Not
-   * fixed here: deferring as an update (like the other buttons) and sending the link as an
-   * ephemeral follow-up would leave nothing to repeat.
-   */
-  it.fails('Open link (URL consent): the person is told once', async () => {
+  // Open link used to defer a new ephemeral reply, which had to say something: it repeated the
+  // refusal the core had already told. It is now acknowledged as an update, like Approve.
+  it('Open link (URL consent): the person is told once', async () => {
     const ch = w.fake.guildChannel();
     await w.say('pia', ch, '/call demo__connect_calendar {}');
     const consent = await w.waitForMessage('pia', [ch.id], shows('Open link'));
