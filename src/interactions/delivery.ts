@@ -110,7 +110,7 @@ export class Delivery {
     const { pending, now } = this.options;
     const { route } = record;
     if (route.type === 'turn') {
-      const taken = await pending.takeWith(record.id, outcome, now(), [keyFor('turn', record.id)]);
+      const taken = await pending.takeWith(record.id, outcome, now(), [keyFor('turn', record.id)], record);
       if (!taken) return 'used';
       const turn = taken.taken[0];
       if (turn === undefined) return 'expired';

@@ -56,9 +56,19 @@ export class PendingStore {
     record: Omit<PendingInteraction, 'id' | 'createdAt' | 'expiresAt'>,
     now: number,
   ): Promise<PendingInteraction> {
-    const full: PendingInteraction = { ...record, id: newId(), createdAt: now, expiresAt: now + this.ttlMs };
-    await setJson(this.store, pendingKey(full.id), full, this.ttlMs);
+    const full = this.draft(record, now);
+    await this.save(full);
     return full;
+  }
+
+  /** The record `create` would store (its id, times), not stored yet: see {@link save}. */
+  draft(record: Omit<PendingInteraction, 'id' | 'createdAt' | 'expiresAt'>, now: number): PendingInteraction {
+    return { ...record, id: newId(), createdAt: now, expiresAt: now + this.ttlMs };
+  }
+
+  /** Stores a drafted record. */
+  save(record: PendingInteraction): Promise<void> {
+    return setJson(this.store, pendingKey(record.id), record, this.ttlMs);
   }
 
   get(id: string): Promise<PendingInteraction | undefined> {
@@ -74,13 +84,15 @@ export class PendingStore {
   /**
    * Consumes the record and, in the same atomic step, takes `with` (keys sharing the record's
    * hash tag, see {@link keyFor}): the answer and what receives it leave the store together or
-   * not at all. `undefined` when the record was gone.
+   * not at all. `undefined` when the record was gone. `known`: the record as the caller has it
+   * (not parsed again).
    */
   async takeWith(
     id: string,
     outcome: string,
     now: number,
     withKeys: string[],
+    known?: PendingInteraction,
   ): Promise<{ record: PendingInteraction; taken: Array<string | undefined> } | undefined> {
     if (!isPlausibleId(id)) return undefined;
     const tomb: Tombstone = { outcome, at: now };
@@ -89,7 +101,9 @@ export class PendingStore {
       value: JSON.stringify(tomb),
       ttlMs: TOMBSTONE_TTL_MS,
     });
-    const record = values?.[0] === undefined ? undefined : parse<PendingInteraction>(values[0]);
+    // The caller's copy when it has one (the answer desk read it a moment ago): parsed once.
+    const record =
+      values?.[0] === undefined ? undefined : known?.id === id ? known : parse<PendingInteraction>(values[0]);
     if (record) metrics.interaction(record.kind, outcome);
     return record ? { record, taken: values?.slice(1) ?? [] } : undefined;
   }

@@ -117,6 +117,8 @@ export class RedisStore implements Store {
       String(Math.max(1, Math.ceil(mark?.ttlMs ?? 1))),
       mark ? '1' : '',
     ];
+    // EVAL, not a command defined once (EVALSHA): ioredis' auto-pipelining on a Cluster files a
+    // defined command with a variable number of keys under the wrong slot, and refuses the batch.
     const result = (await this.run(() =>
       this.client.eval(TAKE_TOGETHER, keys.length, ...keys, ...args),
     )) as Array<string | number> | null;
