@@ -11,8 +11,8 @@
  * turn fails. With BENCH_CPU_PROF=dir, writes a CPU profile of each round there (open in Chrome
  * DevTools or speedscope).
  *
- *   BENCH_TURNS    echo turns and form flows per round, each (default 200)
- *   BENCH_ROUNDS   rounds (default 3)
+ *   BENCH_TURNS    turns of each kind per round (default 75)
+ *   BENCH_ROUNDS   rounds (default 8)
  *   BENCH_PEOPLE   people at once (default 20)
  */
 
@@ -31,8 +31,8 @@ import {
   startParley,
 } from './rig.js';
 
-const TURNS = Number(process.env.BENCH_TURNS ?? 200);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TURNS = Number(process.env.BENCH_TURNS ?? 75);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 20);
 const GOAL = 1.5;
 

@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- memory`: what open forms cost in one Parley process, in each era, against the
  * real demo MCP server (its own process) and Redis. Each measurement runs in a fresh process
- * (with --expose-gc): it warms up with one whole flow, collects garbage and reads
+ * (with --expose-gc): it warms up with WARM whole flows (code compiled, connections and caches
+ * as a running Parley has them), collects garbage and reads
  * `process.memoryUsage()` (the baseline), opens the forms — each person runs
  * `/call demo__create_ticket_v2`, which asks for a form — collects garbage and reads again once
  * every form is shown, then answers every form and checks every ticket was created.
@@ -39,6 +40,8 @@ const LEGACY_FORMS = Number(process.env.BENCH_LEGACY_FORMS ?? 1000);
 const MRTR_FORMS = Number(process.env.BENCH_MRTR_FORMS ?? 10_000);
 /** How many people start their call at once while forms are being opened. */
 const OPENING = 100;
+/** Whole flows before the baseline is read. */
+const WARM = 50;
 
 interface Figures {
   phase: string;
@@ -109,8 +112,10 @@ async function parleyPhase(era: 'legacy' | 'auto', forms: number): Promise<Figur
     if (!/Created ticket T-\d+/.test(done)) throw new Error(`${user}: ${done}`);
   };
   // Warm: modules, the tool list, one connection's worth of code paths.
-  await flowOpen('warm');
-  await flowFinish('warm');
+  await inBatches(WARM, 10, async (i) => {
+    await flowOpen(`warm${i}`);
+    await flowFinish(`warm${i}`);
+  });
   const users = Array.from({ length: forms }, (_, i) => `u${i}`);
   const figures = await measureOpen(
     era === 'legacy' ? 'Parley, 2025-11-25' : 'Parley, 2026-07-28 (MRTR)',
@@ -153,9 +158,12 @@ async function rawPhase(forms: number): Promise<Figures> {
     );
     await asked;
   };
-  await open(); // warm
-  answers.shift()?.({ action: 'accept', content: ANSWER });
-  await results.shift();
+  for (let i = 0; i < WARM; i++) {
+    await open();
+    answers.shift()?.({ action: 'accept', content: ANSWER });
+    await results.shift();
+    await clients.pop()?.close();
+  }
   const figures = await measureOpen(
     'raw SDK, 2025-11-25',
     forms,
