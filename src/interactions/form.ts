@@ -56,7 +56,7 @@ export interface FormSpec {
   title: string;
   /** The server's message to the person. */
   message: string;
-  fields: FormField[];
+  fields: readonly FormField[];
 }
 
 export type FormValue = string | number | boolean | string[];

@@ -94,13 +94,23 @@ export class PendingStore {
     record: Omit<PendingInteraction, 'id' | 'createdAt' | 'expiresAt'>,
     now: number,
   ): Promise<PendingInteraction> {
-    const full: PendingInteraction = { ...record, id: newId(), createdAt: now, expiresAt: now + this.ttlMs };
+    const full = this.draft(record, now);
+    await this.save(full);
+    return full;
+  }
+
+  /** The record `create` would store (its id, times), not stored yet: see {@link save}. */
+  draft(record: Omit<PendingInteraction, 'id' | 'createdAt' | 'expiresAt'>, now: number): PendingInteraction {
+    return { ...record, id: newId(), createdAt: now, expiresAt: now + this.ttlMs };
+  }
+
+  /** Stores a drafted record (sealed when a sealer was given), and lists it in its owner's index. */
+  async save(full: PendingInteraction): Promise<void> {
     await this.store.set(pendingKey(full.id), this.encode(full), this.ttlMs);
     // Only for the person's home: an index that failed to take it costs that line, not the form.
     await this.store
       .append(ownerKey(full.conversation), [full.id], OWNER_INDEX_MAX, this.ttlMs)
       .catch(() => undefined);
-    return full;
   }
 
   /**

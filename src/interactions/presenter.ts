@@ -42,6 +42,8 @@ export interface PresenterOptions {
 export class Presenter {
   private readonly surfaces = new Map<string, ChatSurface>();
   private readonly held = new Map<string, Array<[Conversation, ViewMessage]>>();
+  /** Records shown for paused turns, stored with the turn (see {@link save}). */
+  private readonly unsaved = new Map<string, PendingInteraction[]>();
   /** Records shown by this process: answers to them need no store read before the ack. */
   private readonly known = new Map<string, PendingInteraction>();
   /** Called when a surface failed to show a view: the interaction must be declined. */
@@ -115,7 +117,8 @@ export class Presenter {
   }
 
   /**
-   * Records an interaction and holds its view until {@link release}. A form the person's surface
+   * Records an interaction and holds its view until {@link release} (a paused turn's record is
+   * stored by {@link save}, with the turn). A form the person's surface
    * can't show faithfully is refused here, before anything waits for it; an approval-only form
    * (no fields) becomes a confirmation.
    */
@@ -139,17 +142,30 @@ export class Presenter {
       const surface = this.surfaces.get(conversation.platform);
       const problem = formProblem(request.form, surface?.capabilities ?? UNLIMITED, conversation.platform);
       if (problem) return { ok: false, reason: problem };
-      record = await pending.create({ conversation, kind: 'form', origin, route, form: request.form }, now());
+      record = pending.draft({ conversation, kind: 'form', origin, route, form: request.form }, now());
     } else if (request.kind === 'confirm') {
       const confirm = { title: request.title, message: request.message };
-      record = await pending.create({ conversation, kind: 'confirm', origin, route, confirm }, now());
+      record = pending.draft({ conversation, kind: 'confirm', origin, route, confirm }, now());
     } else {
       const { url, message, purpose, elicitationId } = request;
       const link = { url, message, purpose, host: hostOf(url), ...(elicitationId && { elicitationId }) };
-      record = await pending.create({ conversation, kind: 'link', origin, route, link }, now());
+      record = pending.draft({ conversation, kind: 'link', origin, route, link }, now());
     }
+    // A paused turn's record is stored with the turn (`save`, one round trip for both): nobody
+    // can answer it before, since its view is held until then. A live one is stored now.
+    if (route.type === 'turn') {
+      const key = holdKey(route);
+      this.unsaved.set(key, [...(this.unsaved.get(key) ?? []), record]);
+    } else await pending.save(record);
     this.hold(record, viewMessage(record));
     return { ok: true, record };
+  }
+
+  /** Stores the records shown for a paused turn (see {@link show}); throws when the store fails. */
+  async save(key: string): Promise<void> {
+    const records = this.unsaved.get(key) ?? [];
+    this.unsaved.delete(key);
+    await Promise.all(records.map((r) => this.options.pending.save(r)));
   }
 
   /** Holds the view of a record made elsewhere (a sign-in link) like one made by {@link show}. */
@@ -175,6 +191,7 @@ export class Presenter {
   /** Drops held views (what would have received their answers never came to be). */
   drop(key: string): void {
     this.held.delete(key);
+    this.unsaved.delete(key);
   }
 
   private remember(record: PendingInteraction): void {

@@ -132,26 +132,71 @@ function fieldFromProperty(name: string, prop: unknown, required: boolean): Form
 /**
  * Converts an elicitation `requestedSchema` (MCP 2025-06-18+ "Elicitation" §Requested Schema: a
  * flat object of primitive properties) into a sound form (see rules.ts), or says why it can't.
+ *
+ * The fields are shared: a tool asks with the same schema every time, so each distinct schema
+ * is converted once and every form made from it holds the same frozen `fields` (issue 12 §2: a
+ * thousand people waiting on one tool's form hold one copy of it, not a thousand).
  */
 export function schemaToForm(schema: unknown, message: string, title = 'Information needed'): SchemaResult {
-  if (!isRecord(schema)) return { ok: false, reason: 'the form schema is not an object' };
-  if (schema.type !== 'object') return { ok: false, reason: 'the form schema must be of type "object"' };
+  const key = cacheKey(schema);
+  let fields = key === undefined ? undefined : converted.get(key);
+  if (fields === undefined) {
+    fields = convert(schema);
+    if (key !== undefined) remember(key, fields);
+  }
+  if (typeof fields === 'string') return { ok: false, reason: fields };
+  return { ok: true, form: { title: title.trim() || 'Information needed', message, fields } };
+}
+
+/** Distinct schemas whose conversion is kept (least recently used dropped first). */
+const CONVERTED_MAX = 256;
+/** Larger schemas are converted each time rather than kept. */
+const CACHED_SCHEMA_MAX_CHARS = 16_384;
+const converted = new Map<string, readonly FormField[] | string>();
+
+function cacheKey(schema: unknown): string | undefined {
+  let key: string | undefined;
+  try {
+    key = JSON.stringify(schema);
+  } catch {
+    return undefined;
+  }
+  return key !== undefined && key.length <= CACHED_SCHEMA_MAX_CHARS ? key : undefined;
+}
+
+function remember(key: string, fields: readonly FormField[] | string): void {
+  converted.delete(key);
+  converted.set(key, fields);
+  if (converted.size > CONVERTED_MAX) converted.delete(converted.keys().next().value as string);
+}
+
+/** The sound, frozen fields of a schema, or why it can't be shown. */
+function convert(schema: unknown): readonly FormField[] | string {
+  if (!isRecord(schema)) return 'the form schema is not an object';
+  if (schema.type !== 'object') return 'the form schema must be of type "object"';
   const properties = schema.properties ?? {};
-  if (!isRecord(properties)) return { ok: false, reason: 'the form schema has no valid "properties"' };
+  if (!isRecord(properties)) return 'the form schema has no valid "properties"';
   const required = new Set(
     Array.isArray(schema.required) ? schema.required.filter((r) => typeof r === 'string') : [],
   );
   const fields: FormField[] = [];
   for (const [name, prop] of Object.entries(properties)) {
     const field = fieldFromProperty(name, prop, required.has(name));
-    if (typeof field === 'string') return { ok: false, reason: field };
+    if (typeof field === 'string') return field;
     fields.push(field);
   }
   // Own keys only: "toString" is not a field just because every object has one.
   for (const r of required) {
-    if (!Object.hasOwn(properties, r)) return { ok: false, reason: `required field "${r}" is not defined` };
+    if (!Object.hasOwn(properties, r)) return `required field "${r}" is not defined`;
   }
-  return soundForm({ title, message, fields }, 'Information needed');
+  const sound = soundForm({ title: '', message: '', fields });
+  if (!sound.ok) return sound.reason;
+  for (const f of sound.form.fields) {
+    for (const o of f.options ?? []) Object.freeze(o);
+    Object.freeze(f.options);
+    Object.freeze(f);
+  }
+  return Object.freeze(sound.form.fields);
 }
 
 /**

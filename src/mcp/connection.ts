@@ -202,6 +202,9 @@ export class McpConnection {
     const { transport, startFailure } = createMcpTransport(server, {
       logger,
       authProvider: this.options.authProvider,
+      // Only the connection that watches the tool list listens outside its requests: the others
+      // hear everything they need on their requests' own streams (see CreateTransportOptions).
+      listen: this.options.onToolsChanged !== undefined,
     });
     try {
       await client.connect(transport, { timeout: server.timeouts?.connectMs ?? DEFAULT_CONNECT_TIMEOUT_MS });

@@ -1,5 +1,6 @@
 /**
- * The connection pool: one connection per (person, server), never shared between people. One
+ * The connection pool: connections per (person, server) — or one per server for everyone where
+ * nothing on it is anyone's own (`sharing.ts`). One
  * connect attempt per key at a time (others await it), idle connections closed, a fresh
  * connection after a server restart, and a cap on the total. At the cap only connections doing
  * nothing are closed (least recently used first, counted from the end of their last use): one
@@ -19,6 +20,7 @@ import { type ConnectionHooks, McpConnection } from './connection.js';
 import { classifyFailure } from './failures.js';
 import { type HealthOptions, ServerHealth } from './health.js';
 import { ToolListing } from './listing.js';
+import { SHARED_IDENTITY, shareable } from './sharing.js';
 import { ConnectionSlots } from './slots.js';
 import { ToolLists } from './tool-lists.js';
 
@@ -51,7 +53,7 @@ export interface McpPoolOptions {
 }
 
 /**
- * A (person, server)'s connections. The first serves tool listings and every call of the
+ * A (person, server)'s connections, or everyone's to a shared server. The first serves tool listings and every call of the
  * 2026-07-28 era (whose input rounds travel in results, so calls can share it). A 2025-11-25
  * connection carries server requests that don't say which call they belong to, so each call
  * checks one out exclusively: a second call at once gets a connection of its own.
@@ -66,6 +68,10 @@ export class McpPool {
   private readonly leases = new WeakMap<McpConnection, number>();
   /** Servers learned to need the 2025-11-25 era (they send requests during calls). */
   private readonly legacy = new Set<string>();
+  /** Servers found to speak only 2025-11-25 when a shared connection was opened to them. */
+  private readonly unshared = new Set<string>();
+  /** The key each connection lives under (a person's, or the server's shared one). */
+  private readonly keys = new WeakMap<McpConnection, string>();
   /** Connected a moment ago: not evictable until those who awaited the connect have it. */
   private readonly newborn = new WeakSet<McpConnection>();
   private readonly sweeper: NodeJS.Timeout;
@@ -90,7 +96,7 @@ export class McpPool {
         },
         release: (conn) => this.release(conn),
         waitingForSlot: (identity, server) =>
-          !this.live.get(keyOf(identity, server.name))?.conns.some((c) => c.isOpen) &&
+          !this.live.get(this.keyFor(identity, server))?.conns.some((c) => c.isOpen) &&
           this.slots.full &&
           this.slots.contended,
       },
@@ -120,21 +126,46 @@ export class McpPool {
     return n;
   }
 
+  /**
+   * True when people share their connections to `server` (see `sharing.ts`): a 2026-07-28 server
+   * without per-person sign-in, not known to need 2025-11-25 sessions.
+   */
+  shares(server: ServerConfig): boolean {
+    return shareable(server) && !this.legacy.has(server.name) && !this.unshared.has(server.name);
+  }
+
+  /** The key of the connections `identity` uses for `server` (its own, or the shared one). */
+  private keyFor(identity: string, server: ServerConfig): string {
+    return keyOf(this.shares(server) ? SHARED_IDENTITY : identity, server.name);
+  }
+
   /** The person's main connection to a server, connecting if needed (not checked out). */
   async get(identity: string, serverName: string, admitted = false): Promise<McpConnection> {
     const server = this.requireServer(serverName);
-    const key = keyOf(identity, server.name);
+    const shared = this.shares(server);
+    const key = keyOf(shared ? SHARED_IDENTITY : identity, server.name);
     const group = this.live.get(key);
     if (group) group.conns = group.conns.filter((c) => c.isOpen);
     const main = group?.conns[0];
     if (main) return main;
-    const pending = this.connecting.get(key);
-    if (pending) return pending;
-    const attempt = this.open(identity, server, admitted)
-      .then((conn) => this.add(key, conn, 'front'))
-      .finally(() => this.connecting.delete(key));
-    this.connecting.set(key, attempt);
-    return attempt;
+    let attempt = this.connecting.get(key);
+    if (!attempt) {
+      attempt = this.open(identity, server, admitted)
+        .then((conn) => {
+          // Shared, but the server offered only 2025-11-25 sessions: this one stays its opener's,
+          // and everyone gets their own from now on.
+          if (!conn.exclusive || !shared) return this.add(key, conn, 'front');
+          this.unshared.add(server.name);
+          return this.add(keyOf(identity, server.name), conn, 'front');
+        })
+        .finally(() => this.connecting.delete(key));
+      this.connecting.set(key, attempt);
+    }
+    const conn = await attempt;
+    // Someone else's 2025-11-25 session, awaited as if shared: open one of this person's own.
+    if (shared && conn.exclusive && conn.identity !== identity)
+      return this.get(identity, serverName, admitted);
+    return conn;
   }
 
   /** The server's tools for the person, within the turn's listing deadline: see {@link ToolListing.list}. */
@@ -159,9 +190,7 @@ export class McpPool {
     work: (conn: McpConnection) => Promise<T>,
     options: { repeatable?: boolean; what?: string } = {},
   ): Promise<T> {
-    const key = keyOf(identity, serverName);
     let held: McpConnection | undefined = await this.fresh(
-      key,
       identity,
       serverName,
       await this.checkout(identity, serverName),
@@ -181,7 +210,7 @@ export class McpPool {
       const broken = held;
       this.release(broken);
       held = undefined;
-      await this.remove(key, broken);
+      await this.remove(broken);
       if (kind === 'not_sent' || options.repeatable) {
         held = await this.checkout(identity, serverName);
         return await work(held);
@@ -197,12 +226,7 @@ export class McpPool {
   }
 
   /** The checked-out connection itself, or a fresh one (checked out) when a ping says it died. */
-  private async fresh(
-    key: string,
-    identity: string,
-    serverName: string,
-    conn: McpConnection,
-  ): Promise<McpConnection> {
+  private async fresh(identity: string, serverName: string, conn: McpConnection): Promise<McpConnection> {
     if (conn.idleMs < PING_WHEN_IDLE_MS) return conn;
     try {
       await conn.ping();
@@ -215,7 +239,7 @@ export class McpPool {
       );
     }
     this.release(conn);
-    await this.remove(key, conn);
+    await this.remove(conn);
     return this.checkout(identity, serverName);
   }
 
@@ -249,7 +273,7 @@ export class McpPool {
       this.lease(main);
       return main;
     }
-    const key = keyOf(identity, serverName);
+    const key = this.keys.get(main) ?? keyOf(identity, serverName);
     const group = this.live.get(key);
     const idle = group?.conns.find((c) => c.isOpen && !this.busy(c));
     if (idle) {
@@ -283,7 +307,7 @@ export class McpPool {
     // Other people's idle connections to it would fail the same way once: replaced now.
     for (const [key, g] of [...this.live])
       if (key.endsWith(`\u0000${serverName}`))
-        for (const c of [...g.conns]) if (!this.busy(c)) await this.remove(key, c);
+        for (const c of [...g.conns]) if (!this.busy(c)) await this.remove(c);
   }
 
   /** Drops a person's connections to a server (after a transport failure, a sign-out). */
@@ -314,6 +338,7 @@ export class McpPool {
   private add(key: string, conn: McpConnection, where: 'front' | 'back'): McpConnection {
     this.slots.opened();
     conn.lastUsed = Date.now();
+    this.keys.set(conn, key);
     const group = this.live.get(key) ?? { conns: [] };
     if (where === 'front') {
       group.conns.unshift(conn);
@@ -362,12 +387,11 @@ export class McpPool {
    * once; the close itself finishes in the background).
    */
   private evictOne(): boolean {
-    let victim: { key: string; conn: McpConnection } | undefined;
-    for (const [key, g] of this.live)
-      for (const c of g.conns)
-        if (!this.pinned(c) && (!victim || c.lastUsed < victim.conn.lastUsed)) victim = { key, conn: c };
+    let victim: McpConnection | undefined;
+    for (const g of this.live.values())
+      for (const c of g.conns) if (!this.pinned(c) && (!victim || c.lastUsed < victim.lastUsed)) victim = c;
     if (!victim) return false;
-    void this.remove(victim.key, victim.conn);
+    void this.remove(victim);
     return true;
   }
 
@@ -398,11 +422,12 @@ export class McpPool {
     return conn;
   }
 
-  private async remove(key: string, conn: McpConnection): Promise<void> {
-    const group = this.live.get(key);
+  private async remove(conn: McpConnection): Promise<void> {
+    const key = this.keys.get(conn);
+    const group = key === undefined ? undefined : this.live.get(key);
     if (group) {
       group.conns = group.conns.filter((c) => c !== conn);
-      if (group.conns.length === 0) this.live.delete(key);
+      if (group.conns.length === 0) this.live.delete(key as string);
     }
     this.slots.wake();
     await this.closeConn(conn);
@@ -415,8 +440,8 @@ export class McpPool {
 
   private async closeIdle(): Promise<void> {
     const cutoff = Date.now() - this.options.idleTimeoutMs;
-    for (const [key, g] of [...this.live])
-      for (const c of [...g.conns]) if (!this.pinned(c) && c.lastUsed < cutoff) await this.remove(key, c);
+    for (const g of [...this.live.values()])
+      for (const c of [...g.conns]) if (!this.pinned(c) && c.lastUsed < cutoff) await this.remove(c);
   }
 }
 

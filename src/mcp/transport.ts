@@ -9,16 +9,14 @@
  *   server that dies while starting is explained to the person by its last line (a Python import
  *   error would otherwise surface as "Connection closed").
  */
-import {
-  type OAuthClientProvider,
-  StreamableHTTPClientTransport,
-  type Transport,
-} from '@modelcontextprotocol/client';
+import type { OAuthClientProvider, Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { noClientRegistrationError } from '../auth/sign-in-errors.js';
 import type { ServerConfig } from '../config.js';
 import { describeError, isParleyError, ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { mcpFetch } from './http-fetch.js';
+import { McpHttpTransport } from './sse.js';
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -75,13 +73,24 @@ export interface McpTransport {
 export interface CreateTransportOptions {
   logger: Logger;
   authProvider?: OAuthClientProvider | undefined;
+  /**
+   * Open the standalone SSE stream, the GET on the endpoint through which a 2025-11-25 server
+   * can send what belongs to no request (a client MAY open it: MCP 2025-11-25 §transports).
+   * Default true. Each open stream holds ~50 KB in this process for as long as the connection
+   * lives, so the pool opens it only where something listens (`list_changed`).
+   */
+  listen?: boolean;
 }
 
 /** The transport for `server`, not yet started (`client.connect` starts it). */
 export function createMcpTransport(server: ServerConfig, options: CreateTransportOptions): McpTransport {
   if ('url' in server) {
     return {
-      transport: new StreamableHTTPClientTransport(new URL(server.url), {
+      transport: new McpHttpTransport(new URL(server.url), {
+        fetch:
+          options.listen === false
+            ? withoutListening(server.url, mcpFetch(server.url))
+            : mcpFetch(server.url),
         ...(server.auth.type === 'headers' && { requestInit: { headers: server.auth.headers } }),
         // Parley's providers check the issuer themselves, forgiving a trailing `/` either way
         // (src/auth/issuer.ts); the SDK's check forgives it one way only.
@@ -131,5 +140,21 @@ export function createMcpTransport(server: ServerConfig, options: CreateTranspor
         { cause: err, detail: `${describeError(err)}; stderr: ${lines.join(' | ')}` },
       );
     },
+  };
+}
+
+/**
+ * A `fetch` that declines the standalone SSE stream (a GET on the endpoint asking for
+ * `text/event-stream`) as a server without one does, with 405 — which the SDK takes as "no
+ * stream" — and passes every other request to `base`.
+ */
+function withoutListening(endpoint: string, base: typeof fetch): typeof fetch {
+  const href = new URL(endpoint).href;
+  return (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const accept = new Headers(init?.headers).get('accept') ?? '';
+    if ((init?.method ?? 'GET') === 'GET' && url === href && accept.includes('text/event-stream'))
+      return Promise.resolve(new Response(null, { status: 405, statusText: 'Not listening' }));
+    return base(input, init);
   };
 }

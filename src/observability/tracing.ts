@@ -3,9 +3,9 @@
  * cost nothing until {@link startTracing} registers an SDK, which it does only when the standard
  * OTEL_* variables ask for an exporter. One trace per turn: the turn span is the root, with the
  * LLM calls, each MCP request and each store round trip beneath it, and the outgoing HTTP
- * requests beneath those through the undici instrumentation (fetch: MCP over HTTP, the LLM,
- * Slack's Web API, Discord's REST API). It works through diagnostics channels, so it needs no
- * ESM loader hook; module-patching instrumentations (http server, ioredis, express) would, and
+ * requests beneath those: MCP over HTTP as spans of its own (`mcp/http-fetch.ts`), `fetch()` —
+ * the LLM, Slack's Web API, Discord's REST API — through the undici instrumentation. That works
+ * through diagnostics channels, so it needs no ESM loader hook; module-patching instrumentations (http server, ioredis, express) would, and
  * the store and turn spans above cover what they would show.
  *
  * The trace context travels to MCP servers in the request's `_meta` (`traceparent`,

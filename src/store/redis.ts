@@ -146,6 +146,8 @@ export class RedisStore implements Store {
       keep ? '1' : '',
       String(Math.max(1, Math.ceil(keep?.ttlMs ?? 1))),
     ];
+    // EVAL, not a command defined once (EVALSHA): ioredis' auto-pipelining on a Cluster files a
+    // defined command with a variable number of keys under the wrong slot, and refuses the batch.
     const result = (await this.run(() =>
       this.client.eval(TAKE_TOGETHER, keys.length, ...keys, ...args),
     )) as Array<string | number> | null;

@@ -14,6 +14,7 @@ import { identityKey } from '../conversation.js';
 import { describeError, isParleyError } from '../errors.js';
 import { READ_RESOURCE_TOOL, type ServerFeatures } from '../features.js';
 import type { Resolution } from '../interactions/delivery.js';
+import { fieldRecord } from '../interactions/form.js';
 import type { PendingInteraction } from '../interactions/pending.js';
 import type { Presenter } from '../interactions/presenter.js';
 import type { InputRequests } from '../interactions/requests.js';
@@ -147,7 +148,9 @@ export class ToolCalls {
           `The person did not sign in to ${server.name}, so ${tool.name} was not run.`,
         );
       case 'mrtr': {
-        const answers = { ...wait.answers, [wait.key]: toInputResponse(answer) };
+        // Keys are the server's: a record without a prototype keeps "__proto__" an ordinary key.
+        const answers = Object.assign(fieldRecord<unknown>(), wait.answers);
+        answers[wait.key] = toInputResponse(answer);
         return this.inputRound(turn, server, tool, args, wait.inputRequests, wait.requestState, answers);
       }
     }
@@ -240,7 +243,15 @@ export class ToolCalls {
     if (era === 'modern' && outcome.kind === 'result' && needsBackChannel(outcome.result))
       return this.backChannel(turn, server, toolDef, args, repeatable, attempt);
     if (outcome.kind === 'input_required')
-      return this.inputRound(turn, server, toolDef, args, outcome.inputRequests, outcome.requestState, {});
+      return this.inputRound(
+        turn,
+        server,
+        toolDef,
+        args,
+        outcome.inputRequests,
+        outcome.requestState,
+        fieldRecord<unknown>(),
+      );
     const v1 = findV1Payload(outcome.result.content);
     if (v1 && 'error' in v1) {
       await this.o.presenter.say(turn.conversation, `⚠️ ${server.name} · ${tool}: ${v1.error}.`);
@@ -318,7 +329,7 @@ export class ToolCalls {
   ): Promise<StepResult> {
     const ctx: CallContext = { conversation: turn.conversation, server: server.name, tool: toolDef.name };
     for (const [key, request] of Object.entries(inputRequests)) {
-      if (key in answers) continue;
+      if (Object.hasOwn(answers, key)) continue;
       const dispatched = await this.o.requests.dispatch(ctx, request, route(turn));
       if (dispatched.kind === 'answered') answers[key] = dispatched.result;
       else if (dispatched.kind === 'failed')
@@ -335,7 +346,8 @@ export class ToolCalls {
             type: 'mrtr',
             interactionId: dispatched.record.id,
             key,
-            inputRequests,
+            // The asked request is its pending record's now; only those not asked yet are kept.
+            inputRequests: notAsked(inputRequests, answers, key),
             ...(requestState !== undefined && { requestState }),
             answers,
           });
@@ -394,6 +406,18 @@ export class ToolCalls {
     if (!shown.ok) return { done: true, content: `Error: ${shown.reason}` };
     return this.o.turns.pause(turn, { type: 'url_retry', interactionId: shown.record.id });
   }
+}
+
+/** The requests of a round neither answered nor being asked (`asking`). */
+function notAsked(
+  requests: InputRequestMap,
+  answers: Record<string, unknown>,
+  asking: string,
+): InputRequestMap {
+  const rest: InputRequestMap = {};
+  for (const [key, request] of Object.entries(requests))
+    if (key !== asking && !Object.hasOwn(answers, key)) rest[key] = request;
+  return rest;
 }
 
 function route(turn: TurnState) {

@@ -42,8 +42,13 @@ const leaseKey = (c: Conversation) => `running:{${sessionKey(c)}}`;
 /** What the running turn of a conversation is doing (beside its lease, which never changes). */
 const doingKey = (lease: string) => `doing:${lease}`;
 
+/** Most lease keys remembered as listed (see {@link TurnLeases.list}). */
+const LISTED_MAX = 10_000;
+
 export class TurnLeases {
   private timer: NodeJS.Timeout | undefined;
+  /** Lease keys this process put in its `proc-turns` list lately, and when. */
+  private readonly listed = new Map<string, number>();
 
   constructor(private readonly o: TurnLeaseOptions) {}
 
@@ -67,34 +72,63 @@ export class TurnLeases {
    * `wait`, waits for it (up to `wait` ms) — a resumed turn must go on, after the one running.
    */
   async acquire(conversation: Conversation, wait = 0): Promise<TurnLease | undefined> {
-    const { store, processId, leaseMs } = this.o;
+    const { store, processId } = this.o;
     const key = leaseKey(conversation);
-    const record: LeaseRecord = { token: randomBytes(9).toString('base64url'), processId, conversation };
+    const value = JSON.stringify({
+      token: randomBytes(9).toString('base64url'),
+      processId,
+      conversation,
+    } satisfies LeaseRecord);
     const until = Date.now() + wait;
     // Long enough for any turn (tool calls time out after 10 minutes); a process that dies is
-    // found by its heartbeat long before, and a clean end releases it at once.
-    while (!(await store.setIfAbsent(key, JSON.stringify(record), LEASE_TTL_MS))) {
-      if (Date.now() >= until) return wait > 0 ? this.acquireAnyway(record) : undefined;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await store.append(turnsOf(processId), [key], 10_000, leaseMs * 20);
-    const value = JSON.stringify(record);
+    // found by its heartbeat long before, and a clean end releases it at once. The key is listed
+    // for the sweep in the same round trip (listing it when the lease is someone else's is
+    // harmless: the sweep reads whose it is).
+    const [got] = await Promise.all([store.setIfAbsent(key, value, LEASE_TTL_MS), this.list(key)]);
+    if (!got)
+      while (!(await store.setIfAbsent(key, value, LEASE_TTL_MS))) {
+        if (Date.now() >= until) return wait > 0 ? this.acquireAnyway(conversation) : undefined;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     return {
       doing: async (what) => {
         if (what) await store.set(doingKey(key), what, LEASE_TTL_MS);
         else await store.delete(doingKey(key));
       },
+      // Both in one round trip (the client pipelines commands sent together).
       release: async () => {
-        await store.deleteIfEquals(key, value).catch(() => undefined);
-        await store.delete(doingKey(key)).catch(() => undefined);
+        await Promise.all([
+          store.deleteIfEquals(key, value).catch(() => undefined),
+          store.delete(doingKey(key)).catch(() => undefined),
+        ]);
       },
     };
   }
 
+  /**
+   * Puts a lease key in this process's `proc-turns` list, where a sweep looks after this process
+   * dies — unless it was put there lately (a person's next turn): the list keeps it, and
+   * re-appending it cost every turn a round trip. A failure only costs this turn its
+   * cut-off notice, so it is not the turn's failure.
+   */
+  private list(key: string): Promise<void> {
+    const { store, processId, leaseMs } = this.o;
+    const now = Date.now();
+    const at = this.listed.get(key);
+    // The list lives leaseMs × 20 from its last append: a key listed within leaseMs × 5 is there.
+    if (at !== undefined && now - at < leaseMs * 5) return Promise.resolve();
+    this.listed.delete(key);
+    this.listed.set(key, now);
+    if (this.listed.size > LISTED_MAX) this.listed.delete(this.listed.keys().next().value as string);
+    return store.append(turnsOf(processId), [key], 10_000, leaseMs * 20).catch(() => {
+      this.listed.delete(key);
+    });
+  }
+
   /** A resumed turn that waited long enough runs anyway, without the lease (logged). */
-  private acquireAnyway(record: LeaseRecord): TurnLease {
+  private acquireAnyway(conversation: Conversation): TurnLease {
     this.o.logger.warn(
-      { platform: record.conversation.platform },
+      { platform: conversation.platform },
       'resuming a turn while another runs in its conversation',
     );
     return { doing: async () => undefined, release: async () => undefined };

@@ -20,7 +20,9 @@ export type Wait =
   | {
       type: 'mrtr';
       interactionId: string;
+      /** The input request the person is asked (its form is the interaction's record). */
       key: string;
+      /** The round's requests not asked yet (none answered, not `key`). */
       inputRequests: InputRequestMap;
       requestState?: string;
       answers: Record<string, unknown>;
@@ -75,15 +77,19 @@ export class TurnStore {
   ) {}
 
   /**
-   * Stores the turn with its wait, then shows the views held for it: an answer can only arrive
-   * once the turn it resumes exists.
+   * Stores the turn with its wait (and the records of what it shows), then shows the views held
+   * for it: an answer can only arrive once the turn it resumes exists.
    */
   async pause(turn: TurnState, wait: Wait): Promise<StepResult> {
     turn.wait = wait;
     const key = holdKey({ type: 'turn', turnId: turn.id });
     try {
-      // Keyed by the interaction it waits for: the answer and the turn are taken together.
-      await setJson(this.store, keyFor('turn', wait.interactionId), turn, this.ttlMs + 60_000);
+      // Keyed by the interaction it waits for: the answer and the turn are taken together. The
+      // interaction's record goes in the same round trip (the client pipelines them).
+      await Promise.all([
+        this.presenter.save(key),
+        setJson(this.store, keyFor('turn', wait.interactionId), turn, this.ttlMs + 60_000),
+      ]);
     } catch (err) {
       this.presenter.drop(key);
       throw err;

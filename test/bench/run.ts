@@ -26,6 +26,10 @@ const SECTIONS: Record<string, { file: string; about: string; env?: Record<strin
     env: { BENCH_USERS: '200', BENCH_LLM: 'stream' },
   },
   pool: { file: 'pool.ts', about: 'MCP pool: 1, 10, 100, 1,000 people, both eras' },
+  knee: { file: 'knee.ts', about: 'tool turns with 1, 10, 100, 1,000 people, default settings: the knee' },
+  memory: { file: 'memory.ts', about: 'open forms held in one process: 1,000 (2025-11-25), 10,000 (MRTR)' },
+  cpu: { file: 'cpu.ts', about: "Parley's CPU: a form flow against an echo turn, direct and via the LLM" },
+  overhead: { file: 'overhead.ts', about: 'direct and LLM turns against the raw SDK, pooled and per turn' },
   scaling: { file: 'scaling.ts', about: 'tool-turn throughput with 1, 2, 3 processes' },
 };
 

@@ -12,6 +12,7 @@ import { skippedCallNote } from '../../src/turns/runner.js';
 import { type CoreRig, startCoreRig } from '../helpers/core-rig.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
 import { startMiniMcp } from '../helpers/mini-mcp.js';
+import { startRecordingProxy } from '../helpers/recording-proxy.js';
 import { type ScriptedLlm, startScriptedLlm } from '../helpers/scripted-llm.js';
 import { conv } from '../helpers/surface.js';
 
@@ -61,10 +62,14 @@ afterAll(async () => {
   await llm?.close();
 });
 
-async function rig(label: string, extra: Parameters<typeof startCoreRig>[2] = {}): Promise<CoreRig> {
+async function rig(
+  label: string,
+  extra: Parameters<typeof startCoreRig>[2] = {},
+  protoUrl = mini.url,
+): Promise<CoreRig> {
   const r = await startCoreRig(
     label,
-    [demoServerConfig(demo.url), serverSchema.parse({ name: 'proto', url: mini.url })],
+    [demoServerConfig(demo.url), serverSchema.parse({ name: 'proto', url: protoUrl })],
     { llm: new OpenAiLlm({ apiKey: 'k', baseURL: llm.baseURL, model: 'scripted' }), ...extra },
   );
   rigs.push(r);
@@ -85,15 +90,11 @@ describe('fields named like Object.prototype members', () => {
 
   it('every answer is sent to the server (V1 re-entry)', async () => {
     // The request as it leaves Parley: the MCP SDK on the server side parses arguments with zod,
-    // whose records drop a "__proto__" key — outside Parley — so the wire is where to look.
-    const sent: string[] = [];
-    const fetch = globalThis.fetch;
-    globalThis.fetch = async (input, init) => {
-      if (typeof init?.body === 'string' && init.body.includes('proto_v1')) sent.push(init.body);
-      return fetch(input, init);
-    };
+    // whose records drop a "__proto__" key — outside Parley — so the wire is where to look: a
+    // recording proxy in front of the server.
+    const proxy = await startRecordingProxy(mini.url);
     try {
-      const { agent, surface } = await rig('proto-v1');
+      const { agent, surface } = await rig('proto-v1', {}, proxy.url);
       const done = agent.message(conv('pev'), '/call proto__proto_v1 {}');
       const form = await surface.waitFor('pev', 'form');
       expect(form.form.fields.map((f) => f.name)).toEqual(NAMES);
@@ -102,8 +103,9 @@ describe('fields named like Object.prototype members', () => {
       await done;
       await surface.waitForText('pev', /args:/);
     } finally {
-      globalThis.fetch = fetch;
+      await proxy.close();
     }
+    const sent = proxy.requests.map((r) => r.body).filter((b) => b.includes('proto_v1'));
     const calls = sent.map((b) => JSON.parse(b)).filter((m) => m.method === 'tools/call');
     expect(calls.map((m) => JSON.stringify(m.params.arguments))).toEqual([
       '{}',

@@ -76,6 +76,20 @@ describe('schemaToForm', () => {
     const result = schemaToForm(schema, 'x');
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toMatch(reason);
+    // Asked again (a tool asks with the same schema every time): the same answer.
+    const again = schemaToForm(JSON.parse(JSON.stringify(schema)), 'y');
+    expect(!again.ok && !result.ok && again.reason).toBe(!result.ok && result.reason);
+  });
+
+  it('keeps one frozen copy of a schema’s fields for every form asked with it (issue 12 §2)', () => {
+    const a = schemaToForm(JSON.parse(JSON.stringify(everyKind)), 'For Ann', 'demo · t');
+    const b = schemaToForm(JSON.parse(JSON.stringify(everyKind)), 'For Bob', 'demo · t');
+    if (!a.ok || !b.ok) throw new Error('expected forms');
+    expect(b.form.fields).toBe(a.form.fields);
+    expect([a.form.message, b.form.message]).toEqual(['For Ann', 'For Bob']);
+    expect(Object.isFrozen(a.form.fields) && Object.isFrozen(a.form.fields[0])).toBe(true);
+    const other = schemaToForm({ ...everyKind, required: ['name'] }, 'x');
+    expect(other.ok && other.form.fields).not.toBe(a.form.fields);
   });
 });
 

@@ -26,6 +26,9 @@ beforeAll(async () => {
       });
       return { content: [{ type: 'text', text: 'long job done' }] };
     });
+    s.registerTool('quick_job', { inputSchema: z.object({}) }, async () => ({
+      content: [{ type: 'text', text: 'quick job done' }],
+    }));
   });
 });
 afterAll(async () => {
@@ -67,8 +70,12 @@ describe('a turn cut off by a dying process', () => {
     cleanups.push(() => dying.kill());
     const survivor = await startCoreRig('cut-off-survivor', servers(), { prefix, turnLeaseMs: 600 });
     cleanups.push(() => survivor.close());
+    // A turn before it in the same conversation: the cut-off one is not listed again (the process
+    // listed its conversation a moment ago), and must still be found.
+    dying.message(conv('cyd'), '/call slow__quick_job {}');
+    await dying.waitFor('cyd', 'text');
     dying.message(conv('cyd'), '/call slow__long_job {}');
-    await dying.waitFor('cyd', 'progress');
+    await dying.waitFor('cyd', 'progress', 2);
     await expect.poll(() => release !== undefined).toBe(true);
     await dying.kill();
     const told = await survivor.surface.waitForText('cyd', /restarted/, 10_000);

@@ -113,7 +113,8 @@ describe('the pool at its cap', () => {
 
   it('a connection listing its tools for the first time is not evicted (and LRU counts from the end of a use)', async () => {
     const mcp = await demo();
-    const { pool, closedInUse } = poolFor(mcp, { maxConnections: 2 });
+    // 2025-11-25: one connection per person (a 2026-07-28 one would be shared by all).
+    const { pool, closedInUse } = poolFor(mcp, { maxConnections: 2 }, 'legacy');
     const ctx = (who: string) => ({ conversation: conv(who), server: 'demo', tool: 'echo' });
     const echo = (who: string) =>
       pool.use(who, 'demo', (c) => c.callTool(ctx(who), 'echo', { message: who }));

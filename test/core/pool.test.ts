@@ -1,6 +1,6 @@
 /**
  * The connection pool against the real demo MCP server: one connect per key at a time, never a
- * shared connection between people, the cap with least-recently-used eviction, idle closing, and
+ * 2025-11-25 session shared between people (pool-sharing.test.ts: what is shared), the cap with least-recently-used eviction, idle closing, and
  * a fresh connection after the server restarts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,10 +45,10 @@ function poolFor(
 }
 
 describe('MCP connection pool', () => {
-  it('connects once per (person, server) however many ask at once, and never shares between people', async () => {
+  it('connects once per (person, server) however many ask at once, and never shares a 2025-11-25 session between people', async () => {
     const mcp = await startDemoMcp();
     toClose.push(mcp);
-    const { pool, connects } = poolFor(mcp);
+    const { pool, connects } = poolFor(mcp, {}, 'legacy');
     const same = await Promise.all(Array.from({ length: 10 }, () => pool.get('slack:T1:alice', 'demo')));
     expect(new Set(same).size).toBe(1);
     expect(connects()).toBe(1);
@@ -65,7 +65,7 @@ describe('MCP connection pool', () => {
   it('closes the least recently used connection at the cap', async () => {
     const mcp = await startDemoMcp();
     toClose.push(mcp);
-    const { pool } = poolFor(mcp, { maxConnections: 2 });
+    const { pool } = poolFor(mcp, { maxConnections: 2 }, 'legacy');
     const a = await pool.get('p:w:a', 'demo');
     await new Promise((r) => setTimeout(r, 5));
     const b = await pool.get('p:w:b', 'demo');

@@ -72,6 +72,13 @@ describe('the spans of a tool turn', () => {
     for (const n of names) expect(n).toMatch(/^(parley\.|llm\.|mcp\.|store\.)/);
   });
 
+  it('put each MCP HTTP request under the MCP request it carries', () => {
+    const call = spans().find((s) => s.name === 'mcp.tools/call');
+    const posts = spans().filter((s) => s.name === 'mcp.http' && parentOf(s) === call?.spanContext().spanId);
+    expect(posts.map((s) => s.attributes['http.request.method'])).toEqual(['POST']);
+    expect(posts[0]?.attributes['http.response.status_code']).toBe(200);
+  });
+
   it('send the trace context to the MCP server in _meta (W3C traceparent)', () => {
     const call = spans().find((s) => s.name === 'mcp.tools/call');
     const meta = fixture.metas[0];

@@ -1,0 +1,76 @@
+/**
+ * A paused turn and the record of what it shows are stored together, in one round trip (issue 12
+ * §3), and only then is the form shown: an answer given the instant the form appears finds both,
+ * and when the store fails at that moment, nobody is shown a form that nothing waits for.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent.js';
+import type { AnswerReply } from '../../src/inbound.js';
+import { silentLogger } from '../../src/logger.js';
+import { RedisStore } from '../../src/store/index.js';
+import type { OutboundMessage } from '../../src/surface.js';
+import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
+import { FaultyStore } from '../helpers/faulty-store.js';
+import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
+import { conv, RecordingSurface } from '../helpers/surface.js';
+
+let demo: DemoMcp;
+const cleanups: Array<() => Promise<unknown>> = [];
+beforeAll(async () => {
+  demo = await startDemoMcp({ logger: silentLogger() });
+});
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await demo?.close();
+});
+
+async function rig(label: string) {
+  const redis = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix(label) });
+  const store = new FaultyStore(redis);
+  const agent = new Agent({ store, servers: [demoServerConfig(demo.url)], logger: silentLogger() });
+  cleanups.push(async () => {
+    await agent.stop();
+    await redis.close();
+  });
+  return { agent, store };
+}
+
+const call = '/call demo__create_ticket_v2 {"initial_description":"Instant"}';
+
+describe('a paused turn and its form’s record', () => {
+  it('are both stored before the form shows: an answer given at once goes through', async () => {
+    const { agent } = await rig('pause-instant');
+    const replies: AnswerReply[] = [];
+    // The person answers inside the very post that shows the form.
+    const surface = new (class extends RecordingSurface {
+      override async post(c: Parameters<RecordingSurface['post']>[0], m: OutboundMessage) {
+        await super.post(c, m);
+        if (m.kind === 'form')
+          replies.push(
+            await agent.answer(m.view.id, c, {
+              action: 'submit',
+              values: { reporter: 'Ida', priority: 'low' },
+            }),
+          );
+      }
+    })();
+    agent.attach(surface);
+    await agent.start();
+    await agent.message(conv('ida'), call);
+    await surface.waitForText('ida', /Created ticket T-\d+/);
+    expect(replies).toEqual([{ ok: true }]);
+  });
+
+  it('when the store fails as they are stored, no form is shown and the person is told', async () => {
+    const { agent, store } = await rig('pause-fail');
+    const surface = new RecordingSurface();
+    agent.attach(surface);
+    await agent.start();
+    await agent.message(conv('fio'), '/call demo__echo {"message":"warm"}');
+    // The turn's "doing" mark, then the record and the turn, stored together: all fail.
+    store.failNext('set', 3);
+    await agent.message(conv('fio'), call);
+    expect(surface.for('fio').filter((m) => m.kind === 'form')).toEqual([]);
+    expect(surface.texts('fio').at(-1)).toMatch(/unavailable/i);
+  });
+});
