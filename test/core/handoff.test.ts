@@ -3,38 +3,12 @@
  * told to try again (nothing consumed), and the retry goes through, once.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent.js';
-import { silentLogger } from '../../src/logger.js';
-import { RedisStore } from '../../src/store/index.js';
-import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
-import { FaultyStore } from '../helpers/faulty-store.js';
+import { describe, expect, it } from 'vitest';
+import { faultyProcesses } from '../helpers/faulty-processes.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
-import { conv, RecordingSurface } from '../helpers/surface.js';
+import { conv } from '../helpers/surface.js';
 
-let demo: DemoMcp;
-const cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(async () => {
-  demo = await startDemoMcp({ logger: silentLogger() });
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await demo?.close();
-});
-
-async function processOn(prefix: string, era: 'auto' | 'legacy') {
-  const redis = new RedisStore({ url: redisUrl(), prefix });
-  const store = new FaultyStore(redis);
-  const surface = new RecordingSurface();
-  const agent = new Agent({ store, servers: [demoServerConfig(demo.url, { era })], logger: silentLogger() });
-  agent.attach(surface);
-  await agent.start();
-  cleanups.push(async () => {
-    await agent.stop();
-    await redis.close();
-  });
-  return { agent, store, surface };
-}
+const processOn = faultyProcesses();
 
 const values = { reporter: 'Fay', priority: 'low' };
 const unavailable = { ok: false, code: 'unavailable' };

@@ -14,40 +14,18 @@
  */
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConsoleAdapter } from '../../adapters/console/console.js';
 import { Agent } from '../../src/agent.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
-import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
-import { FaultyStore } from '../helpers/faulty-store.js';
-import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
+import { demoServerConfig } from '../helpers/demo.js';
+import { faultyProcesses } from '../helpers/faulty-processes.js';
+import { testKeyPrefix } from '../helpers/redis.js';
 import { freePort, waitForRedis } from '../helpers/redis-process.js';
-import { conv, RecordingSurface } from '../helpers/surface.js';
+import { conv } from '../helpers/surface.js';
 
-let demo: DemoMcp;
-const cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(async () => {
-  demo = await startDemoMcp({ logger: silentLogger() });
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await demo?.close();
-});
-
-async function processOn(prefix: string, era: 'auto' | 'legacy') {
-  const redis = new RedisStore({ url: redisUrl(), prefix });
-  const store = new FaultyStore(redis);
-  const surface = new RecordingSurface();
-  const agent = new Agent({ store, servers: [demoServerConfig(demo.url, { era })], logger: silentLogger() });
-  agent.attach(surface);
-  await agent.start();
-  cleanups.push(async () => {
-    await agent.stop();
-    await redis.close();
-  });
-  return { agent, store, surface };
-}
+const processOn = faultyProcesses();
 
 const values = { reporter: 'Lou', priority: 'low' };
 
@@ -93,7 +71,11 @@ describe('the atomic take ran, but its reply was lost', () => {
     output.on('data', (c: Buffer) => {
       text += c.toString();
     });
-    const agent = new Agent({ store, servers: [demoServerConfig(demo.url)], logger: silentLogger() });
+    const agent = new Agent({
+      store,
+      servers: [demoServerConfig(processOn.demoUrl())],
+      logger: silentLogger(),
+    });
     const adapter = new ConsoleAdapter({ agent, input, output, showProgress: false, echoInput: true });
     agent.attach(adapter);
     await agent.start();
