@@ -142,7 +142,11 @@ export class AnswerDesk {
     const record = this.o.presenter.knownRecord(id) ?? (await this.o.pending.get(id));
     if (!record) {
       const tomb = await this.o.pending.tombstone(id);
-      return tomb ? refuse('used', SENTENCES.used) : refuse('expired', SENTENCES.expired);
+      // A form closed because its time ran out left a tombstone too: that one is "expired", not
+      // "already answered" (an untrue sentence, and the person would not ask again).
+      return tomb && tomb.outcome !== 'expired'
+        ? refuse('used', SENTENCES.used)
+        : refuse('expired', SENTENCES.expired);
     }
     if (!sameActor(record.conversation, actor)) return refuse('not_yours', SENTENCES.notYours);
     return { ok: true, record };

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent } from '../../src/agent.js';
 import { type ServerConfig, serverSchema } from '../../src/config.js';
+import { keyFor } from '../../src/interactions/pending.js';
 import { OpenAiLlm } from '../../src/llm.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
@@ -211,12 +212,38 @@ describe('answers that must be refused', () => {
     expect(surface.texts('tia').filter((t) => /T-\d+/.test(t))).toHaveLength(1);
   });
 
+  it('says "expired", not "already answered", for a form closed because its time ran out', async () => {
+    // The showing process's expiry timer took the record (its tombstone says "expired"); the
+    // answer comes in through another process, which never knew the record.
+    const prefix = testKeyPrefix('lapsed-tomb');
+    const a = await processOn(prefix, 'auto');
+    const b = await processOn(prefix, 'auto');
+    await a.agent.message(conv('lea'), '/call demo__create_ticket_v2 {"initial_description":"Lapsed"}');
+    const form = await a.surface.waitFor('lea', 'form');
+    const tomb = JSON.stringify({ outcome: 'expired', at: Date.now() });
+    expect(
+      await a.store.takeTogether([keyFor('pending', form.id)], {
+        key: keyFor('done', form.id),
+        value: tomb,
+        ttlMs: 60_000,
+      }),
+    ).toBeDefined();
+    expect(
+      await b.agent.answer(form.id, conv('lea'), {
+        action: 'submit',
+        values: { reporter: 'Lea', priority: 'low' },
+      }),
+    ).toMatchObject({ ok: false, code: 'expired', message: /expired/ });
+  });
+
   it('refuses an answer that arrives after the form expired', async () => {
     // A process of its own with a short TTL, so nothing else in the test races the clock.
     const { agent, surface } = await processOn(testKeyPrefix('refuse-late'), 'auto', { pendingTtlMs: 500 });
     await agent.message(conv('tia'), '/call demo__create_ticket_v2 {"initial_description":"Too late"}');
     const late = await surface.waitFor('tia', 'form');
-    await new Promise((r) => setTimeout(r, 800));
+    // The process that showed it closes it when its time is up (a tombstone saying "expired"):
+    // a later answer must hear "expired", never "already answered".
+    await surface.waitForText('tia', /expired before it was answered/);
     expect(
       await agent.answer(late.id, conv('tia'), {
         action: 'submit',

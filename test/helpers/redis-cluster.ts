@@ -214,8 +214,22 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   try {
     const taken = new Set<number>();
     const total = masters * (1 + replicasPerMaster);
-    for (let i = 0; i < total; i++) ports.push(await freeClusterPort(taken));
-    for (const port of ports) await startNode(port);
+    for (let i = 0; i < total; i++) {
+      // A port free when checked may be taken by a parallel test file before the node binds it.
+      for (let attempt = 1; ; attempt++) {
+        const port = await freeClusterPort(taken);
+        try {
+          await startNode(port);
+          ports.push(port);
+          break;
+        } catch (err) {
+          const child = children.get(port);
+          children.delete(port);
+          if (child) await kill(child);
+          if (attempt >= 5) throw err;
+        }
+      }
+    }
     const created = spawnSync(
       'redis-cli',
       [

@@ -49,6 +49,9 @@ export async function startRedisProcess(port?: number): Promise<RedisProcess> {
 }
 
 /** Resolves once Redis at `url` answers PING; fails early if the `child` server exits. */
+/** The port a redis-server child was started on turned out to be another server's. */
+export class PortTakenError extends Error {}
+
 export async function waitForRedis(url: string, child?: ChildProcess, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -60,9 +63,15 @@ export async function waitForRedis(url: string, child?: ChildProcess, timeoutMs 
     try {
       await client.connect();
       await client.ping();
+      // Another test file may have won the same free port a moment earlier: the server that
+      // answers must be this child, or ours failed to bind and someone else's answers for it.
+      const pid = child && /process_id:(\d+)/.exec(String(await client.info('server')))?.[1];
       client.disconnect();
+      if (child && pid !== String(child.pid))
+        throw new PortTakenError(`${url} is answered by another redis-server (pid ${pid}), not ours`);
       return;
     } catch (err) {
+      if (err instanceof PortTakenError) throw err;
       lastError = err;
       client.disconnect();
       await new Promise((r) => setTimeout(r, 100));
