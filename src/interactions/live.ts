@@ -8,6 +8,7 @@ import type { Conversation } from '../conversation.js';
 import type { CallContext } from '../mcp/connection.js';
 import { toInputResponse } from '../turns/state.js';
 import type { Delivery, Resolution } from './delivery.js';
+import { RoundExpiry } from './expiry.js';
 import type { FormSpec } from './form.js';
 import type { PendingInteraction, PendingStore } from './pending.js';
 import { holdKey, type Presenter } from './presenter.js';
@@ -23,39 +24,33 @@ export interface LiveInteractionsOptions {
 }
 
 export class LiveInteractions {
-  /** Expiry timers of stored rounds this process posted (see {@link expireStored}). */
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** The stored rounds this process posted, until they lapse (see {@link expireStored}). */
+  private readonly expiry: RoundExpiry;
 
-  constructor(private readonly o: LiveInteractionsOptions) {}
+  constructor(private readonly o: LiveInteractionsOptions) {
+    this.expiry = new RoundExpiry(
+      (lapse) => void this.closeUnanswered(lapse.id, lapse, 'lapsed').catch(() => undefined),
+      o.now,
+    );
+  }
 
   /**
    * A record of a stored (2026-07-28 MRTR) round, posted by this process: nothing waits on it
    * here, so nothing would notice its lifetime end. When it does, it is closed like a live form
    * that expired — the store decides, once (the same take as {@link closeUnanswered}), so an
-   * answer that arrived first wins and nothing is said. Unref'd timers, cleared by {@link stop};
+   * answer that arrived first wins and nothing is said. One unref'd timer for them all ({@link RoundExpiry});
    * a process that restarts forgets them (the offer then closes when next clicked, as before).
    * Returns what cancels it (the record was never shown).
    */
   expireStored(record: PendingInteraction, ctx: CallContext): () => void {
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        void this.closeUnanswered(record.id, ctx, 'lapsed').catch(() => undefined);
-      },
-      Math.max(0, record.expiresAt - this.o.now()),
-    );
-    timer.unref();
-    this.timers.add(timer);
-    return () => {
-      clearTimeout(timer);
-      this.timers.delete(timer);
-    };
+    // Only what the sentence needs: the call's context holds far more (its progress callback).
+    const { conversation, server, tool } = ctx;
+    return this.expiry.add({ id: record.id, conversation, server, tool }, record.expiresAt);
   }
 
-  /** Forgets the stored rounds' expiry timers (the agent stops). */
+  /** Forgets the stored rounds' expiry (the agent stops). */
   stop(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.expiry.stop();
   }
 
   private get route() {
@@ -110,7 +105,7 @@ export class LiveInteractions {
    */
   private async closeUnanswered(
     id: string,
-    ctx: CallContext,
+    ctx: Pick<CallContext, 'conversation' | 'server' | 'tool'>,
     why: 'expired' | 'ended' | 'lapsed',
   ): Promise<void> {
     const { conversation } = ctx;
@@ -123,7 +118,10 @@ export class LiveInteractions {
   }
 }
 
-const UNANSWERED: Record<'expired' | 'ended' | 'lapsed', (ctx: CallContext) => string> = {
+const UNANSWERED: Record<
+  'expired' | 'ended' | 'lapsed',
+  (ctx: Pick<CallContext, 'server' | 'tool'>) => string
+> = {
   expired: () =>
     'The form expired before it was answered, so the tool was told you cancelled. Ask again any time.',
   lapsed: (ctx) =>
