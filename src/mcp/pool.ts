@@ -6,7 +6,8 @@
  * nothing are closed (least recently used first, counted from the end of their last use): one
  * that is connecting, listing tools or carrying a call never is. With none to close, new work
  * waits for a slot (bounded), then hears "busy". Tool lists are cached per server (`ToolLists`),
- * a stalled server is skipped for a while (`ServerHealth`); listing is `listing.ts`.
+ * a stalled server is skipped for a while (`ServerHealth`); listing is `listing.ts`, and which
+ * connections are in use and which may be closed is `live.ts`.
  */
 import type { OAuthClientProvider, Tool } from '@modelcontextprotocol/client';
 import { signInFailure } from '../auth/failure.js';
@@ -20,6 +21,7 @@ import { type ConnectionHooks, McpConnection } from './connection.js';
 import { classifyFailure } from './failures.js';
 import { type HealthOptions, ServerHealth } from './health.js';
 import { ToolListing } from './listing.js';
+import { LiveConnections } from './live.js';
 import { SHARED_IDENTITY, shareable } from './sharing.js';
 import { ConnectionSlots } from './slots.js';
 import { ToolLists } from './tool-lists.js';
@@ -52,29 +54,13 @@ export interface McpPoolOptions {
   createConnection?: (options: ConstructorParameters<typeof McpConnection>[0]) => McpConnection;
 }
 
-/**
- * A (person, server)'s connections, or everyone's to a shared server. The first serves tool listings and every call of the
- * 2026-07-28 era (whose input rounds travel in results, so calls can share it). A 2025-11-25
- * connection carries server requests that don't say which call they belong to, so each call
- * checks one out exclusively: a second call at once gets a connection of its own.
- */
-interface Group {
-  conns: McpConnection[];
-}
-
 export class McpPool {
-  private readonly live = new Map<string, Group>();
+  private readonly live: LiveConnections;
   private readonly connecting = new Map<string, Promise<McpConnection>>();
-  private readonly leases = new WeakMap<McpConnection, number>();
   /** Servers learned to need the 2025-11-25 era (they send requests during calls). */
   private readonly legacy = new Set<string>();
   /** Servers found to speak only 2025-11-25 when a shared connection was opened to them. */
   private readonly unshared = new Set<string>();
-  /** The key each connection lives under (a person's, or the server's shared one). */
-  private readonly keys = new WeakMap<McpConnection, string>();
-  /** Connected a moment ago: not evictable until those who awaited the connect have it. */
-  private readonly newborn = new WeakSet<McpConnection>();
-  private readonly sweeper: NodeJS.Timeout;
   private readonly slots: ConnectionSlots;
   /** The connection that listens for `list_changed` for each cached tool list. */
   private readonly watchers = new Map<string, McpConnection>();
@@ -82,8 +68,11 @@ export class McpPool {
   private readonly listing: ToolListing;
 
   constructor(private readonly options: McpPoolOptions) {
-    this.sweeper = setInterval(() => void this.closeIdle(), Math.min(60_000, options.idleTimeoutMs));
-    this.sweeper.unref();
+    this.live = new LiveConnections({
+      idleTimeoutMs: options.idleTimeoutMs,
+      wake: () => this.slots.wake(),
+      close: (conn) => this.closeConn(conn),
+    });
     this.health = new ServerHealth(options.health);
     this.listing = new ToolListing(
       {
@@ -91,12 +80,12 @@ export class McpPool {
         logger: options.logger,
         checkout: async (identity, server) => {
           const conn = await this.get(identity, server.name, true);
-          this.lease(conn);
+          this.live.lease(conn);
           return conn;
         },
-        release: (conn) => this.release(conn),
+        release: (conn) => this.live.release(conn),
         waitingForSlot: (identity, server) =>
-          !this.live.get(this.keyFor(identity, server))?.conns.some((c) => c.isOpen) &&
+          !this.live.group(this.keyFor(identity, server))?.conns.some((c) => c.isOpen) &&
           this.slots.full &&
           this.slots.contended,
       },
@@ -107,7 +96,7 @@ export class McpPool {
       waitMs: options.capWaitMs ?? DEFAULT_CAP_WAIT_MS,
       logger: options.logger,
       live: () => this.size,
-      evictOne: () => this.evictOne(),
+      evictOne: () => this.live.evictOne(),
     });
   }
 
@@ -121,9 +110,7 @@ export class McpPool {
 
   /** Open connections, all people and servers together. */
   get size(): number {
-    let n = 0;
-    for (const g of this.live.values()) n += g.conns.length;
-    return n;
+    return this.live.size;
   }
 
   /**
@@ -144,7 +131,7 @@ export class McpPool {
     const server = this.requireServer(serverName);
     const shared = this.shares(server);
     const key = keyOf(shared ? SHARED_IDENTITY : identity, server.name);
-    const group = this.live.get(key);
+    const group = this.live.group(key);
     if (group) group.conns = group.conns.filter((c) => c.isOpen);
     const main = group?.conns[0];
     if (main) return main;
@@ -178,7 +165,7 @@ export class McpPool {
   }
 
   /**
-   * Runs `work` on a connection checked out for it (see {@link Group}). A connection idle for a
+   * Runs `work` on a connection checked out for it (see `Group` in `live.ts`). A connection idle for a
    * while is pinged first, so one a server restart left dead is replaced before any call rides on
    * it. If the request fails on the connection itself, the connection is dropped; `work` runs once
    * more on a fresh one only when the request certainly never reached the server, or when
@@ -208,9 +195,9 @@ export class McpPool {
         'MCP connection failed under a call',
       );
       const broken = held;
-      this.release(broken);
+      this.live.release(broken);
       held = undefined;
-      await this.remove(broken);
+      await this.live.remove(broken);
       if (kind === 'not_sent' || options.repeatable) {
         held = await this.checkout(identity, serverName);
         return await work(held);
@@ -221,7 +208,7 @@ export class McpPool {
         { cause: err, detail: describeError(err) },
       );
     } finally {
-      if (held) this.release(held);
+      if (held) this.live.release(held);
     }
   }
 
@@ -238,46 +225,23 @@ export class McpPool {
         'stale MCP connection; reconnecting',
       );
     }
-    this.release(conn);
-    await this.remove(conn);
+    this.live.release(conn);
+    await this.live.remove(conn);
     return this.checkout(identity, serverName);
-  }
-
-  /** Checked out, or carrying a call or listing: another call must not share it (2025-11-25). */
-  private busy(conn: McpConnection): boolean {
-    return (this.leases.get(conn) ?? 0) > 0 || conn.inFlight > 0;
-  }
-
-  /** Busy, or connected so recently that its first user may not have checked it out yet. */
-  private pinned(conn: McpConnection): boolean {
-    return this.busy(conn) || this.newborn.has(conn);
-  }
-
-  private lease(conn: McpConnection): void {
-    this.leases.set(conn, (this.leases.get(conn) ?? 0) + 1);
-  }
-
-  /** Ends a use: LRU counts from here, and work waiting at the cap may now evict it. */
-  private release(conn: McpConnection): void {
-    const n = (this.leases.get(conn) ?? 0) - 1;
-    if (n < 0) return;
-    this.leases.set(conn, n);
-    conn.lastUsed = Date.now();
-    if (n === 0) this.slots.wake();
   }
 
   /** A connection for one call, checked out (the caller releases it) before anyone can evict it. */
   private async checkout(identity: string, serverName: string): Promise<McpConnection> {
     const main = await this.get(identity, serverName);
-    if (!main.exclusive || !this.busy(main)) {
-      this.lease(main);
+    if (!main.exclusive || !this.live.busy(main)) {
+      this.live.lease(main);
       return main;
     }
-    const key = this.keys.get(main) ?? keyOf(identity, serverName);
-    const group = this.live.get(key);
-    const idle = group?.conns.find((c) => c.isOpen && !this.busy(c));
+    const key = this.live.keyOf(main) ?? keyOf(identity, serverName);
+    const group = this.live.group(key);
+    const idle = group?.conns.find((c) => c.isOpen && !this.live.busy(c));
     if (idle) {
-      this.lease(idle);
+      this.live.lease(idle);
       return idle;
     }
     const max = this.options.maxPerKey ?? 8;
@@ -288,7 +252,7 @@ export class McpPool {
       );
     const extra = await this.open(identity, this.requireServer(serverName));
     // Checked out before anyone else can see it.
-    this.lease(extra);
+    this.live.lease(extra);
     return this.add(key, extra, 'back');
   }
 
@@ -305,27 +269,22 @@ export class McpPool {
     this.legacy.add(serverName);
     await this.discard(identity, serverName);
     // Other people's idle connections to it would fail the same way once: replaced now.
-    for (const [key, g] of [...this.live])
+    for (const [key, g] of this.live.entries())
       if (key.endsWith(`\u0000${serverName}`))
-        for (const c of [...g.conns]) if (!this.busy(c)) await this.remove(c);
+        for (const c of [...g.conns]) if (!this.live.busy(c)) await this.live.remove(c);
   }
 
   /** Drops a person's connections to a server (after a transport failure, a sign-out). */
   async discard(identity: string, serverName: string): Promise<void> {
     const key = keyOf(identity, serverName);
-    const group = this.live.get(key);
-    this.live.delete(key);
+    const group = this.live.take(key);
     const server = this.server(serverName);
     if (server?.auth.type === 'oauth') this.toolLists.invalidate(ToolLists.keyOf(identity, server));
     await Promise.all((group?.conns ?? []).map((c) => this.closeConn(c)));
   }
 
-  async closeAll(): Promise<void> {
-    clearInterval(this.sweeper);
-    const all = [...this.live.values()].flatMap((g) => g.conns);
-    this.live.clear();
-    await Promise.all(all.map((c) => this.closeConn(c)));
-    this.slots.wake();
+  closeAll(): Promise<void> {
+    return this.live.closeAll();
   }
 
   private requireServer(name: string): ServerConfig {
@@ -337,21 +296,7 @@ export class McpPool {
   /** Puts a new connection in its group; its slot moves from "opening" to "live". */
   private add(key: string, conn: McpConnection, where: 'front' | 'back'): McpConnection {
     this.slots.opened();
-    conn.lastUsed = Date.now();
-    this.keys.set(conn, key);
-    const group = this.live.get(key) ?? { conns: [] };
-    if (where === 'front') {
-      group.conns.unshift(conn);
-      // Pinned until everyone who awaited this connect has checked it out (their continuations
-      // run as microtasks, before this macrotask): nobody can evict it in between.
-      this.newborn.add(conn);
-      setImmediate(() => {
-        this.newborn.delete(conn);
-        this.slots.wake();
-      });
-    } else group.conns.push(conn);
-    this.live.set(key, group);
-    return conn;
+    return this.live.add(key, conn, where);
   }
 
   /**
@@ -381,20 +326,6 @@ export class McpPool {
     });
   }
 
-  /**
-   * Closes the least recently used connection that does nothing. A connection in use may be
-   * holding a person's open form: never evict it. True when one was closed (its slot is free at
-   * once; the close itself finishes in the background).
-   */
-  private evictOne(): boolean {
-    let victim: McpConnection | undefined;
-    for (const g of this.live.values())
-      for (const c of g.conns) if (!this.pinned(c) && (!victim || c.lastUsed < victim.lastUsed)) victim = c;
-    if (!victim) return false;
-    void this.remove(victim);
-    return true;
-  }
-
   private async openNow(identity: string, server: ServerConfig): Promise<McpConnection> {
     const { hooks, logger } = this.options;
     const authProvider = this.options.authProviderFor?.(identity, server);
@@ -422,26 +353,9 @@ export class McpPool {
     return conn;
   }
 
-  private async remove(conn: McpConnection): Promise<void> {
-    const key = this.keys.get(conn);
-    const group = key === undefined ? undefined : this.live.get(key);
-    if (group) {
-      group.conns = group.conns.filter((c) => c !== conn);
-      if (group.conns.length === 0) this.live.delete(key as string);
-    }
-    this.slots.wake();
-    await this.closeConn(conn);
-  }
-
   private async closeConn(conn: McpConnection): Promise<void> {
     for (const [k, w] of this.watchers) if (w === conn) this.watchers.delete(k);
     await conn.close();
-  }
-
-  private async closeIdle(): Promise<void> {
-    const cutoff = Date.now() - this.options.idleTimeoutMs;
-    for (const g of [...this.live.values()])
-      for (const c of [...g.conns]) if (!this.pinned(c) && c.lastUsed < cutoff) await this.remove(c);
   }
 }
 
