@@ -2,13 +2,12 @@
  * One live MCP client connection for one (person, server). It negotiates the modern era when the
  * server offers it, declares only what Parley renders (form + URL elicitation, sampling), runs
  * MRTR in manual mode so input rounds can be persisted and resumed by any process, and routes
- * server-initiated requests (legacy era) to the conversation whose call is in flight.
+ * server-initiated requests (legacy era) to the conversation whose call is in flight
+ * (`server-requests.ts`).
  */
 import {
   type CallToolResult,
   Client,
-  type CreateMessageResult,
-  type ElicitResult,
   type GetPromptResult,
   isInputRequiredResult,
   type OAuthClientProvider,
@@ -17,18 +16,17 @@ import {
   type Resource,
   specTypeSchemas,
   type Tool,
-  type Transport,
   withInputRequired,
 } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
 import type { Conversation } from '../conversation.js';
 import { describeError, ParleyError } from '../errors.js';
-import { readFormSchemaAsMeant } from '../interactions/schema.js';
 import type { Logger } from '../logger.js';
 import { metrics, secondsSince, type ToolOutcome } from '../observability/metrics.js';
 import { traceContextFields, withSpan } from '../observability/tracing.js';
 import { ActiveCall, MAX_TIMER_MS } from './call.js';
 import { classifyFailure } from './failures.js';
+import { ownerOf, readAsMeant, routeServerRequests } from './server-requests.js';
 import { createMcpTransport } from './transport.js';
 
 export interface CallContext {
@@ -82,23 +80,6 @@ export interface McpConnectionOptions {
 
 /** Connect (initialize) time limit when the server config names none (ms). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-
-/**
- * Reads what servers send as their authors meant, before the SDK's strict validation sees it:
- * a form the SDK would refuse as off-spec (FastMCP's multi-select, `items.enum` without
- * `items.type`) would otherwise come back to the server as a validation dump, which the server
- * shows the person as its tool's error. See `readFormSchemaAsMeant`.
- */
-function readAsMeant(transport: Transport): void {
-  const deliver = transport.onmessage;
-  if (!deliver) return;
-  transport.onmessage = (message, extra) => {
-    const m = message as { method?: unknown; params?: { requestedSchema?: unknown } };
-    if (m.method === 'elicitation/create' && m.params?.requestedSchema)
-      m.params.requestedSchema = readFormSchemaAsMeant(m.params.requestedSchema);
-    deliver.call(transport, message, extra);
-  };
-}
 
 export class McpConnection {
   readonly server: ServerConfig;
@@ -158,34 +139,10 @@ export class McpConnection {
         }),
       },
     );
-    const signalOf = (ctx: unknown) =>
-      (ctx as { mcpReq?: { signal?: AbortSignal } }).mcpReq?.signal ?? new AbortController().signal;
-    // A server request is answered for its call: the call's clock stops while a person answers
-    // (the form's own lifetime governs then), and the request ends when the call does.
-    const forCall = async (call: ActiveCall, method: string, params: unknown, ctx: unknown) => {
-      call.pause();
-      try {
-        const signal = AbortSignal.any([signalOf(ctx), call.ended.signal]);
-        return await call.track(
-          hooks.request(call.ctx, { method, params: params as Record<string, unknown> }, signal),
-        );
-      } finally {
-        call.resume();
-      }
-    };
-    client.setRequestHandler('elicitation/create', async (request, ctx) => {
-      const call = this.owner();
-      if (!call) return { action: 'decline' };
-      return (await forCall(call, 'elicitation/create', request.params, ctx)) as ElicitResult;
-    });
-    if (this.options.sampling)
-      client.setRequestHandler('sampling/createMessage', async (request, ctx) => {
-        const call = this.owner();
-        if (!call) throw new Error('No call in flight for this sampling request');
-        return (await forCall(call, 'sampling/createMessage', request.params, ctx)) as CreateMessageResult;
-      });
-    client.setNotificationHandler('notifications/elicitation/complete', (notification) => {
-      hooks.elicitationComplete(notification.params.elicitationId);
+    routeServerRequests(client, {
+      hooks,
+      sampling: this.options.sampling,
+      owner: () => ownerOf(this.active, logger, server.name),
     });
     client.onclose = () => {
       this.closed = true;
@@ -400,22 +357,6 @@ export class McpConnection {
     const client = this.client;
     this.client = undefined;
     await client?.close().catch(() => undefined);
-  }
-
-  /**
-   * The call a server request belongs to. Server requests don't name their call, so a connection
-   * that can receive them (2025-11-25 era) is used by one call at a time (the pool's checkout):
-   * the one call in flight is the owner. With none — or, against that rule, several — the request
-   * is refused rather than attributed to a guess.
-   */
-  private owner(): ActiveCall | undefined {
-    if (this.active.length === 1) return this.active[0];
-    if (this.active.length > 1)
-      this.options.logger.warn(
-        { server: this.server.name },
-        'server request with several calls in flight; refused',
-      );
-    return undefined;
   }
 
   /** True when server requests can arrive during a call, so calls must not share the connection. */
