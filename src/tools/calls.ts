@@ -6,7 +6,7 @@
  * confirmation first, for destructive tools.
  */
 import type { Tool } from '@modelcontextprotocol/client';
-import { ProtocolError, UrlElicitationRequiredError } from '@modelcontextprotocol/client';
+import { UrlElicitationRequiredError } from '@modelcontextprotocol/client';
 import { isSignInRequired } from '../auth/sign-in-errors.js';
 import type { SignInService } from '../auth/signin.js';
 import type { ServerConfig } from '../config.js';
@@ -23,7 +23,7 @@ import type { Logger } from '../logger.js';
 import type { CallContext, CallOutcome, InputRequestMap } from '../mcp/connection.js';
 import { needsBackChannel } from '../mcp/failures.js';
 import type { McpPool } from '../mcp/pool.js';
-import { safeUrl, truncate } from '../text.js';
+import { truncate } from '../text.js';
 import {
   ended,
   type PlannedCall,
@@ -35,6 +35,8 @@ import {
 } from '../turns/state.js';
 import { parseArguments } from './arguments.js';
 import type { ToolCatalog } from './catalog.js';
+import { personReason } from './failure-reason.js';
+import { askSignIn, askUrlRetry, route } from './link-rounds.js';
 import { ProgressReporter } from './progress.js';
 import { viewResult } from './results.js';
 
@@ -161,7 +163,7 @@ export class ToolCalls {
     const resolved = await this.o.catalog.resolve(turn.conversation, call.name, via);
     if (!resolved.ok) {
       if ('signIn' in resolved) {
-        if (this.o.signIn) return { step: await this.askSignIn(turn, resolved.signIn) };
+        if (this.o.signIn) return { step: await askSignIn(this.o, turn, resolved.signIn) };
         return {
           step: ended(
             turn,
@@ -226,8 +228,8 @@ export class ToolCalls {
       await progress.end();
       if (era === 'modern' && needsBackChannel(err))
         return this.backChannel(turn, server, toolDef, args, repeatable, attempt);
-      if (this.o.signIn && isSignInRequired(err)) return this.askSignIn(turn, server);
-      if (err instanceof UrlElicitationRequiredError) return this.askUrlRetry(turn, server, tool, err);
+      if (this.o.signIn && isSignInRequired(err)) return askSignIn(this.o, turn, server);
+      if (err instanceof UrlElicitationRequiredError) return askUrlRetry(this.o, turn, server, tool, err);
       if (isParleyError(err) && err.code === 'outcome_unknown')
         return ended(turn, `⚠️ ${err.userMessage}`, `Error: ${err.userMessage}`);
       if (isParleyError(err)) throw err;
@@ -359,53 +361,6 @@ export class ToolCalls {
     }
     return this.invoke(turn, server, toolDef, args, { inputResponses: answers, requestState });
   }
-
-  /** Posts the person's sign-in link (or re-sends the open one) and pauses the turn for it. */
-  private async askSignIn(turn: TurnState, server: ServerConfig): Promise<StepResult> {
-    const signIn = this.o.signIn as SignInService;
-    const callKey = `${turn.id}:${turn.queue[0]?.id ?? ''}`;
-    const asked = await signIn.requestSignIn(turn.conversation, server.name, route(turn), callKey);
-    if (!asked.ok) {
-      await this.o.presenter.say(turn.conversation, `⚠️ ${asked.message}`);
-      return { done: true, content: `Error: ${asked.message}` };
-    }
-    const { view } = asked;
-    this.o.presenter.hold(
-      {
-        id: view.id,
-        conversation: turn.conversation,
-        kind: 'link',
-        origin: view.origin,
-        createdAt: 0,
-        expiresAt: view.expiresAt,
-        route: route(turn),
-        link: { url: view.url, host: view.host, message: view.message, purpose: view.purpose },
-      },
-      { kind: 'link', view },
-    );
-    return this.o.turns.pause(turn, { type: 'signin', interactionId: view.id });
-  }
-
-  private async askUrlRetry(
-    turn: TurnState,
-    server: ServerConfig,
-    tool: string,
-    err: UrlElicitationRequiredError,
-  ): Promise<StepResult> {
-    const links = err.elicitations.filter((e) => safeUrl(e.url));
-    if (links.length === 0)
-      return { done: true, content: `Error: ${tool} needs a link step, but gave no valid link.` };
-    // Several links go into one message; "done" on it retries the call once.
-    const first = links[0] as (typeof links)[number];
-    const shown = await this.o.presenter.show(turn.conversation, `${server.name} · ${tool}`, route(turn), {
-      kind: 'link',
-      url: first.url,
-      message: links.map((l) => `${l.message}\n${l.url}`).join('\n\n'),
-      purpose: 'retry',
-    });
-    if (!shown.ok) return { done: true, content: `Error: ${shown.reason}` };
-    return this.o.turns.pause(turn, { type: 'url_retry', interactionId: shown.record.id });
-  }
 }
 
 /** The requests of a round neither answered nor being asked (`asking`). */
@@ -420,25 +375,8 @@ function notAsked(
   return rest;
 }
 
-function route(turn: TurnState) {
-  return { type: 'turn', turnId: turn.id } as const;
-}
-
 function needsConfirmation(server: ServerConfig, tool: Tool): boolean {
   if (server.confirm === 'always') return true;
   if (server.confirm === 'never') return false;
   return tool.annotations?.destructiveHint === true;
-}
-
-/**
- * What a person (and the model, who may repeat it) may read of an error: a server's own short,
- * one-line message (a wire-level ProtocolError); never an engine's or a library's text (a
- * RangeError, a validation error's JSON, a stack), which goes to the log instead.
- */
-function personReason(err: unknown): string {
-  if (!ProtocolError.isInstance(err)) return ' (the details are in Parley’s log).';
-  const text = err.message.replace(/^MCP error -?\d+:\s*/, '').trim();
-  const dump = /[\n{}[\]]|invalid_type|ZodError|\bat \S+:\d+/.test(text);
-  if (!text || dump || text.length > 200) return ' (the details are in Parley’s log).';
-  return `: ${text}${/[.!?]$/.test(text) ? '' : '.'}`;
 }
