@@ -3,7 +3,6 @@
  * neutral messages out — and asks forms field by field. It reads one line per input, so it works
  * the same typed by a person or piped from a script.
  */
-import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { followSignInLink } from '../../src/auth/headless.js';
 import type { Actor, Conversation } from '../../src/conversation.js';
@@ -13,6 +12,7 @@ import type { ChatSurface, ConfirmView, FormView, LinkView, OutboundMessage } fr
 import { unlinked } from '../../src/text.js';
 import { answerValue, fieldHelp, fieldPrompt } from './fields.js';
 import { ConsoleFiles } from './files.js';
+import { CLOSED, type Filling, LineInput } from './line-input.js';
 import { renderMarkdown } from './markdown.js';
 
 /** The core as the console needs it: the inbound port, and a way to wait for a turn to end. */
@@ -36,11 +36,8 @@ export interface ConsoleAdapterConfig {
   fileDir?: string;
 }
 
-/** What `ask` returns when the form being filled was closed meanwhile (expired, server gone). */
-const CLOSED = Symbol('closed');
 /** What `send` returns when the person left (`/quit`, end of input) instead of answering again. */
 const QUIT = Symbol('quit');
-type Asked = string | undefined | typeof CLOSED;
 
 type Queued =
   | { kind: 'form'; view: FormView }
@@ -56,25 +53,27 @@ export class ConsoleAdapter implements ChatSurface {
   private readonly queue: Queued[] = [];
   private readonly closedIds = new Set<string>();
   private arrival: (() => void) | undefined;
-  private readonly lines: string[] = [];
-  private lineWaiter: ((line: string | undefined) => void) | undefined;
-  private ended = false;
   /** The chat has ended: nothing more is printed (see `run`). */
   private left = false;
-  private rl: Interface | undefined;
+  private readonly input: LineInput;
   private readonly files: ConsoleFiles;
   /** The form being asked field by field, and how to stop asking when it closes. */
-  private filling: { id: string; interrupt?: () => void } | undefined;
+  private filling: Filling | undefined;
   /** A consented link's call is running: a typed `/cancel` stops waiting for it. */
   private waitingForLink = false;
-  /** The prompt on screen waiting for a line, re-shown after a message printed over it. */
-  private openPrompt: string | undefined;
 
   constructor(private readonly config: ConsoleAdapterConfig) {
     const user = config.user ?? 'you';
     this.conversation = { platform: 'console', workspace: 'local', channel: 'terminal', user };
     this.actor = { platform: 'console', workspace: 'local', user };
     this.files = new ConsoleFiles(config.fileDir);
+    this.input = new LineInput({
+      input: config.input,
+      output: config.output,
+      echoInput: config.echoInput,
+      filling: () => this.filling,
+      closed: (id) => this.closedIds.has(id),
+    });
   }
 
   async post(_conversation: Conversation, message: OutboundMessage): Promise<void> {
@@ -121,19 +120,7 @@ export class ConsoleAdapter implements ChatSurface {
 
   /** Runs the chat until the input ends (EOF or /quit). */
   async run(): Promise<void> {
-    const rl = createInterface({ input: this.config.input, terminal: false });
-    this.rl = rl;
-    rl.on('line', (line) => {
-      if (this.lineWaiter) {
-        const w = this.lineWaiter;
-        this.lineWaiter = undefined;
-        w(line);
-      } else this.lines.push(line);
-    });
-    rl.on('close', () => {
-      this.ended = true;
-      this.lineWaiter?.(undefined);
-    });
+    this.input.start();
     const { agent } = this.config;
     this.write('Parley console — type a message, /help for commands, /quit to leave.\n');
     let quit = false;
@@ -146,7 +133,7 @@ export class ConsoleAdapter implements ChatSurface {
         await this.settle();
         continue;
       }
-      const line = await this.ask('you> ');
+      const line = await this.input.ask('you> ');
       if (line === undefined || line === CLOSED) break;
       if (isQuit(line)) {
         quit = true;
@@ -167,7 +154,7 @@ export class ConsoleAdapter implements ChatSurface {
     // and nothing more is printed after the person left.
     if (!quit) await agent.whenIdle();
     this.left = true;
-    rl.close();
+    this.input.close();
   }
 
   /**
@@ -186,7 +173,7 @@ export class ConsoleAdapter implements ChatSurface {
     });
     let leaving = false;
     const watch = this.waitingForLink
-      ? this.watchForCancel((quit) => {
+      ? this.input.watchForCancel((quit) => {
           leaving = quit;
           stopWaiting?.();
         })
@@ -201,30 +188,11 @@ export class ConsoleAdapter implements ChatSurface {
     this.waitingForLink = false;
   }
 
-  /**
-   * Takes the next line only when it is `/cancel`; other lines stay queued for the chat. `/quit`
-   * stops the wait too (`onCancel(true)`) and stays queued, for the chat to read and leave.
-   */
-  private watchForCancel(onCancel: (quit: boolean) => void): { stop(): void } {
-    const check = () => {
-      const next = this.lines[0]?.trim().toLowerCase();
-      if (next === '/cancel') this.lines.shift();
-      else if (next !== '/quit') return false;
-      onCancel(next === '/quit');
-      return true;
-    };
-    if (check()) return { stop: () => undefined };
-    const rl = this.rl;
-    const onLine = () => void Promise.resolve().then(check);
-    rl?.on('line', onLine);
-    return { stop: () => rl?.off('line', onLine) };
-  }
-
   private async handleInteraction(item: Queued): Promise<boolean> {
     if (item.kind === 'form') return this.fillForm(item.view);
     if (item.kind === 'confirm') {
       this.write(`\n⚠️  ${item.view.title}\n${indent(renderMarkdown(item.view.message, this.color))}\n`);
-      const answer = await this.ask('Confirm? [y/N] ');
+      const answer = await this.input.ask('Confirm? [y/N] ');
       if (answer === undefined || answer === CLOSED || isQuit(answer)) {
         await this.send(item.view.id, { action: 'decline' });
         return false;
@@ -244,7 +212,7 @@ export class ConsoleAdapter implements ChatSurface {
       );
     if (view.purpose === 'signin') return this.signIn(view);
     if (view.purpose === 'consent') {
-      const answer = await this.ask('Open this link? [y/N] ');
+      const answer = await this.input.ask('Open this link? [y/N] ');
       if (answer === undefined || answer === CLOSED || isQuit(answer)) {
         await this.send(view.id, { action: 'decline' });
         return false;
@@ -260,7 +228,7 @@ export class ConsoleAdapter implements ChatSurface {
       }
       return true;
     }
-    const answer = await this.ask(
+    const answer = await this.input.ask(
       'Press Enter when you have finished in the browser (or type "no" to give up): ',
     );
     if (answer === undefined || answer === CLOSED || isQuit(answer)) {
@@ -308,7 +276,7 @@ export class ConsoleAdapter implements ChatSurface {
       for (;;) {
         for (const field of fields) {
           for (const line of fieldHelp(field)) this.write(`     ${line}\n`);
-          const answer = await this.ask(`   ${fieldPrompt(field)}`);
+          const answer = await this.input.ask(`   ${fieldPrompt(field)}`);
           if (answer === CLOSED) return true;
           const cmd = answer?.trim().toLowerCase();
           if (answer === undefined || cmd === '/quit') {
@@ -351,7 +319,7 @@ export class ConsoleAdapter implements ChatSurface {
       const told = received.ok && !reply.ok && reply.code !== 'used';
       if (!reply.ok && !told && !(reply.code === 'invalid' && reply.errors)) this.say(reply.message);
       if (reply.ok || reply.code !== 'unavailable') return reply;
-      const again = await this.ask('   Press Enter to send it again (anything else leaves it): ');
+      const again = await this.input.ask('   Press Enter to send it again (anything else leaves it): ');
       if (again === undefined || (again !== CLOSED && isQuit(again))) return QUIT;
       if (again === CLOSED || again.trim() !== '') return reply;
     }
@@ -364,8 +332,8 @@ export class ConsoleAdapter implements ChatSurface {
 
   /** Writes above an open prompt (a message that arrived while the person types), then re-shows it. */
   private above(text: string): void {
-    if (this.openPrompt === undefined) this.write(text);
-    else this.write(`\n${text}${this.openPrompt}`);
+    if (this.input.openPrompt === undefined) this.write(text);
+    else this.write(`\n${text}${this.input.openPrompt}`);
   }
 
   /** Colours only for a terminal; piped output gets plain text. */
@@ -373,46 +341,12 @@ export class ConsoleAdapter implements ChatSurface {
     return (this.config.output as { isTTY?: boolean }).isTTY === true;
   }
 
-  /** One line from the person; {@link CLOSED} when the form being filled closes meanwhile. */
-  private ask(prompt: string): Promise<Asked> {
-    this.write(prompt);
-    const take = (line: string | undefined): Asked => {
-      this.openPrompt = undefined;
-      if (this.filling) this.filling.interrupt = undefined;
-      if (line === undefined) this.write('\n');
-      // Piped input isn't echoed by a terminal: echo it so the transcript reads like a chat.
-      else if (this.config.echoInput ?? !(this.config.input as { isTTY?: boolean }).isTTY)
-        this.write(`${line}\n`);
-      return line;
-    };
-    const stopped = '   ✗ This form was closed before it was finished, so I stopped asking.\n';
-    if (this.filling && this.closedIds.has(this.filling.id)) {
-      this.write(`\n${stopped}`);
-      return Promise.resolve(CLOSED);
-    }
-    const buffered = this.lines.shift();
-    if (buffered !== undefined) return Promise.resolve(take(buffered));
-    if (this.ended) return Promise.resolve(take(undefined));
-    this.openPrompt = prompt;
-    return new Promise((resolve) => {
-      this.lineWaiter = (line) => resolve(take(line));
-      if (this.filling)
-        this.filling.interrupt = () => {
-          this.lineWaiter = undefined;
-          this.openPrompt = undefined;
-          // Said at once, so it comes before the core's sentence saying why.
-          this.write(`\n${stopped}`);
-          resolve(CLOSED);
-        };
-    });
-  }
-
   private write(text: string): void {
     this.config.output.write(text);
   }
 
   close(): void {
-    this.rl?.close();
+    this.input.close();
   }
 }
 
