@@ -7,6 +7,13 @@
  * ticket is created. The kinds alternate in rounds, so a change in the machine's load falls on
  * all alike.
  *
+ * The direct form flow is then taken apart, in the same run and at the same concurrency: its leg 1
+ * (`/call` → the form shown) and its leg 2 (the answer → the result) measured as phases of their
+ * own, and one SDK `callTool('echo')` over Parley's transport (a connected `Client`, no turn
+ * around it). Leg 1 is an echo turn that ends in a form; leg 2 holds a second tool call, so
+ * (echo + call) / echo is the least a form flow could cost against an echo turn — printed as the
+ * floor beside the goal.
+ *
  * Goal (issue 12 §3): a form flow ≤ 1.5× the CPU of an echo turn. Exit 1 when missed or when a
  * turn fails. With BENCH_CPU_PROF=dir, writes a CPU profile of each round there (open in Chrome
  * DevTools or speedscope).
@@ -17,8 +24,11 @@
  */
 
 import { writeFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/client';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { mcpFetch } from '../../src/mcp/http-fetch.js';
+import { McpHttpTransport } from '../../src/mcp/sse.js';
 import {
   type BenchParley,
   demoServer,
@@ -109,6 +119,77 @@ async function cpuOf(
   return { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started };
 }
 
+/** Leg 1 of `n` direct form flows (`/call` → form shown), `PEOPLE` at once; resolves the ids. */
+async function openForms(
+  p: BenchParley,
+  n: number,
+  failures: string[],
+): Promise<{ cpuMs: number; open: Array<{ id: string; user: string; serial: number }> }> {
+  const open: Array<{ id: string; user: string; serial: number }> = [];
+  const { cpuMs } = await cpuOf(
+    n,
+    async (user) => {
+      const k = ++serial;
+      const shown = p.surface.next(user, 'form');
+      await p.agent.message(person(user, `C${k}`), KINDS.form.text(k));
+      open.push({ id: await shown, user, serial: k });
+    },
+    failures,
+  );
+  return { cpuMs, open };
+}
+
+/**
+ * Leg 2 of the flows `openForms` opened (the answer → the result): each person answers their own
+ * forms one after another, all people at once (`PEOPLE`, as leg 1 ran).
+ */
+async function answerForms(
+  p: BenchParley,
+  open: Array<{ id: string; user: string; serial: number }>,
+  failures: string[],
+): Promise<number> {
+  const byUser = new Map<string, typeof open>();
+  for (const flow of open) byUser.set(flow.user, [...(byUser.get(flow.user) ?? []), flow]);
+  const cpu = process.cpuUsage();
+  await Promise.all(
+    [...byUser.values()].map(async (flows) => {
+      for (const flow of flows) {
+        try {
+          const said = p.surface.next(flow.user, 'text');
+          const reply = await p.agent.answer(flow.id, person(flow.user, `C${flow.serial}`), {
+            action: 'submit',
+            values: { reporter: 'Bench', priority: 'low' },
+          });
+          if (!reply.ok) throw new Error(`${flow.user}: ${reply.message}`);
+          const text = await said;
+          if (!KINDS.form.done(text)) throw new Error(`${flow.user}: ${text}`);
+        } catch (err) {
+          failures.push(err instanceof Error ? err.message : String(err));
+        }
+      }
+    }),
+  );
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * `n` SDK `callTool('echo')` on one connected `Client` over Parley's transport, `PEOPLE` at once:
+ * a tool call as Parley makes it, without the turn around it.
+ */
+async function rawCalls(client: Client, n: number, failures: string[]): Promise<number> {
+  const { cpuMs } = await cpuOf(
+    n,
+    async () => {
+      const k = ++serial;
+      const result = await client.callTool({ name: 'echo', arguments: { message: `raw ${k}` } });
+      if (result.isError) throw new Error(`raw call ${k} failed`);
+    },
+    failures,
+  );
+  return cpuMs;
+}
+
 async function main(): Promise<void> {
   const mcp = await startDemoServer();
   const redis = await openRedis();
@@ -150,6 +231,20 @@ async function main(): Promise<void> {
       }
       rounds.push(round);
     }
+    // The direct form flow taken apart (see the file header), rounds alternating with echo turns.
+    const raw = new Client({ name: 'raw-bench', version: '0' }, { versionNegotiation: { mode: 'auto' } });
+    // Over Parley's own transport (node:http fetch, one SSE reader): the call as Parley makes it.
+    await raw.connect(new McpHttpTransport(new URL(mcp.url), { fetch: mcpFetch(mcp.url) }));
+    await rawCalls(raw, PEOPLE * 2, failures);
+    const legs = { echo: 0, leg1: 0, leg2: 0, raw: 0 };
+    for (let r = 0; r < ROUNDS; r++) {
+      legs.echo += (await cpuOf(TURNS, (u) => turn(p, KINDS.echo, u), failures)).cpuMs;
+      const opened = await openForms(p, TURNS, failures);
+      legs.leg1 += opened.cpuMs;
+      legs.leg2 += await answerForms(p, opened.open, failures);
+      legs.raw += await rawCalls(raw, TURNS, failures);
+    }
+    await raw.close();
     const n = TURNS * ROUNDS;
     console.log(
       `Parley's CPU per turn (process.cpuUsage of the Parley process; MCP server, LLM and Redis in their own), ${ROUNDS} rounds × ${TURNS} each, ${PEOPLE} people at once; ${machine()}`,
@@ -171,6 +266,14 @@ async function main(): Promise<void> {
     );
     console.log(
       `form flow / echo turn, through the LLM: ${llm.all.toFixed(2)}× (rounds ${llm.each}); goal ≤ ${GOAL}×: ${verdict(llm.all)}`,
+    );
+    const per = (ms: number) => (ms / n).toFixed(2);
+    const of = (ms: number) => (ms / legs.echo).toFixed(2);
+    console.log(
+      `direct form flow by leg, ms/turn (× echo ${per(legs.echo)}): leg 1 /call → form ${per(legs.leg1)} (${of(legs.leg1)}×), leg 2 answer → result ${per(legs.leg2)} (${of(legs.leg2)}×); one SDK callTool (Parley's transport, no turn) ${per(legs.raw)} (${of(legs.raw)}×)`,
+    );
+    console.log(
+      `floor of form flow / echo turn, direct (an echo turn + one more call): ${((legs.echo + legs.raw) / legs.echo).toFixed(2)}×; by legs now: ${((legs.leg1 + legs.leg2) / legs.echo).toFixed(2)}×`,
     );
     if (failures.length > 0) console.log(`${failures.length} turns failed, first: ${failures[0]}`);
     process.exitCode = direct.all <= GOAL && llm.all <= GOAL && failures.length === 0 ? 0 : 1;

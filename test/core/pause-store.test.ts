@@ -73,4 +73,24 @@ describe('a paused turn and its form’s record', () => {
     expect(surface.for('fio').filter((m) => m.kind === 'form')).toEqual([]);
     expect(surface.texts('fio').at(-1)).toMatch(/unavailable/i);
   });
+
+  it('when only the person’s index of open forms fails, the form still shows and is answered', async () => {
+    const { agent, store } = await rig('pause-index-fail');
+    const surface = new RecordingSurface();
+    agent.attach(surface);
+    await agent.start();
+    await agent.message(conv('gus'), '/call demo__echo {"message":"warm"}');
+    // The record and its index line go out together; the index is only for the person's home.
+    store.failNext('append', 5);
+    await agent.message(conv('gus'), call);
+    const form = surface.for('gus').find((m) => m.kind === 'form');
+    expect(form?.kind).toBe('form');
+    if (form?.kind !== 'form') return;
+    const reply = await agent.answer(form.view.id, conv('gus'), {
+      action: 'submit',
+      values: { reporter: 'Gus', priority: 'low' },
+    });
+    expect(reply).toEqual({ ok: true });
+    await surface.waitForText('gus', /Created ticket T-\d+/);
+  });
 });
