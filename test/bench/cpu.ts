@@ -24,9 +24,9 @@
  */
 
 import { writeFileSync } from 'node:fs';
-import { Client } from '@modelcontextprotocol/client';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
 import { mcpFetch } from '../../src/mcp/http-fetch.js';
 import { McpHttpTransport } from '../../src/mcp/sse.js';
 import {
