@@ -19,6 +19,7 @@ import {
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
 import { createParser } from 'eventsource-parser';
+import { DependantPruner } from './abort-dependants.js';
 
 /** What the SDK's reconnection takes (its `StartSSEOptions`, as `_handleSseStream` receives it). */
 interface StreamOptions {
@@ -114,8 +115,22 @@ function handleSseStream(
   void read();
 }
 
-/** The SDK's Streamable HTTP client transport with Parley's stream reader (see the file header). */
-export class McpHttpTransport extends StreamableHTTPClientTransport {}
+/**
+ * The SDK's Streamable HTTP client transport with Parley's stream reader (see the file header),
+ * whose long-lived signal is kept from piling up the dead signals each request derives from it
+ * (see abort-dependants.ts).
+ */
+export class McpHttpTransport extends StreamableHTTPClientTransport {
+  private readonly pruner = new DependantPruner();
+
+  override async send(...args: Parameters<StreamableHTTPClientTransport['send']>): Promise<void> {
+    try {
+      return await super.send(...args);
+    } finally {
+      this.pruner.sent((this as unknown as TransportInternals)._abortController?.signal);
+    }
+  }
+}
 
 const sdk = StreamableHTTPClientTransport.prototype as unknown as Record<string, unknown>;
 
