@@ -18,8 +18,8 @@ export interface Lapse {
 }
 
 export class RoundExpiry {
-  /** Insertion order ≈ expiry order (one TTL for every round). */
-  private readonly due = new Map<string, { at: number; lapse: Lapse }>();
+  /** Insertion order ≈ expiry order (one TTL for every round). One object per round: its lapse. */
+  private readonly due = new Map<string, Lapse & { at: number }>();
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   /** Whether insertion order is still expiry order (then a sweep stops at the first not due). */
@@ -37,7 +37,9 @@ export class RoundExpiry {
 
   /** Watches round `lapse.id` until `at` (epoch ms); returns what cancels the watch. */
   add(lapse: Lapse, at: number): () => void {
-    this.due.set(lapse.id, { at, lapse });
+    // A literal (not a spread): one object with its fields in it, no separate property store.
+    const { id, conversation, server, tool } = lapse;
+    this.due.set(id, { id, conversation, server, tool, at });
     if (at < this.lastAt) this.ordered = false;
     this.lastAt = Math.max(this.lastAt, at);
     if (at < this.armedFor) this.arm(at);
@@ -71,7 +73,12 @@ export class RoundExpiry {
     for (const [id, entry] of this.due) {
       if (entry.at <= now) {
         this.due.delete(id);
-        this.onLapse(entry.lapse);
+        this.onLapse({
+          id: entry.id,
+          conversation: entry.conversation,
+          server: entry.server,
+          tool: entry.tool,
+        });
       } else {
         next = Math.min(next, entry.at);
         // In order, later entries expire later still: no need to look further.
