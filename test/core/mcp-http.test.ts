@@ -3,6 +3,7 @@
  * global fetch for the rest, fetch's contract kept), the stream reader that replaces the SDK's
  * (same events, same resumption), and the standalone stream opened only where something listens.
  */
+import { fork } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type JSONRPCMessage, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -90,6 +91,53 @@ describe('mcpFetch', () => {
     expect(err).toBeInstanceOf(TypeError);
     expect((err as Error).message).toBe('fetch failed');
     expect(classifyFailure(err)).toBe('not_sent');
+  });
+});
+
+describe('mcpFetch on a kept-alive connection the server closed', () => {
+  async function keepAliveServer() {
+    const child = fork(new URL('../helpers/keepalive-server.mjs', import.meta.url));
+    toClose.push(async () => child.kill());
+    const { port } = await new Promise<{ port: number }>((r) => child.once('message', r as never));
+    const received = () =>
+      new Promise<number>((r) => {
+        child.once('message', (m: { received: number }) => r(m.received));
+        child.send('count');
+      });
+    return { url: `http://127.0.0.1:${port}/mcp`, received };
+  }
+  const post = (f: typeof fetch, url: string, body: unknown) =>
+    f(new URL(url), {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
+  /** Blocks this event loop for `ms`: the server closes the idle connection meanwhile, unseen here. */
+  const busy = (ms: number) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until);
+  };
+
+  it('sends again on a new connection, once, when the server had closed it while it was idle', async () => {
+    const { url, received } = await keepAliveServer();
+    const f = mcpFetch(url);
+    expect((await post(f, url, { n: 1 })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 50)); // the socket back in the agent's pool
+    busy(3_600);
+    const second = await post(f, url, { n: 2 });
+    expect(await second.json()).toEqual({ received: 2 });
+    // Received once: the first send never reached the server.
+    expect(await received()).toBe(2);
+  });
+
+  it('never sends again a request that reached the server on a busy connection', async () => {
+    const { url, received } = await keepAliveServer();
+    const f = mcpFetch(url);
+    expect((await post(f, url, { n: 1 })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    // Reused at once (not idle): the server reads it, then resets — it may have run.
+    await expect(post(f, url, { reset: true })).rejects.toThrow('fetch failed');
+    expect(await received()).toBe(2);
   });
 });
 

@@ -1,0 +1,27 @@
+// A JSON endpoint in a process of its own (its keep-alive clock runs while the test's event loop
+// is blocked), with a short keep-alive: `timeout=2` announced, the connection closed ~3 s idle
+// (Node adds a second). Counts the requests it received; a request whose body says
+// {"reset": true} is counted and then answered with a reset instead of a response.
+import { createServer } from 'node:http';
+
+let received = 0;
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => {
+    body += c;
+  });
+  req.on('end', () => {
+    received += 1;
+    if (body.includes('"reset":true')) {
+      req.socket.resetAndDestroy();
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ received }));
+  });
+});
+server.keepAliveTimeout = 2_000;
+server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
+process.on('message', (m) => {
+  if (m === 'count') process.send?.({ received });
+});
