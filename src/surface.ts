@@ -142,3 +142,28 @@ export interface ChatSurface {
    */
   homeChanged?(actor: Actor): void;
 }
+
+/**
+ * For surfaces: the views this process is still showing, by interaction id. A view's message is
+ * visible on the platform before the surface has noted where it is, and a person (or another
+ * process) can end the interaction in between; a `closed` for that id then waits for the
+ * showing to end ({@link ShowingViews.settled}) instead of finding nothing to rewrite.
+ */
+export class ShowingViews {
+  private readonly showing = new Map<string, Promise<unknown>>();
+
+  /** Runs `show` as the showing of view `id`; resolves or rejects as it does. */
+  async show<T>(id: string, show: Promise<T>): Promise<T> {
+    this.showing.set(id, show);
+    try {
+      return await show;
+    } finally {
+      if (this.showing.get(id) === show) this.showing.delete(id);
+    }
+  }
+
+  /** Resolves once view `id` is no longer being shown here (at once when it isn't). Never rejects. */
+  async settled(id: string): Promise<void> {
+    await this.showing.get(id)?.catch(() => undefined);
+  }
+}

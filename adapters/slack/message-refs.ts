@@ -9,7 +9,7 @@ import type { Conversation } from '../../src/conversation.js';
 import { describeError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import { SealedRecords, type Sealer, type Store } from '../../src/store/index.js';
-import type { InteractionOutcome } from '../../src/surface.js';
+import { type InteractionOutcome, ShowingViews } from '../../src/surface.js';
 import { keys } from './keys.js';
 import { closedMessage, type SlackMessage } from './messages.js';
 import { RESPONSE_URL_TTL_MS, type ResponseUrls } from './response-urls.js';
@@ -43,13 +43,19 @@ export interface MessageRefsOptions {
 export class MessageRefs {
   /** Per interaction, the message that offered it (with a response_url once one is known). */
   private readonly refs: SealedRecords;
+  /** Offers being posted by this process: a close waits for their record (ShowingViews). */
+  private readonly showing = new ShowingViews();
 
   constructor(private readonly o: MessageRefsOptions) {
     this.refs = new SealedRecords(o.store, o.sealer, o.logger, 'Slack message');
   }
 
   /** Posts the message offering interaction `id` and records where it is (`headline` for later). */
-  async offer(
+  offer(c: Conversation, id: string, msg: SlackMessage, headline: string, ephemeral: boolean): Promise<void> {
+    return this.showing.show(id, this.post(c, id, msg, headline, ephemeral));
+  }
+
+  private async post(
     c: Conversation,
     id: string,
     msg: SlackMessage,
@@ -77,6 +83,8 @@ export class MessageRefs {
 
   /** Rewrites an interaction's message to say how it ended; buttons go away. */
   async close(id: string, outcome: InteractionOutcome, viaResponseUrl?: string): Promise<void> {
+    // Offered here a moment ago: its record is written once the offer is posted (or failed).
+    await this.showing.settled(id);
     // Taken in one step: of two processes that see the interaction end, only one rewrites it.
     const ref = await this.refs.take<MessageRef>(keys.ref(id));
     if (!ref) return;

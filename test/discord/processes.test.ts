@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/index.js';
 import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js';
 import { buttonId, buttons, type DiscordWorld, startDiscordWorld } from '../helpers/discord-world.js';
+import { FaultyStore } from '../helpers/faulty-store.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { testSealer } from '../helpers/sealer.js';
 
@@ -20,13 +21,15 @@ let demo: DemoMcp;
 let world: DiscordWorld;
 let second: { adapter: DiscordAdapter; agent: Agent; client: Client; store: RedisStore };
 let firstStore: RedisStore;
+let faulty: FaultyStore;
 
 beforeAll(async () => {
   demo = await startDemoMcp({ logger: silentLogger() });
   const prefix = testKeyPrefix('discord-two');
   const servers = [demoServerConfig(demo.url)];
   firstStore = new RedisStore({ url: redisUrl(), prefix });
-  world = await startDiscordWorld({ servers, store: firstStore, transport: 'gateway' });
+  faulty = new FaultyStore(firstStore);
+  world = await startDiscordWorld({ servers, store: faulty, transport: 'gateway' });
   // The second process: its own store client, agent, discord.js client and adapter.
   const store = new RedisStore({ url: redisUrl(), prefix });
   const logger = silentLogger();
@@ -107,5 +110,33 @@ describe('an interaction both processes are told has ended', () => {
     expect(buttons(form)).toEqual([]);
     expect(form.versions.at(-1)).toMatch(/Expired/);
     expect(form.edits).toBe(edits + 1);
+  });
+
+  it('closed while its message is still being noted, is edited once the note is written', async () => {
+    const channel = world.fake.guildChannel();
+    // The message is on Discord, its reference not yet in the store: the note is slow.
+    const slow = faulty.holdNextSet('discord:msgs:');
+    const asked = world.command('cy', channel, 'call', {
+      tool: 'demo__create_ticket_v2',
+      args: '{"initial_description":"Closed at once"}',
+    });
+    await slow.reached;
+    const form = await world.waitForMessage('cy', [channel.id], (m) =>
+      buttons(m).some((b) => String(b.custom_id).startsWith('parley:fill:')),
+    );
+    const id = parseCustomId(buttonId(form, 'Fill in'))?.id as string;
+    const conversation = {
+      platform: 'discord',
+      workspace: channel.guildId as string,
+      channel: channel.id,
+      user: 'cy',
+    };
+    const closing = world.adapter.surface.post(conversation, { kind: 'closed', id, outcome: 'expired' });
+    await new Promise((r) => setTimeout(r, 100));
+    slow.release();
+    await closing;
+    await asked;
+    expect(buttons(form)).toEqual([]);
+    expect(form.versions.at(-1)).toMatch(/Expired/);
   });
 });

@@ -13,7 +13,7 @@ import { type DemoMcp, demoServerConfig, startDemoMcp } from '../helpers/demo.js
 import type { FakeMessage } from '../helpers/fake-slack.js';
 import { FaultyStore } from '../helpers/faulty-store.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
-import { SlackRig } from '../helpers/slack-rig.js';
+import { actionElement, SlackRig } from '../helpers/slack-rig.js';
 
 /** How long a form lasts here (ms): short, so a test can click one that has expired. */
 const FORM_TTL_MS = 1_000;
@@ -144,6 +144,28 @@ describe('an expired form clicked in two processes at once', () => {
     expect(message.text).toMatch(/Expired/);
     expect(replaced()).toBe(replacedBefore + 1);
     expect(message.history).toHaveLength(versionsBefore + 1);
+  });
+});
+
+describe('a form closed while its message is still being noted', () => {
+  it('has its message rewritten once the note is written', async () => {
+    const u = 'UNOTING';
+    // The offer is on Slack, its record not yet in the store: the note is slow.
+    const slow = secondStore.holdNextSet('slack:msg:');
+    second.routeHere();
+    const asked = second.mention(u, '/call demo__create_ticket_v2 {"initial_description":"Closed at once"}');
+    await slow.reached;
+    const message = await second.waitForMessageWith(u, ACTION.formDecline);
+    const id = String(actionElement(message, ACTION.formOpen).value);
+    const conversation = { platform: 'slack', workspace: 'T', channel: message.channel, user: u };
+    await second.adapter.surface.post(conversation, { kind: 'closed', id, outcome: 'declined' });
+    await sleep(100);
+    slow.release();
+    await asked;
+    await second.adapter.idle();
+    // Declined, as it was closed: not the "Expired" its 1-second lapse would write later.
+    await expect.poll(() => message.text, { timeout: 10_000 }).toMatch(/Declined/);
+    expect(JSON.stringify(message.blocks)).not.toContain(ACTION.formDecline);
   });
 });
 
