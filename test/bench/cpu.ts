@@ -106,7 +106,13 @@ async function turn(p: BenchParley, kind: Kind, user: string): Promise<void> {
   if (!kind.done(said, n)) throw new Error(`${user}: ${said}`);
 }
 
-/** CPU milliseconds (user + system) this process spent running `n` of `work`. */
+/**
+ * Resolves when the Parley under test has no turn running: a measurement ends there, so a turn's
+ * tail (its lease released, its form's message closed) is billed to its own kind, not the next.
+ */
+let settled: () => Promise<void> = async () => undefined;
+
+/** CPU milliseconds (user + system) this process spent running `n` of `work`, tails included. */
 async function cpuOf(
   n: number,
   work: (user: string) => Promise<void>,
@@ -115,6 +121,7 @@ async function cpuOf(
   const cpu = process.cpuUsage();
   const started = performance.now();
   failures.push(...(await inBatches(n, PEOPLE, (_i, lane) => work(`u${lane}`))));
+  await settled();
   const used = process.cpuUsage(cpu);
   return { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started };
 }
@@ -169,6 +176,7 @@ async function answerForms(
       }
     }),
   );
+  await settled();
   const used = process.cpuUsage(cpu);
   return (used.user + used.system) / 1000;
 }
@@ -195,6 +203,7 @@ async function main(): Promise<void> {
   const redis = await openRedis();
   const model = await startLlm();
   const p = await startParley(redis.url, [demoServer(mcp.url, 'auto')], { llm: model.llm });
+  settled = () => p.agent.whenIdle();
   const failures: string[] = [];
   const profileDir = process.env.BENCH_CPU_PROF;
   const session = profileDir ? new Session() : undefined;
