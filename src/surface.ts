@@ -149,6 +149,9 @@ export interface ChatSurface {
  * process) can end the interaction in between; a `closed` for that id then waits for the
  * showing to end ({@link ShowingViews.settled}) instead of finding nothing to rewrite.
  */
+/** The longest a close waits for its view's showing (ms): a platform call's own timeout, about. */
+const SHOWING_WAIT_MS = 10_000;
+
 export class ShowingViews {
   private readonly showing = new Map<string, Promise<unknown>>();
 
@@ -162,8 +165,21 @@ export class ShowingViews {
     }
   }
 
-  /** Resolves once view `id` is no longer being shown here (at once when it isn't). Never rejects. */
-  async settled(id: string): Promise<void> {
-    await this.showing.get(id)?.catch(() => undefined);
+  /**
+   * Resolves once view `id` is no longer being shown here (at once when it isn't), or after
+   * `maxWaitMs` (a showing stuck on a platform call must not hold the close, and the answer
+   * waiting on it, for ever). Never rejects.
+   */
+  async settled(id: string, maxWaitMs = SHOWING_WAIT_MS): Promise<void> {
+    const showing = this.showing.get(id);
+    if (!showing) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      showing.catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, maxWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }
