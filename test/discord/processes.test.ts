@@ -82,6 +82,21 @@ describe('an interaction dispatched to two processes over the gateway', () => {
   });
 });
 
+/** The form message `user` was offered in `channel`, its interaction id, and their conversation. */
+async function offered(user: string, channel: ReturnType<DiscordWorld['fake']['guildChannel']>) {
+  const form = await world.waitForMessage(user, [channel.id], (m) =>
+    buttons(m).some((b) => String(b.custom_id).startsWith('parley:fill:')),
+  );
+  const id = parseCustomId(buttonId(form, 'Fill in'))?.id as string;
+  const conversation = {
+    platform: 'discord',
+    workspace: channel.guildId as string,
+    channel: channel.id,
+    user,
+  };
+  return { form, id, conversation };
+}
+
 describe('an interaction both processes are told has ended', () => {
   it('has its message edited once: the process that takes its record edits it', async () => {
     const channel = world.fake.guildChannel();
@@ -89,16 +104,7 @@ describe('an interaction both processes are told has ended', () => {
       tool: 'demo__create_ticket_v2',
       args: '{"initial_description":"Ended twice"}',
     });
-    const form = await world.waitForMessage('bea', [channel.id], (m) =>
-      buttons(m).some((b) => String(b.custom_id).startsWith('parley:fill:')),
-    );
-    const id = parseCustomId(buttonId(form, 'Fill in'))?.id as string;
-    const conversation = {
-      platform: 'discord',
-      workspace: channel.guildId as string,
-      channel: channel.id,
-      user: 'bea',
-    };
+    const { form, id, conversation } = await offered('bea', channel);
     const edits = form.edits;
     // What each process's core posts when it sees the interaction end (the owner's timer, the
     // process that took the answer): the surface port's `closed`, in both at once.
@@ -121,16 +127,7 @@ describe('an interaction both processes are told has ended', () => {
       args: '{"initial_description":"Closed at once"}',
     });
     await slow.reached;
-    const form = await world.waitForMessage('cy', [channel.id], (m) =>
-      buttons(m).some((b) => String(b.custom_id).startsWith('parley:fill:')),
-    );
-    const id = parseCustomId(buttonId(form, 'Fill in'))?.id as string;
-    const conversation = {
-      platform: 'discord',
-      workspace: channel.guildId as string,
-      channel: channel.id,
-      user: 'cy',
-    };
+    const { form, id, conversation } = await offered('cy', channel);
     const closing = world.adapter.surface.post(conversation, { kind: 'closed', id, outcome: 'expired' });
     await new Promise((r) => setTimeout(r, 100));
     slow.release();
