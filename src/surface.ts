@@ -155,14 +155,19 @@ const SHOWING_WAIT_MS = 10_000;
 export class ShowingViews {
   private readonly showing = new Map<string, Promise<unknown>>();
 
-  /** Runs `show` as the showing of view `id`; resolves or rejects as it does. */
-  async show<T>(id: string, show: Promise<T>): Promise<T> {
-    this.showing.set(id, show);
-    try {
-      return await show;
-    } finally {
-      if (this.showing.get(id) === show) this.showing.delete(id);
-    }
+  /**
+   * Runs `show` as the showing of view `id`; resolves or rejects as it does. A showing of an id
+   * already being shown joins it: {@link settled} waits for both (the later one ending first must
+   * not leave the earlier one's message unwaited for).
+   */
+  show<T>(id: string, show: Promise<T>): Promise<T> {
+    const earlier = this.showing.get(id);
+    const all = Promise.allSettled(earlier ? [earlier, show] : [show]);
+    this.showing.set(id, all);
+    void all.then(() => {
+      if (this.showing.get(id) === all) this.showing.delete(id);
+    });
+    return show;
   }
 
   /**

@@ -68,13 +68,16 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
       const agent = fresh ? false : https ? agents.https : agents.http;
       const req = (https ? httpsRequest : httpRequest)(url, { method, headers, agent }, (res) => {
         answered = true;
+        announced.set(res.socket, announcedKeepAliveMs(res.headers['keep-alive']));
         span.setAttribute('http.response.status_code', res.statusCode ?? 0);
         span.end();
         resolve(toResponse(res));
       });
       let idleMs = 0;
+      let keptMs: number | undefined;
       req.once('socket', (socket) => {
         idleMs = req.reusedSocket ? Date.now() - (freedAt.get(socket) ?? Date.now()) : 0;
+        keptMs = announced.get(socket);
       });
       const onAbort = () => {
         req.destroy(signal?.reason);
@@ -84,7 +87,7 @@ function send(url: URL, init: RequestInit, body: string | undefined): Promise<Re
       req.once('close', () => signal?.removeEventListener('abort', onAbort));
       req.once('error', (err) => {
         if (answered || signal?.aborted) return;
-        if (!fresh && closedWhileIdle(req.reusedSocket, idleMs, err)) attempt(true);
+        if (!fresh && closedWhileIdle(req.reusedSocket, idleMs, keptMs, err)) attempt(true);
         else fail(new TypeError('fetch failed', { cause: err }));
       });
       req.end(body);
@@ -98,6 +101,17 @@ const freedAt = new WeakMap<object, number>();
 for (const agent of Object.values(agents)) agent.on('free', (socket) => freedAt.set(socket, Date.now()));
 
 /**
+ * Per socket, how long (ms) its server said it keeps an idle connection open (`Keep-Alive:
+ * timeout=N` on the last response; undefined when it didn't say).
+ */
+const announced = new WeakMap<object, number | undefined>();
+
+function announcedKeepAliveMs(header: string | string[] | undefined): number | undefined {
+  const seconds = header === undefined ? undefined : /(?:^|[\s,])timeout=(\d+)/i.exec(String(header))?.[1];
+  return seconds === undefined ? undefined : Number(seconds) * 1_000;
+}
+
+/**
  * Whether a request failed because the server had closed its kept-alive connection while it sat
  * idle — the request never reached the server, so sending it again on a new connection runs it
  * once. That is the keep-alive race (Node's `http.Agent` docs, "reusedSocket"): the server closes
@@ -105,11 +119,16 @@ for (const agent of Object.values(agents)) agent.on('free', (socket) => freedAt.
  * as the client, whose event loop was busy and had not yet read the close, sends on it; the reply
  * is a reset before any response byte. Only a reused socket, idle at least {@link STALE_IDLE_MS},
  * failing with a reset or hang-up before any response, counts: a request on a fresh or recently
- * used connection that fails may have reached the server, and is never repeated here.
+ * used connection that fails may have reached the server, and is never repeated here. Where the
+ * server announced its keep-alive (`Keep-Alive: timeout=N`, as Node's servers do), the socket must
+ * have been idle at least that long: before then the server still held it open, so a reset came
+ * after it read the request (a tool call that may have run), not from closing it for idleness.
  */
-function closedWhileIdle(reused: boolean, idleMs: number, err: unknown): boolean {
+function closedWhileIdle(reused: boolean, idleMs: number, keptMs: number | undefined, err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
-  return reused && idleMs >= STALE_IDLE_MS && (code === 'ECONNRESET' || code === 'EPIPE');
+  return (
+    reused && idleMs >= Math.max(STALE_IDLE_MS, keptMs ?? 0) && (code === 'ECONNRESET' || code === 'EPIPE')
+  );
 }
 
 /** A kept-alive socket idle this long (ms) may have been closed by a server with a short keep-alive. */

@@ -139,6 +139,17 @@ describe('mcpFetch on a kept-alive connection the server closed', () => {
     await expect(post(f, url, { reset: true })).rejects.toThrow('fetch failed');
     expect(await received()).toBe(2);
   });
+
+  it('never sends again a request that reached the server on a connection idle a while', async () => {
+    const { url, received } = await keepAliveServer();
+    const f = mcpFetch(url);
+    expect((await post(f, url, { n: 1 })).status).toBe(200);
+    // Idle 1.2 s — past the 1 s the retry asks for, well inside the server's keep-alive (2 s):
+    // the connection is open, the server reads the request (a tool call may run), then resets.
+    await new Promise((r) => setTimeout(r, 1_200));
+    await expect(post(f, url, { reset: true })).rejects.toThrow('fetch failed');
+    expect(await received()).toBe(2);
+  });
 });
 
 describe('the SSE stream reader', () => {
