@@ -123,16 +123,26 @@ function announcedKeepAliveMs(header: string | string[] | undefined): number | u
  * server announced its keep-alive (`Keep-Alive: timeout=N`, as Node's servers do), the socket must
  * have been idle at least that long: before then the server still held it open, so a reset came
  * after it read the request (a tool call that may have run), not from closing it for idleness.
+ * Where it announced nothing, {@link UNANNOUNCED_KEEP_ALIVE_MS} stands in for N.
  */
 function closedWhileIdle(reused: boolean, idleMs: number, keptMs: number | undefined, err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return (
-    reused && idleMs >= Math.max(STALE_IDLE_MS, keptMs ?? 0) && (code === 'ECONNRESET' || code === 'EPIPE')
+    reused &&
+    idleMs >= Math.max(STALE_IDLE_MS, keptMs ?? UNANNOUNCED_KEEP_ALIVE_MS) &&
+    (code === 'ECONNRESET' || code === 'EPIPE')
   );
 }
 
 /** A kept-alive socket idle this long (ms) may have been closed by a server with a short keep-alive. */
 const STALE_IDLE_MS = 1_000;
+/**
+ * For a server that announced no keep-alive timeout, the shortest it is taken to keep an idle
+ * connection (ms): the common default (Node's and uvicorn's 5 s). A server that closes sooner
+ * without saying so gets no retry between its timeout and this — its call fails as "connection
+ * lost", never runs twice.
+ */
+const UNANNOUNCED_KEEP_ALIVE_MS = 5_000;
 
 function toResponse(res: IncomingMessage): Response {
   const status = res.statusCode ?? 502;

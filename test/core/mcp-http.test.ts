@@ -95,8 +95,10 @@ describe('mcpFetch', () => {
 });
 
 describe('mcpFetch on a kept-alive connection the server closed', () => {
-  async function keepAliveServer() {
-    const child = fork(new URL('../helpers/keepalive-server.mjs', import.meta.url));
+  async function keepAliveServer(unannounced = false) {
+    const child = fork(new URL('../helpers/keepalive-server.mjs', import.meta.url), {
+      env: { ...process.env, KEEPALIVE_UNANNOUNCED: unannounced ? '1' : '' },
+    });
     toClose.push(async () => child.kill());
     const { port } = await new Promise<{ port: number }>((r) => child.once('message', r as never));
     const received = () =>
@@ -146,6 +148,15 @@ describe('mcpFetch on a kept-alive connection the server closed', () => {
     expect((await post(f, url, { n: 1 })).status).toBe(200);
     // Idle 1.2 s — past the 1 s the retry asks for, well inside the server's keep-alive (2 s):
     // the connection is open, the server reads the request (a tool call may run), then resets.
+    await new Promise((r) => setTimeout(r, 1_200));
+    await expect(post(f, url, { reset: true })).rejects.toThrow('fetch failed');
+    expect(await received()).toBe(2);
+  });
+
+  it('from a server that announces no keep-alive, is not sent again before the common 5 s', async () => {
+    const { url, received } = await keepAliveServer(true);
+    const f = mcpFetch(url);
+    expect((await post(f, url, { n: 1 })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1_200));
     await expect(post(f, url, { reset: true })).rejects.toThrow('fetch failed');
     expect(await received()).toBe(2);
