@@ -304,9 +304,14 @@ export class DiscordInbound {
       const { view } = interaction;
       const href = await this.o.surface.href(view.url, view.expiresAt);
       const message = privateLinkMessage(view, href, { answers: true });
-      await respond({ type: InteractionResponseType.ChannelMessageWithSource, data: message });
-      const ref = this.o.state.webhookRef(hookOf(i), '@original');
-      await this.o.state.track(id, ref, message.content, view.expiresAt);
+      const { state } = this.o;
+      await state.posting.show(
+        id,
+        (async () => {
+          await respond({ type: InteractionResponseType.ChannelMessageWithSource, data: message });
+          await state.track(id, state.webhookRef(hookOf(i), '@original'), message.content, view.expiresAt);
+        })(),
+      );
       return;
     }
     await respond(ephemeral('This button is no longer in use.'));

@@ -101,12 +101,13 @@ export class FormPages {
 
   /** A private follow-up with a button, tracked so it is closed with the interaction. */
   private async offer(hook: InteractionHook, view: FormView, message: MessageBody): Promise<void> {
-    const sent = await this.o.rest.followUp(hook, message);
-    await this.o.state.track(
+    const { state, rest } = this.o;
+    await state.posting.show(
       view.id,
-      this.o.state.webhookRef(hook, sent.id),
-      message.content,
-      view.expiresAt,
+      (async () => {
+        const sent = await rest.followUp(hook, message);
+        await state.track(view.id, state.webhookRef(hook, sent.id), message.content, view.expiresAt);
+      })(),
     );
   }
 

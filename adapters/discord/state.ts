@@ -11,6 +11,7 @@
 import { type Conversation, sessionKey } from '../../src/conversation.js';
 import type { Logger } from '../../src/logger.js';
 import { SealedRecords, type Sealer, type Store } from '../../src/store/index.js';
+import { ShowingViews } from '../../src/surface.js';
 import type { InteractionHook } from './rest.js';
 
 /** The `workspace` of a DM conversation (Discord's own name for the user's DM scope). */
@@ -64,6 +65,12 @@ export interface PageState {
 }
 
 export class DiscordState {
+  /**
+   * Interaction messages this process is posting and noting (wrap each post and its `track` in
+   * `posting.show`): visible on Discord before they are noted, so {@link takeTracked} waits for
+   * them rather than find nothing and leave live buttons (ShowingViews).
+   */
+  readonly posting = new ShowingViews();
   private readonly routes: SealedRecords;
   private readonly messages: SealedRecords;
   private readonly forms: SealedRecords;
@@ -134,6 +141,7 @@ export class DiscordState {
    * interaction, only one edits), with its page answers dropped.
    */
   async takeTracked(id: string): Promise<Tracked[]> {
+    await this.posting.settled(id);
     const tracked = (await this.messages.take<Tracked[]>(K.msgs(id))) ?? [];
     await this.store.delete(K.form(id));
     return tracked;

@@ -13,15 +13,14 @@ import { type Conversation, sessionKey } from '../../src/conversation.js';
 import { describeError, ParleyError } from '../../src/errors.js';
 import type { ParleyHttpServer } from '../../src/http.js';
 import type { Logger } from '../../src/logger.js';
-import {
-  type ChatSurface,
-  type ConfirmView,
-  type FormView,
-  type InteractionOutcome,
-  type LinkView,
-  type OutboundFile,
-  type OutboundMessage,
-  ShowingViews,
+import type {
+  ChatSurface,
+  ConfirmView,
+  FormView,
+  InteractionOutcome,
+  LinkView,
+  OutboundFile,
+  OutboundMessage,
 } from '../../src/surface.js';
 import { DISCORD_CAPABILITIES, planForm } from './forms.js';
 import {
@@ -95,8 +94,6 @@ export class DiscordSurface implements ChatSurface {
   private readonly streamed: DiscordStreams;
   /** "typing…" kept up per conversation until something is said there (this process only). */
   private readonly typing = new Map<string, NodeJS.Timeout>();
-  /** Interaction messages being shown by this process (a close waits for them: ShowingViews). */
-  private readonly showing = new ShowingViews();
 
   constructor(private readonly o: DiscordSurfaceOptions) {
     this.streamed = new DiscordStreams(
@@ -132,11 +129,11 @@ export class DiscordSurface implements ChatSurface {
           await this.send(conversation, body(part), { private: true });
         return;
       case 'form':
-        return this.showing.show(message.view.id, this.showForm(conversation, message.view));
+        return this.o.state.posting.show(message.view.id, this.showForm(conversation, message.view));
       case 'confirm':
-        return this.showing.show(message.view.id, this.showConfirm(conversation, message.view));
+        return this.o.state.posting.show(message.view.id, this.showConfirm(conversation, message.view));
       case 'link':
-        return this.showing.show(message.view.id, this.showLink(conversation, message.view));
+        return this.o.state.posting.show(message.view.id, this.showLink(conversation, message.view));
       case 'closed':
         return this.close(message.id, message.outcome);
     }
@@ -199,8 +196,6 @@ export class DiscordSurface implements ChatSurface {
 
   /** Rewrites the messages of an ended interaction: the outcome appended, no buttons left. */
   private async close(id: string, outcome: InteractionOutcome): Promise<void> {
-    // Shown here a moment ago: its reference is stored once the showing ends (failed or not).
-    await this.showing.settled(id);
     for (const t of await this.o.state.takeTracked(id)) {
       const edit = closedMessage(t.content, outcome);
       try {
