@@ -304,14 +304,10 @@ export class DiscordInbound {
       const { view } = interaction;
       const href = await this.o.surface.href(view.url, view.expiresAt);
       const message = privateLinkMessage(view, href, { answers: true });
-      const { state } = this.o;
-      await state.posting.show(
-        id,
-        (async () => {
-          await respond({ type: InteractionResponseType.ChannelMessageWithSource, data: message });
-          await state.track(id, state.webhookRef(hookOf(i), '@original'), message.content, view.expiresAt);
-        })(),
-      );
+      await this.o.state.postTracked(id, message.content, view.expiresAt, async () => {
+        await respond({ type: InteractionResponseType.ChannelMessageWithSource, data: message });
+        return this.o.state.webhookRef(hookOf(i), '@original');
+      });
       return;
     }
     await respond(ephemeral('This button is no longer in use.'));

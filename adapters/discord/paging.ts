@@ -102,12 +102,8 @@ export class FormPages {
   /** A private follow-up with a button, tracked so it is closed with the interaction. */
   private async offer(hook: InteractionHook, view: FormView, message: MessageBody): Promise<void> {
     const { state, rest } = this.o;
-    await state.posting.show(
-      view.id,
-      (async () => {
-        const sent = await rest.followUp(hook, message);
-        await state.track(view.id, state.webhookRef(hook, sent.id), message.content, view.expiresAt);
-      })(),
+    await state.postTracked(view.id, message.content, view.expiresAt, async () =>
+      state.webhookRef(hook, (await rest.followUp(hook, message)).id),
     );
   }
 

@@ -66,9 +66,9 @@ export interface PageState {
 
 export class DiscordState {
   /**
-   * Interaction messages this process is posting and noting (wrap each post and its `track` in
-   * `posting.show`): visible on Discord before they are noted, so {@link takeTracked} waits for
-   * them rather than find nothing and leave live buttons (ShowingViews).
+   * Interaction messages this process is posting and noting ({@link postTracked}, or a post and
+   * its `track` run in `posting.show`): visible on Discord before they are noted, so
+   * {@link takeTracked} waits for them rather than find nothing and leave live buttons.
    */
   readonly posting = new ShowingViews();
   private readonly routes: SealedRecords;
@@ -134,6 +134,19 @@ export class DiscordState {
     const list = (await this.messages.get<Tracked[]>(K.msgs(id))) ?? [];
     list.push({ ref, content });
     await this.messages.set(K.msgs(id), list, Math.max(expiresAt - this.now(), 0) + TRACK_GRACE_MS);
+  }
+
+  /**
+   * Posts a message of interaction `id` (`post` resolves where it went) and notes it, as one
+   * showing of `id`: a close meanwhile waits for the note (see {@link posting}).
+   */
+  postTracked(
+    id: string,
+    content: string,
+    expiresAt: number,
+    post: () => Promise<MessageRef>,
+  ): Promise<void> {
+    return this.posting.show(id, (async () => this.track(id, await post(), content, expiresAt))());
   }
 
   /**
