@@ -143,15 +143,15 @@ export interface ChatSurface {
   homeChanged?(actor: Actor): void;
 }
 
+/** The longest a close waits for its view's showing (ms): a platform call's own timeout, about. */
+const SHOWING_WAIT_MS = 10_000;
+
 /**
  * For surfaces: the views this process is still showing, by interaction id. A view's message is
  * visible on the platform before the surface has noted where it is, and a person (or another
  * process) can end the interaction in between; a `closed` for that id then waits for the
  * showing to end ({@link ShowingViews.settled}) instead of finding nothing to rewrite.
  */
-/** The longest a close waits for its view's showing (ms): a platform call's own timeout, about. */
-const SHOWING_WAIT_MS = 10_000;
-
 export class ShowingViews {
   private readonly showing = new Map<string, Promise<unknown>>();
 
@@ -180,7 +180,7 @@ export class ShowingViews {
     if (!showing) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      showing.catch(() => undefined),
+      showing, // allSettled: never rejects
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, maxWaitMs);
       }),

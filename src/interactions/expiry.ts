@@ -73,12 +73,7 @@ export class RoundExpiry {
     for (const [id, entry] of this.due) {
       if (entry.at <= now) {
         this.due.delete(id);
-        this.onLapse({
-          id: entry.id,
-          conversation: entry.conversation,
-          server: entry.server,
-          tool: entry.tool,
-        });
+        this.onLapse(entry);
       } else {
         next = Math.min(next, entry.at);
         // In order, later entries expire later still: no need to look further.

@@ -1,12 +1,12 @@
 /**
- * Keeps a long-lived AbortSignal from collecting the dead signals derived from it.
+ * Keeps a long-lived AbortSignal from piling up entries for the dead signals derived from it.
  *
  * The MCP SDK's Streamable HTTP transport sends each request with
  * `AbortSignal.any([transportSignal, requestSignal])`, and the transport's signal lives as long
  * as the connection — for a shared 2026-07-28 connection, as long as the process. Each
  * `AbortSignal.any` leaves a `WeakRef` to its result in every source's dependant set; Node 20
- * never removes it once the result is collected (nodejs/node#55351, fixed in 22 with a
- * FinalizationRegistry). Measured here: one dead `WeakRef` and its set entry per tool call,
+ * never removes it once the result is collected (nodejs/node#55351; later Node lines prune it
+ * with a FinalizationRegistry — Node 24 does, as the test shows). Measured here: one dead `WeakRef` and its set entry per tool call,
  * ~60 bytes each, for the life of the connection (issue 12 §2: 10,000 waiting MRTR forms held
  * 10,000 of them).
  *

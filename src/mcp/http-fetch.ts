@@ -16,9 +16,9 @@
  * (a reset before any response, see `closedWhileIdle`) is sent once more on a new connection —
  * it never reached the server — instead of failing a tool call as "connection lost" (seen in the
  * 1,000-person bench: 126 calls, while Parley's busy event loop read the servers' closes late).
- * Traced as the undici instrumentation traces
- * fetch: a client span per request (ending when the response starts: an open form's stream may
- * last minutes), whose W3C trace context goes in the headers.
+ * Traced as the undici instrumentation traces fetch: a client span per request (ending when the
+ * response starts: an open form's stream may last minutes), whose W3C trace context goes in the
+ * headers.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';

@@ -156,7 +156,11 @@ async function answerForms(
   failures: string[],
 ): Promise<number> {
   const byUser = new Map<string, typeof open>();
-  for (const flow of open) byUser.set(flow.user, [...(byUser.get(flow.user) ?? []), flow]);
+  for (const flow of open) {
+    const flows = byUser.get(flow.user) ?? [];
+    flows.push(flow);
+    byUser.set(flow.user, flows);
+  }
   const cpu = process.cpuUsage();
   await Promise.all(
     [...byUser.values()].map(async (flows) => {
