@@ -89,6 +89,7 @@ export class RedisStore implements Store {
   private lastErrorLog = 0;
   /** Slot-map re-reads after a subscriber error: the next one, when the last ran, how many left. */
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readyWait: Promise<void> | undefined;
   private lastRefresh = 0;
   private refreshesLeft = 0;
 
@@ -230,24 +231,28 @@ export class RedisStore implements Store {
   /**
    * Waits up to {@link READY_WAIT_MS} for a cluster client that is (re)connecting: at start-up
    * and after losing the cluster it accepts no commands (no offline queue), so nothing queued
-   * runs late after the caller was told it failed.
+   * runs late after the caller was told it failed. Every command waiting for one reconnect shares
+   * one wait (one `ready` listener, one timer), however many there are.
    */
-  private async clusterReady(): Promise<void> {
+  private clusterReady(): Promise<void> {
     const client = this.client;
-    if (!(client instanceof Cluster) || client.status === 'ready') return;
-    if (client.status === 'end') throw new Error('the cluster client is closed');
-    await new Promise<void>((resolve, reject) => {
+    if (!(client instanceof Cluster) || client.status === 'ready') return Promise.resolve();
+    if (client.status === 'end') return Promise.reject(new Error('the cluster client is closed'));
+    this.readyWait ??= new Promise<void>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
         client.off('ready', done);
+        this.readyWait = undefined;
         resolve();
       };
       const timer = setTimeout(() => {
         client.off('ready', done);
+        this.readyWait = undefined;
         reject(new Error(`Redis Cluster not ready within ${READY_WAIT_MS} ms (status ${client.status})`));
       }, READY_WAIT_MS);
       client.on('ready', done);
     });
+    return this.readyWait;
   }
 
   private k(key: string): string {

@@ -78,6 +78,20 @@ describe.skipIf(skip !== undefined)(`Redis Cluster${skip ? ` (skipped: ${skip})`
       const err = await store.get('k').catch((e: unknown) => e);
       expect(isParleyError(err) && err.code).toBe('store_unavailable');
     }
+    // Many commands at once share one wait for the reconnect: no listener per waiting command.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const errs = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => store.get(`k${i}`).catch((e: unknown) => e)),
+      );
+      for (const err of errs) expect(isParleyError(err) && err.code).toBe('store_unavailable');
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
     await cluster.restart();
     await expect.poll(() => works(store), { timeout: 15_000, interval: 200 }).toBe(true);
     expect(await store.get('probe')).toBe('ok');
