@@ -100,6 +100,8 @@ export class DiscordStreams {
 
   private async flush(live: Live): Promise<void> {
     if (live.done) return;
+    // A timer set while the last edit was out counted from that edit's start: wait out the rest.
+    if (Date.now() < live.lastAt + this.intervalMs) return this.schedule(live);
     const parts = splitMessage(live.text);
     const last = parts.length - 1;
     // The cursor only where it fits: a full last part is shown as it is.
@@ -119,6 +121,16 @@ export class DiscordStreams {
    */
   private async show(live: Live, parts: string[], components?: MessageBody['components']): Promise<void> {
     live.lastAt = Date.now();
+    try {
+      await this.showParts(live, parts, components);
+    } finally {
+      // The pace counts from Discord's reply, not from the send: the next edit then reaches
+      // Discord an interval after this one did, however long this one spent in flight.
+      live.lastAt = Date.now();
+    }
+  }
+
+  private async showParts(live: Live, parts: string[], components?: MessageBody['components']): Promise<void> {
     for (const [i, content] of parts.entries()) {
       const part = live.parts[i];
       const extra = i === parts.length - 1 && components ? { components } : {};

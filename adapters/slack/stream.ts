@@ -125,6 +125,8 @@ export class SlackStreams {
 
   private async flush(live: Live): Promise<void> {
     if (live.done || live.sent >= live.text.length) return;
+    // A timer set while the last call was out counted from that call's start: wait out the rest.
+    if (Date.now() < live.lastAt + this.intervalMs) return this.schedule(live);
     live.lastAt = Date.now();
     try {
       if (live.mode === 'new') await this.begin(live);
@@ -136,6 +138,9 @@ export class SlackStreams {
       // Nothing more is sent; a started stream is still stopped and rewritten at the end.
       live.broken = true;
     }
+    // The pace counts from Slack's reply, not from the send: the next call then reaches Slack an
+    // interval after this one did, however long this one spent in flight.
+    live.lastAt = Date.now();
     // Text that came while this call was out goes in the next one, an interval later.
     if (live.sent < live.text.length) this.schedule(live);
   }

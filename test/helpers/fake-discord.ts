@@ -172,6 +172,11 @@ export interface FakeDiscord {
    * when the bot may not post somewhere; not retried by discord.js, not a violation.
    */
   refuseNext(match: (method: string, path: string, body: unknown) => boolean): void;
+  /**
+   * The next message edits (PATCH) reach Discord late: the first after `delaysMs[0]` ms in flight,
+   * the next after `delaysMs[1]`, and so on. An edit is applied and stamped when it arrives.
+   */
+  delayEdits(delaysMs: number[]): void;
   /** The application's OAuth2 client secret (DISCORD_CLIENT_SECRET). */
   clientSecret: string;
   /** OAuth2 `identify`: the next authorize request is approved as `user` (a name, see userId). */
@@ -190,6 +195,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   const calls: FakeCall[] = [];
   const violations: string[] = [];
   const refusals: Array<(method: string, path: string, body: unknown) => boolean> = [];
+  const editDelays: number[] = [];
   const messages = new Map<string, FakeMessage>();
   const channels = new Map<string, FakeChannel>();
   const interactions = new Map<string, FakeInteraction>();
@@ -345,6 +351,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       );
       return { status: 400, body: { code: 50035, message: 'Invalid Form Body', errors: problems } };
     }
+    const delay = method === 'PATCH' ? editDelays.shift() : undefined;
+    if (delay) await new Promise((r) => setTimeout(r, delay));
     const refusal = refusals.findIndex((match) => match(method, path, body));
     if (refusal >= 0) {
       refusals.splice(refusal, 1);
@@ -637,6 +645,9 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     channels,
     commands,
     userId,
+    delayEdits(delaysMs) {
+      editDelays.push(...delaysMs);
+    },
     refuseNext(match) {
       refusals.push(match);
     },

@@ -171,6 +171,8 @@ export class FakeSlack {
   /** Channels the bot is not a member of (see {@link leaveChannel}). */
   private readonly notMember = new Set<string>();
   private readonly watchers = new Set<(change: FakeChange) => void>();
+  /** Per Web API method, how long each of its next calls spends in flight (see {@link delayArrival}). */
+  private readonly arrivalDelays = new Map<string, number[]>();
   url = '';
 
   private constructor(options: FakeSlackOptions) {
@@ -222,6 +224,15 @@ export class FakeSlack {
   }
 
   /** Calls `fn` on every new or changed message and view; returns a function that stops it. */
+  /**
+   * The next calls of Web API `method` reach Slack late: the first after `delaysMs[0]` ms in
+   * flight, the next after `delaysMs[1]`, and so on (a slow network or a loaded sender). A call is
+   * recorded, and its `at` stamped, when it arrives.
+   */
+  delayArrival(method: string, delaysMs: number[]): void {
+    this.arrivalDelays.set(method, [...delaysMs]);
+  }
+
   watch(fn: (change: FakeChange) => void): () => void {
     this.watchers.add(fn);
     return () => this.watchers.delete(fn);
@@ -942,6 +953,8 @@ export class FakeSlack {
       return;
     }
     const method = url.pathname.slice('/api/'.length);
+    const delay = this.arrivalDelays.get(method)?.shift();
+    if (delay) await new Promise((r) => setTimeout(r, delay));
     const args = parseArgs(raw, req.headers['content-type'] ?? '');
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ')
