@@ -11,6 +11,9 @@ export default defineConfig({
     ],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
+    // expect.poll's own default is 1 s: too short for real processes, Redis and HTTP on a loaded
+    // two-core machine. A poll that passes returns as soon as it does, so this costs nothing then.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 30_000,
     pool: 'forks',
     // Tests start real servers on port 0; two cores are plenty for a few files at once.

@@ -30,10 +30,10 @@ describe('refresh after expiry', () => {
   let stack: AuthStack;
 
   beforeAll(async () => {
-    // Four seconds: `exp` has whole-second precision and the MCP server allows no clock skew, and
-    // a refreshed token is refreshed again once half its lifetime is gone: with 2 s tokens the
-    // second process, slowed by load, could find the fresh token "expiring" and refresh once more.
-    stack = await startAuthStack({ label: 'refresh', accessTokenTtlSeconds: 4 });
+    // Eight seconds: `exp` has whole-second precision and the MCP server allows no clock skew, and
+    // a token is refreshed ahead once half its lifetime is gone: with shorter tokens a loaded
+    // machine's slow steps could find a fresh token "expiring" and refresh once more.
+    stack = await startAuthStack({ label: 'refresh', accessTokenTtlSeconds: 8 });
   });
   afterAll(async () => stack?.close());
 
@@ -52,7 +52,7 @@ describe('refresh after expiry', () => {
     const first = await p1.signIn.vault.getTokens(identity, 'demo');
     expect(first?.tokens.refresh_token).toEqual(expect.any(String));
 
-    await sleep(4_500);
+    await sleep(8_500);
     // Two conversations of one person (turns in one conversation run one at a time).
     await Promise.all([
       p1.agent.message(conv(u), '/call demo__whoami {}'),
@@ -77,9 +77,11 @@ describe('refresh failure', () => {
     // The refresh token dies before the access token does: the next refresh must fail.
     stack = await startAuthStack({
       label: 'refresh-fail',
-      // Long enough for the first call to finish on a loaded machine, short enough for the test.
-      accessTokenTtlSeconds: 4,
-      refreshTokenTtlSeconds: 2,
+      // Long enough for the first call to finish on a loaded machine (the token is refreshed
+      // ahead at half its lifetime, with a refresh token that must still work then), short
+      // enough for the test.
+      accessTokenTtlSeconds: 8,
+      refreshTokenTtlSeconds: 4,
     });
   });
   afterAll(async () => stack?.close());
@@ -93,7 +95,7 @@ describe('refresh failure', () => {
     await followSignInLink((await surface.waitFor(u, 'link', 1)).url);
     await surface.waitForText(u, /^alice$/);
 
-    await sleep(4_500);
+    await sleep(8_500);
     await p.agent.message(conv(u), '/call demo__whoami {}');
     const again = await surface.waitFor(u, 'link', 2);
     expect(again.message).not.toMatch(/same link again/);

@@ -65,10 +65,12 @@ describe('a turn cut off by a dying process', () => {
       redisUrl: redisUrl(),
       prefix,
       servers: servers(),
-      leaseMs: 600,
+      // Seconds, not less: a loaded machine can stall the child for a few hundred milliseconds,
+      // and a lease that lapses then has the survivor sweep a process that is still alive.
+      leaseMs: 3_000,
     });
     cleanups.push(() => dying.kill());
-    const survivor = await startCoreRig('cut-off-survivor', servers(), { prefix, turnLeaseMs: 600 });
+    const survivor = await startCoreRig('cut-off-survivor', servers(), { prefix, turnLeaseMs: 3_000 });
     cleanups.push(() => survivor.close());
     // A turn before it in the same conversation: the cut-off one is not listed again (the process
     // listed its conversation a moment ago), and must still be found.
@@ -78,12 +80,12 @@ describe('a turn cut off by a dying process', () => {
     await dying.waitFor('cyd', 'progress', 2);
     await expect.poll(() => release !== undefined).toBe(true);
     await dying.kill();
-    const told = await survivor.surface.waitForText('cyd', /restarted/, 10_000);
+    const told = await survivor.surface.waitForText('cyd', /restarted/, 20_000);
     expect(told).toBe(
       '⚠️ I was restarted while working on this, during slow · long_job, so it may or may not have run. Please check before asking again.',
     );
-    // Once: a second sweep finds nothing more to say.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Once: the sweeps after it (one every second) find nothing more to say.
+    await new Promise((r) => setTimeout(r, 2_500));
     expect(survivor.surface.texts('cyd').filter((t) => /restarted/.test(t))).toHaveLength(1);
     release?.();
   });

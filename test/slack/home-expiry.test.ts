@@ -24,7 +24,7 @@ beforeAll(async () => {
     mode: 'socket',
     servers: [demoServerConfig(mcp.url)],
     store,
-    pendingTtlMs: 2_000,
+    pendingTtlMs: 4_000,
   });
 });
 afterAll(async () => {
@@ -48,7 +48,7 @@ describe('Slack App Home: a form that expires', () => {
     await rig.waitForMessageWith(u, ACTION.formOpen);
     await rig.slack.openHome(u);
     await expect.poll(() => homeText(u), { timeout: 10_000 }).toMatch(/create_ticket_v2/);
-    await expect.poll(() => homeText(u), { timeout: 6_000 }).not.toMatch(/create_ticket_v2/);
+    await expect.poll(() => homeText(u), { timeout: 10_000 }).not.toMatch(/create_ticket_v2/);
     expect(homeText(u)).toMatch(/Nothing is waiting for you/);
   });
 
@@ -61,7 +61,7 @@ describe('Slack App Home: a form that expires', () => {
     rig.agent.forgetShownInteractions();
     await rig.slack.openHome(u);
     await expect.poll(() => homeText(u), { timeout: 10_000 }).toMatch(/create_ticket_v2/);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await new Promise((r) => setTimeout(r, 4_500));
     await rig.slack.clickHome(u, ACTION.formOpen, formId);
     await rig.adapter.idle();
     // The click opened nothing and said nothing (a home click has no response_url): the home must

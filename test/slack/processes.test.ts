@@ -15,8 +15,12 @@ import { FaultyStore } from '../helpers/faulty-store.js';
 import { redisUrl, testKeyPrefix } from '../helpers/redis.js';
 import { actionElement, SlackRig } from '../helpers/slack-rig.js';
 
-/** How long a form lasts here (ms): short, so a test can click one that has expired. */
-const FORM_TTL_MS = 1_000;
+/**
+ * How long a form lasts here (ms): short, so a test can click one that has expired, and long
+ * enough that a loaded machine takes the test's steps before it (the first process must forget
+ * the form before its own lapse would close it).
+ */
+const FORM_TTL_MS = 3_000;
 const EXPIRED = 'This form has expired. Please ask again.';
 
 let mcp: DemoMcp;
@@ -163,7 +167,7 @@ describe('a form closed while its message is still being noted', () => {
     slow.release();
     await asked;
     await second.adapter.idle();
-    // Declined, as it was closed: not the "Expired" its 1-second lapse would write later.
+    // Declined, as it was closed: not the "Expired" its lapse would write later.
     await expect.poll(() => message.text, { timeout: 10_000 }).toMatch(/Declined/);
     expect(JSON.stringify(message.blocks)).not.toContain(ACTION.formDecline);
   });
