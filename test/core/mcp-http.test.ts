@@ -95,9 +95,14 @@ describe('mcpFetch', () => {
 });
 
 describe('mcpFetch on a kept-alive connection the server closed', () => {
-  async function keepAliveServer(unannounced = false) {
+  /** `keepAliveMs`: how long the server keeps an idle connection (announced unless `unannounced`). */
+  async function keepAliveServer({ unannounced = false, keepAliveMs = 2_000 } = {}) {
     const child = fork(new URL('../helpers/keepalive-server.mjs', import.meta.url), {
-      env: { ...process.env, KEEPALIVE_UNANNOUNCED: unannounced ? '1' : '' },
+      env: {
+        ...process.env,
+        KEEPALIVE_UNANNOUNCED: unannounced ? '1' : '',
+        KEEPALIVE_MS: String(keepAliveMs),
+      },
     });
     toClose.push(async () => child.kill());
     const { port } = await new Promise<{ port: number }>((r) => child.once('message', r as never));
@@ -143,10 +148,11 @@ describe('mcpFetch on a kept-alive connection the server closed', () => {
   });
 
   it('never sends again a request that reached the server on a connection idle a while', async () => {
-    const { url, received } = await keepAliveServer();
+    // A keep-alive of 8 s: a loaded machine's late timer still wakes well inside it.
+    const { url, received } = await keepAliveServer({ keepAliveMs: 8_000 });
     const f = mcpFetch(url);
     expect((await post(f, url, { n: 1 })).status).toBe(200);
-    // Idle 1.2 s — past the 1 s the retry asks for, well inside the server's keep-alive (2 s):
+    // Idle 1.2 s — past the 1 s the retry asks for, well inside the server's keep-alive (8 s):
     // the connection is open, the server reads the request (a tool call may run), then resets.
     await new Promise((r) => setTimeout(r, 1_200));
     await expect(post(f, url, { reset: true })).rejects.toThrow('fetch failed');
@@ -154,7 +160,8 @@ describe('mcpFetch on a kept-alive connection the server closed', () => {
   });
 
   it('from a server that announces no keep-alive, is not sent again before the common 5 s', async () => {
-    const { url, received } = await keepAliveServer(true);
+    // It keeps the connection 8 s, past the 5 s the retry waits for: idle 1.2 s, it is open.
+    const { url, received } = await keepAliveServer({ unannounced: true, keepAliveMs: 8_000 });
     const f = mcpFetch(url);
     expect((await post(f, url, { n: 1 })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1_200));

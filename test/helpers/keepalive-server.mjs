@@ -1,6 +1,6 @@
 // A JSON endpoint in a process of its own (its keep-alive clock runs while the test's event loop
 // is blocked), with a short keep-alive: `timeout=2` announced, the connection closed ~3 s idle
-// (Node adds a second). Counts the requests it received; a request whose body says
+// (Node adds a second); KEEPALIVE_MS sets another. Counts the requests it received; a request whose body says
 // {"reset": true} is counted and then answered with a reset instead of a response. With
 // KEEPALIVE_UNANNOUNCED=1 its responses carry no Keep-Alive header.
 import { createServer } from 'node:http';
@@ -30,7 +30,7 @@ const server = createServer((req, res) => {
     res.end(json);
   });
 });
-server.keepAliveTimeout = 2_000;
+server.keepAliveTimeout = Number(process.env.KEEPALIVE_MS || 2_000);
 server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
 process.on('message', (m) => {
   if (m === 'count') process.send?.({ received });
