@@ -130,7 +130,11 @@ export class DiscordStreams {
     }
   }
 
-  private async showParts(live: Live, parts: string[], components?: MessageBody['components']): Promise<void> {
+  private async showParts(
+    live: Live,
+    parts: string[],
+    components?: MessageBody['components'],
+  ): Promise<void> {
     for (const [i, content] of parts.entries()) {
       const part = live.parts[i];
       const extra = i === parts.length - 1 && components ? { components } : {};
