@@ -63,12 +63,21 @@ beforeAll(async () => {
   saved = mkdtempSync(join(tmpdir(), 'parley-corpus-saved-'));
   writeFileSync(join(files, 'hello.txt'), 'Hello from the filesystem server.\n');
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+  // Each person starts their own stdio server, which a loaded machine can take seconds to load:
+  // what these tests check is the results, not the default 3 s listing deadline.
+  const timeouts = { listMs: 20_000 };
   rig = await startCoreRig(
     'corpus',
     [
-      serverSchema.parse({ name: 'every', command: process.execPath, args: [EVERYTHING, 'stdio'], env }),
-      serverSchema.parse({ name: 'everyhttp', url: await startEverythingHttp() }),
-      serverSchema.parse({ name: 'fs', command: process.execPath, args: [FILESYSTEM, files], env }),
+      serverSchema.parse({
+        name: 'every',
+        command: process.execPath,
+        args: [EVERYTHING, 'stdio'],
+        env,
+        timeouts,
+      }),
+      serverSchema.parse({ name: 'everyhttp', url: await startEverythingHttp(), timeouts }),
+      serverSchema.parse({ name: 'fs', command: process.execPath, args: [FILESYSTEM, files], env, timeouts }),
     ],
     { llm: new OpenAiLlm({ apiKey: 'k', baseURL: llm.baseURL, model: 'scripted' }) },
   );
