@@ -89,9 +89,10 @@ export class RedisStore implements Store {
   private lastErrorLog = 0;
   /** Slot-map re-reads after a subscriber error: the next one, when the last ran, how many left. */
   private refreshTimer: NodeJS.Timeout | undefined;
-  private readyWait: Promise<void> | undefined;
   private lastRefresh = 0;
   private refreshesLeft = 0;
+  /** The wait for a reconnecting cluster client that every command arriving meanwhile joins. */
+  private readyWait: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
     const topology: RedisTopology | undefined =
@@ -232,7 +233,8 @@ export class RedisStore implements Store {
    * Waits up to {@link READY_WAIT_MS} for a cluster client that is (re)connecting: at start-up
    * and after losing the cluster it accepts no commands (no offline queue), so nothing queued
    * runs late after the caller was told it failed. Every command waiting for one reconnect shares
-   * one wait (one `ready` listener, one timer), however many there are.
+   * one wait (one `ready` listener, one timer), however many there are; one that joins late gets
+   * what is left of it.
    */
   private clusterReady(): Promise<void> {
     const client = this.client;
