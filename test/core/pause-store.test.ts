@@ -24,7 +24,11 @@ afterAll(async () => {
   await demo?.close();
 });
 
-async function rig(label: string) {
+/** A started agent on a store whose writes a test can fail, showing on `surfaceFor(agent)`. */
+async function rig(
+  label: string,
+  surfaceFor: (agent: Agent) => RecordingSurface = () => new RecordingSurface(),
+) {
   const redis = new RedisStore({ url: redisUrl(), prefix: testKeyPrefix(label) });
   const store = new FaultyStore(redis);
   const agent = new Agent({ store, servers: [demoServerConfig(demo.url)], logger: silentLogger() });
@@ -32,40 +36,39 @@ async function rig(label: string) {
     await agent.stop();
     await redis.close();
   });
-  return { agent, store };
+  const surface = surfaceFor(agent);
+  agent.attach(surface);
+  await agent.start();
+  return { agent, store, surface };
 }
 
 const call = '/call demo__create_ticket_v2 {"initial_description":"Instant"}';
 
 describe('a paused turn and its form’s record', () => {
   it('are both stored before the form shows: an answer given at once goes through', async () => {
-    const { agent } = await rig('pause-instant');
     const replies: AnswerReply[] = [];
     // The person answers inside the very post that shows the form.
-    const surface = new (class extends RecordingSurface {
-      override async post(c: Parameters<RecordingSurface['post']>[0], m: OutboundMessage) {
-        await super.post(c, m);
-        if (m.kind === 'form')
-          replies.push(
-            await agent.answer(m.view.id, c, {
-              action: 'submit',
-              values: { reporter: 'Ida', priority: 'low' },
-            }),
-          );
-      }
-    })();
-    agent.attach(surface);
-    await agent.start();
+    const surfaceFor = (agent: Agent) =>
+      new (class extends RecordingSurface {
+        override async post(c: Parameters<RecordingSurface['post']>[0], m: OutboundMessage) {
+          await super.post(c, m);
+          if (m.kind === 'form')
+            replies.push(
+              await agent.answer(m.view.id, c, {
+                action: 'submit',
+                values: { reporter: 'Ida', priority: 'low' },
+              }),
+            );
+        }
+      })();
+    const { agent, surface } = await rig('pause-instant', surfaceFor);
     await agent.message(conv('ida'), call);
     await surface.waitForText('ida', /Created ticket T-\d+/);
     expect(replies).toEqual([{ ok: true }]);
   });
 
   it('when the store fails as they are stored, no form is shown and the person is told', async () => {
-    const { agent, store } = await rig('pause-fail');
-    const surface = new RecordingSurface();
-    agent.attach(surface);
-    await agent.start();
+    const { agent, store, surface } = await rig('pause-fail');
     await agent.message(conv('fio'), '/call demo__echo {"message":"warm"}');
     // The turn's "doing" mark, then the record and the turn, stored together: all fail.
     store.failNext('set', 3);
@@ -75,10 +78,7 @@ describe('a paused turn and its form’s record', () => {
   });
 
   it('when only the person’s index of open forms fails, the form still shows and is answered', async () => {
-    const { agent, store } = await rig('pause-index-fail');
-    const surface = new RecordingSurface();
-    agent.attach(surface);
-    await agent.start();
+    const { agent, store, surface } = await rig('pause-index-fail');
     await agent.message(conv('gus'), '/call demo__echo {"message":"warm"}');
     // The record and its index line go out together; the index is only for the person's home.
     store.failNext('append', 5);
