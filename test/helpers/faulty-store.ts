@@ -9,7 +9,7 @@ import type { RateLimiter, RateLimitOptions, Store, TakeMark } from '../../src/s
 type Method = Exclude<keyof Store, 'close' | 'rateLimiter'>;
 
 export class FaultyStore implements Store {
-  private readonly faults = new Map<Method, number>();
+  private readonly faults = new Map<Method, { times: number; key?: (key: string) => boolean }>();
   private readonly deaf = new Map<string, number>();
   private readonly lostReplies = new Map<Method, number>();
   private readonly holds: Array<{ prefix: string; reached: () => void; until: Promise<void> }> = [];
@@ -33,9 +33,18 @@ export class FaultyStore implements Store {
     return { reached: arrived, release };
   }
 
-  /** The next `times` calls of `method` fail with `store_unavailable`. */
-  failNext(method: Method, times = 1): void {
-    this.faults.set(method, times);
+  /**
+   * The next `times` calls of `method` fail with `store_unavailable`; with `key`, only calls on a
+   * key it accepts (so a write made meanwhile by other work, a heartbeat or the tail of the last
+   * step, does not take the failure meant for the one under test).
+   */
+  failNext(method: Method, times = 1, key?: (key: string) => boolean): void {
+    this.faults.set(method, key ? { times, key } : { times });
+  }
+
+  /** How many of the failures {@link failNext} asked for `method` have not happened yet. */
+  faultsLeft(method: Method): number {
+    return this.faults.get(method)?.times ?? 0;
   }
 
   /**
@@ -56,10 +65,11 @@ export class FaultyStore implements Store {
     );
   }
 
-  private check(method: Method): void {
-    const left = this.faults.get(method) ?? 0;
-    if (left <= 0) return;
-    this.faults.set(method, left - 1);
+  private check(method: Method, key?: string): void {
+    const fault = this.faults.get(method);
+    if (!fault || fault.times <= 0) return;
+    if (fault.key && (key === undefined || !fault.key(key))) return;
+    fault.times -= 1;
     throw new ParleyError(
       'store_unavailable',
       'Parley’s storage is unavailable right now. Please try again in a moment.',
@@ -67,11 +77,11 @@ export class FaultyStore implements Store {
   }
 
   async get(key: string) {
-    this.check('get');
+    this.check('get', key);
     return this.inner.get(key);
   }
   async set(key: string, value: string, ttlMs: number) {
-    this.check('set');
+    this.check('set', key);
     const held = this.holds.findIndex((h) => key.startsWith(h.prefix));
     if (held >= 0) {
       const [hold] = this.holds.splice(held, 1);
@@ -81,11 +91,11 @@ export class FaultyStore implements Store {
     return this.inner.set(key, value, ttlMs);
   }
   async setIfAbsent(key: string, value: string, ttlMs: number) {
-    this.check('setIfAbsent');
+    this.check('setIfAbsent', key);
     return this.replyLost('setIfAbsent', await this.inner.setIfAbsent(key, value, ttlMs));
   }
   async take(key: string) {
-    this.check('take');
+    this.check('take', key);
     return this.replyLost('take', await this.inner.take(key));
   }
   async takeTogether(take: string[], mark?: TakeMark) {
@@ -93,19 +103,19 @@ export class FaultyStore implements Store {
     return this.replyLost('takeTogether', await this.inner.takeTogether(take, mark));
   }
   async deleteIfEquals(key: string, value: string) {
-    this.check('deleteIfEquals');
+    this.check('deleteIfEquals', key);
     return this.inner.deleteIfEquals(key, value);
   }
   async append(key: string, items: string[], maxLen: number, ttlMs: number) {
-    this.check('append');
+    this.check('append', key);
     return this.inner.append(key, items, maxLen, ttlMs);
   }
   async range(key: string) {
-    this.check('range');
+    this.check('range', key);
     return this.inner.range(key);
   }
   async delete(key: string) {
-    this.check('delete');
+    this.check('delete', key);
     return this.inner.delete(key);
   }
   async publish(channel: string, message: string) {
